@@ -1,0 +1,294 @@
+//! Token amounts as base-unit integers, decimal strings at the edges, fiat conversion and the
+//! unique-amount band.
+
+use core::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// An amount of a token in its base units (for USDT with 6 decimals, 1 USDT is 1,000,000).
+///
+/// The integer carries no decimals of its own: [`Amount::to_decimal`] and [`Amount::from_decimal`]
+/// take the token's decimals. `Display` and `FromStr` use the plain base-unit integer, as JSON
+/// records do ("12500000"); serde does the same, always as a string so that no JSON number and no
+/// float ever holds money.
+///
+/// ```
+/// use stablegate_core::Amount;
+/// let due = Amount::from_decimal("12.5", 6).unwrap();
+/// assert_eq!(due.base_units(), 12_500_000);
+/// assert_eq!(due.to_decimal(6), "12.5");
+/// assert_eq!(due.to_string(), "12500000");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Amount(u128);
+
+impl Amount {
+    /// The zero amount.
+    pub const ZERO: Amount = Amount(0);
+
+    /// Creates an amount from base units.
+    pub const fn from_base_units(units: u128) -> Self {
+        Self(units)
+    }
+
+    /// Returns the amount in base units.
+    pub const fn base_units(self) -> u128 {
+        self.0
+    }
+
+    /// Returns true for the zero amount.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Adds, or returns `None` on overflow.
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+
+    /// Subtracts, or returns `None` below zero.
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).map(Amount)
+    }
+
+    /// Subtracts, stopping at zero.
+    pub fn saturating_sub(self, other: Amount) -> Amount {
+        Amount(self.0.saturating_sub(other.0))
+    }
+
+    /// Parses a base-unit integer string (`^[0-9]+$`).
+    ///
+    /// # Errors
+    /// `invalid_amount` for anything but ASCII digits, `amount_overflow` above `u128::MAX`.
+    pub fn from_base_units_str(text: &str) -> Result<Self> {
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::new(ErrorKind::InvalidAmount, text, "base units must be ASCII digits only"));
+        }
+        let mut value: u128 = 0;
+        for digit in text.bytes() {
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u128::from(digit - b'0')))
+                .ok_or_else(|| Error::new(ErrorKind::AmountOverflow, text, "amount does not fit in 128 bits"))?;
+        }
+        Ok(Self(value))
+    }
+
+    /// Parses a decimal string such as `"12.5"` for a token with `decimals` decimals.
+    ///
+    /// The grammar is `^[0-9]+(\.[0-9]+)?$`: no sign, no exponent, no spaces, no thousands separator.
+    /// Fractional digits beyond `decimals` are accepted only when they are zeros, since the value is
+    /// then exact.
+    ///
+    /// # Errors
+    /// `invalid_amount`, `too_many_decimals`, or `amount_overflow`.
+    pub fn from_decimal(text: &str, decimals: u8) -> Result<Self> {
+        let (whole, fraction) = split_decimal(text)?;
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.len() > usize::from(decimals) {
+            return Err(Error::new(
+                ErrorKind::TooManyDecimals,
+                text,
+                format!("the token has {decimals} decimals"),
+            ));
+        }
+        let padding = usize::from(decimals) - fraction.len();
+        let digits = format!("{whole}{fraction}{}", "0".repeat(padding));
+        Self::from_base_units_str(&digits).map_err(|e| Error::new(e.kind(), text, "amount does not fit in 128 bits"))
+    }
+
+    /// Formats the amount as a canonical decimal string for a token with `decimals` decimals:
+    /// no leading zeros, no trailing fractional zeros, no `.` when the fraction is empty.
+    pub fn to_decimal(self, decimals: u8) -> String {
+        let digits = self.0.to_string();
+        let decimals = usize::from(decimals);
+        let (whole, fraction) = if digits.len() > decimals {
+            let (w, f) = digits.split_at(digits.len() - decimals);
+            (w.to_string(), f.to_string())
+        } else {
+            ("0".to_string(), format!("{}{}", "0".repeat(decimals - digits.len()), digits))
+        };
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.is_empty() {
+            whole
+        } else {
+            format!("{whole}.{fraction}")
+        }
+    }
+}
+
+/// Splits `text` into whole and fractional digit strings, checking the decimal grammar.
+fn split_decimal(text: &str) -> Result<(&str, &str)> {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (text.contains('.') && !digits(fraction)) {
+        return Err(Error::new(ErrorKind::InvalidAmount, text, "expected digits with an optional fraction, like 12.5"));
+    }
+    Ok((whole, fraction))
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl core::str::FromStr for Amount {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        Self::from_base_units_str(text)
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A positive decimal with its scale: `mantissa / 10^scale`. Used for rates and precisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Decimal {
+    mantissa: u128,
+    scale: u32,
+}
+
+impl Decimal {
+    fn parse(text: &str, kind: ErrorKind) -> Result<Self> {
+        let (whole, fraction) = split_decimal(text).map_err(|e| Error::new(kind, text, e.to_string()))?;
+        let fraction = fraction.trim_end_matches('0');
+        let mantissa = Amount::from_base_units_str(&format!("{whole}{fraction}"))
+            .map_err(|e| Error::new(e.kind(), text, "number does not fit in 128 bits"))?
+            .base_units();
+        Ok(Self { mantissa, scale: fraction.len() as u32 })
+    }
+}
+
+/// Converts a fiat amount to token base units at a locked `rate` (tokens per one unit of fiat),
+/// rounded up (never down) to a multiple of `precision` (in tokens, for example `"0.01"`).
+///
+/// ```
+/// use stablegate_core::amount::fiat_to_token;
+/// // 10 EUR at 1.0834 USDT/EUR is 10.834 USDT, rounded up to 10.84.
+/// assert_eq!(fiat_to_token("10", "1.0834", "0.01", 6).unwrap().base_units(), 10_840_000);
+/// ```
+///
+/// # Errors
+/// `invalid_amount` for a malformed fiat amount or precision (or a precision finer than the
+/// token's decimals, or zero), `invalid_rate` for a malformed or zero rate, `amount_overflow`.
+pub fn fiat_to_token(fiat_amount: &str, rate: &str, precision: &str, decimals: u8) -> Result<Amount> {
+    let fiat = Decimal::parse(fiat_amount, ErrorKind::InvalidAmount)?;
+    let rate_value = Decimal::parse(rate, ErrorKind::InvalidRate)?;
+    if rate_value.mantissa == 0 {
+        return Err(Error::new(ErrorKind::InvalidRate, rate, "the rate must be above zero"));
+    }
+    let step = Amount::from_decimal(precision, decimals)
+        .map_err(|e| Error::new(ErrorKind::InvalidAmount, precision, format!("precision: {e}")))?;
+    if step.is_zero() {
+        return Err(Error::new(ErrorKind::InvalidAmount, precision, "the precision must be above zero"));
+    }
+    let overflow = || Error::new(ErrorKind::AmountOverflow, fiat_amount, "converted amount does not fit in 128 bits");
+    // exact = fiat × rate × 10^decimals / 10^(fiat.scale + rate.scale), in base units, rounded up.
+    let numerator = fiat.mantissa.checked_mul(rate_value.mantissa).ok_or_else(overflow)?;
+    let scale = fiat.scale + rate_value.scale;
+    let decimals = u32::from(decimals);
+    let units = if scale <= decimals {
+        numerator.checked_mul(10u128.checked_pow(decimals - scale).ok_or_else(overflow)?).ok_or_else(overflow)?
+    } else {
+        let divisor = 10u128.checked_pow(scale - decimals).ok_or_else(overflow)?;
+        numerator / divisor + u128::from(numerator % divisor != 0)
+    };
+    let step = step.base_units();
+    let rounded = match units % step {
+        0 => units,
+        rest => units.checked_add(step - rest).ok_or_else(overflow)?,
+    };
+    Ok(Amount(rounded))
+}
+
+/// A free amount in the unique-amount band: `base + slot × step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// The amount to ask for.
+    pub amount: Amount,
+    /// Which slot of the band it is (0 is the base amount itself).
+    #[serde(with = "crate::serde_int")]
+    pub slot: u64,
+}
+
+/// Finds the smallest free slot `k` in `0..max_slots` such that `base + k × step` is not in `taken`.
+///
+/// `taken` holds the amounts of the invoices still watched on the same (network, token, recipient).
+/// A database unique index on those four columns is what makes the choice safe under concurrency;
+/// this function only proposes the first candidate.
+///
+/// ```
+/// use stablegate_core::{Amount, amount::allocate_amount};
+/// let base = Amount::from_base_units(19_990_000);
+/// let step = Amount::from_base_units(10_000);
+/// let taken = [Amount::from_base_units(19_990_000)];
+/// assert_eq!(allocate_amount(base, step, 100, &taken).unwrap().amount.base_units(), 20_000_000);
+/// ```
+///
+/// # Errors
+/// `invalid_amount` for a zero step, `amount_band_full` when every slot is taken,
+/// `amount_overflow` when the band runs past `u128::MAX`.
+pub fn allocate_amount(base: Amount, step: Amount, max_slots: u64, taken: &[Amount]) -> Result<Allocation> {
+    if step.is_zero() {
+        return Err(Error::new(ErrorKind::InvalidAmount, "0", "the amount step must be above zero"));
+    }
+    let mut taken: Vec<u128> = taken.iter().map(|a| a.0).collect();
+    taken.sort_unstable();
+    for slot in 0..max_slots {
+        let amount = u128::from(slot)
+            .checked_mul(step.0)
+            .and_then(|offset| base.0.checked_add(offset))
+            .ok_or_else(|| Error::new(ErrorKind::AmountOverflow, base.to_string(), "the amount band runs past 128 bits"))?;
+        if taken.binary_search(&amount).is_err() {
+            return Ok(Allocation { amount: Amount(amount), slot });
+        }
+    }
+    Err(Error::new(
+        ErrorKind::AmountBandFull,
+        base.to_string(),
+        format!("all {max_slots} amounts of the band are taken; use another receiving address or retry later"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_round_trip_examples() {
+        assert_eq!(Amount::from_decimal("1", 18).unwrap().base_units(), 10u128.pow(18));
+        assert_eq!(Amount::from_decimal("0.000001", 6).unwrap().base_units(), 1);
+        assert_eq!(Amount::from_decimal("1.5000000", 6).unwrap().base_units(), 1_500_000);
+        assert_eq!(Amount::from_decimal("1.0000001", 6).unwrap_err().kind(), ErrorKind::TooManyDecimals);
+        for bad in ["", ".5", "5.", "-1", "+1", "1e6", " 1", "1,5", "1.2.3"] {
+            assert_eq!(Amount::from_decimal(bad, 6).unwrap_err().kind(), ErrorKind::InvalidAmount, "{bad:?}");
+        }
+        assert_eq!(Amount::from_base_units(20_000_000).to_decimal(6), "20");
+        assert_eq!(Amount::ZERO.to_decimal(6), "0");
+    }
+
+    #[test]
+    fn fiat_rounds_up_to_precision() {
+        assert_eq!(fiat_to_token("19.99", "1", "0.01", 6).unwrap().base_units(), 19_990_000);
+        assert_eq!(fiat_to_token("0.001", "1", "0.01", 6).unwrap().base_units(), 10_000);
+        assert_eq!(fiat_to_token("1", "0", "0.01", 6).unwrap_err().kind(), ErrorKind::InvalidRate);
+        assert_eq!(fiat_to_token("1", "1", "0.0000001", 6).unwrap_err().kind(), ErrorKind::InvalidAmount);
+    }
+}

@@ -1,0 +1,157 @@
+//! Which invoice a transfer belongs to, by unique amount or by a claimed transaction hash.
+//!
+//! The rules (DESIGN §2): a transfer credits an invoice only if its token contract is the
+//! registry's for the invoice's token, its recipient is the invoice's address, its block time is
+//! not before the invoice's creation (less [`CLOCK_SKEW_SECS`]) nor after the monitoring window,
+//! and it has not credited any invoice before. Hosts back the last rule with a unique index on
+//! (network, tx hash, log index).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::invoice::{Invoice, CLOCK_SKEW_SECS};
+use crate::log::Transfer;
+use crate::network::Network;
+
+/// What to do with a transfer seen on chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Credit it to this invoice.
+    Credit {
+        /// The invoice id.
+        invoice: String,
+    },
+    /// It is already in this invoice's ledger; crediting again changes nothing (a reorganised
+    /// transfer seen again in a new block is reinstated by [`Invoice::credit`]).
+    Known {
+        /// The invoice id.
+        invoice: String,
+    },
+    /// Several watched invoices expect this amount; credit none and keep it for review.
+    Ambiguous {
+        /// The candidate invoice ids.
+        invoices: Vec<String>,
+    },
+    /// A valid transfer to a watched address that no invoice expects (wrong amount); keep it,
+    /// the customer may claim it by transaction hash.
+    Unmatched,
+    /// Not a payment to any watched invoice.
+    Ignored {
+        /// Why, as an error kind: `wrong_token`, `wrong_recipient`, `transfer_before_invoice`,
+        /// `transfer_after_window`, `missing_block_time`, or `invalid_log` for a removed log.
+        reason: String,
+    },
+}
+
+fn ignored(kind: ErrorKind) -> Decision {
+    Decision::Ignored { reason: kind.code().to_string() }
+}
+
+/// Returns true when `block_time` is inside `invoice`'s window.
+fn in_window(invoice: &Invoice, block_time: u64) -> bool {
+    block_time.saturating_add(CLOCK_SKEW_SECS) >= invoice.created_at && block_time <= invoice.monitor_until
+}
+
+/// Decides which of `invoices` (the host's watched invoices on `network`; others are skipped)
+/// `transfer` pays, by its unique amount.
+///
+/// ```
+/// use stablegate_core::{network, Amount, Invoice, InvoiceTerms, matching::{match_transfer, Decision}};
+/// # use stablegate_core::{Address, Family, Transfer};
+/// let devnet = network("devnet").unwrap();
+/// let terms = InvoiceTerms { id: "inv_1".into(), network: "devnet".into(), token: None,
+///     recipient: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8".into(),
+///     amount_due: Amount::from_base_units(19_990_000), tolerance: Amount::ZERO,
+///     created_at: 1_000, expires_in: 900, monitoring: 86_400 };
+/// let invoice = Invoice::new(devnet, &terms).unwrap();
+/// let transfer = Transfer { token: devnet.tokens[0].contract, from: invoice.recipient,
+///     to: invoice.recipient, amount: Amount::from_base_units(19_990_000),
+///     tx_hash: format!("0x{}", "ab".repeat(32)), log_index: 0, block_number: 5,
+///     block_hash: format!("0x{}", "cd".repeat(32)), removed: false, block_time: Some(1_100) };
+/// assert_eq!(match_transfer(devnet, &[invoice], &transfer), Decision::Credit { invoice: "inv_1".into() });
+/// ```
+pub fn match_transfer(network: &Network, invoices: &[Invoice], transfer: &Transfer) -> Decision {
+    let on_network = || invoices.iter().filter(|i| i.network == network.id);
+    if let Some(owner) = on_network().find(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some()) {
+        return Decision::Known { invoice: owner.id.clone() };
+    }
+    if transfer.removed {
+        return ignored(ErrorKind::InvalidLog);
+    }
+    let Some(token) = network.token_by_contract(&transfer.token) else {
+        return ignored(ErrorKind::WrongToken);
+    };
+    let to_address: Vec<&Invoice> = on_network()
+        .filter(|i| i.token == token.id && i.recipient.bytes() == transfer.to.bytes())
+        .collect();
+    if to_address.is_empty() {
+        return ignored(ErrorKind::WrongRecipient);
+    }
+    let Some(block_time) = transfer.block_time else {
+        return ignored(ErrorKind::MissingBlockTime);
+    };
+    let in_time: Vec<&Invoice> = to_address.iter().copied().filter(|i| in_window(i, block_time)).collect();
+    if in_time.is_empty() {
+        let early = to_address.iter().any(|i| block_time.saturating_add(CLOCK_SKEW_SECS) < i.created_at);
+        return ignored(if early { ErrorKind::TransferBeforeInvoice } else { ErrorKind::TransferAfterWindow });
+    }
+    let mut candidates: Vec<String> =
+        in_time.iter().filter(|i| i.expects(transfer.amount)).map(|i| i.id.clone()).collect();
+    match candidates.len() {
+        0 => Decision::Unmatched,
+        1 => Decision::Credit { invoice: candidates.remove(0) },
+        _ => {
+            candidates.sort();
+            Decision::Ambiguous { invoices: candidates }
+        }
+    }
+}
+
+/// The verdict on a customer's claim that `transfer` pays an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimVerdict {
+    /// True when another watched invoice also expects this amount: credit it, but as
+    /// `needs_review`.
+    pub review: bool,
+}
+
+/// Checks a claim that `transfer` (fetched by the server itself, from a successful transaction)
+/// pays `target`, with the rules of DESIGN §2, against all watched `invoices` of the network.
+///
+/// # Errors
+/// `already_credited`, `invalid_log` for a removed log, `wrong_token`, `wrong_recipient`,
+/// `missing_block_time`, `transfer_before_invoice`, `transfer_after_window`.
+pub fn claim_transfer(network: &Network, invoices: &[Invoice], target: &Invoice, transfer: &Transfer) -> Result<ClaimVerdict> {
+    let err = |kind: ErrorKind, detail: &str| Err(Error::new(kind, &transfer.tx_hash, detail.to_string()));
+    let everyone = invoices.iter().chain(core::iter::once(target));
+    if let Some(owner) = everyone.clone().find(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some()) {
+        return err(ErrorKind::AlreadyCredited, &format!("this transfer already credited invoice {}", owner.id));
+    }
+    if transfer.removed {
+        return err(ErrorKind::InvalidLog, "the log was removed by a reorganisation");
+    }
+    let token = network.token(Some(&target.token))?;
+    if token.contract.bytes() != transfer.token.bytes() {
+        return err(ErrorKind::WrongToken, &format!("the transfer is not of the {} contract {}", token.symbol, token.contract));
+    }
+    if target.recipient.bytes() != transfer.to.bytes() {
+        return err(ErrorKind::WrongRecipient, "the transfer went to another address");
+    }
+    let Some(block_time) = transfer.block_time else {
+        return err(ErrorKind::MissingBlockTime, "the transfer has no block time");
+    };
+    if block_time.saturating_add(CLOCK_SKEW_SECS) < target.created_at {
+        return err(ErrorKind::TransferBeforeInvoice, "the transfer happened before the invoice was created");
+    }
+    if block_time > target.monitor_until {
+        return err(ErrorKind::TransferAfterWindow, "the transfer happened after the invoice's monitoring window");
+    }
+    let review = everyone.filter(|i| i.id != target.id && i.network == network.id).any(|i| {
+        i.token == target.token
+            && i.recipient.bytes() == transfer.to.bytes()
+            && in_window(i, block_time)
+            && i.expects(transfer.amount)
+    });
+    Ok(ClaimVerdict { review })
+}

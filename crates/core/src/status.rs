@@ -1,0 +1,211 @@
+//! The status document (DESIGN §8) that every host serves and the widget renders.
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+use crate::amount::Amount;
+use crate::error::Result;
+use crate::invoice::{EntryStatus, Exception, Invoice, State};
+use crate::network::{Finality, Names, Network};
+use crate::uri::payment_uri;
+
+/// The token as the widget shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// The token id.
+    pub id: String,
+    /// The symbol.
+    pub symbol: String,
+    /// The contract, in the network's form.
+    pub contract: Address,
+    /// Decimals.
+    pub decimals: u8,
+    /// True when Tether issues it.
+    pub official: bool,
+}
+
+/// Finality progress of the newest transfer that is not final yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalityProgress {
+    /// Confirmations so far.
+    pub seen: u64,
+    /// Confirmations the network's policy shows as needed.
+    pub required: u64,
+}
+
+/// One transfer as the customer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferView {
+    /// Transaction hash.
+    pub tx: String,
+    /// Amount, as a decimal string.
+    pub amount: String,
+    /// `processing`, `settled` or `removed`.
+    pub status: String,
+    /// Confirmations so far.
+    pub confirmations: u64,
+    /// Explorer link, if the network has an explorer.
+    pub explorer_url: Option<String>,
+}
+
+/// A network the customer may still choose, before the invoice has one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    /// Network id.
+    pub network: String,
+    /// Token id.
+    pub token: String,
+    /// Display names of the network.
+    pub names: Names,
+    /// Token symbol.
+    pub symbol: String,
+    /// Amount due on that network, as a decimal string.
+    pub amount: String,
+}
+
+/// The status document. Amounts are decimal strings; the JSON Schema is
+/// `tests/vectors/schema/status.schema.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusDocument {
+    /// Invoice id.
+    pub invoice: String,
+    /// State.
+    pub state: State,
+    /// Exception, if any.
+    pub exception: Option<Exception>,
+    /// Network id, `null` while the customer still chooses.
+    pub network: Option<String>,
+    /// Network display names.
+    pub network_names: Option<Names>,
+    /// Chain id, for wallets.
+    pub chain_id: Option<u64>,
+    /// The token.
+    pub token: Option<TokenInfo>,
+    /// Receiving address, in the network's form.
+    pub recipient: Option<Address>,
+    /// Amount due (decimal).
+    pub amount_due: String,
+    /// Amount paid so far (decimal).
+    pub amount_paid: String,
+    /// Amount left to pay (decimal).
+    pub amount_remaining: String,
+    /// The QR content for what is left to pay, while the invoice is open.
+    pub payment_uri: Option<String>,
+    /// End of the payment window, RFC 3339 UTC.
+    pub expires_at: String,
+    /// Finality progress of the newest pending transfer, if any.
+    pub finality: Option<FinalityProgress>,
+    /// Transfers credited to the invoice.
+    pub transfers: Vec<TransferView>,
+    /// Networks still open to choose (empty once chosen).
+    pub choices: Vec<Choice>,
+    /// Where to send the customer once settled.
+    pub return_url: Option<String>,
+    /// When to poll again; 0 means the document will not change by itself any more.
+    pub poll_after_ms: u64,
+}
+
+/// What the host adds to a status document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusContext {
+    /// The current time, unix seconds.
+    pub now: u64,
+    /// The chain head of the invoice's network, for confirmations; `None` when unknown.
+    pub head: Option<u64>,
+    /// The return URL.
+    pub return_url: Option<String>,
+    /// The polling interval while the document can still change.
+    pub poll_after_ms: u64,
+}
+
+/// Formats unix seconds as RFC 3339 UTC (`2026-11-25T12:30:00Z`).
+pub fn rfc3339(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm), valid for all dates after 1970.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs / 60 % 60, secs % 60)
+}
+
+impl StatusDocument {
+    /// Builds the document of `invoice` on `network`.
+    ///
+    /// # Errors
+    /// `unknown_token` when the invoice's token is not on `network`.
+    pub fn for_invoice(invoice: &Invoice, network: &Network, context: &StatusContext) -> Result<StatusDocument> {
+        let token = network.token(Some(&invoice.token))?;
+        let status = invoice.status(context.now);
+        let decimal = |amount: Amount| amount.to_decimal(token.decimals);
+        let confirmations = |block: u64| context.head.map_or(0, |head| Finality::confirmations_at(block, head));
+        let transfers = invoice
+            .ledger
+            .iter()
+            .map(|entry| TransferView {
+                tx: entry.tx_hash.clone(),
+                amount: decimal(entry.amount),
+                status: match entry.status {
+                    EntryStatus::Seen => "processing",
+                    EntryStatus::Final => "settled",
+                    EntryStatus::Removed => "removed",
+                }
+                .to_string(),
+                confirmations: confirmations(entry.block_number),
+                explorer_url: network.explorer_url(&entry.tx_hash),
+            })
+            .collect();
+        let finality = invoice.ledger.iter().rev().find(|e| e.status == EntryStatus::Seen).map(|e| FinalityProgress {
+            seen: confirmations(e.block_number).min(network.finality.confirmations),
+            required: network.finality.confirmations,
+        });
+        let payable = status.state == State::New && !status.amount_remaining.is_zero();
+        let payment_uri =
+            if payable { Some(payment_uri(network, token, &invoice.recipient, status.amount_remaining)?) } else { None };
+        let done = matches!(status.state, State::Settled | State::Invalid) || !invoice.is_watched(context.now);
+        Ok(StatusDocument {
+            invoice: invoice.id.clone(),
+            state: status.state,
+            exception: status.exception,
+            network: Some(network.id.clone()),
+            network_names: Some(network.names.clone()),
+            chain_id: Some(network.chain_id),
+            token: Some(TokenInfo {
+                id: token.id.clone(),
+                symbol: token.symbol.clone(),
+                contract: token.contract,
+                decimals: token.decimals,
+                official: token.official,
+            }),
+            recipient: Some(invoice.recipient.with_family(network.family)),
+            amount_due: decimal(invoice.amount_due),
+            amount_paid: decimal(status.amount_paid),
+            amount_remaining: decimal(status.amount_remaining),
+            payment_uri,
+            expires_at: rfc3339(invoice.expires_at),
+            finality,
+            transfers,
+            choices: Vec::new(),
+            return_url: context.return_url.clone(),
+            poll_after_ms: if done { 0 } else { context.poll_after_ms },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_609_800), "2026-11-25T12:30:00Z");
+    }
+}

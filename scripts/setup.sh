@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need and is missing; safe to run again (each step checks first).
+#  - the wasm32-unknown-unknown Rust target
+#  - wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock, into .tools/
+#  - the npm packages of package.json (wasm-opt from npm `binaryen`; Debian's binaryen 108 corrupts
+#    wasm-bindgen output, see reference/toolchain.md), into node_modules/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+log() { printf 'setup: %s\n' "$*"; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$want" ] || { echo "setup: Cargo.lock names no wasm-bindgen version" >&2; exit 1; }
+have=$("$root/.tools/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  log "installing wasm-bindgen-cli $want into .tools (about 2 minutes, once)"
+  # No --locked: the mirror may lack the newest webpki-roots the CLI's own lockfile pins
+  # (reference/toolchain.md, pitfall 1).
+  cargo install wasm-bindgen-cli --version "$want" --root "$root/.tools" --force --quiet
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  log "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

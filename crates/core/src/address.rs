@@ -49,7 +49,10 @@ impl Address {
 
     /// Returns the same bytes shown in another family's form.
     pub const fn with_family(self, family: Family) -> Self {
-        Self { family, bytes: self.bytes }
+        Self {
+            family,
+            bytes: self.bytes,
+        }
     }
 
     /// Returns `0x` and the 40 lower-case hex digits (the form of logs and JSON-RPC, both families).
@@ -85,7 +88,10 @@ impl Address {
         let digits = &text[2..];
         let has_lower = digits.bytes().any(|b| b.is_ascii_lowercase());
         let has_upper = digits.bytes().any(|b| b.is_ascii_uppercase());
-        let address = Self { family: Family::Evm, bytes };
+        let address = Self {
+            family: Family::Evm,
+            bytes,
+        };
         if has_lower && has_upper && address.to_string() != text {
             return Err(Error::new(
                 ErrorKind::AddressChecksum,
@@ -99,16 +105,25 @@ impl Address {
     /// Parses a TRON address (see [`Address::parse`]).
     pub fn parse_tron(text: &str) -> Result<Self> {
         if text.starts_with("0x") {
-            return Ok(Self { family: Family::Tron, bytes: parse_hex20(text)? });
+            return Ok(Self {
+                family: Family::Tron,
+                bytes: parse_hex20(text)?,
+            });
         }
-        if text.len() == 42 && text.starts_with("41") && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(Self { family: Family::Tron, bytes: parse_hex20(&format!("0x{}", &text[2..]))? });
+        if text.len() == 42 && text.starts_with("41") && text.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Ok(Self {
+                family: Family::Tron,
+                bytes: parse_hex20(&format!("0x{}", &text[2..]))?,
+            });
         }
         let invalid = |why: &str| Error::new(ErrorKind::InvalidAddress, text, why.to_string());
         if text.len() != 34 || !text.starts_with('T') {
             return Err(invalid("a TRON address is 34 characters starting with T"));
         }
-        let raw = bs58::decode(text).into_vec().map_err(|_| invalid("not base58 (0, O, I and l are not used)"))?;
+        let raw = bs58::decode(text)
+            .into_vec()
+            .map_err(|_| invalid("not base58 (0, O, I and l are not used)"))?;
         if raw.len() != 25 {
             return Err(invalid("base58 payload is not 25 bytes"));
         }
@@ -117,11 +132,18 @@ impl Address {
         }
         let check = Sha256::digest(Sha256::digest(&raw[..21]));
         if raw[21..] != check[..4] {
-            return Err(Error::new(ErrorKind::AddressChecksum, text, "base58check checksum does not match"));
+            return Err(Error::new(
+                ErrorKind::AddressChecksum,
+                text,
+                "base58check checksum does not match",
+            ));
         }
         let mut bytes = [0u8; 20];
         bytes.copy_from_slice(&raw[1..21]);
-        Ok(Self { family: Family::Tron, bytes })
+        Ok(Self {
+            family: Family::Tron,
+            bytes,
+        })
     }
 
     /// Parses any form this type prints (base58 `T…` as TRON, `0x…` as EVM), as records store them.
@@ -140,7 +162,11 @@ impl Address {
         out.push_str("0x");
         for (i, c) in lower.chars().enumerate() {
             let nibble = (hash[i / 2] >> if i % 2 == 0 { 4 } else { 0 }) & 0x0f;
-            out.push(if c.is_ascii_alphabetic() && nibble >= 8 { c.to_ascii_uppercase() } else { c });
+            out.push(if c.is_ascii_alphabetic() && nibble >= 8 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            });
         }
         out
     }
@@ -157,14 +183,23 @@ impl Address {
 
 /// Parses `0x` followed by exactly 40 hex digits of any case.
 fn parse_hex20(text: &str) -> Result<[u8; 20]> {
-    let digits = text
-        .strip_prefix("0x")
-        .ok_or_else(|| Error::new(ErrorKind::InvalidAddress, text, "an EVM address starts with 0x"))?;
+    let digits = text.strip_prefix("0x").ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidAddress,
+            text,
+            "an EVM address starts with 0x",
+        )
+    })?;
     if digits.len() != 40 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::new(ErrorKind::InvalidAddress, text, "expected 0x and 40 hex digits"));
+        return Err(Error::new(
+            ErrorKind::InvalidAddress,
+            text,
+            "expected 0x and 40 hex digits",
+        ));
     }
     let mut bytes = [0u8; 20];
-    hex::decode_to_slice(digits, &mut bytes).expect("40 hex digits checked above decode to 20 bytes");
+    hex::decode_to_slice(digits, &mut bytes)
+        .expect("40 hex digits checked above decode to 20 bytes");
     Ok(bytes)
 }
 
@@ -217,11 +252,17 @@ mod tests {
         ] {
             assert_eq!(Address::parse_evm(text).unwrap().to_string(), text);
         }
-        for text in ["0x52908400098527886E0F7030069857D2E4169EE7", "0xde709f2102306220921060314715629080e2fb77"] {
+        for text in [
+            "0x52908400098527886E0F7030069857D2E4169EE7",
+            "0xde709f2102306220921060314715629080e2fb77",
+        ] {
             assert!(Address::parse_evm(text).is_ok());
         }
         let flipped = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
-        assert_eq!(Address::parse_evm(flipped).unwrap_err().kind(), ErrorKind::AddressChecksum);
+        assert_eq!(
+            Address::parse_evm(flipped).unwrap_err().kind(),
+            ErrorKind::AddressChecksum
+        );
     }
 
     /// TRON vectors from trustwallet/wallet-core `tests/chains/Tron/AddressTests.cpp`.

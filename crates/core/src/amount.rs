@@ -64,14 +64,24 @@ impl Amount {
     /// `invalid_amount` for anything but ASCII digits, `amount_overflow` above `u128::MAX`.
     pub fn from_base_units_str(text: &str) -> Result<Self> {
         if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::new(ErrorKind::InvalidAmount, text, "base units must be ASCII digits only"));
+            return Err(Error::new(
+                ErrorKind::InvalidAmount,
+                text,
+                "base units must be ASCII digits only",
+            ));
         }
         let mut value: u128 = 0;
         for digit in text.bytes() {
             value = value
                 .checked_mul(10)
                 .and_then(|v| v.checked_add(u128::from(digit - b'0')))
-                .ok_or_else(|| Error::new(ErrorKind::AmountOverflow, text, "amount does not fit in 128 bits"))?;
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::AmountOverflow,
+                        text,
+                        "amount does not fit in 128 bits",
+                    )
+                })?;
         }
         Ok(Self(value))
     }
@@ -96,7 +106,8 @@ impl Amount {
         }
         let padding = usize::from(decimals) - fraction.len();
         let digits = format!("{whole}{fraction}{}", "0".repeat(padding));
-        Self::from_base_units_str(&digits).map_err(|e| Error::new(e.kind(), text, "amount does not fit in 128 bits"))
+        Self::from_base_units_str(&digits)
+            .map_err(|e| Error::new(e.kind(), text, "amount does not fit in 128 bits"))
     }
 
     /// Formats the amount as a canonical decimal string for a token with `decimals` decimals:
@@ -108,7 +119,10 @@ impl Amount {
             let (w, f) = digits.split_at(digits.len() - decimals);
             (w.to_string(), f.to_string())
         } else {
-            ("0".to_string(), format!("{}{}", "0".repeat(decimals - digits.len()), digits))
+            (
+                "0".to_string(),
+                format!("{}{}", "0".repeat(decimals - digits.len()), digits),
+            )
         };
         let fraction = fraction.trim_end_matches('0');
         if fraction.is_empty() {
@@ -127,7 +141,11 @@ fn split_decimal(text: &str) -> Result<(&str, &str)> {
     };
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(whole) || (text.contains('.') && !digits(fraction)) {
-        return Err(Error::new(ErrorKind::InvalidAmount, text, "expected digits with an optional fraction, like 12.5"));
+        return Err(Error::new(
+            ErrorKind::InvalidAmount,
+            text,
+            "expected digits with an optional fraction, like 12.5",
+        ));
     }
     Ok((whole, fraction))
 }
@@ -167,12 +185,16 @@ struct Decimal {
 
 impl Decimal {
     fn parse(text: &str, kind: ErrorKind) -> Result<Self> {
-        let (whole, fraction) = split_decimal(text).map_err(|e| Error::new(kind, text, e.to_string()))?;
+        let (whole, fraction) =
+            split_decimal(text).map_err(|e| Error::new(kind, text, e.to_string()))?;
         let fraction = fraction.trim_end_matches('0');
         let mantissa = Amount::from_base_units_str(&format!("{whole}{fraction}"))
             .map_err(|e| Error::new(e.kind(), text, "number does not fit in 128 bits"))?
             .base_units();
-        Ok(Self { mantissa, scale: fraction.len() as u32 })
+        Ok(Self {
+            mantissa,
+            scale: fraction.len() as u32,
+        })
     }
 }
 
@@ -188,24 +210,53 @@ impl Decimal {
 /// # Errors
 /// `invalid_amount` for a malformed fiat amount or precision (or a precision finer than the
 /// token's decimals, or zero), `invalid_rate` for a malformed or zero rate, `amount_overflow`.
-pub fn fiat_to_token(fiat_amount: &str, rate: &str, precision: &str, decimals: u8) -> Result<Amount> {
+pub fn fiat_to_token(
+    fiat_amount: &str,
+    rate: &str,
+    precision: &str,
+    decimals: u8,
+) -> Result<Amount> {
     let fiat = Decimal::parse(fiat_amount, ErrorKind::InvalidAmount)?;
     let rate_value = Decimal::parse(rate, ErrorKind::InvalidRate)?;
     if rate_value.mantissa == 0 {
-        return Err(Error::new(ErrorKind::InvalidRate, rate, "the rate must be above zero"));
+        return Err(Error::new(
+            ErrorKind::InvalidRate,
+            rate,
+            "the rate must be above zero",
+        ));
     }
-    let step = Amount::from_decimal(precision, decimals)
-        .map_err(|e| Error::new(ErrorKind::InvalidAmount, precision, format!("precision: {e}")))?;
+    let step = Amount::from_decimal(precision, decimals).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidAmount,
+            precision,
+            format!("precision: {e}"),
+        )
+    })?;
     if step.is_zero() {
-        return Err(Error::new(ErrorKind::InvalidAmount, precision, "the precision must be above zero"));
+        return Err(Error::new(
+            ErrorKind::InvalidAmount,
+            precision,
+            "the precision must be above zero",
+        ));
     }
-    let overflow = || Error::new(ErrorKind::AmountOverflow, fiat_amount, "converted amount does not fit in 128 bits");
+    let overflow = || {
+        Error::new(
+            ErrorKind::AmountOverflow,
+            fiat_amount,
+            "converted amount does not fit in 128 bits",
+        )
+    };
     // exact = fiat × rate × 10^decimals / 10^(fiat.scale + rate.scale), in base units, rounded up.
-    let numerator = fiat.mantissa.checked_mul(rate_value.mantissa).ok_or_else(overflow)?;
+    let numerator = fiat
+        .mantissa
+        .checked_mul(rate_value.mantissa)
+        .ok_or_else(overflow)?;
     let scale = fiat.scale + rate_value.scale;
     let decimals = u32::from(decimals);
     let units = if scale <= decimals {
-        numerator.checked_mul(10u128.checked_pow(decimals - scale).ok_or_else(overflow)?).ok_or_else(overflow)?
+        numerator
+            .checked_mul(10u128.checked_pow(decimals - scale).ok_or_else(overflow)?)
+            .ok_or_else(overflow)?
     } else {
         let divisor = 10u128.checked_pow(scale - decimals).ok_or_else(overflow)?;
         numerator / divisor + u128::from(numerator % divisor != 0)
@@ -245,9 +296,18 @@ pub struct Allocation {
 /// # Errors
 /// `invalid_amount` for a zero step, `amount_band_full` when every slot is taken,
 /// `amount_overflow` when the band runs past `u128::MAX`.
-pub fn allocate_amount(base: Amount, step: Amount, max_slots: u64, taken: &[Amount]) -> Result<Allocation> {
+pub fn allocate_amount(
+    base: Amount,
+    step: Amount,
+    max_slots: u64,
+    taken: &[Amount],
+) -> Result<Allocation> {
     if step.is_zero() {
-        return Err(Error::new(ErrorKind::InvalidAmount, "0", "the amount step must be above zero"));
+        return Err(Error::new(
+            ErrorKind::InvalidAmount,
+            "0",
+            "the amount step must be above zero",
+        ));
     }
     let mut taken: Vec<u128> = taken.iter().map(|a| a.0).collect();
     taken.sort_unstable();
@@ -255,9 +315,18 @@ pub fn allocate_amount(base: Amount, step: Amount, max_slots: u64, taken: &[Amou
         let amount = u128::from(slot)
             .checked_mul(step.0)
             .and_then(|offset| base.0.checked_add(offset))
-            .ok_or_else(|| Error::new(ErrorKind::AmountOverflow, base.to_string(), "the amount band runs past 128 bits"))?;
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::AmountOverflow,
+                    base.to_string(),
+                    "the amount band runs past 128 bits",
+                )
+            })?;
         if taken.binary_search(&amount).is_err() {
-            return Ok(Allocation { amount: Amount(amount), slot });
+            return Ok(Allocation {
+                amount: Amount(amount),
+                slot,
+            });
         }
     }
     Err(Error::new(
@@ -273,12 +342,25 @@ mod tests {
 
     #[test]
     fn decimal_round_trip_examples() {
-        assert_eq!(Amount::from_decimal("1", 18).unwrap().base_units(), 10u128.pow(18));
+        assert_eq!(
+            Amount::from_decimal("1", 18).unwrap().base_units(),
+            10u128.pow(18)
+        );
         assert_eq!(Amount::from_decimal("0.000001", 6).unwrap().base_units(), 1);
-        assert_eq!(Amount::from_decimal("1.5000000", 6).unwrap().base_units(), 1_500_000);
-        assert_eq!(Amount::from_decimal("1.0000001", 6).unwrap_err().kind(), ErrorKind::TooManyDecimals);
+        assert_eq!(
+            Amount::from_decimal("1.5000000", 6).unwrap().base_units(),
+            1_500_000
+        );
+        assert_eq!(
+            Amount::from_decimal("1.0000001", 6).unwrap_err().kind(),
+            ErrorKind::TooManyDecimals
+        );
         for bad in ["", ".5", "5.", "-1", "+1", "1e6", " 1", "1,5", "1.2.3"] {
-            assert_eq!(Amount::from_decimal(bad, 6).unwrap_err().kind(), ErrorKind::InvalidAmount, "{bad:?}");
+            assert_eq!(
+                Amount::from_decimal(bad, 6).unwrap_err().kind(),
+                ErrorKind::InvalidAmount,
+                "{bad:?}"
+            );
         }
         assert_eq!(Amount::from_base_units(20_000_000).to_decimal(6), "20");
         assert_eq!(Amount::ZERO.to_decimal(6), "0");
@@ -286,9 +368,21 @@ mod tests {
 
     #[test]
     fn fiat_rounds_up_to_precision() {
-        assert_eq!(fiat_to_token("19.99", "1", "0.01", 6).unwrap().base_units(), 19_990_000);
-        assert_eq!(fiat_to_token("0.001", "1", "0.01", 6).unwrap().base_units(), 10_000);
-        assert_eq!(fiat_to_token("1", "0", "0.01", 6).unwrap_err().kind(), ErrorKind::InvalidRate);
-        assert_eq!(fiat_to_token("1", "1", "0.0000001", 6).unwrap_err().kind(), ErrorKind::InvalidAmount);
+        assert_eq!(
+            fiat_to_token("19.99", "1", "0.01", 6).unwrap().base_units(),
+            19_990_000
+        );
+        assert_eq!(
+            fiat_to_token("0.001", "1", "0.01", 6).unwrap().base_units(),
+            10_000
+        );
+        assert_eq!(
+            fiat_to_token("1", "0", "0.01", 6).unwrap_err().kind(),
+            ErrorKind::InvalidRate
+        );
+        assert_eq!(
+            fiat_to_token("1", "1", "0.0000001", 6).unwrap_err().kind(),
+            ErrorKind::InvalidAmount
+        );
     }
 }

@@ -106,7 +106,11 @@ pub struct Error {
 impl Error {
     /// Creates an error of `kind` about `input`, explained by `detail` (lower case, no final period).
     pub fn new(kind: ErrorKind, input: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind, input: input.into(), detail: detail.into() }
+        Self {
+            kind,
+            input: input.into(),
+            detail: detail.into(),
+        }
     }
 
     /// Returns the stable kind of the error.
@@ -124,8 +128,16 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Long inputs (a whole log, a body) are cut so that messages stay readable.
         let input: String = self.input.chars().take(80).collect();
-        let ellipsis = if self.input.chars().count() > 80 { "…" } else { "" };
-        write!(f, "{}: {} (input {:?}{})", self.kind, self.detail, input, ellipsis)
+        let ellipsis = if self.input.chars().count() > 80 {
+            "…"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "{}: {} (input {:?}{})",
+            self.kind, self.detail, input, ellipsis
+        )
     }
 }
 

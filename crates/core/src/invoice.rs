@@ -232,12 +232,20 @@ impl Invoice {
         let token = network.token(terms.token.as_deref())?;
         let recipient = network.parse_address(&terms.recipient)?;
         if terms.amount_due.is_zero() {
-            return Err(Error::new(ErrorKind::InvalidAmount, "0", "an invoice needs an amount above zero"));
+            return Err(Error::new(
+                ErrorKind::InvalidAmount,
+                "0",
+                "an invoice needs an amount above zero",
+            ));
         }
         let expires_at = terms.created_at.checked_add(terms.expires_in);
         let monitor_until = expires_at.and_then(|e| e.checked_add(terms.monitoring));
         let (Some(expires_at), Some(monitor_until)) = (expires_at, monitor_until) else {
-            return Err(Error::new(ErrorKind::InvalidInvoice, &terms.id, "the invoice windows overflow"));
+            return Err(Error::new(
+                ErrorKind::InvalidInvoice,
+                &terms.id,
+                "the invoice windows overflow",
+            ));
         };
         Ok(Invoice {
             id: terms.id.clone(),
@@ -270,9 +278,14 @@ impl Invoice {
     }
 
     fn sum(&self, include: impl Fn(&LedgerEntry) -> bool) -> Amount {
-        self.ledger.iter().filter(|e| include(e)).fold(Amount::ZERO, |total, e| {
-            total.checked_add(e.amount).unwrap_or(Amount::from_base_units(u128::MAX))
-        })
+        self.ledger
+            .iter()
+            .filter(|e| include(e))
+            .fold(Amount::ZERO, |total, e| {
+                total
+                    .checked_add(e.amount)
+                    .unwrap_or(Amount::from_base_units(u128::MAX))
+            })
     }
 
     /// Returns true when `amount` is what this invoice expects next: the amount due (less the
@@ -285,12 +298,17 @@ impl Invoice {
             Some(rest) if rest > self.tolerance => rest,
             _ => return amount == self.amount_due,
         };
-        amount <= target && amount.checked_add(self.tolerance).is_some_and(|a| a >= target)
+        amount <= target
+            && amount
+                .checked_add(self.tolerance)
+                .is_some_and(|a| a >= target)
     }
 
     /// Returns the ledger entry of transfer (`tx_hash`, `log_index`), if credited here.
     pub fn entry(&self, tx_hash: &str, log_index: u64) -> Option<&LedgerEntry> {
-        self.ledger.iter().find(|e| e.tx_hash == tx_hash && e.log_index == log_index)
+        self.ledger
+            .iter()
+            .find(|e| e.tx_hash == tx_hash && e.log_index == log_index)
     }
 
     /// Credits `transfer` to this invoice. Crediting the same transfer again changes nothing and
@@ -301,18 +319,37 @@ impl Invoice {
     ///
     /// # Errors
     /// `wrong_recipient`, `missing_block_time`, `invalid_log` for a removed log.
-    pub fn credit(&mut self, transfer: &Transfer, matched_by: MatchedBy, review: bool) -> Result<bool> {
+    pub fn credit(
+        &mut self,
+        transfer: &Transfer,
+        matched_by: MatchedBy,
+        review: bool,
+    ) -> Result<bool> {
         if transfer.to.bytes() != self.recipient.bytes() {
-            return Err(Error::new(ErrorKind::WrongRecipient, transfer.to.to_string(), "not this invoice's recipient"));
+            return Err(Error::new(
+                ErrorKind::WrongRecipient,
+                transfer.to.to_string(),
+                "not this invoice's recipient",
+            ));
         }
         if transfer.removed {
-            return Err(Error::new(ErrorKind::InvalidLog, &transfer.tx_hash, "a removed log credits nothing"));
+            return Err(Error::new(
+                ErrorKind::InvalidLog,
+                &transfer.tx_hash,
+                "a removed log credits nothing",
+            ));
         }
-        let block_time = transfer
-            .block_time
-            .ok_or_else(|| Error::new(ErrorKind::MissingBlockTime, &transfer.tx_hash, "add the block time first"))?;
-        if let Some(entry) =
-            self.ledger.iter_mut().find(|e| e.tx_hash == transfer.tx_hash && e.log_index == transfer.log_index)
+        let block_time = transfer.block_time.ok_or_else(|| {
+            Error::new(
+                ErrorKind::MissingBlockTime,
+                &transfer.tx_hash,
+                "add the block time first",
+            )
+        })?;
+        if let Some(entry) = self
+            .ledger
+            .iter_mut()
+            .find(|e| e.tx_hash == transfer.tx_hash && e.log_index == transfer.log_index)
         {
             if entry.status != EntryStatus::Removed {
                 return Ok(false);
@@ -342,7 +379,11 @@ impl Invoice {
     /// entry or it already had that status. Hosts set [`EntryStatus::Final`] after checking that
     /// the block is final and still canonical, and [`EntryStatus::Removed`] when it is not.
     pub fn set_entry_status(&mut self, tx_hash: &str, log_index: u64, status: EntryStatus) -> bool {
-        match self.ledger.iter_mut().find(|e| e.tx_hash == tx_hash && e.log_index == log_index) {
+        match self
+            .ledger
+            .iter_mut()
+            .find(|e| e.tx_hash == tx_hash && e.log_index == log_index)
+        {
             Some(entry) if entry.status != status => {
                 entry.status = status;
                 true
@@ -356,7 +397,11 @@ impl Invoice {
         let paid = self.amount_paid();
         let final_paid = self.sum(|e| e.status == EntryStatus::Final);
         let remaining = self.amount_due.saturating_sub(paid);
-        let covered = |amount: Amount| amount.checked_add(self.tolerance).is_some_and(|a| a >= self.amount_due);
+        let covered = |amount: Amount| {
+            amount
+                .checked_add(self.tolerance)
+                .is_some_and(|a| a >= self.amount_due)
+        };
         let open = now < self.expires_at && !self.cancelled;
         let (state, mut exception) = if paid.is_zero() {
             let removed = self.ledger.iter().any(|e| e.status == EntryStatus::Removed);
@@ -369,9 +414,16 @@ impl Invoice {
             };
             (state, None)
         } else if !covered(paid) {
-            (if open { State::New } else { State::Expired }, Some(Exception::PaidPartial))
+            (
+                if open { State::New } else { State::Expired },
+                Some(Exception::PaidPartial),
+            )
         } else {
-            let state = if covered(final_paid) { State::Settled } else { State::Processing };
+            let state = if covered(final_paid) {
+                State::Settled
+            } else {
+                State::Processing
+            };
             let exception = if self.completed_late() {
                 Some(Exception::PaidLate)
             } else if paid > self.amount_due {
@@ -382,7 +434,13 @@ impl Invoice {
             (state, exception)
         };
         let paid_while_cancelled = self.cancelled && !paid.is_zero();
-        if self.marked_for_review || paid_while_cancelled || self.ledger.iter().any(|e| e.review && e.status != EntryStatus::Removed) {
+        if self.marked_for_review
+            || paid_while_cancelled
+            || self
+                .ledger
+                .iter()
+                .any(|e| e.review && e.status != EntryStatus::Removed)
+        {
             exception = Some(Exception::NeedsReview);
         }
         Status {
@@ -390,16 +448,29 @@ impl Invoice {
             exception,
             amount_paid: paid,
             amount_final: final_paid,
-            amount_remaining: if covered(paid) { Amount::ZERO } else { remaining },
+            amount_remaining: if covered(paid) {
+                Amount::ZERO
+            } else {
+                remaining
+            },
         }
     }
 
     /// True when the transfer that brought the paid total to the amount due came after expiry.
     fn completed_late(&self) -> bool {
         let mut total = Amount::ZERO;
-        for entry in self.ledger.iter().filter(|e| e.status != EntryStatus::Removed) {
-            total = total.checked_add(entry.amount).unwrap_or(Amount::from_base_units(u128::MAX));
-            if total.checked_add(self.tolerance).is_some_and(|t| t >= self.amount_due) {
+        for entry in self
+            .ledger
+            .iter()
+            .filter(|e| e.status != EntryStatus::Removed)
+        {
+            total = total
+                .checked_add(entry.amount)
+                .unwrap_or(Amount::from_base_units(u128::MAX));
+            if total
+                .checked_add(self.tolerance)
+                .is_some_and(|t| t >= self.amount_due)
+            {
                 return entry.block_time > self.expires_at;
             }
         }

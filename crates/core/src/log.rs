@@ -9,7 +9,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::network::{Family, Network};
 
 /// `keccak256("Transfer(address,address,uint256)")`, topic 0 of every ERC-20 transfer.
-pub const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+pub const TRANSFER_TOPIC: &str =
+    "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 
 /// A token transfer read from a log, with the block facts matching needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +52,9 @@ mod opt_int {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
         match Option::<String>::deserialize(deserializer)? {
             None => Ok(None),
             Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
@@ -72,23 +75,41 @@ mod opt_int {
 pub fn decode_transfer_log(network: &Network, log: &Value) -> Result<Transfer> {
     let field = |name: &str| -> Result<&str> {
         log.get(name).and_then(Value::as_str).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidLog, name, format!("the log has no string field {name}"))
+            Error::new(
+                ErrorKind::InvalidLog,
+                name,
+                format!("the log has no string field {name}"),
+            )
         })
     };
-    let topics = log
-        .get("topics")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::new(ErrorKind::InvalidLog, "topics", "the log has no topics array"))?;
+    let topics = log.get("topics").and_then(Value::as_array).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidLog,
+            "topics",
+            "the log has no topics array",
+        )
+    })?;
     let topics: Vec<&str> = topics
         .iter()
-        .map(|t| t.as_str().ok_or_else(|| Error::new(ErrorKind::InvalidLog, t.to_string(), "a topic is not a string")))
+        .map(|t| {
+            t.as_str().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidLog,
+                    t.to_string(),
+                    "a topic is not a string",
+                )
+            })
+        })
         .collect::<Result<_>>()?;
     let topic0 = topics.first().copied().unwrap_or("");
     if !topic0.eq_ignore_ascii_case(TRANSFER_TOPIC) || topics.len() != 3 {
         return Err(Error::new(
             ErrorKind::NotATransfer,
             topic0,
-            format!("not an ERC-20 Transfer event (topic 0 and exactly 3 topics; got {})", topics.len()),
+            format!(
+                "not an ERC-20 Transfer event (topic 0 and exactly 3 topics; got {})",
+                topics.len()
+            ),
         ));
     }
     let family = network.family;
@@ -104,7 +125,13 @@ pub fn decode_transfer_log(network: &Network, log: &Value) -> Result<Transfer> {
     let removed = match log.get("removed") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(other) => return Err(Error::new(ErrorKind::InvalidLog, other.to_string(), "removed is not a boolean")),
+        Some(other) => {
+            return Err(Error::new(
+                ErrorKind::InvalidLog,
+                other.to_string(),
+                "removed is not a boolean",
+            ))
+        }
     };
     let block_time = match log.get("blockTimestamp") {
         None | Some(Value::Null) => None,
@@ -136,9 +163,16 @@ impl Address {
 
 /// Decodes `0x`-prefixed hex of exactly `len` bytes, in any case.
 fn hex_bytes(text: &str, len: usize) -> Result<Vec<u8>> {
-    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).unwrap_or("\u{0}");
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or("\u{0}");
     if digits.len() != len * 2 {
-        return Err(Error::new(ErrorKind::InvalidLog, text, format!("expected 0x and {} hex digits", len * 2)));
+        return Err(Error::new(
+            ErrorKind::InvalidLog,
+            text,
+            format!("expected 0x and {} hex digits", len * 2),
+        ));
     }
     hex::decode(digits).map_err(|_| Error::new(ErrorKind::InvalidLog, text, "not hex"))
 }
@@ -146,7 +180,11 @@ fn hex_bytes(text: &str, len: usize) -> Result<Vec<u8>> {
 fn address_topic(topic: &str, family: Family) -> Result<Address> {
     let word = hex_bytes(topic, 32)?;
     if word[..12].iter().any(|&b| b != 0) {
-        return Err(Error::new(ErrorKind::InvalidLog, topic, "an address topic starts with 12 zero bytes"));
+        return Err(Error::new(
+            ErrorKind::InvalidLog,
+            topic,
+            "an address topic starts with 12 zero bytes",
+        ));
     }
     let mut bytes = [0u8; 20];
     bytes.copy_from_slice(&word[12..]);
@@ -156,7 +194,11 @@ fn address_topic(topic: &str, family: Family) -> Result<Address> {
 fn amount_word(data: &str) -> Result<Amount> {
     let word = hex_bytes(data, 32)?;
     if word[..16].iter().any(|&b| b != 0) {
-        return Err(Error::new(ErrorKind::AmountOverflow, data, "the amount does not fit in 128 bits"));
+        return Err(Error::new(
+            ErrorKind::AmountOverflow,
+            data,
+            "the amount does not fit in 128 bits",
+        ));
     }
     let mut low = [0u8; 16];
     low.copy_from_slice(&word[16..]);
@@ -171,9 +213,14 @@ fn hash32(text: &str) -> Result<String> {
 fn quantity(text: &str) -> Result<u64> {
     let digits = text.strip_prefix("0x").unwrap_or("");
     if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::new(ErrorKind::InvalidLog, text, "expected a 0x-hex quantity"));
+        return Err(Error::new(
+            ErrorKind::InvalidLog,
+            text,
+            "expected a 0x-hex quantity",
+        ));
     }
-    u64::from_str_radix(digits, 16).map_err(|_| Error::new(ErrorKind::InvalidLog, text, "quantity out of range"))
+    u64::from_str_radix(digits, 16)
+        .map_err(|_| Error::new(ErrorKind::InvalidLog, text, "quantity out of range"))
 }
 
 /// Checks a transaction hash as a customer pastes it (`0x` + 64 hex, or 64 hex for TRON) and
@@ -184,7 +231,11 @@ fn quantity(text: &str) -> Result<u64> {
 pub fn normalize_tx_hash(network: &Network, text: &str) -> Result<String> {
     let digits = text.strip_prefix("0x").unwrap_or(text);
     if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::new(ErrorKind::InvalidTxHash, text, "a transaction hash is 64 hex digits"));
+        return Err(Error::new(
+            ErrorKind::InvalidTxHash,
+            text,
+            "a transaction hash is 64 hex digits",
+        ));
     }
     let digits = digits.to_ascii_lowercase();
     Ok(match network.family {

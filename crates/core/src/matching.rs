@@ -45,12 +45,15 @@ pub enum Decision {
 }
 
 fn ignored(kind: ErrorKind) -> Decision {
-    Decision::Ignored { reason: kind.code().to_string() }
+    Decision::Ignored {
+        reason: kind.code().to_string(),
+    }
 }
 
 /// Returns true when `block_time` is inside `invoice`'s window.
 fn in_window(invoice: &Invoice, block_time: u64) -> bool {
-    block_time.saturating_add(CLOCK_SKEW_SECS) >= invoice.created_at && block_time <= invoice.monitor_until
+    block_time.saturating_add(CLOCK_SKEW_SECS) >= invoice.created_at
+        && block_time <= invoice.monitor_until
 }
 
 /// Decides which of `invoices` (the host's watched invoices on `network`; others are skipped)
@@ -73,8 +76,12 @@ fn in_window(invoice: &Invoice, block_time: u64) -> bool {
 /// ```
 pub fn match_transfer(network: &Network, invoices: &[Invoice], transfer: &Transfer) -> Decision {
     let on_network = || invoices.iter().filter(|i| i.network == network.id);
-    if let Some(owner) = on_network().find(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some()) {
-        return Decision::Known { invoice: owner.id.clone() };
+    if let Some(owner) =
+        on_network().find(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some())
+    {
+        return Decision::Known {
+            invoice: owner.id.clone(),
+        };
     }
     if transfer.removed {
         return ignored(ErrorKind::InvalidLog);
@@ -91,19 +98,36 @@ pub fn match_transfer(network: &Network, invoices: &[Invoice], transfer: &Transf
     let Some(block_time) = transfer.block_time else {
         return ignored(ErrorKind::MissingBlockTime);
     };
-    let in_time: Vec<&Invoice> = to_address.iter().copied().filter(|i| in_window(i, block_time)).collect();
+    let in_time: Vec<&Invoice> = to_address
+        .iter()
+        .copied()
+        .filter(|i| in_window(i, block_time))
+        .collect();
     if in_time.is_empty() {
-        let early = to_address.iter().any(|i| block_time.saturating_add(CLOCK_SKEW_SECS) < i.created_at);
-        return ignored(if early { ErrorKind::TransferBeforeInvoice } else { ErrorKind::TransferAfterWindow });
+        let early = to_address
+            .iter()
+            .any(|i| block_time.saturating_add(CLOCK_SKEW_SECS) < i.created_at);
+        return ignored(if early {
+            ErrorKind::TransferBeforeInvoice
+        } else {
+            ErrorKind::TransferAfterWindow
+        });
     }
-    let mut candidates: Vec<String> =
-        in_time.iter().filter(|i| i.expects(transfer.amount)).map(|i| i.id.clone()).collect();
+    let mut candidates: Vec<String> = in_time
+        .iter()
+        .filter(|i| i.expects(transfer.amount))
+        .map(|i| i.id.clone())
+        .collect();
     match candidates.len() {
         0 => Decision::Unmatched,
-        1 => Decision::Credit { invoice: candidates.remove(0) },
+        1 => Decision::Credit {
+            invoice: candidates.remove(0),
+        },
         _ => {
             candidates.sort();
-            Decision::Ambiguous { invoices: candidates }
+            Decision::Ambiguous {
+                invoices: candidates,
+            }
         }
     }
 }
@@ -122,36 +146,72 @@ pub struct ClaimVerdict {
 /// # Errors
 /// `already_credited`, `invalid_log` for a removed log, `wrong_token`, `wrong_recipient`,
 /// `missing_block_time`, `transfer_before_invoice`, `transfer_after_window`.
-pub fn claim_transfer(network: &Network, invoices: &[Invoice], target: &Invoice, transfer: &Transfer) -> Result<ClaimVerdict> {
-    let err = |kind: ErrorKind, detail: &str| Err(Error::new(kind, &transfer.tx_hash, detail.to_string()));
+pub fn claim_transfer(
+    network: &Network,
+    invoices: &[Invoice],
+    target: &Invoice,
+    transfer: &Transfer,
+) -> Result<ClaimVerdict> {
+    let err = |kind: ErrorKind, detail: &str| {
+        Err(Error::new(kind, &transfer.tx_hash, detail.to_string()))
+    };
     let everyone = invoices.iter().chain(core::iter::once(target));
-    if let Some(owner) = everyone.clone().find(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some()) {
-        return err(ErrorKind::AlreadyCredited, &format!("this transfer already credited invoice {}", owner.id));
+    if let Some(owner) = everyone
+        .clone()
+        .find(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some())
+    {
+        return err(
+            ErrorKind::AlreadyCredited,
+            &format!("this transfer already credited invoice {}", owner.id),
+        );
     }
     if transfer.removed {
-        return err(ErrorKind::InvalidLog, "the log was removed by a reorganisation");
+        return err(
+            ErrorKind::InvalidLog,
+            "the log was removed by a reorganisation",
+        );
     }
     let token = network.token(Some(&target.token))?;
     if token.contract.bytes() != transfer.token.bytes() {
-        return err(ErrorKind::WrongToken, &format!("the transfer is not of the {} contract {}", token.symbol, token.contract));
+        return err(
+            ErrorKind::WrongToken,
+            &format!(
+                "the transfer is not of the {} contract {}",
+                token.symbol, token.contract
+            ),
+        );
     }
     if target.recipient.bytes() != transfer.to.bytes() {
-        return err(ErrorKind::WrongRecipient, "the transfer went to another address");
+        return err(
+            ErrorKind::WrongRecipient,
+            "the transfer went to another address",
+        );
     }
     let Some(block_time) = transfer.block_time else {
-        return err(ErrorKind::MissingBlockTime, "the transfer has no block time");
+        return err(
+            ErrorKind::MissingBlockTime,
+            "the transfer has no block time",
+        );
     };
     if block_time.saturating_add(CLOCK_SKEW_SECS) < target.created_at {
-        return err(ErrorKind::TransferBeforeInvoice, "the transfer happened before the invoice was created");
+        return err(
+            ErrorKind::TransferBeforeInvoice,
+            "the transfer happened before the invoice was created",
+        );
     }
     if block_time > target.monitor_until {
-        return err(ErrorKind::TransferAfterWindow, "the transfer happened after the invoice's monitoring window");
+        return err(
+            ErrorKind::TransferAfterWindow,
+            "the transfer happened after the invoice's monitoring window",
+        );
     }
-    let review = everyone.filter(|i| i.id != target.id && i.network == network.id).any(|i| {
-        i.token == target.token
-            && i.recipient.bytes() == transfer.to.bytes()
-            && in_window(i, block_time)
-            && i.expects(transfer.amount)
-    });
+    let review = everyone
+        .filter(|i| i.id != target.id && i.network == network.id)
+        .any(|i| {
+            i.token == target.token
+                && i.recipient.bytes() == transfer.to.bytes()
+                && in_window(i, block_time)
+                && i.expects(transfer.amount)
+        });
     Ok(ClaimVerdict { review })
 }

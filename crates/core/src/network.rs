@@ -50,7 +50,11 @@ pub struct Finality {
 impl Finality {
     /// Returns how many confirmations a transfer in `block` has when the chain head is `head`.
     pub fn confirmations_at(block: u64, head: u64) -> u64 {
-        if head >= block { head - block + 1 } else { 0 }
+        if head >= block {
+            head - block + 1
+        } else {
+            0
+        }
     }
 
     /// Returns true when a transfer in `block` is final, given the `head` and the block number of
@@ -127,12 +131,16 @@ impl Network {
 
     /// Returns the registry token whose contract is `contract`, if any.
     pub fn token_by_contract(&self, contract: &Address) -> Option<&Token> {
-        self.tokens.iter().find(|t| t.contract.bytes() == contract.bytes())
+        self.tokens
+            .iter()
+            .find(|t| t.contract.bytes() == contract.bytes())
     }
 
     /// Returns the explorer URL of transaction `tx`, if the network has an explorer.
     pub fn explorer_url(&self, tx: &str) -> Option<String> {
-        self.explorer_tx.as_ref().map(|template| template.replace("{tx}", tx))
+        self.explorer_tx
+            .as_ref()
+            .map(|template| template.replace("{tx}", tx))
     }
 
     /// Parses `text` as an address of this network.
@@ -166,8 +174,9 @@ impl Registry {
     /// `invalid_address` or `address_checksum` for a bad contract, `unknown_network` for a
     /// malformed document.
     pub fn from_json(json: &str) -> Result<Registry> {
-        let mut registry: Registry = serde_json::from_str(json)
-            .map_err(|e| Error::new(ErrorKind::UnknownNetwork, "", format!("registry JSON: {e}")))?;
+        let mut registry: Registry = serde_json::from_str(json).map_err(|e| {
+            Error::new(ErrorKind::UnknownNetwork, "", format!("registry JSON: {e}"))
+        })?;
         for network in &mut registry.networks {
             for token in &mut network.tokens {
                 token.contract = token.contract.with_family(network.family);
@@ -182,7 +191,11 @@ impl Registry {
     /// `unknown_network` when there is none.
     pub fn network(&self, id: &str) -> Result<&Network> {
         self.networks.iter().find(|n| n.id == id).ok_or_else(|| {
-            Error::new(ErrorKind::UnknownNetwork, id, "not a network of the registry")
+            Error::new(
+                ErrorKind::UnknownNetwork,
+                id,
+                "not a network of the registry",
+            )
         })
     }
 }
@@ -208,19 +221,28 @@ mod tests {
         assert_eq!(registry.network("avalanche").unwrap().tokens.len(), 2);
         assert!(!registry.network("base").unwrap().tokens[0].official);
         let tron = registry.network("tron").unwrap();
-        assert_eq!(tron.tokens[0].contract.to_hex(), "0xa614f803b6fd780986a42c78ec9c7f77e6ded13c");
+        assert_eq!(
+            tron.tokens[0].contract.to_hex(),
+            "0xa614f803b6fd780986a42c78ec9c7f77e6ded13c"
+        );
         assert_eq!(tron.chain_id, 0x2b66_53dc);
         for network in &registry.networks {
             for token in &network.tokens {
                 assert_eq!(token.contract.family(), network.family, "{}", network.id);
             }
         }
-        assert_eq!(registry.network("solana").unwrap_err().kind(), ErrorKind::UnknownNetwork);
+        assert_eq!(
+            registry.network("solana").unwrap_err().kind(),
+            ErrorKind::UnknownNetwork
+        );
     }
 
     #[test]
     fn finality_needs_tag_and_depth() {
-        let f = Finality { tag: Some("finalized".into()), confirmations: 3 };
+        let f = Finality {
+            tag: Some("finalized".into()),
+            confirmations: 3,
+        };
         assert!(!f.is_final(10, 11, Some(10)));
         assert!(f.is_final(10, 12, Some(10)));
         assert!(!f.is_final(10, 20, Some(9)));

@@ -11,7 +11,9 @@ pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     let text = String::deserialize(deserializer)?;
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(serde::de::Error::custom(format!("expected a decimal integer string, got {text:?}")));
+        return Err(serde::de::Error::custom(format!(
+            "expected a decimal integer string, got {text:?}"
+        )));
     }
     text.parse().map_err(serde::de::Error::custom)
 }

@@ -132,7 +132,12 @@ pub fn rfc3339(unix: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs / 60 % 60, secs % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 impl StatusDocument {
@@ -140,11 +145,19 @@ impl StatusDocument {
     ///
     /// # Errors
     /// `unknown_token` when the invoice's token is not on `network`.
-    pub fn for_invoice(invoice: &Invoice, network: &Network, context: &StatusContext) -> Result<StatusDocument> {
+    pub fn for_invoice(
+        invoice: &Invoice,
+        network: &Network,
+        context: &StatusContext,
+    ) -> Result<StatusDocument> {
         let token = network.token(Some(&invoice.token))?;
         let status = invoice.status(context.now);
         let decimal = |amount: Amount| amount.to_decimal(token.decimals);
-        let confirmations = |block: u64| context.head.map_or(0, |head| Finality::confirmations_at(block, head));
+        let confirmations = |block: u64| {
+            context
+                .head
+                .map_or(0, |head| Finality::confirmations_at(block, head))
+        };
         let transfers = invoice
             .ledger
             .iter()
@@ -161,14 +174,28 @@ impl StatusDocument {
                 explorer_url: network.explorer_url(&entry.tx_hash),
             })
             .collect();
-        let finality = invoice.ledger.iter().rev().find(|e| e.status == EntryStatus::Seen).map(|e| FinalityProgress {
-            seen: confirmations(e.block_number).min(network.finality.confirmations),
-            required: network.finality.confirmations,
-        });
+        let finality = invoice
+            .ledger
+            .iter()
+            .rev()
+            .find(|e| e.status == EntryStatus::Seen)
+            .map(|e| FinalityProgress {
+                seen: confirmations(e.block_number).min(network.finality.confirmations),
+                required: network.finality.confirmations,
+            });
         let payable = status.state == State::New && !status.amount_remaining.is_zero();
-        let payment_uri =
-            if payable { Some(payment_uri(network, token, &invoice.recipient, status.amount_remaining)?) } else { None };
-        let done = matches!(status.state, State::Settled | State::Invalid) || !invoice.is_watched(context.now);
+        let payment_uri = if payable {
+            Some(payment_uri(
+                network,
+                token,
+                &invoice.recipient,
+                status.amount_remaining,
+            )?)
+        } else {
+            None
+        };
+        let done = matches!(status.state, State::Settled | State::Invalid)
+            || !invoice.is_watched(context.now);
         Ok(StatusDocument {
             invoice: invoice.id.clone(),
             state: status.state,

@@ -26,9 +26,18 @@ use crate::network::{Network, QrStyle, Token};
 ///
 /// # Errors
 /// `invalid_amount` for a zero amount.
-pub fn payment_uri(network: &Network, token: &Token, recipient: &Address, amount: Amount) -> Result<String> {
+pub fn payment_uri(
+    network: &Network,
+    token: &Token,
+    recipient: &Address,
+    amount: Amount,
+) -> Result<String> {
     if amount.is_zero() {
-        return Err(Error::new(ErrorKind::InvalidAmount, "0", "a payment request needs an amount above zero"));
+        return Err(Error::new(
+            ErrorKind::InvalidAmount,
+            "0",
+            "a payment request needs an amount above zero",
+        ));
     }
     let recipient = recipient.with_family(network.family);
     Ok(match network.qr {
@@ -43,7 +52,11 @@ pub fn payment_uri(network: &Network, token: &Token, recipient: &Address, amount
 /// Returns the calldata of ERC-20 `transfer(recipient, amount)` as `0x`-prefixed hex, for a
 /// browser wallet to send.
 pub fn transfer_calldata(recipient: &Address, amount: Amount) -> String {
-    format!("0xa9059cbb{}{:064x}", &recipient.to_topic()[2..], amount.base_units())
+    format!(
+        "0xa9059cbb{}{:064x}",
+        &recipient.to_topic()[2..],
+        amount.base_units()
+    )
 }
 
 #[cfg(test)]
@@ -54,7 +67,10 @@ mod tests {
     /// The calldata of standards.md's example: 12.5 USDT to 0x5aAe…BeAed.
     #[test]
     fn calldata_matches_the_reference_example() {
-        let to = network("ethereum").unwrap().parse_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").unwrap();
+        let to = network("ethereum")
+            .unwrap()
+            .parse_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed")
+            .unwrap();
         assert_eq!(
             transfer_calldata(&to, Amount::from_base_units(12_500_000)),
             "0xa9059cbb0000000000000000000000005aaeb6053f3e94c9b9a09f33669435e7ef1beaed0000000000000000000000000000000000000000000000000000000000bebc20"

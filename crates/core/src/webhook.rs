@@ -13,7 +13,8 @@ pub const SIGNATURE_HEADER: &str = "Stablegate-Signature";
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
 fn mac(secret: &str, timestamp: u64, body: &str) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
@@ -41,24 +42,35 @@ pub fn sign(secret: &str, body: &str, timestamp: u64) -> String {
 /// # Errors
 /// `invalid_signature_header` (checked first), `timestamp_out_of_window`, then `signature_mismatch`.
 pub fn verify(secret: &str, header: &str, body: &str, now: u64, tolerance: u64) -> Result<()> {
-    let malformed = |why: &str| Error::new(ErrorKind::InvalidSignatureHeader, header, why.to_string());
+    let malformed =
+        |why: &str| Error::new(ErrorKind::InvalidSignatureHeader, header, why.to_string());
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for pair in header.split(',') {
-        let (key, value) = pair.split_once('=').ok_or_else(|| malformed("each part must be key=value"))?;
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| malformed("each part must be key=value"))?;
         match key {
             "t" => {
                 if timestamp.is_some() {
                     return Err(malformed("more than one t"));
                 }
-                if value.is_empty() || value.len() > 19 || !value.bytes().all(|b| b.is_ascii_digit()) {
+                if value.is_empty()
+                    || value.len() > 19
+                    || !value.bytes().all(|b| b.is_ascii_digit())
+                {
                     return Err(malformed("t must be unix seconds"));
                 }
-                timestamp = Some(value.parse::<u64>().map_err(|_| malformed("t out of range"))?);
+                timestamp = Some(
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| malformed("t out of range"))?,
+                );
             }
             "v1" => {
                 let mut tag = [0u8; 32];
-                hex::decode_to_slice(value, &mut tag).map_err(|_| malformed("v1 must be 64 hex digits"))?;
+                hex::decode_to_slice(value, &mut tag)
+                    .map_err(|_| malformed("v1 must be 64 hex digits"))?;
                 signatures.push(tag);
             }
             _ => {}
@@ -72,7 +84,10 @@ pub fn verify(secret: &str, header: &str, body: &str, now: u64, tolerance: u64) 
         return Err(Error::new(
             ErrorKind::TimestampOutOfWindow,
             timestamp.to_string(),
-            format!("timestamp is {} s away from now, more than {tolerance} s", now.abs_diff(timestamp)),
+            format!(
+                "timestamp is {} s away from now, more than {tolerance} s",
+                now.abs_diff(timestamp)
+            ),
         ));
     }
     let expected = mac(secret, timestamp, body).finalize().into_bytes();
@@ -83,6 +98,10 @@ pub fn verify(secret: &str, header: &str, body: &str, now: u64, tolerance: u64) 
     if bool::from(any) {
         Ok(())
     } else {
-        Err(Error::new(ErrorKind::SignatureMismatch, header, "no v1 signature matches the body"))
+        Err(Error::new(
+            ErrorKind::SignatureMismatch,
+            header,
+            "no v1 signature matches the body",
+        ))
     }
 }

@@ -12,7 +12,10 @@ use stablegate_core::amount::{allocate_amount, fiat_to_token};
 use stablegate_core::invoice::{EntryStatus, MatchedBy};
 use stablegate_core::matching::{claim_transfer, match_transfer};
 use stablegate_core::status::StatusContext;
-use stablegate_core::{log, uri, webhook, Amount, Error, Invoice, InvoiceTerms, Network, Registry, StatusDocument, Transfer};
+use stablegate_core::{
+    log, uri, webhook, Amount, Error, Invoice, InvoiceTerms, Network, Registry, StatusDocument,
+    Transfer,
+};
 use wasm_bindgen::prelude::*;
 
 mod qr;
@@ -32,7 +35,8 @@ fn core_error(error: Error) -> JsValue {
 }
 
 fn from_js<T: DeserializeOwned>(what: &str, value: JsValue) -> JsResult<T> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| js_error("invalid_input", &format!("{what}: {e}")))
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| js_error("invalid_input", &format!("{what}: {e}")))
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
@@ -47,7 +51,12 @@ fn network(id: &str) -> JsResult<&'static Network> {
 }
 
 fn parse_u64(what: &str, text: &str) -> JsResult<u64> {
-    text.parse().map_err(|_| js_error("invalid_input", &format!("{what} must be a decimal integer string, got {text:?}")))
+    text.parse().map_err(|_| {
+        js_error(
+            "invalid_input",
+            &format!("{what} must be a decimal integer string, got {text:?}"),
+        )
+    })
 }
 
 /// Returns the built-in network registry: an array of networks with their tokens.
@@ -65,23 +74,40 @@ pub fn parse_address(network_id: &str, text: &str) -> JsResult<JsValue> {
         address: String,
         hex: String,
     }
-    let address = network(network_id)?.parse_address(text).map_err(core_error)?;
-    to_js(&Parsed { address: address.to_string(), hex: address.to_hex() })
+    let address = network(network_id)?
+        .parse_address(text)
+        .map_err(core_error)?;
+    to_js(&Parsed {
+        address: address.to_string(),
+        hex: address.to_hex(),
+    })
 }
 
 /// Converts a decimal string (`"12.5"`) to base units of the network's token (default token
 /// when `token` is absent), as an integer string.
 #[wasm_bindgen(js_name = toBaseUnits)]
 pub fn to_base_units(network_id: &str, decimal: &str, token: Option<String>) -> JsResult<String> {
-    let token = network(network_id)?.token(token.as_deref()).map_err(core_error)?;
-    Ok(Amount::from_decimal(decimal, token.decimals).map_err(core_error)?.to_string())
+    let token = network(network_id)?
+        .token(token.as_deref())
+        .map_err(core_error)?;
+    Ok(Amount::from_decimal(decimal, token.decimals)
+        .map_err(core_error)?
+        .to_string())
 }
 
 /// Formats base units (an integer string) as the canonical decimal string of the token.
 #[wasm_bindgen(js_name = formatAmount)]
-pub fn format_amount(network_id: &str, base_units: &str, token: Option<String>) -> JsResult<String> {
-    let token = network(network_id)?.token(token.as_deref()).map_err(core_error)?;
-    Ok(Amount::from_base_units_str(base_units).map_err(core_error)?.to_decimal(token.decimals))
+pub fn format_amount(
+    network_id: &str,
+    base_units: &str,
+    token: Option<String>,
+) -> JsResult<String> {
+    let token = network(network_id)?
+        .token(token.as_deref())
+        .map_err(core_error)?;
+    Ok(Amount::from_base_units_str(base_units)
+        .map_err(core_error)?
+        .to_decimal(token.decimals))
 }
 
 #[derive(Deserialize)]
@@ -99,27 +125,49 @@ struct FiatArgs {
 #[wasm_bindgen(js_name = fiatToToken)]
 pub fn fiat_to_token_js(args: JsValue) -> JsResult<String> {
     let args: FiatArgs = from_js("fiatToToken", args)?;
-    let token = network(&args.network)?.token(args.token.as_deref()).map_err(core_error)?;
+    let token = network(&args.network)?
+        .token(args.token.as_deref())
+        .map_err(core_error)?;
     let precision = args.precision.as_deref().unwrap_or("0.01");
-    Ok(fiat_to_token(&args.fiat_amount, &args.rate, precision, token.decimals).map_err(core_error)?.to_string())
+    Ok(
+        fiat_to_token(&args.fiat_amount, &args.rate, precision, token.decimals)
+            .map_err(core_error)?
+            .to_string(),
+    )
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AllocateArgs {
-    base_units: Amount,
-    step_units: Amount,
+    base_units: String,
+    step_units: String,
     max_slots: String,
-    taken: Vec<Amount>,
+    taken: Vec<String>,
 }
 
-/// Picks the smallest free amount `baseUnits + k × stepUnits` (k < maxSlots) not in `taken`;
-/// returns `{ amount, slot }` (strings). Throws `amount_band_full` when none is free.
+fn base_units(text: &str) -> JsResult<Amount> {
+    Amount::from_base_units_str(text).map_err(core_error)
+}
+
+/// Picks the smallest free amount `baseUnits + k × stepUnits` (k < maxSlots) not in `taken`
+/// (all base-unit integer strings); returns `{ amount, slot }` (strings). Throws
+/// `amount_band_full` when none is free.
 #[wasm_bindgen(js_name = allocateAmount)]
 pub fn allocate_amount_js(args: JsValue) -> JsResult<JsValue> {
     let args: AllocateArgs = from_js("allocateAmount", args)?;
     let max_slots = parse_u64("maxSlots", &args.max_slots)?;
-    to_js(&allocate_amount(args.base_units, args.step_units, max_slots, &args.taken).map_err(core_error)?)
+    let taken = args
+        .taken
+        .iter()
+        .map(|t| base_units(t))
+        .collect::<JsResult<Vec<Amount>>>()?;
+    let allocation = allocate_amount(
+        base_units(&args.base_units)?,
+        base_units(&args.step_units)?,
+        max_slots,
+        &taken,
+    );
+    to_js(&allocation.map_err(core_error)?)
 }
 
 #[derive(Deserialize)]
@@ -145,9 +193,13 @@ pub fn payment_uri(args: JsValue) -> JsResult<String> {
 /// Returns the calldata of ERC-20 `transfer(recipient, baseUnits)` for a browser wallet.
 #[wasm_bindgen(js_name = transferCalldata)]
 pub fn transfer_calldata(network_id: &str, recipient: &str, base_units: &str) -> JsResult<String> {
-    let recipient = network(network_id)?.parse_address(recipient).map_err(core_error)?;
-    let amount = Amount::from_base_units_str(base_units).map_err(core_error)?;
-    Ok(uri::transfer_calldata(&recipient, amount))
+    let recipient = network(network_id)?
+        .parse_address(recipient)
+        .map_err(core_error)?;
+    Ok(uri::transfer_calldata(
+        &recipient,
+        self::base_units(base_units)?,
+    ))
 }
 
 /// Returns an SVG of the QR code of `text` (error correction M), drawn as one compact path.
@@ -159,27 +211,42 @@ pub fn qr_svg(text: &str) -> JsResult<String> {
 /// Returns the `Stablegate-Signature` header value for `body` sent at `timestamp` (unix seconds).
 #[wasm_bindgen(js_name = signWebhook)]
 pub fn sign_webhook(secret: &str, body: &str, timestamp: f64) -> JsResult<String> {
-    Ok(webhook::sign(secret, body, unix_seconds("timestamp", timestamp)?))
+    Ok(webhook::sign(
+        secret,
+        body,
+        unix_seconds("timestamp", timestamp)?,
+    ))
 }
 
 /// Verifies a `Stablegate-Signature` header; returns true or throws (`invalid_signature_header`,
 /// `timestamp_out_of_window`, `signature_mismatch`). `tolerance` defaults to 300 seconds.
 #[wasm_bindgen(js_name = verifyWebhook)]
-pub fn verify_webhook(secret: &str, header: &str, body: &str, now: f64, tolerance: Option<f64>) -> JsResult<bool> {
+pub fn verify_webhook(
+    secret: &str,
+    header: &str,
+    body: &str,
+    now: f64,
+    tolerance: Option<f64>,
+) -> JsResult<bool> {
     let tolerance = match tolerance {
         Some(t) => unix_seconds("tolerance", t)?,
         None => webhook::DEFAULT_TOLERANCE_SECS,
     };
-    webhook::verify(secret, header, body, unix_seconds("now", now)?, tolerance).map_err(core_error)?;
+    webhook::verify(secret, header, body, unix_seconds("now", now)?, tolerance)
+        .map_err(core_error)?;
     Ok(true)
 }
 
 /// Accepts unix seconds as a JS number only when it is a non-negative integer.
 fn unix_seconds(what: &str, value: f64) -> JsResult<u64> {
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0 {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0
+    {
         Ok(value as u64)
     } else {
-        Err(js_error("invalid_input", &format!("{what} must be whole unix seconds, got {value}")))
+        Err(js_error(
+            "invalid_input",
+            &format!("{what} must be whole unix seconds, got {value}"),
+        ))
     }
 }
 
@@ -202,7 +269,11 @@ pub fn normalize_tx_hash(network_id: &str, text: &str) -> JsResult<String> {
 #[wasm_bindgen(js_name = isFinal)]
 pub fn is_final(network_id: &str, block: f64, head: f64, tagged: Option<f64>) -> JsResult<bool> {
     let tagged = tagged.map(|t| unix_seconds("tagged", t)).transpose()?;
-    Ok(network(network_id)?.finality.is_final(unix_seconds("block", block)?, unix_seconds("head", head)?, tagged))
+    Ok(network(network_id)?.finality.is_final(
+        unix_seconds("block", block)?,
+        unix_seconds("head", head)?,
+        tagged,
+    ))
 }
 
 /// Creates an invoice record from terms `{ id, network, token?, recipient, amount_due,
@@ -224,7 +295,11 @@ pub fn invoice_status(invoice: JsValue, now: f64) -> JsResult<JsValue> {
 /// Decides which of `invoices` a transfer pays: `{ decision: "credit" | "known" | "ambiguous" |
 /// "unmatched" | "ignored", invoice?, invoices?, reason? }`.
 #[wasm_bindgen(js_name = matchTransfer)]
-pub fn match_transfer_js(network_id: &str, invoices: JsValue, transfer: JsValue) -> JsResult<JsValue> {
+pub fn match_transfer_js(
+    network_id: &str,
+    invoices: JsValue,
+    transfer: JsValue,
+) -> JsResult<JsValue> {
     let invoices: Vec<Invoice> = from_js("invoices", invoices)?;
     let transfer: Transfer = from_js("transfer", transfer)?;
     to_js(&match_transfer(network(network_id)?, &invoices, &transfer))
@@ -232,7 +307,12 @@ pub fn match_transfer_js(network_id: &str, invoices: JsValue, transfer: JsValue)
 
 /// Checks a customer's claim that `transfer` pays `target`; returns `{ review }` or throws.
 #[wasm_bindgen(js_name = claimTransfer)]
-pub fn claim_transfer_js(network_id: &str, invoices: JsValue, target: JsValue, transfer: JsValue) -> JsResult<JsValue> {
+pub fn claim_transfer_js(
+    network_id: &str,
+    invoices: JsValue,
+    target: JsValue,
+    transfer: JsValue,
+) -> JsResult<JsValue> {
     let invoices: Vec<Invoice> = from_js("invoices", invoices)?;
     let target: Invoice = from_js("target", target)?;
     let transfer: Transfer = from_js("transfer", transfer)?;
@@ -248,17 +328,29 @@ struct Changed {
 /// Credits `transfer` to `invoice` (`matchedBy` is `"amount"` or `"claim"`); returns
 /// `{ invoice, changed }` with the updated record.
 #[wasm_bindgen(js_name = creditTransfer)]
-pub fn credit_transfer(invoice: JsValue, transfer: JsValue, matched_by: &str, review: bool) -> JsResult<JsValue> {
+pub fn credit_transfer(
+    invoice: JsValue,
+    transfer: JsValue,
+    matched_by: &str,
+    review: bool,
+) -> JsResult<JsValue> {
     let mut invoice: Invoice = from_js("invoice", invoice)?;
     let transfer: Transfer = from_js("transfer", transfer)?;
     let matched_by: MatchedBy = from_js("matchedBy", matched_by.into())?;
-    let changed = invoice.credit(&transfer, matched_by, review).map_err(core_error)?;
+    let changed = invoice
+        .credit(&transfer, matched_by, review)
+        .map_err(core_error)?;
     to_js(&Changed { invoice, changed })
 }
 
 /// Sets a ledger entry's status (`"seen"`, `"final"`, `"removed"`); returns `{ invoice, changed }`.
 #[wasm_bindgen(js_name = setEntryStatus)]
-pub fn set_entry_status(invoice: JsValue, tx_hash: &str, log_index: &str, status: &str) -> JsResult<JsValue> {
+pub fn set_entry_status(
+    invoice: JsValue,
+    tx_hash: &str,
+    log_index: &str,
+    status: &str,
+) -> JsResult<JsValue> {
     let mut invoice: Invoice = from_js("invoice", invoice)?;
     let status: EntryStatus = from_js("status", status.into())?;
     let changed = invoice.set_entry_status(tx_hash, parse_u64("logIndex", log_index)?, status);
@@ -285,5 +377,8 @@ pub fn sync_invoice(invoice: JsValue, now: f64) -> JsResult<JsValue> {
 pub fn status_document(invoice: JsValue, context: JsValue) -> JsResult<JsValue> {
     let invoice: Invoice = from_js("invoice", invoice)?;
     let context: StatusContext = from_js("context", context)?;
-    to_js(&StatusDocument::for_invoice(&invoice, network(&invoice.network)?, &context).map_err(core_error)?)
+    to_js(
+        &StatusDocument::for_invoice(&invoice, network(&invoice.network)?, &context)
+            .map_err(core_error)?,
+    )
 }

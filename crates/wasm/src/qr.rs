@@ -7,7 +7,8 @@ const QUIET: usize = 4;
 
 /// Renders `text` as an SVG QR code with error correction M.
 pub fn svg(text: &str) -> Result<String, String> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| e.to_string())?;
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| e.to_string())?;
     let width = code.width();
     let colors = code.to_colors();
     let size = width + 2 * QUIET;
@@ -22,7 +23,13 @@ pub fn svg(text: &str) -> Result<String, String> {
                     x += 1;
                 }
                 // Move to the run's corner, draw it one module high, close.
-                path.push_str(&format!("M{} {}h{}v1H{}z", start + QUIET, y + QUIET, x - start, start + QUIET));
+                path.push_str(&format!(
+                    "M{} {}h{}v1H{}z",
+                    start + QUIET,
+                    y + QUIET,
+                    x - start,
+                    start + QUIET
+                ));
             } else {
                 x += 1;
             }

@@ -1,0 +1,23 @@
+# Stablegate entry points. Each target is a thin call into scripts/, which you can run directly.
+.PHONY: setup build wasm test bench clippy
+
+## setup: install what the build and tests need and is missing (idempotent)
+setup:
+	@scripts/setup.sh
+
+## build: the native workspace and the wasm packages
+build: setup
+	cargo build --workspace
+	@scripts/build-wasm.sh
+
+## wasm: crates/wasm/pkg/web and crates/wasm/pkg/node
+wasm: setup
+	@scripts/build-wasm.sh
+
+## test: everything (installs what it needs first)
+test: setup
+	@scripts/test.sh
+
+## bench: benchmarks, printed as ratios against peers measured in the same run
+bench: setup
+	@scripts/bench.sh

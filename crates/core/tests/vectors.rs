@@ -1,0 +1,301 @@
+//! Runs every conformance vector in `tests/vectors/` against the core.
+//!
+//! Each file names a `function`; this runner knows how to call each one. A file whose function
+//! it does not know fails the run (no silent skip), and the run prints how many cases it ran.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use stablegate_core::amount::{allocate_amount, fiat_to_token};
+use stablegate_core::invoice::{EntryStatus, MatchedBy};
+use stablegate_core::matching::{claim_transfer, match_transfer};
+use stablegate_core::status::StatusContext;
+use stablegate_core::{
+    log, network, uri, webhook, Amount, Error, ErrorKind, Invoice, StatusDocument, Transfer,
+};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+}
+
+/// Collects `<area>/<function>.json` files, leaving out `schema/` and `tools/`.
+fn vector_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for area in std::fs::read_dir(vectors_dir())
+        .expect("tests/vectors exists")
+        .flatten()
+    {
+        let name = area.file_name();
+        if !area.path().is_dir() || name == "schema" || name == "tools" {
+            continue;
+        }
+        for file in std::fs::read_dir(area.path())
+            .expect("an area folder is readable")
+            .flatten()
+        {
+            if file.path().extension().is_some_and(|e| e == "json") {
+                out.push(file.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A failure of the function under test (an error kind), or of the harness (malformed input).
+enum Failure {
+    Kind(ErrorKind),
+    Harness(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Kind(e.kind())
+    }
+}
+
+type Outcome = Result<Value, Failure>;
+
+fn text<'a>(input: &'a Value, key: &str) -> Result<&'a str, Failure> {
+    input
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Failure::Harness(format!("input.{key} is not a string")))
+}
+
+fn opt_text<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+    input.get(key).and_then(Value::as_str)
+}
+
+fn int(input: &Value, key: &str) -> Result<u64, Failure> {
+    text(input, key)?
+        .parse()
+        .map_err(|_| Failure::Harness(format!("input.{key} is not an integer string")))
+}
+
+fn from<T: serde::de::DeserializeOwned>(input: &Value, key: &str) -> Result<T, Failure> {
+    serde_json::from_value(input.get(key).cloned().unwrap_or(Value::Null))
+        .map_err(|e| Failure::Harness(format!("input.{key}: {e}")))
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("core types serialize to JSON")
+}
+
+fn run(function: &str, input: &Value) -> Outcome {
+    match function {
+        "to_base_units" => {
+            let token = network(text(input, "network")?)?.token(opt_text(input, "token"))?;
+            Ok(json!(Amount::from_decimal(
+                text(input, "amount")?,
+                token.decimals
+            )?
+            .to_string()))
+        }
+        "format_amount" => {
+            let token = network(text(input, "network")?)?.token(opt_text(input, "token"))?;
+            Ok(json!(Amount::from_base_units_str(text(
+                input,
+                "base_units"
+            )?)?
+            .to_decimal(token.decimals)))
+        }
+        "fiat_to_usdt" => {
+            let token = network(text(input, "network")?)?.token(opt_text(input, "token"))?;
+            let amount = fiat_to_token(
+                text(input, "fiat_amount")?,
+                text(input, "rate")?,
+                text(input, "precision")?,
+                token.decimals,
+            )?;
+            Ok(json!(amount.to_string()))
+        }
+        "allocate_amount" => {
+            let base = Amount::from_base_units_str(text(input, "base_units")?)?;
+            let step = Amount::from_base_units_str(text(input, "step_units")?)?;
+            let taken: Vec<Amount> = from(input, "taken")?;
+            Ok(to_value(&allocate_amount(
+                base,
+                step,
+                int(input, "max_slots")?,
+                &taken,
+            )?))
+        }
+        "parse_address" => {
+            let address = network(text(input, "network")?)?.parse_address(text(input, "text")?)?;
+            Ok(json!({ "address": address.to_string(), "hex": address.to_hex() }))
+        }
+        "payment_uri" => {
+            let network = network(text(input, "network")?)?;
+            let token = network.token(opt_text(input, "token"))?;
+            let recipient = network.parse_address(text(input, "recipient")?)?;
+            let amount = Amount::from_decimal(text(input, "amount")?, token.decimals)?;
+            Ok(json!(uri::payment_uri(network, token, &recipient, amount)?))
+        }
+        "decode_transfer_log" => {
+            let network = network(text(input, "network")?)?;
+            let log_value = input
+                .get("log")
+                .ok_or_else(|| Failure::Harness("input.log is missing".into()))?;
+            Ok(to_value(&log::decode_transfer_log(network, log_value)?))
+        }
+        "sign_webhook" => Ok(json!(webhook::sign(
+            text(input, "secret")?,
+            text(input, "body")?,
+            int(input, "timestamp")?
+        ))),
+        "verify_webhook" => {
+            let tolerance = match opt_text(input, "tolerance") {
+                Some(_) => int(input, "tolerance")?,
+                None => webhook::DEFAULT_TOLERANCE_SECS,
+            };
+            let (secret, header, body) = (
+                text(input, "secret")?,
+                text(input, "header")?,
+                text(input, "body")?,
+            );
+            webhook::verify(secret, header, body, int(input, "now")?, tolerance)?;
+            Ok(json!(true))
+        }
+        "match_transfer" => {
+            let invoices: Vec<Invoice> = from(input, "invoices")?;
+            let transfer: Transfer = from(input, "transfer")?;
+            Ok(to_value(&match_transfer(
+                network(text(input, "network")?)?,
+                &invoices,
+                &transfer,
+            )))
+        }
+        "claim_transfer" => {
+            let invoices: Vec<Invoice> = from(input, "invoices")?;
+            let target: Invoice = from(input, "target")?;
+            let transfer: Transfer = from(input, "transfer")?;
+            Ok(to_value(&claim_transfer(
+                network(text(input, "network")?)?,
+                &invoices,
+                &target,
+                &transfer,
+            )?))
+        }
+        "invoice_status" => {
+            let invoice: Invoice = from(input, "invoice")?;
+            Ok(to_value(&invoice.status(int(input, "now")?)))
+        }
+        "invoice_events" => {
+            let mut invoice: Invoice = from(input, "invoice")?;
+            let steps = input.get("steps").and_then(Value::as_array);
+            let steps =
+                steps.ok_or_else(|| Failure::Harness("input.steps is not an array".into()))?;
+            let mut events = Vec::new();
+            for step in steps {
+                let now = int(step, "now")?;
+                match text(step, "action")? {
+                    "sync" => {}
+                    "credit" => {
+                        let transfer: Transfer = from(step, "transfer")?;
+                        let matched_by: MatchedBy = from(step, "matched_by")?;
+                        let review = step.get("review").and_then(Value::as_bool).unwrap_or(false);
+                        invoice.credit(&transfer, matched_by, review)?;
+                    }
+                    "set_status" => {
+                        let status: EntryStatus = from(step, "status")?;
+                        invoice.set_entry_status(
+                            text(step, "tx_hash")?,
+                            int(step, "log_index")?,
+                            status,
+                        );
+                    }
+                    other => {
+                        return Err(Failure::Harness(format!("unknown step action {other:?}")))
+                    }
+                }
+                events.extend(invoice.sync(now));
+            }
+            Ok(to_value(&events))
+        }
+        "status_document" => {
+            let invoice: Invoice = from(input, "invoice")?;
+            let context = input
+                .get("context")
+                .ok_or_else(|| Failure::Harness("input.context is missing".into()))?;
+            let context = StatusContext {
+                now: int(context, "now")?,
+                head: opt_text(context, "head")
+                    .map(|_| int(context, "head"))
+                    .transpose()?,
+                return_url: opt_text(context, "return_url").map(str::to_string),
+                poll_after_ms: int(context, "poll_after_ms")?,
+            };
+            Ok(to_value(&StatusDocument::for_invoice(
+                &invoice,
+                network(&invoice.network)?,
+                &context,
+            )?))
+        }
+        other => Err(Failure::Harness(format!(
+            "this runner does not implement function {other:?}"
+        ))),
+    }
+}
+
+#[test]
+fn conformance_vectors() {
+    let paths = vector_files();
+    assert!(
+        !paths.is_empty(),
+        "no vector files under {}",
+        vectors_dir().display()
+    );
+    let (mut total, mut problems) = (0usize, Vec::new());
+    for path in &paths {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let function = doc["function"]
+            .as_str()
+            .expect("each vector file names its function");
+        let name = path
+            .strip_prefix(vectors_dir())
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let none = Vec::new();
+        let (valid, invalid) = (
+            doc["valid"].as_array().unwrap_or(&none),
+            doc["invalid"].as_array().unwrap_or(&none),
+        );
+        for case in valid {
+            let what = format!("{name}: {}", case["description"]);
+            match run(function, &case["input"]) {
+                Ok(got) if got == case["output"] => {}
+                Ok(got) => problems.push(format!("{what}: expected {}, got {got}", case["output"])),
+                Err(Failure::Kind(kind)) => {
+                    problems.push(format!("{what}: unexpected error {kind}"))
+                }
+                Err(Failure::Harness(why)) => problems.push(format!("{what}: {why}")),
+            }
+        }
+        for case in invalid {
+            let what = format!("{name}: {}", case["description"]);
+            let expected = case["error"].as_str().unwrap_or("?");
+            match run(function, &case["input"]) {
+                Err(Failure::Kind(kind)) if kind.code() == expected => {}
+                Err(Failure::Kind(kind)) => {
+                    problems.push(format!("{what}: expected {expected}, got {kind}"))
+                }
+                Err(Failure::Harness(why)) => problems.push(format!("{what}: {why}")),
+                Ok(got) => problems.push(format!("{what}: expected error {expected}, got {got}")),
+            }
+        }
+        println!("vectors: {name}: {} cases", valid.len() + invalid.len());
+        total += valid.len() + invalid.len();
+    }
+    println!(
+        "vectors: {total} cases run from {} files, none skipped",
+        paths.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} of {total} vector cases failed:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

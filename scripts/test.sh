@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test: Rust (lint, unit, doc, vectors, properties), the wasm build, then the Node
+# suites (vectors through the JS API, the devnet). Run through `make test`, which installs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T0=$SECONDS
+step() { printf '\n== %s (%d s)\n' "$*" "$((SECONDS - T0))"; }
+
+step "rust: format and clippy"
+cargo fmt --all -- --check
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+step "rust: unit, doc, vector and property tests"
+cargo test --quiet --workspace
+
+step "vectors: file format"
+python3 tests/vectors/tools/check.py
+
+step "wasm: build"
+scripts/build-wasm.sh
+
+step "node: vectors through the JS API, devnet"
+node --test --test-reporter=spec tests/vectors/ tests/devnet/
+
+printf '\nall tests passed in %d s\n' "$((SECONDS - T0))"

@@ -2,7 +2,7 @@
 # Installs what the build and the tests need and is missing; safe to run again (each step checks first).
 #  - the wasm32-unknown-unknown Rust target
 #  - wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock, into .tools/
-#  - the npm packages of package.json (wasm-opt from npm `binaryen`; Debian's binaryen 108 corrupts
+#  - the npm packages of package.json and shopify-app/package.json (wasm-opt from npm `binaryen`; Debian's binaryen 108 corrupts
 #    wasm-bindgen output, see reference/toolchain.md), into node_modules/
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +25,14 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --root "$root/.tools" --force --quiet
 fi
 
-# npm ci only when the lockfile changed since the last install.
-stamp=node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-  log "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+# npm packages of each package folder (the root's tooling; shopify-app/'s server, once it exists),
+# with `npm ci` only when the lockfile changed since the last install.
+for dir in . shopify-app; do
+  [ -f "$dir/package-lock.json" ] || continue
+  stamp=$dir/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    log "installing npm packages in $dir"
+    # better-sqlite3 builds from source here; node's own headers are under /usr (ci-recipes.md §5).
+    (cd "$dir" && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

@@ -51,6 +51,7 @@ const CALLS = {
       head: num(i.context.head),
       return_url: i.context.return_url,
       poll_after_ms: num(i.context.poll_after_ms),
+      links: i.context.links,
     }),
 };
 

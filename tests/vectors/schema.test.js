@@ -37,6 +37,7 @@ test('status documents follow status.schema.json', () => {
       head: c.input.context.head == null ? undefined : Number(c.input.context.head),
       return_url: c.input.context.return_url,
       poll_after_ms: Number(c.input.context.poll_after_ms),
+      links: c.input.context.links,
     });
     assert.ok(validate(produced), `${c.description} (JS API):\n${explain(validate)}`);
   }

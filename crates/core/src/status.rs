@@ -63,6 +63,23 @@ pub struct Choice {
     pub amount: String,
 }
 
+/// Where the widget sends the customer's actions; each host names its own endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Links {
+    /// POST `{ "network": id, "token": id }` here to choose a network while `choices` is open.
+    #[serde(default)]
+    pub choose: Option<String>,
+    /// POST `{ "tx_hash": hash }` here to claim a payment by its transaction hash.
+    #[serde(default)]
+    pub claim: Option<String>,
+    /// Server-sent events carrying this document, where the host offers them.
+    #[serde(default)]
+    pub events: Option<String>,
+    /// Where a customer gets a fresh invoice after this one expired, where the host allows it.
+    #[serde(default)]
+    pub new_invoice: Option<String>,
+}
+
 /// The status document. Amounts are decimal strings; the JSON Schema is
 /// `tests/vectors/schema/status.schema.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +120,8 @@ pub struct StatusDocument {
     pub return_url: Option<String>,
     /// When to poll again; 0 means the document will not change by itself any more.
     pub poll_after_ms: u64,
+    /// The host's endpoints for the customer's actions.
+    pub links: Links,
 }
 
 /// What the host adds to a status document.
@@ -116,6 +135,9 @@ pub struct StatusContext {
     pub return_url: Option<String>,
     /// The polling interval while the document can still change.
     pub poll_after_ms: u64,
+    /// The host's endpoints for the customer's actions.
+    #[serde(default)]
+    pub links: Links,
 }
 
 /// Formats unix seconds as RFC 3339 UTC (`2026-11-25T12:30:00Z`).
@@ -221,6 +243,7 @@ impl StatusDocument {
             choices: Vec::new(),
             return_url: context.return_url.clone(),
             poll_after_ms: if done { 0 } else { context.poll_after_ms },
+            links: context.links.clone(),
         })
     }
 }

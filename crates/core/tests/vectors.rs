@@ -225,6 +225,7 @@ fn run(function: &str, input: &Value) -> Outcome {
                     .transpose()?,
                 return_url: opt_text(context, "return_url").map(str::to_string),
                 poll_after_ms: int(context, "poll_after_ms")?,
+                links: from(context, "links")?,
             };
             Ok(to_value(&StatusDocument::for_invoice(
                 &invoice,

@@ -389,15 +389,18 @@ def doc(**fields):
             "amount_due": "19.99", "amount_paid": "0", "amount_remaining": "19.99",
             "payment_uri": f"ethereum:{USDT}@31337/transfer?address={R1}&uint256=19990000",
             "expires_at": "2026-11-25T12:30:00Z", "finality": None, "transfers": [], "choices": [],
-            "return_url": "https://shop.example/order/42", "poll_after_ms": 3000}
+            "return_url": "https://shop.example/order/42", "poll_after_ms": 3000, "links": LINKS}
     base.update(fields)
     return base
 
 
+LINKS = {"choose": None, "claim": "https://shop.example/stablegate/inv_doc/claim",
+         "events": "https://shop.example/stablegate/inv_doc/events", "new_invoice": None}
 # 2026-11-25T12:15:00Z = 1795608900; 15-minute expiry → 12:30:00Z.
 T0 = 1_795_608_900
 ctx = lambda now, head=None: {"now": str(now), "head": None if head is None else str(head),
-                              "return_url": "https://shop.example/order/42", "poll_after_ms": "3000"}
+                              "return_url": "https://shop.example/order/42", "poll_after_ms": "3000",
+                              "links": LINKS}
 dinv = lambda **kw: invoice("inv_doc", 19_990_000, created=T0, **kw)
 sd = lambda inv, context: {"invoice": inv, "context": context}
 doc_valid = [

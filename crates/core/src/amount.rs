@@ -246,20 +246,27 @@ pub fn fiat_to_token(
             "converted amount does not fit in 128 bits",
         )
     };
-    // exact = fiat × rate × 10^decimals / 10^(fiat.scale + rate.scale), in base units, rounded up.
-    let numerator = fiat
-        .mantissa
-        .checked_mul(rate_value.mantissa)
-        .ok_or_else(overflow)?;
+    // exact = fiat × rate × 10^decimals / 10^(fiat.scale + rate.scale), in base units, rounded
+    // up. The product of the digits may exceed 128 bits even when the result fits (a rate given
+    // to 37 places), so it is computed in 256 bits.
+    let mut exact = U256::product(fiat.mantissa, rate_value.mantissa);
     let scale = fiat.scale + rate_value.scale;
     let decimals = u32::from(decimals);
-    let units = if scale <= decimals {
-        numerator
-            .checked_mul(10u128.checked_pow(decimals - scale).ok_or_else(overflow)?)
+    for _ in scale..decimals {
+        exact.mul_small(10).ok_or_else(overflow)?;
+    }
+    let units = if scale > decimals && !exact.is_zero() {
+        // ceil(n / 10^k) = floor((n - 1) / 10^k) + 1 for n > 0; floor divisions compose.
+        exact.sub_one();
+        for _ in decimals..scale {
+            exact.div_small(10);
+        }
+        exact
+            .to_u128()
+            .and_then(|q| q.checked_add(1))
             .ok_or_else(overflow)?
     } else {
-        let divisor = 10u128.checked_pow(scale - decimals).ok_or_else(overflow)?;
-        numerator / divisor + u128::from(numerator % divisor != 0)
+        exact.to_u128().ok_or_else(overflow)?
     };
     let step = step.base_units();
     let rounded = match units % step {
@@ -267,6 +274,70 @@ pub fn fiat_to_token(
         rest => units.checked_add(step - rest).ok_or_else(overflow)?,
     };
     Ok(Amount(rounded))
+}
+
+/// A 256-bit unsigned integer, just enough for exact fiat conversion: four 64-bit limbs, least
+/// significant first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct U256([u64; 4]);
+
+impl U256 {
+    /// Returns `a × b`, which always fits in 256 bits.
+    fn product(a: u128, b: u128) -> U256 {
+        let (a, b) = ([a as u64, (a >> 64) as u64], [b as u64, (b >> 64) as u64]);
+        let mut limbs = [0u64; 4];
+        for (i, &x) in a.iter().enumerate() {
+            let mut carry = 0u128;
+            for (j, &y) in b.iter().enumerate() {
+                let t = u128::from(x) * u128::from(y) + u128::from(limbs[i + j]) + carry;
+                limbs[i + j] = t as u64;
+                carry = t >> 64;
+            }
+            limbs[i + 2] = carry as u64;
+        }
+        U256(limbs)
+    }
+
+    /// Multiplies in place; `None` (and a meaningless value) on overflow.
+    fn mul_small(&mut self, factor: u64) -> Option<()> {
+        let mut carry = 0u128;
+        for limb in &mut self.0 {
+            let t = u128::from(*limb) * u128::from(factor) + carry;
+            *limb = t as u64;
+            carry = t >> 64;
+        }
+        (carry == 0).then_some(())
+    }
+
+    /// Divides in place, rounding down.
+    fn div_small(&mut self, divisor: u64) {
+        let mut rest = 0u128;
+        for limb in self.0.iter_mut().rev() {
+            let t = (rest << 64) | u128::from(*limb);
+            *limb = (t / u128::from(divisor)) as u64;
+            rest = t % u128::from(divisor);
+        }
+    }
+
+    fn is_zero(&self) -> bool {
+        self.0.iter().all(|&l| l == 0)
+    }
+
+    /// Subtracts one; the caller has checked that the value is not zero.
+    fn sub_one(&mut self) {
+        for limb in &mut self.0 {
+            let (value, borrow) = limb.overflowing_sub(1);
+            *limb = value;
+            if !borrow {
+                break;
+            }
+        }
+    }
+
+    fn to_u128(self) -> Option<u128> {
+        (self.0[2] == 0 && self.0[3] == 0)
+            .then(|| u128::from(self.0[0]) | (u128::from(self.0[1]) << 64))
+    }
 }
 
 /// A free amount in the unique-amount band: `base + slot × step`.

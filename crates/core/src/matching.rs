@@ -165,6 +165,15 @@ pub fn claim_transfer(
             &format!("this transfer already credited invoice {}", owner.id),
         );
     }
+    if target.network != network.id {
+        return err(
+            ErrorKind::WrongToken,
+            &format!(
+                "the invoice is on {}, not on {}",
+                target.network, network.id
+            ),
+        );
+    }
     if transfer.removed {
         return err(
             ErrorKind::InvalidLog,

@@ -687,6 +687,8 @@ def build_fiat_to_usdt():
     f.ok("intermediate product exceeds u128, result fits",
          fx("bsc", "123456789.123456789", "1.000000000000000001", "0.000000000000000001"),
          "123456789123456789123456790")
+    f.ok("rate to 37 places: digit product exceeds u128, result small",
+         fx("ethereum", "19.99", "0.9230201218386560827026029167435850101", "0.01"), "18460000")
     f.ok("leading zeros in all three", fx("base", "0010", "01.0834", "00.01"), "10840000")
     f.ok("sepolia", fx("sepolia", "99.95", "0.92", "0.01"), "91960000")
     f.ok("tron-nile", fx("tron-nile", "7", "0.1428571", "0.01"), "1000000")

@@ -228,6 +228,9 @@ claim_invalid = [
           "transfer_after_window"),
     error("a transfer without block time cannot be claimed", c(a, transfer(19_990_000, time=None)),
           "missing_block_time"),
+    error("a claim checked on another network than the invoice's is refused",
+          c(invoice("inv_eth", 19_990_000, network="ethereum"), transfer(19_990_000 * 10**12, token="0x55d398326f99059fF775485246999027B3197955"), network="bsc"),
+          "wrong_token"),
     error("a removed log cannot be claimed", c(a, transfer(19_990_000, removed=True)), "invalid_log"),
 ]
 write("matching", "claim_transfer", "Checks a customer's claim that a transaction pays an invoice.",

@@ -19,6 +19,7 @@ use stablegate_core::{
 use wasm_bindgen::prelude::*;
 
 mod qr;
+mod types;
 
 type JsResult<T> = Result<T, JsValue>;
 
@@ -60,14 +61,14 @@ fn parse_u64(what: &str, text: &str) -> JsResult<u64> {
 }
 
 /// Returns the built-in network registry: an array of networks with their tokens.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "RegistryNetwork[]")]
 pub fn networks() -> JsResult<JsValue> {
     to_js(&Registry::builtin().networks)
 }
 
 /// Parses `text` as an address of `network`; returns `{ address, hex }` (display form, and
 /// `0x` + 40 lower-case hex).
-#[wasm_bindgen(js_name = parseAddress)]
+#[wasm_bindgen(js_name = parseAddress, unchecked_return_type = "ParsedAddress")]
 pub fn parse_address(network_id: &str, text: &str) -> JsResult<JsValue> {
     #[derive(Serialize)]
     struct Parsed {
@@ -123,7 +124,9 @@ struct FiatArgs {
 /// Converts `{ network, token?, fiatAmount, rate, precision? }` (decimal strings; `rate` in
 /// tokens per unit of fiat; `precision` defaults to `"0.01"`) to base units, rounded up.
 #[wasm_bindgen(js_name = fiatToToken)]
-pub fn fiat_to_token_js(args: JsValue) -> JsResult<String> {
+pub fn fiat_to_token_js(
+    #[wasm_bindgen(unchecked_param_type = "FiatToTokenArgs")] args: JsValue,
+) -> JsResult<String> {
     let args: FiatArgs = from_js("fiatToToken", args)?;
     let token = network(&args.network)?
         .token(args.token.as_deref())
@@ -152,8 +155,10 @@ fn base_units(text: &str) -> JsResult<Amount> {
 /// Picks the smallest free amount `baseUnits + k × stepUnits` (k < maxSlots) not in `taken`
 /// (all base-unit integer strings); returns `{ amount, slot }` (strings). Throws
 /// `amount_band_full` when none is free.
-#[wasm_bindgen(js_name = allocateAmount)]
-pub fn allocate_amount_js(args: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = allocateAmount, unchecked_return_type = "Allocation")]
+pub fn allocate_amount_js(
+    #[wasm_bindgen(unchecked_param_type = "AllocateAmountArgs")] args: JsValue,
+) -> JsResult<JsValue> {
     let args: AllocateArgs = from_js("allocateAmount", args)?;
     let max_slots = parse_u64("maxSlots", &args.max_slots)?;
     let taken = args
@@ -181,7 +186,9 @@ struct UriArgs {
 /// Returns the QR payment request for `{ network, token?, recipient, amount }` (`amount` a
 /// decimal string): EIP-681 on EVM networks, the bare address on TRON.
 #[wasm_bindgen(js_name = paymentUri)]
-pub fn payment_uri(args: JsValue) -> JsResult<String> {
+pub fn payment_uri(
+    #[wasm_bindgen(unchecked_param_type = "PaymentUriArgs")] args: JsValue,
+) -> JsResult<String> {
     let args: UriArgs = from_js("paymentUri", args)?;
     let network = network(&args.network)?;
     let token = network.token(args.token.as_deref()).map_err(core_error)?;
@@ -252,8 +259,11 @@ fn unix_seconds(what: &str, value: f64) -> JsResult<u64> {
 
 /// Decodes an `eth_getLogs` result object of `network` into a transfer
 /// `{ token, from, to, amount, tx_hash, log_index, block_number, block_hash, removed, block_time? }`.
-#[wasm_bindgen(js_name = decodeTransferLog)]
-pub fn decode_transfer_log(network_id: &str, log_object: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = decodeTransferLog, unchecked_return_type = "Transfer")]
+pub fn decode_transfer_log(
+    network_id: &str,
+    #[wasm_bindgen(unchecked_param_type = "EthLog")] log_object: JsValue,
+) -> JsResult<JsValue> {
     let value: serde_json::Value = from_js("log", log_object)?;
     to_js(&log::decode_transfer_log(network(network_id)?, &value).map_err(core_error)?)
 }
@@ -278,27 +288,32 @@ pub fn is_final(network_id: &str, block: f64, head: f64, tagged: Option<f64>) ->
 
 /// Creates an invoice record from terms `{ id, network, token?, recipient, amount_due,
 /// tolerance?, created_at, expires_in, monitoring }` (integers as strings).
-#[wasm_bindgen(js_name = createInvoice)]
-pub fn create_invoice(terms: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = createInvoice, unchecked_return_type = "Invoice")]
+pub fn create_invoice(
+    #[wasm_bindgen(unchecked_param_type = "InvoiceTerms")] terms: JsValue,
+) -> JsResult<JsValue> {
     let terms: InvoiceTerms = from_js("terms", terms)?;
     to_js(&Invoice::new(network(&terms.network)?, &terms).map_err(core_error)?)
 }
 
 /// Returns `{ state, exception, amount_paid, amount_final, amount_remaining }` of an invoice at
 /// `now` (unix seconds).
-#[wasm_bindgen(js_name = invoiceStatus)]
-pub fn invoice_status(invoice: JsValue, now: f64) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = invoiceStatus, unchecked_return_type = "InvoiceStatus")]
+pub fn invoice_status(
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
+    now: f64,
+) -> JsResult<JsValue> {
     let invoice: Invoice = from_js("invoice", invoice)?;
     to_js(&invoice.status(unix_seconds("now", now)?))
 }
 
 /// Decides which of `invoices` a transfer pays: `{ decision: "credit" | "known" | "ambiguous" |
 /// "unmatched" | "ignored", invoice?, invoices?, reason? }`.
-#[wasm_bindgen(js_name = matchTransfer)]
+#[wasm_bindgen(js_name = matchTransfer, unchecked_return_type = "MatchDecision")]
 pub fn match_transfer_js(
     network_id: &str,
-    invoices: JsValue,
-    transfer: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Invoice[]")] invoices: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Transfer")] transfer: JsValue,
 ) -> JsResult<JsValue> {
     let invoices: Vec<Invoice> = from_js("invoices", invoices)?;
     let transfer: Transfer = from_js("transfer", transfer)?;
@@ -306,12 +321,12 @@ pub fn match_transfer_js(
 }
 
 /// Checks a customer's claim that `transfer` pays `target`; returns `{ review }` or throws.
-#[wasm_bindgen(js_name = claimTransfer)]
+#[wasm_bindgen(js_name = claimTransfer, unchecked_return_type = "ClaimVerdict")]
 pub fn claim_transfer_js(
     network_id: &str,
-    invoices: JsValue,
-    target: JsValue,
-    transfer: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Invoice[]")] invoices: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] target: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Transfer")] transfer: JsValue,
 ) -> JsResult<JsValue> {
     let invoices: Vec<Invoice> = from_js("invoices", invoices)?;
     let target: Invoice = from_js("target", target)?;
@@ -327,11 +342,11 @@ struct Changed {
 
 /// Credits `transfer` to `invoice` (`matchedBy` is `"amount"` or `"claim"`); returns
 /// `{ invoice, changed }` with the updated record.
-#[wasm_bindgen(js_name = creditTransfer)]
+#[wasm_bindgen(js_name = creditTransfer, unchecked_return_type = "InvoiceChange")]
 pub fn credit_transfer(
-    invoice: JsValue,
-    transfer: JsValue,
-    matched_by: &str,
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Transfer")] transfer: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "MatchedBy")] matched_by: &str,
     review: bool,
 ) -> JsResult<JsValue> {
     let mut invoice: Invoice = from_js("invoice", invoice)?;
@@ -344,12 +359,12 @@ pub fn credit_transfer(
 }
 
 /// Sets a ledger entry's status (`"seen"`, `"final"`, `"removed"`); returns `{ invoice, changed }`.
-#[wasm_bindgen(js_name = setEntryStatus)]
+#[wasm_bindgen(js_name = setEntryStatus, unchecked_return_type = "InvoiceChange")]
 pub fn set_entry_status(
-    invoice: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
     tx_hash: &str,
     log_index: &str,
-    status: &str,
+    #[wasm_bindgen(unchecked_param_type = "EntryStatus")] status: &str,
 ) -> JsResult<JsValue> {
     let mut invoice: Invoice = from_js("invoice", invoice)?;
     let status: EntryStatus = from_js("status", status.into())?;
@@ -359,8 +374,11 @@ pub fn set_entry_status(
 
 /// Emits the invoice's next event, if its status changed: returns `{ invoice, event }` with
 /// `event` null when nothing changed.
-#[wasm_bindgen(js_name = syncInvoice)]
-pub fn sync_invoice(invoice: JsValue, now: f64) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = syncInvoice, unchecked_return_type = "InvoiceSync")]
+pub fn sync_invoice(
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
+    now: f64,
+) -> JsResult<JsValue> {
     #[derive(Serialize)]
     struct Synced {
         invoice: Invoice,
@@ -373,8 +391,11 @@ pub fn sync_invoice(invoice: JsValue, now: f64) -> JsResult<JsValue> {
 
 /// Builds the status document of `invoice` with `context` `{ now, head?, return_url?,
 /// poll_after_ms }` (numbers).
-#[wasm_bindgen(js_name = statusDocument)]
-pub fn status_document(invoice: JsValue, context: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = statusDocument, unchecked_return_type = "StatusDocument")]
+pub fn status_document(
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "StatusContext")] context: JsValue,
+) -> JsResult<JsValue> {
     let invoice: Invoice = from_js("invoice", invoice)?;
     let context: StatusContext = from_js("context", context)?;
     to_js(

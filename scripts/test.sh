@@ -12,6 +12,8 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 
 step "rust: unit, doc, vector and property tests"
 cargo test --quiet --workspace
+# The vector runner's own count of what it ran (cargo hides test output unless asked).
+cargo test --quiet -p stablegate-core --test vectors -- --nocapture | grep '^vectors: .* files'
 
 step "vectors: file format"
 python3 tests/vectors/tools/check.py

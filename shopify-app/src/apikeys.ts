@@ -1,0 +1,25 @@
+// Merchant API keys: shown once, stored only as a SHA-256 hash (the keys are 256 random bits,
+// so a fast hash is enough; nothing to stretch).
+import crypto = require('node:crypto');
+import type { Db } from './db';
+
+export const hashKey = (key: string) => crypto.createHash('sha256').update(key).digest('hex');
+
+/** Creates a key named `name`; returns the key itself (never stored) and its id. */
+export async function createApiKey(db: Db, name: string, key = `sg_${crypto.randomBytes(32).toString('base64url')}`) {
+  const id = `key_${crypto.randomBytes(8).toString('hex')}`;
+  await db.run(`INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING`, [
+    id,
+    name,
+    hashKey(key),
+    Math.floor(Date.now() / 1000),
+  ]);
+  const row = await db.get<{ id: string }>(`SELECT id FROM api_keys WHERE key_hash = ?`, [hashKey(key)]);
+  return { id: (row as { id: string }).id, key };
+}
+
+/** The id of the (unrevoked) key, or null. */
+export async function findApiKey(db: Db, key: string): Promise<string | null> {
+  const row = await db.get<{ id: string }>(`SELECT id FROM api_keys WHERE key_hash = ? AND revoked = 0`, [hashKey(key)]);
+  return row ? row.id : null;
+}

@@ -1,0 +1,305 @@
+// The server's one configuration file (JSON), with secrets taken from environment variables.
+// Every check here is about the shape of the file; whether addresses and RPCs are right on chain
+// is `stablegate doctor`'s job.
+import fs = require('node:fs');
+import path = require('node:path');
+import sg = require('./core');
+import { network as registryNetwork, token as registryToken } from './registry';
+
+export interface NetworkConfig {
+  /** Network id of the core's registry. */
+  id: string;
+  /** Token ids to accept on this network (the registry's default token when absent). */
+  tokens: string[];
+  /** The merchant's receiving addresses, in the pool order (display form). */
+  addresses: string[];
+  /** JSON-RPC URLs, tried in order; the watcher fails over between them. */
+  rpc: string[];
+  /** Milliseconds between polls. */
+  pollMs: number;
+  /** Largest eth_getLogs block range to ask for (halved automatically when a provider refuses). */
+  maxRange: number;
+  /** Most blocks scanned per poll while catching up after downtime. */
+  maxBlocksPerPoll: number;
+}
+
+export interface RateConfig {
+  currency: string;
+  /** A fixed rate (USDT per unit of the currency), as a decimal string. */
+  fixed?: string;
+  /** Or a source: a URL returning JSON and a dotted path to the rate in it. */
+  url?: string;
+  path?: string;
+  /** Seconds after which a fetched rate is too old to price an invoice. */
+  maxAge: number;
+}
+
+export interface WebhookEndpoint {
+  name: string;
+  url: string;
+  secret: string;
+  /** Allows loopback and private addresses (refused by default against SSRF). */
+  allowPrivate: boolean;
+}
+
+export interface Config {
+  file: string | null;
+  listen: { host: string; port: number };
+  /** The base URL customers and merchants reach the server at (links in documents). */
+  publicUrl: string | null;
+  database: { sqlite?: string; url?: string };
+  networks: NetworkConfig[];
+  invoice: {
+    expiresIn: number;
+    monitoring: number;
+    step: string;
+    precision: string;
+    tolerance: string;
+    maxSlots: number;
+  };
+  rates: RateConfig[];
+  webhooks: { endpoints: WebhookEndpoint[]; retrySchedule: number[]; pollMs: number; timeoutMs: number };
+  claims: { perInvoicePerMinute: number; perClientPerMinute: number };
+  /** Present only in demo mode: the unlocked devnet account that "pays from the demo wallet". */
+  demo: { wallet: string } | null;
+  /** Where the widget's files are (crates/wasm/pkg/widget by default). */
+  widgetDir: string;
+  /** Log format: JSON lines, or short lines for a person watching the terminal. */
+  log: 'json' | 'pretty' | 'silent';
+  /** API keys from the environment, hashed into the store at start (bootstrap). */
+  bootstrapApiKeys: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`config ${key}: ${message}`);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const DEFAULT_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 86400];
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function int(obj: Json, key: string, where: string, fallback: number, min = 0): number {
+  const value = obj[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${where}.${key}`, `must be a whole number of at least ${min}`);
+  }
+  return value;
+}
+
+function str(obj: Json, key: string, where: string, fallback?: string): string {
+  const value = obj[key];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || value === '') throw new ConfigError(`${where}.${key}`, 'must be a non-empty string');
+  return value;
+}
+
+function decimal(obj: Json, key: string, where: string, fallback: string): string {
+  const value = str(obj, key, where, fallback);
+  if (!/^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(value)) {
+    throw new ConfigError(`${where}.${key}`, `must be a decimal string like "0.01", got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function secretFromEnv(obj: Json, key: string, where: string, env: NodeJS.ProcessEnv): string {
+  const name = str(obj, key, where);
+  const secret = env[name];
+  if (!secret) throw new ConfigError(`${where}.${key}`, `environment variable ${name} is not set`);
+  return secret;
+}
+
+function httpUrl(value: string, key: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(key, `is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(key, 'must be an http(s) URL');
+  return value;
+}
+
+/** Reads and checks the configuration; `env` supplies the secrets (`*_env` keys name variables). */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('file', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, env, path.resolve(file));
+}
+
+/** Checks a parsed configuration object (see loadConfig). */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, file: string | null = null): Config {
+  if (!isObject(raw)) throw new ConfigError('(root)', 'must be a JSON object');
+  const base = file ? path.dirname(file) : process.cwd();
+
+  const listenRaw = isObject(raw.listen) ? raw.listen : {};
+  const listen = { host: str(listenRaw, 'host', 'listen', '127.0.0.1'), port: int(listenRaw, 'port', 'listen', 8080) };
+  const publicUrl = raw.public_url === undefined ? null : httpUrl(str(raw, 'public_url', ''), 'public_url').replace(/\/$/, '');
+
+  const dbRaw = isObject(raw.database) ? raw.database : {};
+  const database: Config['database'] = {};
+  if (dbRaw.url_env !== undefined) {
+    database.url = secretFromEnv(dbRaw, 'url_env', 'database', env);
+  } else {
+    const file = str(dbRaw, 'sqlite', 'database', 'stablegate.db');
+    database.sqlite = file === ':memory:' ? file : path.resolve(base, file);
+  }
+
+  if (!isObject(raw.networks) || Object.keys(raw.networks).length === 0) {
+    throw new ConfigError('networks', 'must name at least one network, e.g. {"tron": {...}}');
+  }
+  const networks: NetworkConfig[] = Object.entries(raw.networks).map(([id, value]) => {
+    const where = `networks.${id}`;
+    const net = registryNetwork(id);
+    if (!net) throw new ConfigError(where, `unknown network (known: ${sg.networks().map((n) => n.id).join(', ')})`);
+    if (!isObject(value)) throw new ConfigError(where, 'must be an object');
+    const tokens = value.tokens === undefined ? [net.tokens[0].id] : value.tokens;
+    if (!Array.isArray(tokens) || tokens.length === 0) throw new ConfigError(`${where}.tokens`, 'must be a non-empty list');
+    for (const t of tokens) {
+      if (typeof t !== 'string' || !registryToken(id, t)) {
+        throw new ConfigError(`${where}.tokens`, `unknown token ${JSON.stringify(t)} (known: ${net.tokens.map((x) => x.id).join(', ')})`);
+      }
+    }
+    const addresses = value.addresses;
+    if (!Array.isArray(addresses) || addresses.length === 0) {
+      throw new ConfigError(`${where}.addresses`, 'must list at least one receiving address');
+    }
+    const parsed = addresses.map((a, i) => {
+      try {
+        return sg.parseAddress(id, String(a)).address;
+      } catch (error) {
+        throw new ConfigError(`${where}.addresses[${i}]`, `is not a ${id} address: ${(error as Error).message}`);
+      }
+    });
+    let rpc = value.rpc;
+    if (typeof rpc === 'string') rpc = [rpc];
+    if (value.rpc_env !== undefined) rpc = secretFromEnv(value, 'rpc_env', where, env).split(/[\s,]+/).filter(Boolean);
+    if (!Array.isArray(rpc) || rpc.length === 0) throw new ConfigError(`${where}.rpc`, 'must list at least one JSON-RPC URL (or set rpc_env)');
+    return {
+      id,
+      tokens: tokens as string[],
+      addresses: parsed,
+      rpc: rpc.map((u, i) => httpUrl(String(u), `${where}.rpc[${i}]`)),
+      pollMs: int(value, 'poll_ms', where, 3000, 50),
+      maxRange: int(value, 'max_range', where, 2000, 1),
+      maxBlocksPerPoll: int(value, 'max_blocks_per_poll', where, 20000, 1),
+    };
+  });
+
+  const inv = isObject(raw.invoice) ? raw.invoice : {};
+  const invoice = {
+    expiresIn: int(inv, 'expires_in', 'invoice', 900, 1),
+    monitoring: int(inv, 'monitoring', 'invoice', 86400, 0),
+    step: decimal(inv, 'step', 'invoice', '0.01'),
+    precision: decimal(inv, 'precision', 'invoice', '0.01'),
+    tolerance: decimal(inv, 'tolerance', 'invoice', '0'),
+    maxSlots: int(inv, 'max_slots', 'invoice', 100, 1),
+  };
+  for (const net of networks) {
+    for (const t of net.tokens) {
+      for (const key of ['step', 'precision', 'tolerance'] as const) {
+        try {
+          sg.toBaseUnits(net.id, invoice[key], t);
+        } catch (error) {
+          throw new ConfigError(`invoice.${key}`, `does not fit ${net.id} ${t}: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
+  const rates: RateConfig[] = [];
+  if (raw.rates !== undefined) {
+    if (!isObject(raw.rates)) throw new ConfigError('rates', 'must be an object keyed by currency code');
+    for (const [currency, value] of Object.entries(raw.rates)) {
+      const where = `rates.${currency}`;
+      if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError(where, 'currency codes are three capital letters (ISO 4217)');
+      if (!isObject(value)) throw new ConfigError(where, 'must be an object');
+      if (value.fixed !== undefined) {
+        rates.push({ currency, fixed: decimal(value, 'fixed', where, ''), maxAge: 0 });
+      } else {
+        rates.push({
+          currency,
+          url: httpUrl(str(value, 'url', where), `${where}.url`),
+          path: str(value, 'path', where),
+          maxAge: int(value, 'max_age', where, 300, 1),
+        });
+      }
+    }
+  }
+
+  const hooksRaw = isObject(raw.webhooks) ? raw.webhooks : {};
+  const endpointsRaw = hooksRaw.endpoints === undefined ? [] : hooksRaw.endpoints;
+  if (!Array.isArray(endpointsRaw)) throw new ConfigError('webhooks.endpoints', 'must be a list');
+  const endpoints = endpointsRaw.map((e, i): WebhookEndpoint => {
+    const where = `webhooks.endpoints[${i}]`;
+    if (!isObject(e)) throw new ConfigError(where, 'must be an object');
+    return {
+      name: str(e, 'name', where, `endpoint${i + 1}`),
+      url: httpUrl(str(e, 'url', where), `${where}.url`),
+      secret: secretFromEnv(e, 'secret_env', where, env),
+      allowPrivate: e.allow_private === true,
+    };
+  });
+  let retrySchedule = DEFAULT_SCHEDULE;
+  if (hooksRaw.retry_schedule !== undefined) {
+    const s = hooksRaw.retry_schedule;
+    if (!Array.isArray(s) || s.some((x) => typeof x !== 'number' || !(x >= 0))) {
+      throw new ConfigError('webhooks.retry_schedule', 'must be a list of seconds');
+    }
+    retrySchedule = s as number[];
+  }
+
+  const claimsRaw = isObject(raw.claims) ? raw.claims : {};
+  const demoRaw = raw.demo;
+  let demo: Config['demo'] = null;
+  if (demoRaw !== undefined) {
+    if (!isObject(demoRaw)) throw new ConfigError('demo', 'must be an object');
+    demo = { wallet: sg.parseAddress('devnet', str(demoRaw, 'wallet', 'demo')).address };
+    if (networks.some((n) => !n.id.startsWith('devnet'))) {
+      throw new ConfigError('demo', 'demo mode sends tokens from an unlocked devnet account; it only runs with devnet networks');
+    }
+  }
+  const log = raw.log === undefined ? 'json' : raw.log;
+  if (log !== 'json' && log !== 'pretty' && log !== 'silent') throw new ConfigError('log', 'must be "json", "pretty" or "silent"');
+
+  const keysEnv = raw.api_keys_env;
+  const bootstrapApiKeys =
+    typeof keysEnv === 'string' && env[keysEnv] ? (env[keysEnv] as string).split(/[\s,]+/).filter(Boolean) : [];
+
+  return {
+    file,
+    listen,
+    publicUrl,
+    database,
+    networks,
+    invoice,
+    rates,
+    webhooks: {
+      endpoints,
+      retrySchedule,
+      pollMs: int(hooksRaw, 'poll_ms', 'webhooks', 1000, 10),
+      timeoutMs: int(hooksRaw, 'timeout_ms', 'webhooks', 10000, 100),
+    },
+    claims: {
+      perInvoicePerMinute: int(claimsRaw, 'per_invoice_per_minute', 'claims', 5, 1),
+      perClientPerMinute: int(claimsRaw, 'per_client_per_minute', 'claims', 30, 1),
+    },
+    demo,
+    widgetDir:
+      typeof raw.widget_dir === 'string'
+        ? path.resolve(base, raw.widget_dir)
+        : path.resolve(__dirname, '..', '..', 'crates', 'wasm', 'pkg', 'widget'),
+    log,
+    bootstrapApiKeys,
+  };
+}

@@ -1,0 +1,253 @@
+// Storage: SQLite (better-sqlite3) by default, PostgreSQL (pg) when a database URL is given.
+// One small async interface over both; SQL is written once with `?` placeholders and the few
+// dialect differences are named in the migrations. The unique constraints that keep money safe
+// live here: one watched invoice per (network, token, recipient, amount), one ledger row per
+// (network, tx hash, log index).
+import BetterSqlite3 = require('better-sqlite3');
+import pg = require('pg');
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  all<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  get<T = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction; retried by callers on unique violations where that is safe. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Serialises concurrent allocations on `key` inside a transaction (PostgreSQL advisory lock). */
+  lock(q: Queryable, key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** True when `error` is a unique-constraint violation of either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+// Versioned migrations: applied in order, each in its own transaction, recorded in
+// schema_migrations. Never edit a shipped one; add the next version.
+const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => string[] }[] = [
+  {
+    version: 1,
+    name: 'invoices, ledger, cursors, events, webhooks, api keys, idempotency',
+    sql: () => [
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)`,
+      `CREATE TABLE invoices (
+        id TEXT PRIMARY KEY,
+        order_id TEXT,
+        state TEXT NOT NULL,
+        exception TEXT,
+        network TEXT, token TEXT, recipient TEXT, amount_due TEXT,
+        watched INTEGER NOT NULL DEFAULT 0,
+        base_amount TEXT NOT NULL,
+        fiat_amount TEXT, currency TEXT, rate TEXT,
+        accepted TEXT NOT NULL,
+        redirect_url TEXT,
+        metadata TEXT,
+        created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, monitor_until BIGINT NOT NULL,
+        record TEXT,
+        updated_at BIGINT NOT NULL)`,
+      // DESIGN §5: never two watched invoices on one amount at one address, under any concurrency.
+      `CREATE UNIQUE INDEX invoices_watched_amount ON invoices (network, token, recipient, amount_due) WHERE watched = 1`,
+      `CREATE INDEX invoices_created ON invoices (created_at, id)`,
+      `CREATE INDEX invoices_open ON invoices (state, expires_at)`,
+      `CREATE INDEX invoices_order ON invoices (order_id)`,
+      // DESIGN §2: a transfer (network, tx hash, log index) credits at most one invoice, once.
+      // Transfers to watched addresses that match nothing are kept with invoice_id NULL.
+      `CREATE TABLE ledger (
+        network TEXT NOT NULL, tx_hash TEXT NOT NULL, log_index BIGINT NOT NULL,
+        token TEXT NOT NULL, recipient TEXT NOT NULL, sender TEXT NOT NULL, amount TEXT NOT NULL,
+        block_number BIGINT NOT NULL, block_hash TEXT NOT NULL, block_time BIGINT NOT NULL,
+        invoice_id TEXT REFERENCES invoices (id),
+        matched_by TEXT, status TEXT NOT NULL, note TEXT, seen_at BIGINT NOT NULL,
+        PRIMARY KEY (network, tx_hash, log_index))`,
+      `CREATE INDEX ledger_invoice ON ledger (invoice_id)`,
+      `CREATE INDEX ledger_pending ON ledger (network, token, status)`,
+      `CREATE TABLE cursors (
+        network TEXT NOT NULL, token TEXT NOT NULL, block BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+        PRIMARY KEY (network, token))`,
+      `CREATE TABLE events (
+        id TEXT PRIMARY KEY, invoice_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX events_invoice ON events (invoice_id)`,
+      `CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY, event_id TEXT NOT NULL, endpoint TEXT NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT, last_error TEXT, last_status INTEGER,
+        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+        UNIQUE (event_id, endpoint))`,
+      `CREATE INDEX webhook_due ON webhook_deliveries (status, next_attempt_at)`,
+      `CREATE TABLE idempotency_keys (
+        api_key_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+        status INTEGER NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+        PRIMARY KEY (api_key_id, key))`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+async function migrate(db: Db): Promise<number[]> {
+  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    const done = await db.tx(async (q) => {
+      await db.lock(q, 'stablegate:migrations');
+      if (await q.get(`SELECT version FROM schema_migrations WHERE version = ?`, [migration.version])) return false;
+      for (const statement of migration.sql(db.kind)) await q.run(statement);
+      await q.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, [
+        migration.version,
+        migration.name,
+        Math.floor(Date.now() / 1000),
+      ]);
+      return true;
+    });
+    if (done) applied.push(migration.version);
+  }
+  return applied;
+}
+
+class SqliteDb implements Db {
+  readonly kind = 'sqlite' as const;
+  private readonly db: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  // better-sqlite3 is synchronous and has one connection: a transaction that awaits must not let
+  // other work interleave inside it, so every top-level operation takes this queue in turn.
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly direct: Queryable;
+
+  constructor(file: string) {
+    this.db = new BetterSqlite3(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    const prepare = (sql: string) => {
+      let s = this.statements.get(sql);
+      if (!s) {
+        s = this.db.prepare(sql);
+        this.statements.set(sql, s);
+      }
+      return s;
+    };
+    const bind = (params: unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+    this.direct = {
+      all: async <T>(sql: string, params: unknown[] = []) => prepare(sql).all(...bind(params)) as T[],
+      get: async <T>(sql: string, params: unknown[] = []) => prepare(sql).get(...bind(params)) as T | undefined,
+      run: async (sql: string, params: unknown[] = []) => {
+        const s = prepare(sql);
+        if (!s.reader) return s.run(...bind(params)).changes;
+        s.all(...bind(params));
+        return 0;
+      },
+    };
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(fn, fn);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  all<T = Row>(sql: string, params?: unknown[]) {
+    return this.exclusive(() => this.direct.all<T>(sql, params));
+  }
+  get<T = Row>(sql: string, params?: unknown[]) {
+    return this.exclusive(() => this.direct.get<T>(sql, params));
+  }
+  run(sql: string, params?: unknown[]) {
+    return this.exclusive(() => this.direct.run(sql, params));
+  }
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.direct);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+  async lock(): Promise<void> {
+    // One connection, transactions already serialised.
+  }
+  async close() {
+    await this.exclusive(async () => this.db.close());
+  }
+}
+
+/** Rewrites `?` placeholders as $1, $2… (our SQL has no `?` inside literals). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+function pgQueryable(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    all: async <T>(sql: string, params: unknown[] = []) => (await client.query(numbered(sql), params)).rows as T[],
+    get: async <T>(sql: string, params: unknown[] = []) => (await client.query(numbered(sql), params)).rows[0] as T | undefined,
+    run: async (sql: string, params: unknown[] = []) => (await client.query(numbered(sql), params)).rowCount ?? 0,
+  };
+}
+
+class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly direct: Queryable;
+
+  constructor(url: string) {
+    // BIGINT columns hold unix seconds and block numbers: well inside 2^53. Money is TEXT.
+    pg.types.setTypeParser(20, (v) => Number(v));
+    this.pool = new pg.Pool({ connectionString: url, max: 10 });
+    this.direct = pgQueryable(this.pool);
+  }
+  all<T = Row>(sql: string, params?: unknown[]) {
+    return this.direct.all<T>(sql, params);
+  }
+  get<T = Row>(sql: string, params?: unknown[]) {
+    return this.direct.get<T>(sql, params);
+  }
+  run(sql: string, params?: unknown[]) {
+    return this.direct.run(sql, params);
+  }
+  async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(pgQueryable(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+  async lock(q: Queryable, key: string): Promise<void> {
+    await q.run(`SELECT pg_advisory_xact_lock(hashtext(?))`, [key]);
+  }
+  async close() {
+    await this.pool.end();
+  }
+}
+
+/** Opens the database of the configuration and brings its schema up to date. */
+export async function openDb(database: { sqlite?: string; url?: string }): Promise<{ db: Db; applied: number[] }> {
+  const db: Db = database.url ? new PostgresDb(database.url) : new SqliteDb(database.sqlite ?? 'stablegate.db');
+  try {
+    const applied = await migrate(db);
+    return { db, applied };
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,248 @@
+// The chain watcher (DESIGN §6): per network and token, one eth_getLogs per poll for Transfer
+// logs to any of the merchant's receiving addresses (topic 2 as an array), from a persisted
+// cursor to the head. The cursor is saved only after the range is processed, so a restart or an
+// outage never skips a block. Ranges split by themselves when a provider caps them. Entries
+// become final by the network's policy (the core's isFinal) after a canonical check (receipt
+// block hash and status). RPC calls per poll: one batch for the head (and the finality tag), one
+// eth_getLogs per token, one batch for the block times of new logs and the receipts of entries
+// that reached finality — independent of the number of open invoices.
+import sg = require('./core');
+import type { EthLog, Transfer } from '../../crates/wasm/pkg/node';
+import type { Config, NetworkConfig } from './config';
+import type { Db } from './db';
+import { ApiError } from './errors';
+import type { Invoices, LedgerRow } from './invoices';
+import type { Logger } from './log';
+import { addressTopic, network as registryNetwork, rpcTxHash, token as registryToken, TRANSFER_TOPIC } from './registry';
+import { RpcClient, RpcError } from './rpc';
+
+interface Block {
+  number: string;
+  hash: string;
+  timestamp: string;
+}
+
+interface Receipt {
+  status: string;
+  blockHash: string;
+  blockNumber: string;
+  logs: EthLog[];
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+export interface NetworkState {
+  network: string;
+  head: number | null;
+  cursors: Record<string, number>;
+  polls: number;
+  failures: number;
+  lastError: string | null;
+  lastPollAt: number | null;
+  maxRange: number;
+  rpc: RpcClient;
+}
+
+export class Watcher {
+  readonly states = new Map<string, NetworkState>();
+  private timers = new Map<string, NodeJS.Timeout>();
+  private running = false;
+  private active = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly db: Db,
+    private readonly invoices: Invoices,
+    private readonly log: Logger,
+  ) {
+    for (const net of config.networks) {
+      this.states.set(net.id, {
+        network: net.id,
+        head: null,
+        cursors: {},
+        polls: 0,
+        failures: 0,
+        lastError: null,
+        lastPollAt: null,
+        maxRange: net.maxRange,
+        rpc: new RpcClient(net.rpc),
+      });
+    }
+  }
+
+  rpc(network: string): RpcClient {
+    const state = this.states.get(network);
+    if (!state) throw new Error(`network ${network} is not configured`);
+    return state.rpc;
+  }
+
+  start(): void {
+    this.running = true;
+    for (const net of this.config.networks) this.schedule(net, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.allSettled([...this.active]);
+  }
+
+  private schedule(net: NetworkConfig, delay: number) {
+    if (!this.running) return;
+    const timer = setTimeout(() => {
+      const run = this.poll(net).then(
+        () => {
+          const state = this.states.get(net.id) as NetworkState;
+          state.failures = 0;
+          this.schedule(net, net.pollMs);
+        },
+        (error) => {
+          const state = this.states.get(net.id) as NetworkState;
+          state.failures++;
+          state.lastError = (error as Error).message;
+          // Backoff with jitter, capped at a minute, while the RPC fails or rate-limits.
+          const backoff = Math.min(60000, net.pollMs * 2 ** Math.min(state.failures, 8));
+          const delay = Math.round(backoff / 2 + (Math.random() * backoff) / 2);
+          this.log.warn('watcher poll failed', { network: net.id, error: state.lastError, retry_ms: delay, rpc: state.rpc.health() });
+          this.schedule(net, delay);
+        },
+      );
+      this.active.add(run);
+      void run.finally(() => this.active.delete(run));
+    }, delay);
+    this.timers.set(net.id, timer);
+  }
+
+  /** One poll of one network: every token's logs since its cursor, then finality. */
+  async poll(net: NetworkConfig): Promise<void> {
+    const state = this.states.get(net.id) as NetworkState;
+    const registry = registryNetwork(net.id)!;
+    const rpc = state.rpc;
+    const tag = registry.finality.tag;
+    const calls: [string, unknown[]][] = [['eth_blockNumber', []]];
+    if (tag) calls.push(['eth_getBlockByNumber', [tag, false]]);
+    const first = await rpc.batch(calls);
+    for (const r of first) if (r instanceof RpcError) throw r;
+    const head = Number(first[0] as string);
+    const tagged = tag && first[1] ? Number((first[1] as Block).number) : undefined;
+    state.head = head;
+    this.invoices.heads.set(net.id, head);
+    const topics = [TRANSFER_TOPIC, null, net.addresses.map((a) => addressTopic(sg.parseAddress(net.id, a).hex))];
+
+    for (const tokenId of net.tokens) {
+      const contract = sg.parseAddress(net.id, registryToken(net.id, tokenId)!.contract).hex;
+      let cursor = await this.cursor(net.id, tokenId, head);
+      const from = cursor + 1;
+      const to = Math.min(head, cursor + net.maxBlocksPerPoll);
+      const logs = from <= to ? await this.getLogs(state, contract, topics, from, to) : [];
+
+      const pending = (await this.invoices.pendingEntries(net.id, tokenId)).filter((e) => sg.isFinal(net.id, e.block_number, head, tagged ?? null));
+      const blockNumbers = [...new Set(logs.filter((l) => !l.blockTimestamp).map((l) => l.blockNumber))];
+      const results = await rpc.batch([
+        ...blockNumbers.map((b): [string, unknown[]] => ['eth_getBlockByNumber', [b, false]]),
+        ...pending.map((e): [string, unknown[]] => ['eth_getTransactionReceipt', [rpcTxHash(e.tx_hash)]]),
+      ]);
+      for (const r of results) if (r instanceof RpcError) throw r;
+      const times = new Map<string, string>();
+      blockNumbers.forEach((b, i) => {
+        const block = results[i] as Block | null;
+        if (!block) throw new Error(`block ${b} is gone (reorganised?); rescanning next poll`);
+        times.set(b, String(Number(block.timestamp)));
+      });
+
+      logs.sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex));
+      for (const log of logs) {
+        if (log.removed) continue;
+        const transfer: Transfer = sg.decodeTransferLog(net.id, log);
+        transfer.block_time = log.blockTimestamp ? String(Number(log.blockTimestamp)) : times.get(log.blockNumber);
+        const outcome = await this.invoices.applyTransfer(net.id, tokenId, transfer);
+        this.log.info(outcome.startsWith('credit') ? 'transfer seen and credited' : 'transfer seen', {
+          network: net.id,
+          tx: transfer.tx_hash,
+          amount: sg.formatAmount(net.id, transfer.amount, tokenId),
+          block: Number(transfer.block_number),
+          outcome,
+        });
+      }
+
+      let rewind: number | null = null;
+      pending.forEach((entry, i) => {
+        const receipt = results[blockNumbers.length + i] as Receipt | null;
+        (entry as LedgerRow & { receipt?: Receipt | null }).receipt = receipt;
+      });
+      for (const entry of pending as (LedgerRow & { receipt: Receipt | null })[]) {
+        const { receipt } = entry;
+        const canonical = receipt !== null && receipt.status === '0x1' && receipt.blockHash.toLowerCase() === entry.block_hash.toLowerCase();
+        if (canonical) {
+          await this.invoices.settleEntry(entry, 'final');
+          this.log.info('transfer final', { network: net.id, tx: entry.tx_hash, invoice: entry.invoice_id, confirmations: head - entry.block_number + 1 });
+        } else {
+          // Reorganised away (or failed): credit nothing, and rescan from its block so that the
+          // same transfer, mined again elsewhere, is found and reinstated.
+          await this.invoices.settleEntry(entry, 'removed');
+          rewind = Math.min(rewind ?? Infinity, entry.block_number - 1);
+          this.log.warn('transfer removed: its block is no longer canonical', { network: net.id, tx: entry.tx_hash, invoice: entry.invoice_id });
+        }
+      }
+      cursor = rewind !== null ? Math.min(to, rewind) : Math.max(cursor, to);
+      await this.saveCursor(net.id, tokenId, cursor);
+      state.cursors[tokenId] = cursor;
+    }
+    state.polls++;
+    state.lastError = null;
+    state.lastPollAt = Date.now();
+    await this.invoices.sweep();
+  }
+
+  private async cursor(network: string, token: string, head: number): Promise<number> {
+    const row = await this.db.get<{ block: number }>(`SELECT block FROM cursors WHERE network = ? AND token = ?`, [network, token]);
+    if (row) return Number(row.block);
+    // First start on this network: nothing was watched before, so there is nothing to backfill.
+    const start = Math.max(0, head - 1);
+    await this.saveCursor(network, token, start);
+    return start;
+  }
+
+  private async saveCursor(network: string, token: string, block: number) {
+    await this.db.run(
+      `INSERT INTO cursors (network, token, block, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (network, token) DO UPDATE SET block = excluded.block, updated_at = excluded.updated_at`,
+      [network, token, block, Math.floor(Date.now() / 1000)],
+    );
+  }
+
+  /** eth_getLogs over [from, to], split in halves (and remembered) when the provider refuses a range. */
+  private async getLogs(state: NetworkState, contract: string, topics: unknown[], from: number, to: number): Promise<EthLog[]> {
+    const out: EthLog[] = [];
+    let start = from;
+    while (start <= to) {
+      const end = Math.min(to, start + state.maxRange - 1);
+      try {
+        const logs = await state.rpc.call<EthLog[]>('eth_getLogs', [{ fromBlock: hex(start), toBlock: hex(end), address: contract, topics }]);
+        out.push(...logs);
+        start = end + 1;
+      } catch (error) {
+        if (!(error instanceof RpcError) || end === start) throw error;
+        state.maxRange = Math.max(1, Math.floor((end - start + 1) / 2));
+        this.log.warn('eth_getLogs range refused; splitting', { network: state.network, range: end - start + 1, now: state.maxRange, error: error.message });
+      }
+    }
+    return out;
+  }
+
+  /** The Transfer logs of a transaction, fetched by the server itself (claims). */
+  async transfersOf(network: string, txHash: string): Promise<Transfer[]> {
+    const rpc = this.rpc(network);
+    const receipt = await rpc.call<Receipt | null>('eth_getTransactionReceipt', [rpcTxHash(txHash)]);
+    if (!receipt) throw new ApiError(422, 'transaction_not_found', `no such transaction on ${network} (yet)`, 'tx_hash');
+    if (receipt.status !== '0x1') throw new ApiError(422, 'transaction_failed', 'the transaction failed on chain; it moved nothing', 'tx_hash');
+    const block = await rpc.call<Block>('eth_getBlockByNumber', [receipt.blockNumber, false]);
+    return receipt.logs
+      .filter((l) => l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && l.topics.length === 3)
+      .map((l) => {
+        const t = sg.decodeTransferLog(network, { ...l, removed: false });
+        t.block_time = String(Number(block.timestamp));
+        return t;
+      });
+  }
+}

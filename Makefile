@@ -1,5 +1,5 @@
 # Stablegate entry points. Each target is a thin call into scripts/, which you can run directly.
-.PHONY: setup build wasm test bench clippy
+.PHONY: setup build wasm test bench demo
 
 ## setup: install what the build and tests need and is missing (idempotent)
 setup:
@@ -13,6 +13,10 @@ build: setup
 ## wasm: crates/wasm/pkg/web and crates/wasm/pkg/node
 wasm: setup
 	@scripts/build-wasm.sh
+
+## demo: a local chain, the server on SQLite and a demo shop; pay and watch it settle (Ctrl-C stops)
+demo:
+	@scripts/demo.sh
 
 ## test: everything (installs what it needs first)
 test: setup

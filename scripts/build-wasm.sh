@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# Builds the core's JS API for the browser (crates/wasm/pkg/web) and for Node (crates/wasm/pkg/node):
-# cargo (wasm32, release) → wasm-bindgen (with TypeScript declarations) → wasm-opt -Oz (npm binaryen).
-# Skips the work when the outputs are newer than every source they come from.
+# Builds the core's JS API and the checkout widget:
+#   crates/wasm/pkg/node    CommonJS, every function (feature `server`), for Node hosts;
+#   crates/wasm/pkg/web     ES module, the widget's functions only (--no-default-features);
+#   crates/wasm/pkg/widget  the embeddable <stablegate-checkout>: one minified ES module (widget
+#                           source + pkg/web glue + CSS, bundled by esbuild), the wasm it loads
+#                           relative to its own URL, and i18n/<lang>.json.
+# cargo (wasm32, release) → wasm-bindgen (with TypeScript declarations) → wasm-opt -Oz (npm
+# binaryen) → esbuild. Skips the work when the outputs are newer than every source they come from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=crates/wasm/pkg
-wasm=target/wasm32-unknown-unknown/release/stablegate_wasm.wasm
+widget_src=crates/wasm/widget
+newest_output="$out/widget/stablegate-checkout.js"
 
-newest_source=$(find crates Cargo.toml Cargo.lock -path crates/wasm/pkg -prune -o -type f -newer "$out/node/stablegate_wasm_bg.wasm" -print -quit 2>/dev/null || true)
-if [ -f "$out/node/stablegate_wasm_bg.wasm" ] && [ -f "$out/web/stablegate_wasm_bg.wasm" ] && [ -z "$newest_source" ]; then
+newest_source=$(find crates Cargo.toml Cargo.lock -path crates/wasm/pkg -prune -o -type f -newer "$newest_output" -print -quit 2>/dev/null || true)
+if [ -f "$newest_output" ] && [ -f "$out/node/stablegate_wasm_bg.wasm" ] && [ -f "$out/web/stablegate_wasm_bg.wasm" ] && [ -z "$newest_source" ]; then
   echo "wasm: up to date"
   exit 0
 fi
 
-cargo build --quiet --release --target wasm32-unknown-unknown -p stablegate-wasm
 bindgen="$root/.tools/bin/wasm-bindgen"
 wasm_opt="$root/node_modules/binaryen/bin/wasm-opt"
-for target in web node; do
-  case $target in web) flavour=web ;; node) flavour=nodejs ;; esac
+# Two feature sets, two target dirs, so that neither rebuild evicts the other.
+cargo build --quiet --release --target wasm32-unknown-unknown -p stablegate-wasm
+cargo build --quiet --release --target wasm32-unknown-unknown -p stablegate-wasm --no-default-features \
+  --target-dir target/wasm-widget
+for target in node web; do
+  case $target in
+    node) flavour=nodejs; wasm=target/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
+    web) flavour=web; wasm=target/wasm-widget/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
+  esac
   rm -rf "${out:?}/$target"
   "$bindgen" "$wasm" --out-dir "$out/$target" --target "$flavour" --typescript
   node "$wasm_opt" -Oz "$out/$target/stablegate_wasm_bg.wasm" -o "$out/$target/stablegate_wasm_bg.wasm"
@@ -30,5 +42,28 @@ JSON
 cat > "$out/web/package.json" <<'JSON'
 { "name": "stablegate-wasm-web", "private": true, "type": "module", "module": "stablegate_wasm.js", "types": "stablegate_wasm.d.ts" }
 JSON
-printf 'wasm: %s bytes (wasm-opt -Oz); web glue %s bytes\n' \
-  "$(wc -c < "$out/web/stablegate_wasm_bg.wasm")" "$(wc -c < "$out/web/stablegate_wasm.js")"
+
+# The widget. Its languages are the files in widget/i18n: adding one is adding a file.
+rm -rf "${out:?}/widget"
+mkdir -p "$out/widget/i18n"
+languages=$(cd "$widget_src/i18n" && ls ./*.json | sed 's|^\./||; s|\.json$||' | sort)
+languages_json=$(printf '%s\n' "$languages" | node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')
+"$root/node_modules/.bin/esbuild" "$widget_src/stablegate-checkout.js" --bundle --format=esm --minify \
+  --target=es2022 --loader:.css=text --define:__SG_LANGUAGES__="$languages_json" --log-level=warning \
+  --legal-comments=none --outfile="$out/widget/stablegate-checkout.js"
+cp "$out/web/stablegate_wasm_bg.wasm" "$out/widget/stablegate_wasm_bg.wasm"
+for lang in $languages; do
+  # Checked and minified: a malformed catalogue fails the build, not the customer's page.
+  node -e 'const fs=require("fs");const [src,dst,en]=process.argv.slice(1);const t=JSON.parse(fs.readFileSync(src,"utf8"));
+    const missing=Object.keys(JSON.parse(fs.readFileSync(en,"utf8"))).filter(k=>typeof t[k]!=="string");
+    if(missing.length){console.error(`${src}: missing ${missing.join(", ")}`);process.exit(1)}
+    fs.writeFileSync(dst,JSON.stringify(t))' \
+    "$widget_src/i18n/$lang.json" "$out/widget/i18n/$lang.json" "$widget_src/i18n/en.json"
+done
+cp "$widget_src/README.md" "$out/widget/README.md"
+
+gz() { gzip -9c "$1" | wc -c; }
+printf 'wasm: node %s bytes; web %s bytes (%s gzip); widget module %s bytes (%s gzip)\n' \
+  "$(wc -c < "$out/node/stablegate_wasm_bg.wasm")" "$(wc -c < "$out/web/stablegate_wasm_bg.wasm")" \
+  "$(gz "$out/web/stablegate_wasm_bg.wasm")" "$(wc -c < "$out/widget/stablegate-checkout.js")" \
+  "$(gz "$out/widget/stablegate-checkout.js")"

@@ -1,18 +1,64 @@
 //! QR codes as compact SVG: one path, horizontal runs of dark modules merged.
+//!
+//! The text is encoded in byte mode at the smallest version that holds it, with error correction
+//! M. Payment URIs and TRON addresses mix cases, so byte mode is what the `qrcode` crate's
+//! segment optimiser would pick for them anyway; calling its `Bits` builder directly leaves the
+//! optimiser (and its mode tables) out of the widget's wasm. Numbers are written without
+//! `core::fmt` for the same reason.
 
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::bits::Bits;
+use qrcode::types::QrError;
+use qrcode::{Color, EcLevel, QrCode, Version};
 
 /// Modules of quiet zone around the code (the standard asks for 4).
 const QUIET: usize = 4;
 
+/// Encodes `data` in byte mode at the smallest version (1–40) that holds it.
+fn encode(data: &[u8]) -> Result<QrCode, QrError> {
+    for version in 1..=40 {
+        let mut bits = Bits::new(Version::Normal(version));
+        if bits.push_byte_data(data).is_ok() && bits.push_terminator(EcLevel::M).is_ok() {
+            return QrCode::with_bits(bits, EcLevel::M);
+        }
+    }
+    Err(QrError::DataTooLong)
+}
+
+/// Appends the decimal digits of `n`.
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // n % 10 < 10, so the cast cannot truncate.
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
 /// Renders `text` as an SVG QR code with error correction M.
-pub fn svg(text: &str) -> Result<String, String> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| e.to_string())?;
+pub fn svg(text: &str) -> Result<String, &'static str> {
+    let code = encode(text.as_bytes())
+        .map_err(|_| "the text is too long for a QR code (2,331 bytes at most)")?;
     let width = code.width();
     let colors = code.to_colors();
     let size = width + 2 * QUIET;
-    let mut path = String::with_capacity(width * width);
+    let mut out = String::with_capacity(200 + 12 * width * width / 4);
+    out.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ");
+    push_number(&mut out, size);
+    out.push(' ');
+    push_number(&mut out, size);
+    out.push_str("\" shape-rendering=\"crispEdges\"><path fill=\"#fff\" d=\"M0 0h");
+    push_number(&mut out, size);
+    out.push('v');
+    push_number(&mut out, size);
+    out.push_str("H0z\"/><path fill=\"#000\" d=\"");
     for y in 0..width {
         let row = &colors[y * width..(y + 1) * width];
         let mut x = 0;
@@ -22,21 +68,21 @@ pub fn svg(text: &str) -> Result<String, String> {
                 while x < width && row[x] == Color::Dark {
                     x += 1;
                 }
-                // Move to the run's corner, draw it one module high, close.
-                path.push_str(&format!(
-                    "M{} {}h{}v1H{}z",
-                    start + QUIET,
-                    y + QUIET,
-                    x - start,
-                    start + QUIET
-                ));
+                // Move to the run's corner, draw it one module high, close: "M<x> <y>h<len>v1H<x>z".
+                out.push('M');
+                push_number(&mut out, start + QUIET);
+                out.push(' ');
+                push_number(&mut out, y + QUIET);
+                out.push('h');
+                push_number(&mut out, x - start);
+                out.push_str("v1H");
+                push_number(&mut out, start + QUIET);
+                out.push('z');
             } else {
                 x += 1;
             }
         }
     }
-    Ok(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" shape-rendering=\"crispEdges\">\
-<path fill=\"#fff\" d=\"M0 0h{size}v{size}H0z\"/><path fill=\"#000\" d=\"{path}\"/></svg>"
-    ))
+    out.push_str("\"/></svg>");
+    Ok(out)
 }

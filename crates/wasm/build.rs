@@ -1,0 +1,106 @@
+//! Compiles the core's registry (`crates/core/data/networks.json`) into Rust code.
+//!
+//! The core parses that JSON at run time with serde_json, which links a JSON parser (with its
+//! float code) into every wasm build: about a third of the checkout widget's bytes. Here the same
+//! file becomes a static table of literals (`src/registry.rs` turns it into the same `Registry`
+//! value), so the browser carries data, not a parser. `registry::tests` checks both are equal.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+fn main() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/data/networks.json");
+    println!("cargo:rerun-if-changed={}", source.display());
+    let text =
+        std::fs::read_to_string(&source).expect("crates/core/data/networks.json is readable");
+    let json: Value = serde_json::from_str(&text).expect("the registry is valid JSON");
+    let mut code = String::from("&[\n");
+    for network in json["networks"]
+        .as_array()
+        .expect("registry.networks is an array")
+    {
+        let family = match str_field(network, "family") {
+            "evm" => "Family::Evm",
+            "tron" => "Family::Tron",
+            other => panic!("unknown family {other}"),
+        };
+        let qr = match str_field(network, "qr") {
+            "eip681" => "QrStyle::Eip681",
+            "address" => "QrStyle::Address",
+            other => panic!("unknown qr style {other}"),
+        };
+        let finality = &network["finality"];
+        write!(
+            code,
+            "NetworkData {{ id: {:?}, family: {family}, chain_id: {}, testnet: {}, names: {}, \
+             explorer_tx: {}, finality_tag: {}, confirmations: {}, qr: {qr}, tokens: &[",
+            str_field(network, "id"),
+            network["chain_id"]
+                .as_u64()
+                .expect("chain_id is an integer"),
+            network["testnet"].as_bool().expect("testnet is a boolean"),
+            names(&network["names"]),
+            opt_string(&network["explorer_tx"]),
+            opt_string(&finality["tag"]),
+            finality["confirmations"]
+                .as_u64()
+                .expect("confirmations is an integer"),
+        )
+        .expect("writing to a String cannot fail");
+        for token in network["tokens"].as_array().expect("tokens is an array") {
+            write!(
+                code,
+                "TokenData {{ id: {:?}, symbol: {:?}, contract: {:?}, decimals: {}, official: {}, names: {} }},",
+                str_field(token, "id"),
+                str_field(token, "symbol"),
+                contract_bytes(str_field(token, "contract")),
+                token["decimals"].as_u64().expect("decimals is an integer"),
+                token["official"].as_bool().expect("official is a boolean"),
+                names(&token["names"]),
+            )
+            .expect("writing to a String cannot fail");
+        }
+        code.push_str("] },\n");
+    }
+    code.push(']');
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("registry.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+fn str_field<'a>(value: &'a Value, name: &str) -> &'a str {
+    value[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} is a string in {value}"))
+}
+
+fn opt_string(value: &Value) -> String {
+    match value.as_str() {
+        Some(text) => format!("Some({text:?})"),
+        None => "None".into(),
+    }
+}
+
+fn names(value: &Value) -> String {
+    format!(
+        "[{:?}, {:?}]",
+        str_field(value, "en"),
+        str_field(value, "zh-CN")
+    )
+}
+
+/// The 20 address bytes of an EVM (`0x` + hex) or TRON (base58check, `0x41` prefix) contract.
+/// Checksums are not verified here: the test against the core's own parse covers them.
+fn contract_bytes(text: &str) -> [u8; 20] {
+    let bytes = match text.strip_prefix("0x") {
+        Some(hex_digits) => hex::decode(hex_digits).expect("an EVM contract is hex"),
+        None => {
+            let raw = bs58::decode(text)
+                .into_vec()
+                .expect("a TRON contract is base58");
+            raw[1..21].to_vec()
+        }
+    };
+    bytes.try_into().expect("a contract address has 20 bytes")
+}

@@ -1,0 +1,83 @@
+//! The built-in registry, compiled from `crates/core/data/networks.json` by `build.rs` into a
+//! static table, instead of parsed from JSON at run time (that parser, with its float code, was
+//! about a third of the widget's wasm).
+
+use std::sync::OnceLock;
+
+use stablegate_core::network::{Finality, Names, QrStyle};
+use stablegate_core::{Address, Family, Network, Registry, Token};
+
+/// One network as `build.rs` writes it: borrowed literals, so the table is plain data.
+struct NetworkData {
+    id: &'static str,
+    family: Family,
+    chain_id: u64,
+    testnet: bool,
+    names: [&'static str; 2],
+    explorer_tx: Option<&'static str>,
+    finality_tag: Option<&'static str>,
+    confirmations: u64,
+    qr: QrStyle,
+    tokens: &'static [TokenData],
+}
+
+struct TokenData {
+    id: &'static str,
+    symbol: &'static str,
+    contract: [u8; 20],
+    decimals: u8,
+    official: bool,
+    names: [&'static str; 2],
+}
+
+static NETWORKS: &[NetworkData] = include!(concat!(env!("OUT_DIR"), "/registry.rs"));
+
+fn names([en, zh_cn]: [&str; 2]) -> Names {
+    Names {
+        en: en.into(),
+        zh_cn: zh_cn.into(),
+    }
+}
+
+/// Returns the registry; equal to `stablegate_core::Registry::builtin()` (see the test below).
+pub fn builtin() -> &'static Registry {
+    static BUILTIN: OnceLock<Registry> = OnceLock::new();
+    BUILTIN.get_or_init(|| Registry {
+        networks: NETWORKS
+            .iter()
+            .map(|n| Network {
+                id: n.id.into(),
+                family: n.family,
+                chain_id: n.chain_id,
+                testnet: n.testnet,
+                names: names(n.names),
+                explorer_tx: n.explorer_tx.map(Into::into),
+                finality: Finality {
+                    tag: n.finality_tag.map(Into::into),
+                    confirmations: n.confirmations,
+                },
+                qr: n.qr,
+                tokens: n
+                    .tokens
+                    .iter()
+                    .map(|t| Token {
+                        id: t.id.into(),
+                        symbol: t.symbol.into(),
+                        contract: Address::from_bytes(n.family, t.contract),
+                        decimals: t.decimals,
+                        official: t.official,
+                        names: names(t.names),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compiled_registry_equals_the_cores_parse() {
+        assert_eq!(super::builtin(), stablegate_core::Registry::builtin());
+    }
+}

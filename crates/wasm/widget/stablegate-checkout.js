@@ -1,0 +1,615 @@
+// <stablegate-checkout status-url="…">: the customer's side of a Stablegate payment.
+//
+// It renders the host's status document (tests/vectors/schema/status.schema.json, DESIGN §8) and
+// follows it, by server-sent events when the document names them (links.events), else by polling
+// at poll_after_ms (0 = stop). It shows; it never decides: every state comes from the host.
+// The WebAssembly build of the core (crates/wasm, no `server` feature) draws the QR code, checks
+// pasted transaction hashes and builds wallet calldata. Strings come from i18n/<lang>.json next
+// to this module. Nothing is fetched from any origin but the page's own.
+//
+// Attributes: status-url (required), lang (else the page's, else the browser's), theme
+// ("light" | "dark"; default: the system's). Reflected: data-state, data-exception.
+// CSS custom properties (--sg-*) theme it; see stablegate-checkout.css.
+
+import init, {
+  balanceOfCalldata,
+  formatAmount,
+  normalizeTxHash,
+  qrSvg,
+  toBaseUnits,
+  transferCalldata,
+} from '../pkg/web/stablegate_wasm.js';
+import css from './stablegate-checkout.css';
+
+// The build (scripts/build-wasm.sh) replaces this with the names of the files in i18n/.
+const LANGUAGES = __SG_LANGUAGES__;
+const BASE = import.meta.url;
+const MAX_BACKOFF_MS = 30000;
+
+let wasmReady;
+const loadWasm = () => (wasmReady ??= init({ module_or_path: new URL('stablegate_wasm_bg.wasm', BASE) }));
+const catalogs = new Map();
+const loadCatalog = (lang) => {
+  if (!catalogs.has(lang)) {
+    catalogs.set(lang, fetch(new URL(`i18n/${lang}.json`, BASE)).then((r) => {
+      if (!r.ok) throw new Error(`i18n/${lang}.json: HTTP ${r.status}`);
+      return r.json();
+    }));
+  }
+  return catalogs.get(lang);
+};
+
+/** Picks the best language we ship for a list of BCP 47 tags, in order of preference. */
+export function pickLanguage(tags) {
+  for (const tag of tags) {
+    if (!tag) continue;
+    const lower = tag.toLowerCase();
+    const exact = LANGUAGES.find((l) => l.toLowerCase() === lower);
+    if (exact) return exact;
+    const base = lower.split('-')[0];
+    // zh-TW/zh-HK readers are better served by Simplified Chinese than by English.
+    const sameBase = LANGUAGES.find((l) => l.toLowerCase().split('-')[0] === base);
+    if (sameBase) return sameBase;
+  }
+  return 'en';
+}
+
+const sameOrigin = (url) => new URL(url, location.href).origin === location.origin;
+
+/** Creates an element: h('p', {class: 'x'}, 'text', child). Text is always set as text. */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+/** Reads an EIP-1193 error's code, including MetaMask Mobile's nested one. */
+const errorCode = (e) => e?.code ?? e?.data?.originalError?.code;
+
+class WalletError extends Error {
+  constructor(key, vars) {
+    super(key);
+    this.key = key;
+    this.vars = vars;
+  }
+}
+
+export class StablegateCheckout extends HTMLElement {
+  static observedAttributes = ['status-url', 'lang'];
+
+  #root;
+  #main;
+  #live;
+  #conn;
+  #doc = null;
+  #docText = '';
+  #strings = null;
+  #lang = 'en';
+  #timer = 0;
+  #tick = 0;
+  #failures = 0;
+  #events = null;
+  #eventFailures = 0;
+  #connected = false;
+  #wallets = new Map();
+  #notes = { wallet: null, claim: null, choose: null };
+  #busy = false;
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: 'open' });
+    const style = h('style');
+    style.textContent = css;
+    this.#live = h('div', { class: 'sr', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
+    this.#conn = h('p', { class: 'conn', role: 'status', hidden: true });
+    this.#main = h('div', { class: 'main', 'aria-busy': 'true' });
+    this.#root.append(style, h('div', { class: 'sg', part: 'root' }, this.#live, this.#conn, this.#main));
+    this.onVisibility = this.onVisibility.bind(this);
+    this.onAnnounce = this.onAnnounce.bind(this);
+  }
+
+  connectedCallback() {
+    this.#connected = true;
+    document.addEventListener('visibilitychange', this.onVisibility);
+    window.addEventListener('eip6963:announceProvider', this.onAnnounce);
+    window.dispatchEvent(new Event('eip6963:requestProvider'));
+    this.#start();
+  }
+
+  disconnectedCallback() {
+    this.#connected = false;
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    window.removeEventListener('eip6963:announceProvider', this.onAnnounce);
+    this.#stop();
+    clearInterval(this.#tick);
+  }
+
+  attributeChangedCallback(name, before, after) {
+    if (!this.#connected || before === after) return;
+    if (name === 'lang') this.#loadStrings().then(() => this.#render());
+    else {
+      this.#doc = null;
+      this.#docText = '';
+      this.#stop();
+      this.#start();
+    }
+  }
+
+  onAnnounce(event) {
+    const { info, provider } = event.detail || {};
+    if (!info?.uuid || !provider?.request) return;
+    this.#wallets.set(info.uuid, { name: String(info.name || ''), icon: info.icon, provider });
+    if (this.#doc) this.#render();
+  }
+
+  onVisibility() {
+    // A hidden tab neither polls nor holds a stream open; it catches up when shown again.
+    if (document.hidden) this.#stop();
+    else if (!this.#finished()) this.#follow(0);
+  }
+
+  get #statusUrl() {
+    return this.getAttribute('status-url');
+  }
+
+  async #start() {
+    const url = this.#statusUrl;
+    if (!url || !sameOrigin(url)) {
+      this.#main.textContent = url ? 'stablegate-checkout: status-url must be on this site' : '';
+      return;
+    }
+    this.#main.textContent = '';
+    try {
+      await Promise.all([loadWasm(), this.#loadStrings()]);
+    } catch (e) {
+      // Without the module or strings the widget cannot show anything sensible; retry later.
+      this.#main.textContent = 'stablegate-checkout: could not load its files';
+      this.#schedule(this.#backoff());
+      return;
+    }
+    this.#main.textContent = this.#t('loading');
+    this.#follow(0);
+  }
+
+  async #loadStrings() {
+    const tags = [this.getAttribute('lang'), this.closest('[lang]')?.getAttribute('lang'), ...(navigator.languages || [navigator.language])];
+    const lang = pickLanguage(tags);
+    // The build checks that every catalogue has every key of en.json, so no fallback is fetched.
+    this.#strings = await loadCatalog(lang);
+    this.#lang = lang;
+  }
+
+  #t(key, vars = {}) {
+    const text = this.#strings?.[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+  }
+
+  /** Formats a canonical decimal string exactly, grouped by the language's rules (no float). */
+  #amount(decimal) {
+    const [whole, fraction] = String(decimal).split('.');
+    const parts = new Intl.NumberFormat(this.#lang, { minimumFractionDigits: 1 }).formatToParts(BigInt(whole));
+    const separator = parts.find((p) => p.type === 'decimal')?.value ?? '.';
+    const grouped = parts.filter((p) => p.type === 'integer' || p.type === 'group').map((p) => p.value).join('');
+    return fraction ? grouped + separator + fraction : grouped;
+  }
+
+  // ---------------------------------------------------------------- following the document
+
+  #finished() {
+    return this.#doc !== null && this.#doc.poll_after_ms === 0;
+  }
+
+  #stop() {
+    clearTimeout(this.#timer);
+    this.#timer = 0;
+    if (this.#events) {
+      this.#events.close();
+      this.#events = null;
+    }
+  }
+
+  #schedule(ms) {
+    clearTimeout(this.#timer);
+    if (!this.#connected || document.hidden) return;
+    this.#timer = setTimeout(() => this.#follow(0), ms);
+  }
+
+  /** Exponential backoff with full jitter: between half and all of min(30 s, 1 s × 2^failures). */
+  #backoff() {
+    const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.#failures, 5));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  async #follow() {
+    if (!this.#connected || document.hidden) return;
+    if (this.#events) return;
+    try {
+      const response = await fetch(this.#statusUrl, { headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      this.#accept(await response.json());
+      this.#failures = 0;
+      this.#conn.hidden = true;
+    } catch {
+      this.#failures += 1;
+      this.#conn.textContent = this.#t(this.#doc ? 'reconnecting' : 'load_failed');
+      this.#conn.hidden = false;
+      this.#schedule(this.#backoff());
+      return;
+    }
+    const doc = this.#doc;
+    if (doc.poll_after_ms === 0) return;
+    const events = doc.links?.events;
+    if (events && sameOrigin(events) && this.#eventFailures < 3 && typeof EventSource === 'function') {
+      this.#stream(events);
+    } else {
+      // ±10 % jitter so that many open checkouts do not poll in step.
+      this.#schedule(doc.poll_after_ms * (0.9 + Math.random() * 0.2));
+    }
+  }
+
+  #stream(url) {
+    const source = new EventSource(url);
+    this.#events = source;
+    const onDocument = (event) => {
+      try {
+        this.#accept(JSON.parse(event.data));
+      } catch {
+        return;
+      }
+      this.#eventFailures = 0;
+      this.#conn.hidden = true;
+      if (this.#finished()) this.#stop();
+    };
+    source.addEventListener('status', onDocument);
+    source.addEventListener('message', onDocument);
+    source.addEventListener('open', () => {
+      this.#conn.hidden = true;
+    });
+    source.addEventListener('error', () => {
+      // EventSource reconnects by itself; after three failures in a row, poll instead.
+      this.#eventFailures += 1;
+      this.#conn.textContent = this.#t('reconnecting');
+      this.#conn.hidden = false;
+      if (this.#eventFailures >= 3 || source.readyState === EventSource.CLOSED) {
+        source.close();
+        this.#events = null;
+        this.#schedule(this.#backoff());
+      }
+    });
+  }
+
+  #accept(doc) {
+    if (!doc || typeof doc.state !== 'string' || !doc.links) throw new Error('not a status document');
+    const text = JSON.stringify(doc);
+    if (text === this.#docText) return;
+    const before = this.#doc;
+    this.#doc = doc;
+    this.#docText = text;
+    this.dataset.state = doc.state;
+    if (doc.exception) this.dataset.exception = doc.exception;
+    else delete this.dataset.exception;
+    this.#render();
+    if (!before || before.state !== doc.state || before.exception !== doc.exception || before.finality?.seen !== doc.finality?.seen) {
+      this.#announce(this.#headline(doc));
+    }
+    this.dispatchEvent(new CustomEvent('stablegate:status', { detail: doc, bubbles: true }));
+  }
+
+  #announce(text) {
+    // Clearing first makes screen readers announce a repeated message too.
+    this.#live.textContent = '';
+    setTimeout(() => {
+      this.#live.textContent = text;
+    }, 50);
+  }
+
+  // ---------------------------------------------------------------- rendering
+
+  #symbol(doc) {
+    return doc.token?.symbol ?? doc.choices?.[0]?.symbol ?? 'USDT';
+  }
+
+  #networkName(names) {
+    return names?.[this.#lang] ?? names?.en ?? '';
+  }
+
+  #headline(doc) {
+    const symbol = this.#symbol(doc);
+    const vars = {
+      symbol,
+      paid: this.#amount(doc.amount_paid),
+      due: this.#amount(doc.amount_due),
+      remaining: this.#amount(doc.amount_remaining),
+    };
+    if (doc.exception) return this.#t(doc.exception, vars);
+    if (doc.state === 'processing' && doc.finality) {
+      return `${this.#t('state_processing')} ${this.#t('finality', doc.finality)}`;
+    }
+    if (doc.state === 'new' && !doc.network && doc.choices?.length) return this.#t('choose_heading');
+    return this.#t(`state_${doc.state}`, vars);
+  }
+
+  #render() {
+    const doc = this.#doc;
+    if (!doc || !this.#strings) return;
+    // Keep focus and a half-typed hash across re-renders.
+    const active = this.#root.activeElement?.dataset?.key;
+    const typed = this.#root.querySelector('input[name="tx_hash"]')?.value ?? '';
+    const open = this.#root.querySelector('details')?.open ?? false;
+    clearInterval(this.#tick);
+    this.#main.removeAttribute('aria-busy');
+    const symbol = this.#symbol(doc);
+    const payable = (doc.state === 'new' || doc.state === 'processing') && doc.payment_uri && doc.recipient && doc.token;
+    const state = doc.exception || doc.state;
+    const tone = { settled: 'ok', paid_over: 'ok', processing: 'info', new: 'info' }[state] ?? 'warn';
+    const sections = [h('h2', { class: 'title' }, this.#t('title')), h('p', { class: `status ${tone}`, 'data-key': 'status' }, this.#headline(doc))];
+
+    if (doc.state === 'new' && !doc.network && doc.choices?.length) sections.push(this.#choices(doc));
+    if (doc.state === 'processing' && doc.finality) {
+      sections.push(h('progress', { max: String(doc.finality.required), value: String(Math.min(doc.finality.seen, doc.finality.required)), 'aria-label': this.#t('finality', doc.finality) }));
+    }
+    if (payable) sections.push(...this.#payment(doc, symbol));
+    if (doc.state === 'settled' && doc.return_url && /^https?:/i.test(new URL(doc.return_url, location.href).protocol)) {
+      sections.push(h('a', { class: 'button primary', href: doc.return_url, 'data-key': 'return' }, this.#t('return')));
+    }
+    if (doc.state === 'expired' && doc.links.new_invoice && sameOrigin(doc.links.new_invoice)) {
+      sections.push(h('a', { class: 'button primary', href: doc.links.new_invoice, 'data-key': 'new_invoice' }, this.#t('new_invoice')));
+    }
+    if (doc.transfers?.length) sections.push(this.#transfers(doc, symbol));
+    if (doc.links.claim && doc.network && sameOrigin(doc.links.claim) && doc.state !== 'settled' && doc.state !== 'invalid') {
+      sections.push(this.#claim(doc, typed, open));
+    }
+    this.#main.replaceChildren(...sections.filter(Boolean));
+    if (active) this.#root.querySelector(`[data-key="${CSS.escape(active)}"]`)?.focus();
+    if (payable) this.#countdown(doc);
+  }
+
+  #note(which) {
+    const note = this.#notes[which];
+    return note ? h('p', { class: `note ${note.tone}`, role: note.tone === 'bad' ? 'alert' : null }, note.text) : null;
+  }
+
+  #setNote(which, tone, text) {
+    this.#notes[which] = text ? { tone, text } : null;
+    this.#render();
+    if (text && tone !== 'bad') this.#announce(text);
+  }
+
+  #choices(doc) {
+    const list = h('div', { class: 'choices', role: 'group', 'aria-labelledby': 'sg-choose' });
+    for (const choice of doc.choices) {
+      const key = `choose:${choice.network}:${choice.token}`;
+      list.append(h('button', { type: 'button', class: 'choice', 'data-key': key, disabled: this.#busy || !doc.links.choose, onclick: () => this.#choose(choice) },
+        this.#t('choose_option', { network: this.#networkName(choice.names), amount: this.#amount(choice.amount), symbol: choice.symbol })));
+    }
+    return h('section', {}, h('h3', { id: 'sg-choose' }, this.#t('choose_heading')), h('p', { class: 'muted' }, this.#t('choose_hint', { symbol: this.#symbol(doc) })), list, this.#note('choose'));
+  }
+
+  async #choose(choice) {
+    const reason = await this.#post(this.#doc.links.choose, { network: choice.network, token: choice.token });
+    this.#setNote('choose', 'bad', reason ? this.#t('choose_failed', { reason }) : null);
+    if (!reason) this.#follow(0);
+  }
+
+  /** POSTs JSON to a link of the document; renders the document it answers with. Returns an error text or null. */
+  async #post(url, body) {
+    if (!url || !sameOrigin(url)) return 'not on this site';
+    this.#busy = true;
+    this.#render();
+    try {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
+      const answer = await response.json().catch(() => null);
+      if (!response.ok) return String(answer?.error?.message ?? answer?.message ?? `HTTP ${response.status}`);
+      if (answer?.state && answer.links) this.#accept(answer);
+      return null;
+    } catch (e) {
+      return this.#t('reconnecting');
+    } finally {
+      this.#busy = false;
+      this.#render();
+    }
+  }
+
+  #row(label, value, copyText, key) {
+    const button = h('button', { type: 'button', class: 'copy', 'data-key': `copy:${key}`, 'aria-label': this.#t('copy_label', { what: label.toLowerCase() }), onclick: () => this.#copy(copyText, label) }, this.#t('copy'));
+    return h('div', { class: `row ${key}` }, h('dt', {}, label), h('dd', {}, h('span', { class: 'value', 'data-field': key }, value), button));
+  }
+
+  async #copy(text, label) {
+    try {
+      await navigator.clipboard.writeText(text);
+      this.#announce(this.#t('copied', { what: label }));
+    } catch {
+      this.#announce(this.#t('copy_failed'));
+    }
+  }
+
+  #payment(doc, symbol) {
+    const amount = this.#amount(doc.amount_remaining);
+    const network = this.#networkName(doc.network_names);
+    const recipient = doc.recipient;
+    // The first and last characters are what poisoned look-alike addresses get wrong: emphasise them.
+    const head = recipient.startsWith('0x') ? 6 : 5;
+    const shown = h('span', { class: 'address' }, h('b', {}, recipient.slice(0, head)), recipient.slice(head, -5), h('b', {}, recipient.slice(-5)));
+    let qr;
+    try {
+      qr = h('div', { class: 'qr', role: 'img', 'aria-label': this.#t('qr_label', { amount, symbol, address: recipient }) });
+      // qrSvg returns fixed markup built from module coordinates only (no text from the document).
+      qr.innerHTML = qrSvg(doc.payment_uri);
+    } catch {
+      qr = null;
+    }
+    const details = h('dl', { class: 'details' },
+      this.#row(this.#t('amount'), h('span', {}, h('strong', { class: 'big' }, amount), ` ${symbol}`), doc.amount_remaining, 'amount'),
+      this.#row(this.#t('address'), shown, recipient, 'address'),
+      this.#row(this.#t('network'), network, network, 'network'),
+      this.#row(this.#t('contract'), h('span', { class: 'mono' }, doc.token.contract), doc.token.contract, 'contract'));
+    const timer = h('p', { class: 'timer', 'data-timer': '' });
+    return [
+      h('div', { class: 'pay' }, qr, h('div', { class: 'facts' }, details, timer)),
+      h('p', { class: 'advice' }, this.#t('exact_amount', { amount, symbol })),
+      h('p', { class: 'warning' }, this.#t('network_warning', { symbol, network }), doc.token.official ? '' : ` ${this.#t('unofficial', { symbol })}`),
+      this.#walletButtons(doc, symbol),
+      this.#note('wallet'),
+    ];
+  }
+
+  #countdown(doc) {
+    const timer = this.#root.querySelector('[data-timer]');
+    const end = Date.parse(doc.expires_at);
+    const number = new Intl.NumberFormat(this.#lang, { minimumIntegerDigits: 2, useGrouping: false });
+    const when = new Intl.DateTimeFormat(this.#lang, { hour: 'numeric', minute: '2-digit' }).format(end);
+    const update = () => {
+      const left = Math.max(0, Math.floor((end - Date.now()) / 1000));
+      if (left === 0) {
+        timer.textContent = this.#t('time_up');
+        clearInterval(this.#tick);
+        return;
+      }
+      const hours = Math.floor(left / 3600);
+      const clock = `${hours ? `${hours}:` : ''}${number.format(Math.floor((left % 3600) / 60))}:${number.format(left % 60)}`;
+      timer.textContent = `${this.#t('time_left', { time: clock })} · ${this.#t('pay_by', { time: when })}`;
+    };
+    update();
+    this.#tick = setInterval(update, 1000);
+  }
+
+  #transfers(doc, symbol) {
+    const list = h('ul', { class: 'transfers' });
+    for (const transfer of doc.transfers) {
+      const short = `${transfer.tx.slice(0, 10)}…${transfer.tx.slice(-6)}`;
+      const link = transfer.explorer_url && /^https:/i.test(transfer.explorer_url)
+        ? h('a', { href: transfer.explorer_url, target: '_blank', rel: 'noopener noreferrer' }, this.#t('explorer', { tx: short }))
+        : h('span', { class: 'mono' }, short);
+      list.append(h('li', {}, h('strong', {}, `${this.#amount(transfer.amount)} ${symbol}`), ` · ${this.#t(`transfer_${transfer.status}`)} · `, link));
+    }
+    return h('section', {}, h('h3', {}, this.#t('transfers')), list);
+  }
+
+  #claim(doc, typed, open) {
+    const input = h('input', { name: 'tx_hash', id: 'sg-tx', 'data-key': 'tx_hash', autocomplete: 'off', spellcheck: 'false', class: 'mono', 'aria-describedby': 'sg-claim-note' });
+    input.value = typed;
+    const form = h('form', { class: 'claim', onsubmit: (e) => { e.preventDefault(); this.#submitClaim(input.value); } },
+      h('label', { for: 'sg-tx' }, this.#t('claim_label')), input,
+      h('button', { type: 'submit', 'data-key': 'claim', disabled: this.#busy }, this.#t('claim_submit')));
+    const note = this.#note('claim');
+    if (note) note.id = 'sg-claim-note';
+    return h('details', { open: open || !!this.#notes.claim }, h('summary', { 'data-key': 'claim_summary' }, this.#t('claim_summary')), form, note);
+  }
+
+  async #submitClaim(text) {
+    let txHash;
+    try {
+      txHash = normalizeTxHash(this.#doc.network, text.trim());
+    } catch {
+      this.#setNote('claim', 'bad', this.#t('claim_invalid'));
+      return;
+    }
+    const reason = await this.#post(this.#doc.links.claim, { tx_hash: txHash });
+    if (reason) this.#setNote('claim', 'bad', this.#t('claim_failed', { reason }));
+    else this.#setNote('claim', 'ok', this.#t('claim_sent'));
+  }
+
+  // ---------------------------------------------------------------- wallets
+
+  #walletButtons(doc, symbol) {
+    const buttons = [];
+    if (doc.recipient.startsWith('0x')) {
+      const found = [...this.#wallets.values()];
+      if (!found.length && window.ethereum?.request) found.push({ name: '', provider: window.ethereum });
+      for (const wallet of found) {
+        const name = wallet.name || this.#t('wallet_generic');
+        const icon = typeof wallet.icon === 'string' && wallet.icon.startsWith('data:image/') ? h('img', { src: wallet.icon, alt: '', width: '20', height: '20' }) : null;
+        buttons.push(h('button', { type: 'button', class: 'button primary wallet', 'data-key': `wallet:${name}`, disabled: this.#busy, onclick: () => this.#payEvm(wallet.provider, symbol) }, icon, this.#t('wallet_pay', { wallet: name })));
+      }
+    } else if (window.tron?.request || window.tronLink?.request) {
+      buttons.push(h('button', { type: 'button', class: 'button primary wallet', 'data-key': 'wallet:tronlink', disabled: this.#busy, onclick: () => this.#payTron(symbol) }, this.#t('wallet_pay', { wallet: 'TronLink' })));
+    }
+    return buttons.length ? h('div', { class: 'wallets' }, buttons) : null;
+  }
+
+  /**
+   * Runs a wallet payment: `connect` asks for the account and returns {balance(), send(units)};
+   * then the balance is checked before anything is sent. Errors become one sentence.
+   */
+  async #pay(symbol, connect) {
+    const doc = this.#doc;
+    this.#busy = true;
+    this.#setNote('wallet', 'info', this.#t('wallet_waiting'));
+    try {
+      const wallet = await connect(doc);
+      const units = toBaseUnits(doc.network, doc.amount_remaining, doc.token.id);
+      const balance = await wallet.balance();
+      if (balance < BigInt(units)) {
+        throw new WalletError('wallet_low_balance', { balance: this.#amount(formatAmount(doc.network, balance.toString(), doc.token.id)), amount: this.#amount(doc.amount_remaining), symbol });
+      }
+      await wallet.send(units);
+      this.#busy = false;
+      this.#setNote('wallet', 'ok', this.#t('wallet_sent'));
+      this.#follow(0);
+    } catch (e) {
+      this.#busy = false;
+      this.#setNote('wallet', 'bad', this.#walletMessage(e));
+    }
+  }
+
+  #payEvm(provider, symbol) {
+    return this.#pay(symbol, async (doc) => {
+      const network = this.#networkName(doc.network_names);
+      const request = (method, params) => provider.request({ method, params });
+      const [from] = await request('eth_requestAccounts');
+      const chainId = `0x${doc.chain_id.toString(16)}`;
+      if ((await request('eth_chainId')) !== chainId) {
+        try {
+          await request('wallet_switchEthereumChain', [{ chainId }]);
+        } catch (e) {
+          if (errorCode(e) === 4001) throw e;
+          // 4902 (unknown chain) and the -32603 some wallets send instead: we cannot add the chain
+          // for them (no public RPC URL is ours to pick), so say which network is needed.
+          throw new WalletError('wallet_wrong_chain', { network });
+        }
+      }
+      return {
+        balance: async () => BigInt(await request('eth_call', [{ to: doc.token.contract, data: balanceOfCalldata(doc.network, from) }, 'latest'])),
+        send: (units) => request('eth_sendTransaction', [{ from, to: doc.token.contract, data: transferCalldata(doc.network, doc.recipient, units), value: '0x0' }]),
+      };
+    });
+  }
+
+  #payTron(symbol) {
+    return this.#pay(symbol, async (doc) => {
+      // TIP-1102 first (window.tron), then TronLink's own request; both answer with the account.
+      if (window.tron?.request) await window.tron.request({ method: 'eth_requestAccounts' });
+      else {
+        const answer = await window.tronLink.request({ method: 'tron_requestAccounts' });
+        if (answer?.code === 4001) throw { code: 4001 };
+        if (answer?.code === 4000) throw { code: -32002 };
+      }
+      const tronWeb = window.tron?.tronWeb || window.tronLink?.tronWeb;
+      const from = tronWeb.defaultAddress.base58;
+      const contract = await tronWeb.contract().at(doc.token.contract);
+      return {
+        balance: async () => BigInt((await contract.balanceOf(from).call()).toString()),
+        // TRON USDT's transfer returns false even on success: the host judges by the chain, not this.
+        send: (units) => contract.transfer(doc.recipient, units).send({ feeLimit: 100_000_000 }),
+      };
+    });
+  }
+
+  #walletMessage(e) {
+    if (e instanceof WalletError) return this.#t(e.key, e.vars);
+    const code = errorCode(e);
+    if (code === 4001 || code === 4100) return this.#t('wallet_rejected');
+    if (code === -32002) return this.#t('wallet_pending');
+    const text = String(e?.message ?? e ?? '');
+    if (/insufficient funds/i.test(text)) return this.#t('wallet_no_gas');
+    return this.#t('wallet_failed', { reason: text.slice(0, 120) || code });
+  }
+}
+
+if (!customElements.get('stablegate-checkout')) customElements.define('stablegate-checkout', StablegateCheckout);

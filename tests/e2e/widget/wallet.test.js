@@ -1,0 +1,172 @@
+// The widget's EVM wallet flow against the real devnet: an EIP-1193 provider, announced through
+// EIP-6963, is injected into the page; behind it a devnet account signs (Hardhat's unlocked
+// accounts), so the transfer really lands on chain. It is the only part that is not a real
+// wallet extension (none runs headless here); it answers the way EIP-1193 says wallets answer.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const devnet = require('../../devnet/devnet');
+const sg = require('../../../crates/wasm/pkg/node');
+const { startHost, WIDGET_DIR } = require('./host');
+const { launch } = require('./browser');
+const { invoiceStory, DEVNET_USDT } = require('./docs');
+
+const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+let net;
+let host;
+let browser;
+let devnetDir;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(WIDGET_DIR, 'stablegate-checkout.js')), 'build the widget first: scripts/build-wasm.sh');
+  devnetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-widget-devnet-'));
+  [net, host, browser] = await Promise.all([devnet.start({ dir: devnetDir }), startHost(), launch()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await net?.stop();
+  if (devnetDir) fs.rmSync(devnetDir, { recursive: true, force: true });
+});
+
+/**
+ * Opens the checkout of scenario `name` with a wallet of account `from` injected.
+ * wallet.chainId: the chain the wallet is on at first; refuseSwitch: answer switching with 4902;
+ * reject: answer eth_sendTransaction with 4001 (the user pressed "Reject").
+ */
+async function openWithWallet(name, wallet) {
+  const calls = [];
+  let chainId = wallet.chainId ?? '0x7a69';
+  const page = await browser.context.newPage();
+  await page.exposeFunction('__sgWallet', async (method, params) => {
+    calls.push({ method, params });
+    switch (method) {
+      case 'eth_requestAccounts':
+      case 'eth_accounts':
+        return { result: [wallet.from] };
+      case 'eth_chainId':
+        return { result: chainId };
+      case 'wallet_switchEthereumChain':
+        if (wallet.refuseSwitch) return { error: { code: 4902, message: 'Unrecognized chain ID.' } };
+        chainId = params[0].chainId;
+        return { result: null };
+      case 'eth_sendTransaction':
+        if (wallet.reject) return { error: { code: 4001, message: 'User rejected the request.' } };
+        calls.at(-1).result = await net.rpc('eth_sendTransaction', params);
+        return { result: calls.at(-1).result };
+      case 'eth_call':
+        return { result: await net.rpc('eth_call', params) };
+      default:
+        return { error: { code: 4200, message: `unsupported method ${method}` } };
+    }
+  });
+  await page.addInitScript(() => {
+    const provider = {
+      async request({ method, params }) {
+        const answer = await window.__sgWallet(method, params ?? []);
+        if (answer.error) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+        return answer.result;
+      },
+      on() {},
+      removeListener() {},
+    };
+    const info = Object.freeze({
+      uuid: '5a1c7a2e-2a8f-4a53-9d0b-3f1e2f5d6c7b',
+      name: 'Devnet Wallet',
+      icon: 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"%3E%3Crect width="1" height="1" fill="%23f60"/%3E%3C/svg%3E',
+      rdns: 'dev.stablegate.devnet-wallet',
+    });
+    const announce = () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider', { detail: Object.freeze({ info, provider }) }));
+    window.addEventListener('eip6963:requestProvider', announce);
+    announce();
+  });
+  await page.goto(`${host.url}/page?s=${name}`);
+  const widget = page.locator('stablegate-checkout');
+  await widget.and(page.locator('[data-state="new"]')).waitFor();
+  return { page, widget, calls };
+}
+
+const balanceOf = async (token, owner) => BigInt(await net.rpc('eth_call', [{ to: token, data: sg.balanceOfCalldata('devnet', owner) }, 'latest']));
+
+test('pays from the wallet: the transfer lands on the devnet with the right token, recipient and amount', async () => {
+  const recipient = net.accounts[9];
+  const from = net.accounts[1];
+  const story = invoiceStory({ base: host.url, name: 'wallet-pay', recipient, amount: '12.34' });
+  host.set('wallet-pay', story.doc());
+  const before = await balanceOf(DEVNET_USDT, recipient);
+  const { widget, calls } = await openWithWallet('wallet-pay', { from, chainId: '0x1' });
+  const button = widget.getByRole('button', { name: 'Pay with Devnet Wallet' });
+  await button.click();
+  await widget.getByText('Sent from your wallet. Waiting for the network to confirm it.').waitFor();
+
+  // The wallet was asked to switch from chain 1 to the devnet, and the balance was read first.
+  const methods = calls.map((c) => c.method);
+  assert.deepEqual(methods, ['eth_requestAccounts', 'eth_chainId', 'wallet_switchEthereumChain', 'eth_call', 'eth_sendTransaction']);
+  assert.deepEqual(calls[2].params, [{ chainId: '0x7a69' }]);
+  const sent = calls[4].params[0];
+  assert.equal(sent.from, from);
+  assert.equal(sent.to, DEVNET_USDT);
+  assert.equal(sent.value, '0x0');
+
+  // On chain: mined, successful, one Transfer of the registry's token to the invoice's address.
+  const receipt = await net.rpc('eth_getTransactionReceipt', [calls[4].result]);
+  assert.equal(receipt.status, '0x1');
+  const logs = receipt.logs.filter((l) => l.topics[0] === TRANSFER_TOPIC);
+  assert.equal(logs.length, 1);
+  const transfer = sg.decodeTransferLog('devnet', logs[0]);
+  assert.equal(transfer.token, DEVNET_USDT);
+  assert.equal(transfer.to.toLowerCase(), recipient.toLowerCase());
+  assert.equal(transfer.from.toLowerCase(), from.toLowerCase());
+  assert.equal(transfer.amount, '12340000');
+  assert.equal(await balanceOf(DEVNET_USDT, recipient), before + 12340000n);
+  await widget.page().close();
+});
+
+test('says plainly when the balance is too low, and sends nothing', async () => {
+  const from = net.accounts[12]; // never minted any USDT
+  const story = invoiceStory({ base: host.url, name: 'wallet-low', recipient: net.accounts[9], amount: '12.34' });
+  host.set('wallet-low', story.doc());
+  const { widget, calls } = await openWithWallet('wallet-low', { from });
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), 'Your wallet holds 0 USDT, less than the 12.34 USDT to pay. Top it up or use another wallet.');
+  assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction'));
+  // The QR path stays.
+  assert.ok(await widget.locator('.qr svg').isVisible());
+  await widget.page().close();
+});
+
+test('a rejection in the wallet becomes a sentence; nothing lands on chain', async () => {
+  const from = net.accounts[2];
+  const recipient = net.accounts[10];
+  const story = invoiceStory({ base: host.url, name: 'wallet-reject', recipient, amount: '3' });
+  host.set('wallet-reject', story.doc());
+  const { widget, calls } = await openWithWallet('wallet-reject', { from, reject: true });
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), 'You cancelled the request in your wallet. Try again, or pay with the QR code.');
+  assert.equal(calls.at(-1).method, 'eth_sendTransaction');
+  assert.equal(await balanceOf(DEVNET_USDT, recipient), 0n);
+  // The button is usable again, and the QR stays.
+  assert.ok(await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).isEnabled());
+  assert.ok(await widget.locator('.qr svg').isVisible());
+  await widget.page().close();
+});
+
+test('a wallet that cannot switch to the network is told which network to add', async () => {
+  const story = invoiceStory({ base: host.url, name: 'wallet-chain', recipient: net.accounts[9], amount: '1' });
+  host.set('wallet-chain', story.doc());
+  const { widget, calls } = await openWithWallet('wallet-chain', { from: net.accounts[1], chainId: '0x38', refuseSwitch: true });
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
+  assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction' || c.method === 'eth_call'));
+  await widget.page().close();
+});

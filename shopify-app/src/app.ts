@@ -434,6 +434,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       return;
     }
     if (req.method === 'GET' && url.pathname.startsWith('/widget/')) return serveWidget(url.pathname.slice('/widget/'.length), res);
+    if (req.method === 'GET' && url.pathname === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/assets/pay.css') {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8' });
       res.end(PAY_CSS);

@@ -26,7 +26,7 @@ function configPath(args: string[]): string {
     if (!file) throw new Error('--config needs a file');
     return file;
   }
-  return process.env.STABLEGATE_CONFIG ?? 'stablegate.config.json';
+  return process.env.STABLEGATE_CONFIG || 'stablegate.config.json';
 }
 
 export async function main(argv: string[]): Promise<number> {

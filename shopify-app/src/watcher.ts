@@ -132,7 +132,7 @@ export class Watcher {
 
     for (const tokenId of net.tokens) {
       const contract = sg.parseAddress(net.id, registryToken(net.id, tokenId)!.contract).hex;
-      let cursor = await this.cursor(net.id, tokenId, head);
+      let cursor = await this.cursor(net.id, tokenId, head, rpc);
       const from = cursor + 1;
       const to = Math.min(head, cursor + net.maxBlocksPerPoll);
       const logs = from <= to ? await this.getLogs(state, contract, topics, from, to) : [];
@@ -195,13 +195,31 @@ export class Watcher {
     await this.invoices.sweep();
   }
 
-  private async cursor(network: string, token: string, head: number): Promise<number> {
+  private async cursor(network: string, token: string, head: number, rpc: RpcClient): Promise<number> {
     const row = await this.db.get<{ block: number }>(`SELECT block FROM cursors WHERE network = ? AND token = ?`, [network, token]);
     if (row) return Number(row.block);
-    // First start on this network: nothing was watched before, so there is nothing to backfill.
-    const start = Math.max(0, head - 1);
+    // First scan of this network and token: start just before the oldest watched invoice (less
+    // the clock skew the core allows), found by block time; with none, at the head.
+    const oldest = await this.db.get<{ t: number | null }>(`SELECT MIN(created_at) AS t FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [
+      network,
+      token,
+    ]);
+    const start = oldest?.t ? await this.lastBlockBefore(rpc, Number(oldest.t) - 60, head) : head;
     await this.saveCursor(network, token, start);
     return start;
+  }
+
+  /** The last block whose time is before `time` (binary search: about log2(head) calls, once). */
+  private async lastBlockBefore(rpc: RpcClient, time: number, head: number): Promise<number> {
+    let lo = 0;
+    let hi = head;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const block = await rpc.call<Block | null>('eth_getBlockByNumber', [hex(mid), false]);
+      if (block && Number(block.timestamp) < time) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   private async saveCursor(network: string, token: string, block: number) {

@@ -1,0 +1,133 @@
+// Money safety on the devnet: unique amounts under concurrency, each payment settles exactly its
+// own invoice, and the transfers that must credit nothing credit nothing (fake token, another
+// address, a transfer from before the invoice, a replayed claim); partial + top-up; late.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startStack, sg } = require('./helpers');
+
+let s;
+before(async () => {
+  s = await startStack('money');
+});
+after(async () => {
+  if (s) await s.stop();
+});
+
+const create = async (body) => {
+  const r = await s.api('POST', '/api/v1/invoices', { networks: ['devnet'], ...body });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body;
+};
+const claim = (id, tx) => s.api('POST', `/api/v1/checkout/${id}/claim`, { tx_hash: tx });
+const ledgerOf = (tx) => s.app.db.all('SELECT invoice_id, note FROM ledger WHERE tx_hash = ?', [tx]);
+
+test('200 invoices created concurrently at one price get 200 distinct amounts; each payment settles exactly its own', { timeout: 120000 }, async () => {
+  const invoices = await Promise.all(Array.from({ length: 200 }, (_, i) => create({ amount: '25', order_id: `c-${i}` })));
+  const keys = invoices.map((inv) => `${inv.recipient.toLowerCase()} ${inv.amount_due_units}`);
+  assert.equal(new Set(keys).size, 200, 'no two invoices share an amount at one address');
+  assert.equal(new Set(invoices.map((i) => i.amount_due_units)).size, 200);
+  // The smallest free slot each: 25.00, 25.01, … 26.99.
+  assert.deepEqual(invoices.map((i) => BigInt(i.amount_due_units)).sort((a, b) => (a < b ? -1 : 1))[199], 26_990_000n);
+
+  const paid = new Map();
+  for (const inv of invoices) paid.set(inv.id, (await s.pay(inv.recipient, inv.amount_due_units, { fromIndex: 1 + (paid.size % 4) })).tx);
+  await s.net.mine(3);
+  for (const inv of invoices) {
+    const done = await s.waitInvoice(inv.id, (i) => i.state === 'settled', 30000);
+    assert.deepEqual(done.transfers.map((t) => [t.tx_hash, t.amount_units, t.matched_by]), [[paid.get(inv.id), inv.amount_due_units, 'amount']]);
+    assert.equal(done.exception, null);
+  }
+  const rows = await s.app.db.all(`SELECT tx_hash, invoice_id FROM ledger WHERE invoice_id IN (${invoices.map(() => '?').join(',')})`, invoices.map((i) => i.id));
+  assert.equal(rows.length, 200);
+  assert.ok(rows.every((r) => paid.get(r.invoice_id) === r.tx_hash));
+});
+
+test('the fake token, another address and an early transfer credit nothing; a replayed claim credits nothing', { timeout: 60000 }, async () => {
+  const [, , , , , address1] = s.net.accounts;
+  // An early transfer of exactly the amount the next invoice will get.
+  const early = await s.pay(address1, '31310000');
+  await s.advance(120);
+  const inv = await create({ amount: '31.31' });
+  assert.equal(inv.amount_due_units, '31310000');
+  const fake = await s.pay(inv.recipient, inv.amount_due_units, { token: 'FakeUsdt' });
+  const elsewhere = await s.pay(s.net.accounts[8], inv.amount_due_units);
+  await s.net.mine(4);
+  // Let the watcher pass over all of it, then check: nothing was credited.
+  const head = Number(await s.net.rpc('eth_blockNumber'));
+  await waitCursor(head);
+  const now = (await s.api('GET', `/api/v1/invoices/${inv.id}`)).body;
+  assert.deepEqual([now.state, now.amount_paid, now.transfers], ['new', '0', []]);
+  assert.deepEqual(await ledgerOf(early.tx), [{ invoice_id: null, note: 'unmatched' }]);
+  assert.deepEqual(await ledgerOf(fake.tx), [], 'logs of other contracts are not even fetched');
+  assert.deepEqual(await ledgerOf(elsewhere.tx), []);
+
+  // Claims of the same three: refused, each with the core's reason, nothing written.
+  const before = await s.app.db.get('SELECT COUNT(*) AS n FROM ledger WHERE invoice_id IS NOT NULL');
+  const refusals = [];
+  for (const tx of [early.tx, fake.tx, elsewhere.tx]) refusals.push((await claim(inv.id, tx)).body.error.code);
+  assert.deepEqual(refusals, ['transfer_before_invoice', 'wrong_token', 'wrong_recipient']);
+  assert.deepEqual(await s.app.db.get('SELECT COUNT(*) AS n FROM ledger WHERE invoice_id IS NOT NULL'), before);
+
+  // A real payment the amount rule cannot place (an overpayment): the claim credits it once.
+  const over = await s.pay(inv.recipient, '31500000');
+  await waitCursor(Number(await s.net.rpc('eth_blockNumber')));
+  assert.deepEqual(await ledgerOf(over.tx), [{ invoice_id: null, note: 'unmatched' }]);
+  const ok = await claim(inv.id, over.tx);
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual([ok.body.state, ok.body.exception], ['processing', 'paid_over']);
+  const replay = await claim(inv.id, over.tx);
+  assert.deepEqual([replay.status, replay.body.error.code], [409, 'already_credited']);
+  const other = await create({ amount: '31.5' });
+  const stolen = await claim(other.id, over.tx);
+  assert.deepEqual([stolen.status, stolen.body.error.code], [409, 'already_credited']);
+  assert.deepEqual(await ledgerOf(over.tx), [{ invoice_id: inv.id, note: 'claim' }]);
+  const after = (await s.api('GET', `/api/v1/invoices/${inv.id}`)).body;
+  assert.deepEqual(after.transfers.map((t) => [t.tx_hash, t.matched_by]), [[over.tx, 'claim']]);
+});
+
+test('a partial payment (claimed) followed by a top-up settles', { timeout: 60000 }, async () => {
+  const inv = await create({ amount: '50' });
+  const part = await s.pay(inv.recipient, '20000000');
+  await waitCursor(Number(await s.net.rpc('eth_blockNumber')));
+  const claimed = await claim(inv.id, part.tx);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  assert.deepEqual([claimed.body.state, claimed.body.exception, claimed.body.amount_remaining], ['new', 'paid_partial', '30']);
+  assert.match(claimed.body.payment_uri, /uint256=30000000$/);
+  const topUp = await s.pay(inv.recipient, '30000000');
+  await s.net.mine(3);
+  const done = await s.waitInvoice(inv.id, (i) => i.state === 'settled');
+  assert.deepEqual([done.exception, done.amount_paid], [null, '50']);
+  assert.deepEqual(done.transfers.map((t) => [t.tx_hash, t.matched_by, t.status]), [[part.tx, 'claim', 'final'], [topUp.tx, 'amount', 'final']]);
+});
+
+test('a payment after expiry, inside the monitoring window, becomes paid_late', { timeout: 60000 }, async () => {
+  const inv = await create({ amount: '61', expires_in: 60 });
+  await s.advance(120);
+  await s.receiver.waitFor((e) => e.type === 'invoice.expired' && e.data.invoice.id === inv.id);
+  const late = await s.pay(inv.recipient, inv.amount_due_units);
+  await s.net.mine(3);
+  const done = await s.waitInvoice(inv.id, (i) => i.state === 'settled');
+  assert.deepEqual([done.exception, done.transfers[0].tx_hash], ['paid_late', late.tx]);
+  const events = (await s.app.db.all('SELECT type FROM events WHERE invoice_id = ? ORDER BY created_at, id', [inv.id])).map((e) => e.type);
+  assert.ok(events.includes('invoice.expired') && events.includes('invoice.settled'), events.join());
+});
+
+test('the TRON-convention network credits its token (which returns false) by receipt and log', { timeout: 60000 }, async () => {
+  const inv = (await s.api('POST', '/api/v1/invoices', { amount: '7', networks: ['devnet-tron'] })).body;
+  assert.match(inv.recipient, /^T/);
+  const hex = sg.parseAddress('devnet-tron', inv.recipient).hex;
+  const paid = await s.pay(hex, inv.amount_due_units, { token: 'TronUsdtLike' });
+  await s.net.mine(3);
+  const done = await s.waitInvoice(inv.id, (i) => i.state === 'settled');
+  assert.equal(done.transfers[0].tx_hash, paid.tx.slice(2));
+});
+
+async function waitCursor(block) {
+  for (let i = 0; i < 200; i++) {
+    const health = (await s.api('GET', '/health')).body;
+    if (health.networks.devnet.cursors.usdt >= block) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the watcher did not reach block ${block}`);
+}

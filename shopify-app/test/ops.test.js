@@ -1,0 +1,150 @@
+// Operations: rates from a source with a maximum age (a stale or failing source refuses to price,
+// nothing written), webhooks refused towards private addresses unless allowed, `stablegate
+// doctor` (one plain sentence per problem), the CLI's key and dead-letter commands, and the
+// configuration's errors naming the key at fault.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const { startStack } = require('./helpers');
+const { startProxy } = require('./rpc-proxy');
+const { isPrivateAddress } = require('../dist/webhooks');
+const { parseConfig } = require('../dist/config');
+
+const CLI = path.join(__dirname, '..', 'bin', 'stablegate.js');
+const cli = (args, env = {}, cwd = undefined) =>
+  new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, STABLEGATE_CONFIG: '', ...env }, cwd, timeout: 60000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? error.code : 0, stdout, stderr }),
+    );
+  });
+
+// A rate source: {"data": {"rate": <value>}}, or an error, as the test sets it.
+let rateAnswer = { status: 200, body: { data: { rate: '1.25' } } };
+const source = http.createServer((req, res) => res.writeHead(rateAnswer.status, { 'content-type': 'application/json' }).end(JSON.stringify(rateAnswer.body)));
+let s;
+before(async () => {
+  await new Promise((r) => source.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${source.address().port}/rate`;
+  s = await startStack('ops', {
+    rates: { GBP: { url, path: 'data.rate', max_age: 30 } },
+    raw: {
+      webhooks: {
+        endpoints: [{ name: 'inside', url: 'http://127.0.0.1:9/hook', secret_env: 'SG_TEST_WEBHOOK_SECRET' }],
+        retry_schedule: [0.1],
+        poll_ms: 50,
+      },
+    },
+  });
+});
+after(async () => {
+  await s?.stop();
+  source.close();
+});
+
+test('a rate source prices invoices while fresh; failing and stale, it refuses with a clear error and writes nothing', async () => {
+  const ok = await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] });
+  assert.equal(ok.status, 201);
+  assert.deepEqual([ok.body.amount_due, ok.body.rate], ['10', '1.25']);
+  // The source fails, but the last rate is still fresh: used.
+  rateAnswer = { status: 500, body: {} };
+  assert.equal((await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] })).status, 201);
+  // 31 s later it is stale and the source still fails: refused, never a fallback.
+  await s.advance(31);
+  const count = async () => Number((await s.app.db.get('SELECT COUNT(*) AS n FROM invoices')).n);
+  const before = await count();
+  const stale = await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] });
+  assert.deepEqual([stale.status, stale.body.error.code, stale.body.error.field], [503, 'rate_unavailable', 'currency']);
+  assert.match(stale.body.error.message, /GBP rate source failed \(HTTP 500\) and the last rate is \d+ s old; the maximum age is 30 s/);
+  // A source answering nonsense is refused too.
+  rateAnswer = { status: 200, body: { data: { rate: 'soon' } } };
+  assert.equal((await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] })).body.error.code, 'rate_unavailable');
+  assert.equal(await count(), before);
+  rateAnswer = { status: 200, body: { data: { rate: 1.3 } } }; // JSON numbers are read as their literal
+  const back = await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] });
+  assert.deepEqual([back.status, back.body.amount_due, back.body.rate], [201, '10.4', '1.3']);
+});
+
+test('webhooks to loopback or private addresses are refused unless allowed, and dead-lettered at once', async () => {
+  let dead;
+  for (let i = 0; i < 100 && !dead; i++) {
+    dead = (await s.api('GET', '/api/v1/webhooks/dead-letters')).body.data.find((d) => d.endpoint === 'inside');
+    if (!dead) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(dead);
+  assert.equal(dead.attempts, 1);
+  assert.match(dead.last_error, /^refused: 127\.0\.0\.1 is a loopback or private address/);
+  for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:10.0.0.1', '100.64.0.1']) assert.equal(isPrivateAddress(a), true, a);
+  for (const a of ['8.8.8.8', '172.32.0.1', '2001:db8::1', '1.1.1.1']) assert.equal(isPrivateAddress(a), false, a);
+});
+
+test('configuration errors name the key', () => {
+  const base = { networks: { devnet: { rpc: ['http://127.0.0.1:1'], addresses: ['0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc'] } } };
+  const bad = [
+    [{}, /config networks: must name at least one network/],
+    [{ networks: { mars: {} } }, /config networks\.mars: unknown network/],
+    [{ networks: { devnet: { ...base.networks.devnet, addresses: ['0x1234'] } } }, /config networks\.devnet\.addresses\[0\]: is not a devnet address/],
+    [{ networks: { devnet: { ...base.networks.devnet, rpc: ['ftp://x'] } } }, /config networks\.devnet\.rpc\[0\]: must be an http\(s\) URL/],
+    [{ networks: { devnet: { ...base.networks.devnet, tokens: ['dai'] } } }, /config networks\.devnet\.tokens: unknown token "dai"/],
+    [{ ...base, invoice: { step: '0.0000001' } }, /config invoice\.step: does not fit devnet usdt/],
+    [{ ...base, rates: { eur: { fixed: '1' } } }, /config rates\.eur: currency codes are three capital letters/],
+    [{ ...base, webhooks: { endpoints: [{ url: 'https://x.example/h', secret_env: 'NOPE_NOT_SET' }] } }, /config webhooks\.endpoints\[0\]\.secret_env: environment variable NOPE_NOT_SET is not set/],
+    [{ networks: { tron: { rpc: ['http://127.0.0.1:1'], addresses: ['TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t'] } }, demo: { wallet: '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc' } }, /config demo: demo mode .* only runs with devnet networks/],
+  ];
+  for (const [raw, message] of bad) assert.throws(() => parseConfig(raw, {}), message);
+});
+
+test('stablegate doctor: RPC reachable and on the right chain, getLogs range limit probed, rate source; each problem one sentence', { timeout: 60000 }, async () => {
+  const capped = await startProxy(s.net.url, { maxRange: 1000 });
+  await s.net.mine(3000);
+  const file = path.join(s.dir, 'doctor.config.json');
+  fs.writeFileSync(file, JSON.stringify({
+    database: { sqlite: path.join(s.dir, 'doctor.db') },
+    networks: {
+      devnet: { rpc: [s.net.url, capped.url, 'http://127.0.0.1:9'], addresses: [s.net.accounts[5]], max_range: 2000 },
+      sepolia: { rpc: [s.net.url], addresses: [s.net.accounts[5]] },
+    },
+    rates: { GBP: { url: `http://127.0.0.1:${source.address().port}/rate`, path: 'data.missing' }, USD: { fixed: '1' } },
+    webhooks: { endpoints: [{ url: 'http://127.0.0.1:9/h', secret_env: 'DOC_SECRET' }] },
+  }));
+  const r = await cli(['doctor', '--config', file], { DOC_SECRET: 'x' });
+  await capped.close();
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const problems = lines.filter((l) => l.startsWith('PROBLEM'));
+  assert.ok(lines.some((l) => /^ok +devnet: the RPC at http:\/\/127\.0\.0\.1:\d+ answers on chain 31337/.test(l)), r.stdout);
+  assert.ok(lines.some((l) => /^ok +devnet: the RPC at .* accepts eth_getLogs over \d+ blocks\.$/.test(l)), r.stdout);
+  const expected = [
+    /devnet: the RPC at http:\/\/127\.0\.0\.1:\d+ accepts eth_getLogs over 1000 blocks at most; set max_range to 1000 or less \(it is 2000\)\./,
+    /devnet: the RPC at http:\/\/127\.0\.0\.1:9 cannot be reached: /,
+    /sepolia: the RPC at http:\/\/127\.0\.0\.1:\d+ is on chain 31337, but sepolia is chain 11155111\./,
+    /Rate GBP: the source http:\/\/127\.0\.0\.1:\d+ gives no usable rate \(no positive decimal at path data\.missing/,
+    /Webhook endpoint1: refused: 127\.0\.0\.1 is a loopback or private address/,
+  ];
+  for (const e of expected) assert.ok(problems.some((p) => e.test(p)), `${e} in\n${r.stdout}`);
+  assert.equal(problems.length, expected.length, r.stdout);
+  assert.match(lines[lines.length - 1], /^5 problem\(s\) found\.$/);
+});
+
+test('CLI: api-key create (stored hashed) and webhooks dead-letters / resend', { timeout: 60000 }, async () => {
+  const file = path.join(s.dir, 'cli.config.json');
+  fs.writeFileSync(file, JSON.stringify({ ...s.raw, database: { sqlite: path.join(s.dir, 'cli.db') }, api_keys_env: undefined }));
+  // Without --config, the CLI reads ./stablegate.config.json, here absent: refused, saying so.
+  const created = await cli(['api-key', 'create', 'shop'], s.env, s.dir);
+  assert.match(created.stderr, /config file: cannot read stablegate\.config\.json/);
+  const keyLine = await cli(['api-key', 'create', 'shop', '--config', file], s.env);
+  assert.equal(keyLine.code, 0, keyLine.stderr);
+  const key = keyLine.stdout.trim().split('\n').pop();
+  assert.match(key, /^sg_[A-Za-z0-9_-]{43}$/);
+  const stored = fs.readFileSync(path.join(s.dir, 'cli.db'));
+  assert.equal(stored.includes(Buffer.from(key)), false, 'the key is not in the database file');
+  assert.notEqual(created.code, 0);
+  const listed = await cli(['webhooks', 'dead-letters', '--config', file], s.env);
+  assert.equal(listed.code, 0, listed.stderr);
+  const missing = await cli(['webhooks', 'resend', 'whd_nope', '--config', file], s.env);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no webhook delivery has this id/);
+});

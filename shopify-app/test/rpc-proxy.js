@@ -1,0 +1,65 @@
+// A JSON-RPC proxy in front of the devnet, for tests and benchmarks: it forwards every request,
+// counts them (HTTP requests and JSON-RPC methods), and on demand drops the connection (an RPC
+// outage) or refuses eth_getLogs over more than `maxRange` blocks the way hosted providers do.
+'use strict';
+const http = require('node:http');
+
+async function startProxy(target, { maxRange = Infinity } = {}) {
+  const state = { down: false, maxRange, requests: 0, methods: {}, refusedRanges: 0 };
+  const tooWide = (call) => {
+    if (call.method !== 'eth_getLogs') return false;
+    const { fromBlock, toBlock } = call.params[0] ?? {};
+    if (typeof fromBlock !== 'string' || typeof toBlock !== 'string' || !toBlock.startsWith('0x')) return false;
+    return Number(toBlock) - Number(fromBlock) + 1 > state.maxRange;
+  };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      if (state.down) {
+        req.socket.destroy(); // as a dead provider: the connection drops
+        return;
+      }
+      state.requests++;
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const calls = Array.isArray(body) ? body : [body];
+      for (const c of calls) state.methods[c.method] = (state.methods[c.method] ?? 0) + 1;
+      const refused = calls.filter(tooWide);
+      if (refused.length) {
+        state.refusedRanges += refused.length;
+        const errors = calls.map((c) => ({ jsonrpc: '2.0', id: c.id, error: { code: -32005, message: `query exceeds max block range ${state.maxRange}` } }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? errors : errors[0]));
+        return;
+      }
+      try {
+        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+        res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+      } catch {
+        res.writeHead(502).end();
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    state,
+    reset() {
+      state.requests = 0;
+      state.methods = {};
+      state.refusedRanges = 0;
+    },
+    close: () => new Promise((r) => {
+      server.closeAllConnections();
+      server.close(r);
+    }),
+  };
+}
+
+module.exports = { startProxy };

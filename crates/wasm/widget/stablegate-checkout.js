@@ -347,7 +347,7 @@ export class StablegateCheckout extends HTMLElement {
     const payable = (doc.state === 'new' || doc.state === 'processing') && doc.payment_uri && doc.recipient && doc.token;
     const state = doc.exception || doc.state;
     const tone = { settled: 'ok', paid_over: 'ok', processing: 'info', new: 'info' }[state] ?? 'warn';
-    const sections = [h('h2', { class: 'title' }, this.#t('title')), h('p', { class: `status ${tone}`, 'data-key': 'status' }, this.#headline(doc))];
+    const sections = [h('h2', { class: 'title' }, this.#t('title')), h('p', { class: `status ${tone}`, id: 'sg-status' }, this.#headline(doc))];
 
     if (doc.state === 'new' && !doc.network && doc.choices?.length) sections.push(this.#choices(doc));
     if (doc.state === 'processing' && doc.finality) {
@@ -381,13 +381,13 @@ export class StablegateCheckout extends HTMLElement {
   }
 
   #choices(doc) {
-    const list = h('div', { class: 'choices', role: 'group', 'aria-labelledby': 'sg-choose' });
+    const list = h('div', { class: 'choices', role: 'group', 'aria-labelledby': 'sg-status' });
     for (const choice of doc.choices) {
       const key = `choose:${choice.network}:${choice.token}`;
       list.append(h('button', { type: 'button', class: 'choice', 'data-key': key, disabled: this.#busy || !doc.links.choose, onclick: () => this.#choose(choice) },
         this.#t('choose_option', { network: this.#networkName(choice.names), amount: this.#amount(choice.amount), symbol: choice.symbol })));
     }
-    return h('section', {}, h('h3', { id: 'sg-choose' }, this.#t('choose_heading')), h('p', { class: 'muted' }, this.#t('choose_hint', { symbol: this.#symbol(doc) })), list, this.#note('choose'));
+    return h('section', {}, h('p', { class: 'muted' }, this.#t('choose_hint', { symbol: this.#symbol(doc) })), list, this.#note('choose'));
   }
 
   async #choose(choice) {

@@ -85,13 +85,14 @@ async function startHost(opts = {}) {
     const theme = params.get('theme');
     const scheme = params.get('scheme') ?? 'light';
     const name = params.get('s');
+    const elementLang = params.get('elang');
     const html = `<!doctype html>
-<html lang="${escapeHtml(lang)}"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<html${lang === 'none' ? '' : ` lang="${escapeHtml(lang)}"`}><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>widget test</title>
 <style>body{font-family:system-ui,sans-serif;margin:16px;background:${scheme === 'dark' ? '#0d0f12' : '#f4f5f7'}}</style>
 <script type="module" src="/widget/stablegate-checkout.js"></script></head>
-<body><stablegate-checkout status-url="/s/${escapeHtml(name)}/status"${theme ? ` theme="${escapeHtml(theme)}"` : ''}></stablegate-checkout></body></html>`;
+<body><stablegate-checkout status-url="/s/${escapeHtml(name)}/status"${theme ? ` theme="${escapeHtml(theme)}"` : ''}${elementLang ? ` lang="${escapeHtml(elementLang)}"` : ''}></stablegate-checkout></body></html>`;
     res.writeHead(200, { 'content-type': TYPES['.html'], 'cache-control': 'no-store' });
     res.end(html);
   }

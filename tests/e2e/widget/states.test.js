@@ -31,11 +31,11 @@ after(async () => {
   await host?.close();
 });
 
-async function open(name, { lang = 'en', theme, scheme } = {}) {
+async function open(name, { lang = 'en', elang, theme, scheme } = {}) {
   const page = await browser.context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
-  const query = new URLSearchParams({ s: name, lang, ...(theme ? { theme } : {}), ...(scheme ? { scheme } : {}) });
+  const query = new URLSearchParams({ s: name, lang, ...(elang ? { elang } : {}), ...(theme ? { theme } : {}), ...(scheme ? { scheme } : {}) });
   await page.goto(`${host.url}/page?${query}`);
   const widget = page.locator('stablegate-checkout');
   return { page, widget, errors };
@@ -82,6 +82,245 @@ test('new → processing → settled, followed by polling, as a customer reads i
   assert.equal(host.requests.filter((r) => r.startsWith('GET /s/life/status')).length, before);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+
+const shadowText = (page, selector) =>
+  page.evaluate((sel) => document.querySelector('stablegate-checkout').shadowRoot.querySelector(sel)?.textContent ?? null, selector);
+
+test('network choice: keyboard picks a network, the widget POSTs {network, token} and shows it', async () => {
+  const tron = invoiceStory({ base: host.url, name: 'choice', network: 'tron', recipient: TRON_RECIPIENT, amount: '19.99' });
+  host.set('choice', choiceDoc({ base: host.url, name: 'choice' }));
+  host.onPost('choice', 'choose', () => ({ status: 200, body: tron.doc() }));
+  const { page, widget, errors } = await open('choice');
+  await waitState(widget, 'new');
+  const choices = widget.locator('.choice');
+  assert.deepEqual(await choices.allInnerTexts(), ['TRON (TRC-20): 19.99 USDT', 'Local devnet: 19.99 USDT']);
+  assert.equal(await widget.locator('.status').innerText(), 'Choose a network');
+  // Keyboard only: the first Tab lands on the first network, Enter picks it.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.querySelector('stablegate-checkout').shadowRoot.activeElement?.textContent), 'TRON (TRC-20): 19.99 USDT');
+  await page.keyboard.press('Enter');
+  await widget.locator('[data-field="network"]').waitFor();
+  const post = host.posts.find((p) => p.scenario === 'choice');
+  assert.deepEqual(post.body, { network: 'tron', token: 'usdt' });
+  assert.equal(post.contentType, 'application/json');
+  assert.equal(await widget.locator('[data-field="network"]').innerText(), 'TRON (TRC-20)');
+  assert.equal(await widget.locator('[data-field="contract"]').innerText(), 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t');
+  // TRON: the QR holds the bare address (TronLink rejects tron: URIs); no TRON wallet is present.
+  assert.equal(decodeQr(await widget.locator('.qr').screenshot()), TRON_RECIPIENT);
+  assert.equal(await widget.locator('.wallets').count(), 0);
+  assert.equal(await widget.locator('.warning').innerText(), 'Send USDT on TRON (TRC-20) only. Anything sent on another network is lost.');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('partial payment: says what is left, with a new QR for the rest', async () => {
+  const story = invoiceStory({ base: host.url, name: 'partial', recipient: RECIPIENT, amount: '12.34' });
+  story.pay('5000000');
+  host.set('partial', story.doc());
+  const { page, widget } = await open('partial');
+  await waitState(widget, 'new');
+  assert.equal(await widget.getAttribute('data-exception'), 'paid_partial');
+  assert.equal(await widget.locator('.status').innerText(), '5 USDT received; 7.34 USDT still to pay. Send the rest to the same address, with the new QR code below.');
+  assert.equal(await widget.locator('[data-field="amount"]').innerText(), '7.34 USDT');
+  const uri = decodeQr(await widget.locator('.qr').screenshot());
+  assert.equal(uri, story.doc().payment_uri);
+  assert.match(uri, /uint256=7340000$/);
+  assert.match(await widget.locator('.transfers').innerText(), /^5 USDT · confirming/);
+  await page.close();
+});
+
+test('late, review, over-payment, reversal and expiry each say what happens next', async () => {
+  const cases = [];
+  const late = invoiceStory({ base: host.url, name: 'late', recipient: RECIPIENT, amount: '12.34', expiresIn: 30 });
+  late.finalize(late.pay(late.due));
+  cases.push(['late', late, 'settled', 'paid_late', 'Your payment of 12.34 USDT arrived after the deadline. The shop will review it and contact you.']);
+  const review = invoiceStory({ base: host.url, name: 'review', recipient: RECIPIENT, amount: '12.34' });
+  review.pay(review.due, { review: true });
+  cases.push(['review', review, 'processing', 'needs_review', 'Your payment needs a check by the shop. There is nothing more to do now; the shop will contact you.']);
+  const over = invoiceStory({ base: host.url, name: 'over', recipient: RECIPIENT, amount: '12.34' });
+  over.finalize(over.pay('20000000'));
+  cases.push(['over', over, 'settled', 'paid_over', 'You paid 20 USDT, more than the 12.34 USDT due. The shop will contact you about the difference.']);
+  const reversed = invoiceStory({ base: host.url, name: 'reversed', recipient: RECIPIENT, amount: '12.34' });
+  reversed.remove(reversed.pay(reversed.due));
+  cases.push(['reversed', reversed, 'invalid', null, 'The payment failed or was reversed on the network. Nothing has been credited.']);
+  const expired = invoiceStory({ base: host.url, name: 'expired', recipient: RECIPIENT, amount: '12.34', expiresIn: 30 });
+  cases.push(['expired', expired, 'expired', null, 'This payment request has expired. Do not send any payment to it.']);
+  for (const [name, story, state, exception, text] of cases) {
+    host.set(name, { ...story.doc(), poll_after_ms: 0 });
+    const { page, widget } = await open(name);
+    await waitState(widget, state);
+    assert.equal(await widget.getAttribute('data-exception'), exception, name);
+    assert.equal(await widget.locator('.status').innerText(), text, name);
+    // Nothing to pay any more: no QR, no wallet button.
+    if (state !== 'processing') assert.equal(await widget.locator('.qr').count(), 0, name);
+    if (state === 'settled') assert.equal(await widget.getByRole('link', { name: 'Back to the shop' }).getAttribute('href'), `${host.url}/thanks`);
+    if (name === 'expired') assert.equal(await widget.getByRole('link', { name: 'Start a new payment' }).getAttribute('href'), `${host.url}/s/expired/new`);
+    await page.close();
+  }
+});
+
+test('claim by tx hash: the core refuses a malformed hash before anything is sent; a good one is POSTed', async () => {
+  const story = invoiceStory({ base: host.url, name: 'claim', recipient: RECIPIENT, amount: '12.34' });
+  host.set('claim', story.doc());
+  let answer = { status: 422, body: { error: { code: 'wrong_recipient', message: 'that transfer did not pay this invoice' } } };
+  host.onPost('claim', 'claim', () => answer);
+  const { page, widget } = await open('claim');
+  await waitState(widget, 'new');
+  await widget.getByText('Paid, but not recognised?').click();
+  const field = widget.getByLabel('Transaction hash');
+  await field.fill('0x1234');
+  await widget.getByRole('button', { name: 'Check this transaction' }).click();
+  assert.equal(await widget.getByRole('alert').innerText(), 'That is not a transaction hash. It has 64 hexadecimal characters, with or without 0x in front.');
+  assert.equal(host.posts.filter((p) => p.scenario === 'claim').length, 0);
+  // The half-typed value survives re-renders by the poller.
+  await page.waitForTimeout(900);
+  assert.equal(await field.inputValue(), '0x1234');
+
+  const hash = 'AB'.repeat(32);
+  await field.fill(`  ${hash} `);
+  await field.press('Enter');
+  await widget.getByText('The shop could not accept that transaction: that transfer did not pay this invoice').waitFor();
+  assert.deepEqual(host.posts.filter((p) => p.scenario === 'claim').map((p) => p.body), [{ tx_hash: `0x${'ab'.repeat(32)}` }]);
+  answer = { status: 200, body: story.doc() };
+  await widget.getByRole('button', { name: 'Check this transaction' }).click();
+  await widget.getByText('Thank you. The shop is checking that transaction.').waitFor();
+  await page.close();
+});
+
+test('server-sent events: follows the stream instead of polling', async () => {
+  const story = invoiceStory({ base: host.url, name: 'sse', recipient: RECIPIENT, amount: '1.5', events: true });
+  host.set('sse', story.doc({ poll: 60000 }));
+  const { page, widget } = await open('sse');
+  await waitState(widget, 'new');
+  await page.waitForFunction(() => true);
+  const tx = story.pay(story.due);
+  host.set('sse', story.doc({ poll: 60000, head: 97 }));
+  await waitState(widget, 'processing');
+  story.finalize(tx);
+  host.set('sse', { ...story.doc({ head: 200 }), poll_after_ms: 0 });
+  await waitState(widget, 'settled');
+  // One status request to start; every change after that came through the stream.
+  assert.equal(host.requests.filter((r) => r.startsWith('GET /s/sse/status')).length, 1);
+  assert.equal(host.requests.filter((r) => r.startsWith('GET /s/sse/events')).length, 1);
+  await page.close();
+});
+
+test('a network blip shows a quiet notice, retries with backoff and recovers', async () => {
+  const story = invoiceStory({ base: host.url, name: 'blip', recipient: RECIPIENT, amount: '2' });
+  host.set('blip', story.doc({ poll: 200 }));
+  const { page, widget, errors } = await open('blip');
+  await waitState(widget, 'new');
+  host.fail('blip', 2);
+  const notice = widget.locator('.conn');
+  await notice.waitFor({ state: 'visible' });
+  assert.equal(await notice.innerText(), 'Connection lost. Reconnecting…');
+  // The payment details stay on screen during the outage.
+  assert.ok(await widget.locator('.qr svg').isVisible());
+  story.pay(story.due);
+  host.set('blip', story.doc({ poll: 200, head: 97 }));
+  await waitState(widget, 'processing');
+  await notice.waitFor({ state: 'hidden' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('keyboard: copy buttons are reachable, copy the exact value and are announced', async () => {
+  const story = invoiceStory({ base: host.url, name: 'copy', recipient: RECIPIENT, amount: '1234.5' });
+  host.set('copy', story.doc());
+  const { page, widget } = await open('copy');
+  await waitState(widget, 'new');
+  // Grouped for reading, exact when copied.
+  assert.equal(await widget.locator('[data-field="amount"]').innerText(), '1,234.5 USDT');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.querySelector('stablegate-checkout').shadowRoot.activeElement?.getAttribute('aria-label')), 'Copy the amount');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('stablegate-checkout').shadowRoot.querySelector('[aria-live]').textContent === 'Amount copied');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), '1234.5');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('stablegate-checkout').shadowRoot.querySelector('[aria-live]').textContent === 'Address copied');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), RECIPIENT);
+  await page.close();
+});
+
+test('language: the element lang wins, then the page lang; Chinese formats and texts throughout', async () => {
+  const story = invoiceStory({ base: host.url, name: 'lang', recipient: RECIPIENT, amount: '1234.5' });
+  host.set('lang', story.doc());
+  let { page, widget } = await open('lang', { lang: 'zh-CN' });
+  await waitState(widget, 'new');
+  assert.equal(await widget.locator('.title').innerText(), '使用 USDT 付款');
+  assert.equal(await widget.locator('.status').innerText(), '等待您付款');
+  assert.equal(await widget.locator('[data-field="network"]').innerText(), '本地开发链');
+  assert.match(await widget.locator('[data-timer]').innerText(), /^剩余时间：1[34]:\d\d · 请在 .+ 前付款$/);
+  assert.match(await widget.locator('.advice').innerText(), /到账金额必须恰好为 1,234\.5 USDT/);
+  await page.close();
+  ({ page, widget } = await open('lang', { lang: 'en', elang: 'zh-TW' }));
+  await waitState(widget, 'new');
+  assert.equal(await widget.locator('.title').innerText(), '使用 USDT 付款');
+  await page.close();
+  ({ page, widget } = await open('lang', { lang: 'fr' }));
+  await waitState(widget, 'new');
+  assert.equal(await widget.locator('.title').innerText(), 'Pay with USDT');
+  await page.close();
+});
+
+test('screenshots of the main states in both languages and both themes; each QR decodes to payment_uri', async () => {
+  const docs = {};
+  const base = invoiceStory({ base: host.url, name: 'shot-new', recipient: RECIPIENT, amount: '19.99' });
+  docs['shot-new'] = base.doc();
+  const processing = invoiceStory({ base: host.url, name: 'shot-processing', recipient: RECIPIENT, amount: '19.99' });
+  const seen = processing.pay(processing.due);
+  docs['shot-processing'] = processing.doc({ head: 97 });
+  const partial = invoiceStory({ base: host.url, name: 'shot-partial', recipient: RECIPIENT, amount: '19.99' });
+  partial.pay('9990000');
+  docs['shot-partial'] = partial.doc();
+  processing.finalize(seen);
+  docs['shot-settled'] = { ...processing.doc({ head: 200 }), poll_after_ms: 0 };
+  docs['shot-expired'] = { ...invoiceStory({ base: host.url, name: 'shot-expired', recipient: RECIPIENT, amount: '19.99', expiresIn: 30 }).doc(), poll_after_ms: 0 };
+  docs['shot-choice'] = choiceDoc({ base: host.url, name: 'shot-choice' });
+  for (const [name, doc] of Object.entries(docs)) host.set(name, doc);
+  let count = 0;
+  for (const scheme of ['light', 'dark']) {
+    for (const lang of ['en', 'zh-CN']) {
+      for (const [name, doc] of Object.entries(docs)) {
+        const { page, widget, errors } = await open(name, { lang, scheme });
+        await page.emulateMedia({ colorScheme: scheme });
+        await waitState(widget, doc.state);
+        const png = await widget.screenshot({ path: path.join(ARTIFACTS, `${name.slice(5)}-${lang}-${scheme}.png`), animations: 'disabled' });
+        if (doc.payment_uri) assert.equal(decodeQr(png), doc.payment_uri, `${name} ${lang} ${scheme}`);
+        else assert.equal(await widget.locator('.qr').count(), 0);
+        assert.deepEqual(errors, []);
+        count += 1;
+        await page.close();
+      }
+    }
+  }
+  assert.equal(count, 24);
+});
+
+test('the built assets carry no secret', () => {
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else files.push(file);
+    }
+  };
+  walk(WIDGET_DIR);
+  assert.ok(files.some((f) => f.endsWith('.wasm')) && files.some((f) => f.endsWith('stablegate-checkout.js')));
+  const patterns = [
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----/, /\bsk_(live|test)_[0-9a-zA-Z]{8,}/, /\bwhsec_[0-9a-zA-Z]{8,}/, /\bshpss?_[0-9a-fA-F]{16,}/,
+    /\b(api[_-]?key|secret|password|mnemonic)\s*[:=]\s*["'][^"']{6,}/i, /test test test test test test test test test test test junk/,
+    // A 32-byte hex value (a private key's shape); the assets have no reason to hold one.
+    /(?<![0-9a-fA-F])(0x)?[0-9a-fA-F]{64}(?![0-9a-fA-F])/,
+  ];
+  for (const file of files) {
+    const text = fs.readFileSync(file).toString('latin1');
+    for (const pattern of patterns) assert.doesNotMatch(text, pattern, `${path.relative(WIDGET_DIR, file)} matches ${pattern}`);
+  }
 });
 
 after(() => {

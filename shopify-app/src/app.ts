@@ -162,6 +162,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   invoices.changes.on('change', () => webhooks.kick());
   const perInvoice = new RateLimiter(config.claims.perInvoicePerMinute);
   const perClient = new RateLimiter(config.claims.perClientPerMinute);
+  // API key lookups, cached briefly (keys are 256-bit random; a hash lookup per request is the
+  // largest cost of a creation otherwise).
+  const keyCache = new Map<string, { id: string | null; until: number }>();
+  const apiKeyId = async (key: string) => {
+    const hit = keyCache.get(key);
+    if (hit && hit.until > Date.now()) return hit.id;
+    const id = await findApiKey(db, key);
+    if (keyCache.size > 1000) keyCache.clear();
+    keyCache.set(key, { id, until: Date.now() + 30000 });
+    return id;
+  };
   const widgetPresent = () => fs.existsSync(path.join(config.widgetDir, 'stablegate-checkout.js'));
 
   const invoiceResponse = (ctx: Ctx, row: InvoiceRow, status = 200) => send(ctx.res, status, invoices.view(row, clock(), ctx.baseUrl));
@@ -455,12 +466,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       if (!m) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;
-      let apiKeyId: string | null = null;
+      let keyId: string | null = null;
       if (route.auth === 'merchant') {
         const header = req.headers.authorization ?? '';
         const key = /^Bearer (\S+)$/.exec(header)?.[1];
-        apiKeyId = key ? await findApiKey(db, key) : null;
-        if (!apiKeyId) throw new ApiError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>"');
+        keyId = key ? await apiKeyId(key) : null;
+        if (!keyId) throw new ApiError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>"');
       }
       const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
       const body = async () => {
@@ -479,7 +490,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON', 'body');
         }
       };
-      await route.handler({ req, res, params, query: url.searchParams, baseUrl, apiKeyId, body });
+      await route.handler({ req, res, params, query: url.searchParams, baseUrl, apiKeyId: keyId, body });
       return;
     }
     if (pathMatched) throw new ApiError(405, 'method_not_allowed', `${req.method} is not allowed here`);

@@ -88,7 +88,23 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
         PRIMARY KEY (api_key_id, key))`,
     ],
   },
+  {
+    version: 2,
+    name: 'invoices.amount_key: the amount zero-padded, so a price band is one index range',
+    sql: (kind) => [
+      `ALTER TABLE invoices ADD COLUMN amount_key TEXT`,
+      kind === 'postgres'
+        ? `UPDATE invoices SET amount_key = lpad(amount_due, 40, '0') WHERE amount_due IS NOT NULL`
+        : `UPDATE invoices SET amount_key = substr('0000000000000000000000000000000000000000' || amount_due, -40) WHERE amount_due IS NOT NULL`,
+      `CREATE INDEX invoices_watched_band ON invoices (network, token, recipient, amount_key) WHERE watched = 1`,
+    ],
+  },
 ];
+
+/** The sortable key of a base-unit amount: 40 digits (u128 has at most 39). */
+export function amountKey(units: string | bigint): string {
+  return String(units).padStart(40, '0');
+}
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

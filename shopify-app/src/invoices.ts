@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import sg = require('./core');
 import type { Invoice, StatusDocument, Transfer, InvoiceEvent } from '../../crates/wasm/pkg/node';
 import type { Config, NetworkConfig } from './config';
-import { Db, Queryable, isUniqueViolation } from './db';
+import { Db, Queryable, amountKey, isUniqueViolation } from './db';
 import { ApiError, coreCode, invalid } from './errors';
 import type { Logger } from './log';
 import type { Rates } from './rates';
@@ -329,9 +329,10 @@ export class Invoices {
     const stepUnits = sg.toBaseUnits(choice.network, inv.step, choice.token);
     for (const address of net.addresses) {
       const hex = sg.parseAddress(choice.network, address).hex;
+      // Only the band the core may pick from matters: [base, base + step × slots).
       const taken = await q.all<{ amount_due: string }>(
-        `SELECT amount_due FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1`,
-        [choice.network, choice.token, hex],
+        `SELECT amount_due FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1 AND amount_key >= ? AND amount_key < ?`,
+        [choice.network, choice.token, hex, amountKey(baseUnits), amountKey(BigInt(baseUnits) + BigInt(stepUnits) * BigInt(inv.maxSlots))],
       );
       let amount: string;
       try {
@@ -352,11 +353,12 @@ export class Invoices {
         monitoring: String(row.monitor_until - row.expires_at),
       });
       const chosen: InvoiceRow = { ...row, network: choice.network, token: choice.token, recipient: hex, amount_due: amount, watched: 1 };
-      await q.run(`UPDATE invoices SET network = ?, token = ?, recipient = ?, amount_due = ?, watched = 1, updated_at = ? WHERE id = ?`, [
+      await q.run(`UPDATE invoices SET network = ?, token = ?, recipient = ?, amount_due = ?, amount_key = ?, watched = 1, updated_at = ? WHERE id = ?`, [
         choice.network,
         choice.token,
         hex,
         amount,
+        amountKey(amount),
         now,
         row.id,
       ]);

@@ -41,6 +41,8 @@ export interface NetworkState {
   lastPollAt: number | null;
   maxRange: number;
   rpc: RpcClient;
+  /** The most HTTP requests one poll has made (the design's budget is 3 per network). */
+  maxRequestsPerPoll: number;
 }
 
 export class Watcher {
@@ -66,6 +68,7 @@ export class Watcher {
         lastPollAt: null,
         maxRange: net.maxRange,
         rpc: new RpcClient(net.rpc),
+        maxRequestsPerPoll: 0,
       });
     }
   }
@@ -119,6 +122,7 @@ export class Watcher {
     const state = this.states.get(net.id) as NetworkState;
     const registry = registryNetwork(net.id)!;
     const rpc = state.rpc;
+    const requestsBefore = rpc.requests;
     const tag = registry.finality.tag;
     const calls: [string, unknown[]][] = [['eth_blockNumber', []]];
     if (tag) calls.push(['eth_getBlockByNumber', [tag, false]]);
@@ -190,6 +194,7 @@ export class Watcher {
       state.cursors[tokenId] = cursor;
     }
     state.polls++;
+    state.maxRequestsPerPoll = Math.max(state.maxRequestsPerPoll, rpc.requests - requestsBefore);
     state.lastError = null;
     state.lastPollAt = Date.now();
     await this.invoices.sweep();

@@ -123,6 +123,30 @@ test('the TRON-convention network credits its token (which returns false) by rec
   assert.equal(done.transfers[0].tx_hash, paid.tx.slice(2));
 });
 
+test('a payment reorganised away before finality credits nothing (invalid); mined again in a new block, it is found and settles', { timeout: 60000 }, async () => {
+  const inv = await create({ amount: '71' });
+  const snapshot = await s.net.rpc('evm_snapshot');
+  const gone = await s.pay(inv.recipient, inv.amount_due_units);
+  await s.waitInvoice(inv.id, (i) => i.state === 'processing');
+  // The block is replaced: the transaction vanishes; the chain grows past the finality depth.
+  assert.equal(await s.net.rpc('evm_revert', [snapshot]), true);
+  await s.net.mine(4);
+  const invalid = await s.waitInvoice(inv.id, (i) => i.state === 'invalid');
+  assert.deepEqual(invalid.transfers.map((t) => [t.tx_hash, t.status]), [[gone.tx, 'removed']]);
+  assert.equal(invalid.amount_paid, '0');
+  // The same transaction is mined again (same sender and nonce, so the same hash) in a new block
+  // at a height the cursor had passed: the watcher went back to rescan, finds it, and the core
+  // reinstates the entry with its new block.
+  const again = await s.pay(inv.recipient, inv.amount_due_units);
+  assert.equal(again.tx, gone.tx);
+  assert.notEqual(again.blockHash, gone.blockHash);
+  await s.net.mine(3);
+  const done = await s.waitInvoice(inv.id, (i) => i.state === 'settled');
+  assert.deepEqual(done.transfers.map((t) => [t.tx_hash, t.status]), [[again.tx, 'final']]);
+  const [row] = await s.app.db.all('SELECT invoice_id, block_hash, status FROM ledger WHERE tx_hash = ?', [again.tx]);
+  assert.deepEqual(row, { invoice_id: inv.id, block_hash: again.blockHash, status: 'final' });
+});
+
 async function waitCursor(block) {
   for (let i = 0; i < 200; i++) {
     const health = (await s.api('GET', '/health')).body;

@@ -148,3 +148,30 @@ test('CLI: api-key create (stored hashed) and webhooks dead-letters / resend', {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no webhook delivery has this id/);
 });
+
+test('stablegate serve: JSON logs, answers, and stops cleanly on SIGINT', { timeout: 60000 }, async () => {
+  const { spawn } = require('node:child_process');
+  const file = path.join(s.dir, 'serve.config.json');
+  fs.writeFileSync(file, JSON.stringify({ ...s.raw, database: { sqlite: path.join(s.dir, 'serve.db') }, log: 'json' }));
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', file], { env: { ...process.env, ...s.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    let url;
+    for (let i = 0; i < 200 && !url; i++) {
+      url = out.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return {}; } }).find((l) => l.msg === 'stablegate listening')?.url;
+      if (!url) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(url, out);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(lines.every((l) => typeof l.time === 'string' && ['info', 'warn', 'error'].includes(l.level) && typeof l.msg === 'string'));
+    assert.ok(lines.some((l) => l.msg === 'stopping' && l.signal === 'SIGINT'));
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});

@@ -24,4 +24,10 @@ scripts/build-wasm.sh
 step "node: vectors through the JS API, devnet"
 node --test --test-reporter=spec tests/vectors/ tests/devnet/
 
+step "widget: real Chromium (scripts/test-widget.sh)"
+scripts/test-widget.sh
+
+step "server: SQLite, PostgreSQL, Chromium, demo (scripts/test-server.sh)"
+scripts/test-server.sh
+
 printf '\nall tests passed in %d s\n' "$((SECONDS - T0))"

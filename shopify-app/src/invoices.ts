@@ -6,7 +6,7 @@
 import crypto = require('node:crypto');
 import { EventEmitter } from 'node:events';
 import sg = require('./core');
-import type { Invoice, StatusDocument, Transfer, InvoiceEvent } from '../../crates/wasm/pkg/node';
+import type { Invoice, StatusDocument, Transfer, InvoiceEvent } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import type { Config, NetworkConfig } from './config';
 import { Db, Queryable, amountKey, isUniqueViolation } from './db';
 import { ApiError, coreCode, invalid } from './errors';

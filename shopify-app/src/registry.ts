@@ -1,6 +1,6 @@
 // Lookups over the core's network registry (data compiled into the core).
 import sg = require('./core');
-import type { RegistryNetwork, RegistryToken } from '../../crates/wasm/pkg/node';
+import type { RegistryNetwork, RegistryToken } from '../../crates/wasm/pkg/node/stablegate_wasm';
 
 const byId = new Map<string, RegistryNetwork>(sg.networks().map((n) => [n.id, n]));
 

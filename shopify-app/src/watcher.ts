@@ -7,7 +7,7 @@
 // eth_getLogs per token, one batch for the block times of new logs and the receipts of entries
 // that reached finality — independent of the number of open invoices.
 import sg = require('./core');
-import type { EthLog, Transfer } from '../../crates/wasm/pkg/node';
+import type { EthLog, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import type { Config, NetworkConfig } from './config';
 import type { Db } from './db';
 import { ApiError } from './errors';

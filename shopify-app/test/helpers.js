@@ -9,7 +9,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const devnet = require('../../tests/devnet/devnet');
 const { pay } = require('../../tests/devnet/pay');
-const sg = require('../../crates/wasm/pkg/node');
+const sg = require('../../crates/wasm/pkg/node/stablegate_wasm');
 const { startApp } = require('../dist/app');
 const { parseConfig } = require('../dist/config');
 

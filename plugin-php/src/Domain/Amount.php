@@ -1,0 +1,173 @@
+<?php
+/**
+ * Token amounts: base-unit integers, decimal strings at the edges, fiat conversion, the band.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\Domain;
+
+/**
+ * Amounts are canonical decimal strings of base units (for USDT with 6 decimals, "1000000" is 1
+ * USDT), bounded by u128 as in the core. Never a float. Mirrors crates/core/src/amount.rs.
+ */
+final class Amount {
+
+	/**
+	 * Parses a base-unit integer string (^[0-9]+$, leading zeros allowed).
+	 *
+	 * @throws DomainError invalid_amount, amount_overflow.
+	 */
+	public static function parseBaseUnits( string $text ): string {
+		if ( ! Uint::isDigits( $text ) ) {
+			throw new DomainError( 'invalid_amount', $text, 'base units must be ASCII digits only' );
+		}
+		$value = Uint::normalize( $text );
+		if ( ! Uint::fitsU128( $value ) ) {
+			throw new DomainError( 'amount_overflow', $text, 'amount does not fit in 128 bits' );
+		}
+		return $value;
+	}
+
+	/**
+	 * Splits a decimal (^[0-9]+(\.[0-9]+)?$) into whole and fraction digits.
+	 *
+	 * @return array{0: string, 1: string}
+	 * @throws DomainError invalid_amount.
+	 */
+	private static function split( string $text ): array {
+		if ( ! preg_match( '/^([0-9]+)(?:\.([0-9]+))?\z/', $text, $m ) ) {
+			throw new DomainError( 'invalid_amount', $text, 'expected digits with an optional fraction, like 12.5' );
+		}
+		return array( $m[1], $m[2] ?? '' );
+	}
+
+	/**
+	 * Parses a decimal such as "12.5" for a token with $decimals decimals into base units.
+	 * Fractional digits beyond the decimals are accepted only when they are zeros.
+	 *
+	 * @throws DomainError invalid_amount, too_many_decimals, amount_overflow.
+	 */
+	public static function fromDecimal( string $text, int $decimals ): string {
+		list( $whole, $fraction ) = self::split( $text );
+		$fraction                 = rtrim( $fraction, '0' );
+		if ( strlen( $fraction ) > $decimals ) {
+			throw new DomainError( 'too_many_decimals', $text, "the token has $decimals decimals" );
+		}
+		$value = Uint::normalize( $whole . $fraction . str_repeat( '0', $decimals - strlen( $fraction ) ) );
+		if ( ! Uint::fitsU128( $value ) ) {
+			throw new DomainError( 'amount_overflow', $text, 'amount does not fit in 128 bits' );
+		}
+		return $value;
+	}
+
+	/** Formats base units as a canonical decimal: no leading zeros, no trailing fractional zeros. */
+	public static function toDecimal( string $units, int $decimals ): string {
+		$digits = str_pad( $units, $decimals + 1, '0', STR_PAD_LEFT );
+		$whole  = substr( $digits, 0, strlen( $digits ) - $decimals );
+		$frac   = rtrim( (string) substr( $digits, strlen( $digits ) - $decimals ), '0' );
+		$whole  = Uint::normalize( $whole );
+		return '' === $frac ? $whole : "$whole.$frac";
+	}
+
+	/**
+	 * Parses a positive decimal (a rate, a fiat amount) into mantissa and scale.
+	 *
+	 * @return array{0: string, 1: int}
+	 * @throws DomainError $kind for bad grammar, amount_overflow above 128 bits.
+	 */
+	private static function decimal( string $text, string $kind ): array {
+		try {
+			list( $whole, $fraction ) = self::split( $text );
+		} catch ( DomainError $e ) {
+			throw new DomainError( $kind, $text, 'expected digits with an optional fraction, like 12.5' );
+		}
+		$fraction = rtrim( $fraction, '0' );
+		$mantissa = Uint::normalize( $whole . $fraction );
+		if ( ! Uint::fitsU128( $mantissa ) ) {
+			throw new DomainError( 'amount_overflow', $text, 'number does not fit in 128 bits' );
+		}
+		return array( $mantissa, strlen( $fraction ) );
+	}
+
+	/**
+	 * Converts a fiat amount at a locked rate (tokens per unit of fiat) to base units, rounded up
+	 * (never down) to a multiple of $precision (a token amount such as "0.01").
+	 *
+	 * @throws DomainError invalid_amount, invalid_rate, amount_overflow.
+	 */
+	public static function fiatToToken( string $fiat_amount, string $rate, string $precision, int $decimals ): string {
+		list( $fiat, $fiat_scale ) = self::decimal( $fiat_amount, 'invalid_amount' );
+		list( $r, $rate_scale )    = self::decimal( $rate, 'invalid_rate' );
+		if ( Uint::isZero( $r ) ) {
+			throw new DomainError( 'invalid_rate', $rate, 'the rate must be above zero' );
+		}
+		try {
+			$step = self::fromDecimal( $precision, $decimals );
+		} catch ( DomainError $e ) {
+			throw new DomainError( 'invalid_amount', $precision, 'precision: ' . $e->getMessage() );
+		}
+		if ( Uint::isZero( $step ) ) {
+			throw new DomainError( 'invalid_amount', $precision, 'the precision must be above zero' );
+		}
+		// Exact: fiat × rate × 10^decimals / 10^scale, rounded up; no intermediate bound is needed
+		// with arbitrary-size integers.
+		$exact = Uint::mul( $fiat, $r );
+		$scale = $fiat_scale + $rate_scale;
+		if ( $scale <= $decimals ) {
+			$units = Uint::mul( $exact, Uint::pow10( $decimals - $scale ) );
+		} elseif ( Uint::isZero( $exact ) ) {
+			$units = '0';
+		} else {
+			// ceil(n / 10^k) = floor((n - 1) / 10^k) + 1 for n > 0.
+			$less  = Uint::sub( $exact, '1' );
+			$cut   = $scale - $decimals;
+			$units = strlen( $less ) > $cut ? substr( $less, 0, strlen( $less ) - $cut ) : '0';
+			$units = Uint::add( Uint::normalize( $units ), '1' );
+		}
+		$rest = Uint::mod( $units, $step );
+		if ( ! Uint::isZero( $rest ) ) {
+			$units = Uint::add( $units, Uint::sub( $step, $rest ) );
+		}
+		if ( ! Uint::fitsU128( $units ) ) {
+			throw new DomainError( 'amount_overflow', $fiat_amount, 'converted amount does not fit in 128 bits' );
+		}
+		return $units;
+	}
+
+	/**
+	 * Finds the smallest free slot k < $max_slots with $base + k × $step not in $taken.
+	 *
+	 * A database unique index is what makes the choice safe under concurrency; this only proposes
+	 * the first candidate.
+	 *
+	 * @param string   $base      Base units.
+	 * @param string   $step      Base units, above zero.
+	 * @param string   $max_slots Number of slots (u64 as a string).
+	 * @param string[] $taken     Amounts already reserved (base units).
+	 * @return array{amount: string, slot: string}
+	 * @throws DomainError invalid_amount, amount_band_full, amount_overflow.
+	 */
+	public static function allocate( string $base, string $step, string $max_slots, array $taken ): array {
+		if ( Uint::isZero( $step ) ) {
+			throw new DomainError( 'invalid_amount', '0', 'the amount step must be above zero' );
+		}
+		$reserved = array_fill_keys( $taken, true );
+		$amount   = $base;
+		for ( $slot = '0'; Uint::cmp( $slot, $max_slots ) < 0; $slot = Uint::add( $slot, '1' ) ) {
+			if ( ! Uint::fitsU128( $amount ) ) {
+				throw new DomainError( 'amount_overflow', $base, 'the amount band runs past 128 bits' );
+			}
+			if ( ! isset( $reserved[ $amount ] ) ) {
+				return array(
+					'amount' => $amount,
+					'slot'   => $slot,
+				);
+			}
+			$amount = Uint::add( $amount, $step );
+		}
+		throw new DomainError( 'amount_band_full', $base, "all $max_slots amounts of the band are taken; use another receiving address or retry later" );
+	}
+}

@@ -1,0 +1,36 @@
+<?php
+/**
+ * The payment request a QR code holds.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\Domain;
+
+/**
+ * EIP-681 transfer requests for EVM networks, the bare base58 address for TRON (TronLink rejects
+ * tron: URIs). Mirrors crates/core/src/uri.rs.
+ *
+ * EIP-681: https://eips.ethereum.org/EIPS/eip-681
+ */
+final class PaymentUri {
+
+	/**
+	 * Builds the payment request for $amount base units of $token to $recipient on $network.
+	 *
+	 * @param array $token A token of $network (Network::token()).
+	 * @throws DomainError invalid_amount for zero.
+	 */
+	public static function build( Network $network, array $token, Address $recipient, string $amount ): string {
+		if ( Uint::isZero( $amount ) ) {
+			throw new DomainError( 'invalid_amount', '0', 'a payment request needs an amount above zero' );
+		}
+		$to = $recipient->withFamily( $network->family() );
+		if ( 'address' === $network->qr() ) {
+			return $to->display();
+		}
+		return sprintf( 'ethereum:%s@%d/transfer?address=%s&uint256=%s', $token['contract']->display(), $network->chainId(), $to->display(), $amount );
+	}
+}

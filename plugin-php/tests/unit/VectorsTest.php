@@ -1,0 +1,223 @@
+<?php
+/**
+ * Runs every applicable conformance vector of tests/vectors/ through the PHP domain code.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+use PHPUnit\Framework\TestCase;
+use Stablegate\Domain\Address;
+use Stablegate\Domain\Amount;
+use Stablegate\Domain\DomainError;
+use Stablegate\Domain\Invoice;
+use Stablegate\Domain\Matching;
+use Stablegate\Domain\Network;
+use Stablegate\Domain\PaymentUri;
+use Stablegate\Domain\StatusDocument;
+use Stablegate\Domain\TransferLog;
+use Stablegate\Domain\Webhook;
+
+/**
+ * Each vector function maps to a PHP call below. A vector file whose function has no mapping and
+ * is not in NOT_APPLICABLE fails the run, so nothing is skipped silently; the number of cases run
+ * is printed and checked against the files.
+ */
+final class VectorsTest extends TestCase {
+
+	/**
+	 * Functions that do not apply to the PHP plugin, with the reason. Every function of the
+	 * vectors applies today: the plugin amounts, addresses, URIs, logs, matching, invoice state,
+	 * the status document and webhook signatures all run in PHP.
+	 */
+	private const NOT_APPLICABLE = array();
+
+	private static function vectorsDir(): string {
+		return dirname( __DIR__, 3 ) . '/tests/vectors';
+	}
+
+	/**
+	 * Returns every vector file, as area/function.json.
+	 *
+	 * @return string[]
+	 */
+	private static function files(): array {
+		$files = array();
+		foreach ( glob( self::vectorsDir() . '/*/*.json' ) as $path ) {
+			$area = basename( dirname( $path ) );
+			if ( 'schema' !== $area && 'tools' !== $area ) {
+				$files[] = $area . '/' . basename( $path );
+			}
+		}
+		sort( $files );
+		return $files;
+	}
+
+	/**
+	 * The PHP call of each vector function.
+	 *
+	 * @return array<string, callable>
+	 */
+	private static function calls(): array {
+		$token = static fn ( array $i ): array => Network::get( $i['network'] )->token( $i['token'] ?? null );
+		return array(
+			'to_base_units'       => static fn ( array $i ) => Amount::fromDecimal( $i['amount'], $token( $i )['decimals'] ),
+			'format_amount'       => static fn ( array $i ) => Amount::toDecimal( Amount::parseBaseUnits( $i['base_units'] ), $token( $i )['decimals'] ),
+			'fiat_to_usdt'        => static fn ( array $i ) => Amount::fiatToToken( $i['fiat_amount'], $i['rate'], $i['precision'], $token( $i )['decimals'] ),
+			'allocate_amount'     => static fn ( array $i ) => Amount::allocate(
+				Amount::parseBaseUnits( $i['base_units'] ),
+				Amount::parseBaseUnits( $i['step_units'] ),
+				Invoice::u64( $i['max_slots'] ),
+				array_map( array( Amount::class, 'parseBaseUnits' ), $i['taken'] )
+			),
+			'parse_address'       => static function ( array $i ): array {
+				$address = Network::get( $i['network'] )->parseAddress( $i['text'] );
+				return array(
+					'address' => $address->display(),
+					'hex'     => $address->hex(),
+				);
+			},
+			'payment_uri'         => static function ( array $i ) use ( $token ): string {
+				$network = Network::get( $i['network'] );
+				$tok     = $token( $i );
+				$to      = $network->parseAddress( $i['recipient'] );
+				return PaymentUri::build( $network, $tok, $to, Amount::fromDecimal( $i['amount'], $tok['decimals'] ) );
+			},
+			'decode_transfer_log' => static fn ( array $i ) => TransferLog::toJson( TransferLog::decode( Network::get( $i['network'] ), $i['log'] ) ),
+			'sign_webhook'        => static fn ( array $i ) => Webhook::sign( $i['secret'], $i['body'], $i['timestamp'] ),
+			'verify_webhook'      => static function ( array $i ): bool {
+				Webhook::verify( $i['secret'], $i['header'], $i['body'], $i['now'], $i['tolerance'] ?? Webhook::DEFAULT_TOLERANCE_SECS );
+				return true;
+			},
+			'match_transfer'      => static fn ( array $i ) => Matching::matchTransfer(
+				Network::get( $i['network'] ),
+				array_map( array( Invoice::class, 'fromJson' ), $i['invoices'] ),
+				TransferLog::fromJson( $i['transfer'] )
+			),
+			'claim_transfer'      => static fn ( array $i ) => Matching::claimTransfer(
+				Network::get( $i['network'] ),
+				array_map( array( Invoice::class, 'fromJson' ), $i['invoices'] ),
+				Invoice::fromJson( $i['target'] ),
+				TransferLog::fromJson( $i['transfer'] )
+			),
+			'invoice_status'      => static fn ( array $i ) => Invoice::fromJson( $i['invoice'] )->status( $i['now'] ),
+			'invoice_events'      => static function ( array $i ): array {
+				$invoice = Invoice::fromJson( $i['invoice'] );
+				$events  = array();
+				foreach ( $i['steps'] as $step ) {
+					if ( 'credit' === $step['action'] ) {
+						$invoice->credit( TransferLog::fromJson( $step['transfer'] ), $step['matched_by'], $step['review'] );
+					} elseif ( 'set_status' === $step['action'] ) {
+						$invoice->setEntryStatus( $step['tx_hash'], $step['log_index'], $step['status'] );
+					} elseif ( 'sync' !== $step['action'] ) {
+						throw new LogicException( "unknown step action {$step['action']}" );
+					}
+					$event = $invoice->sync( $step['now'] );
+					if ( null !== $event ) {
+						$events[] = $event;
+					}
+				}
+				return $events;
+			},
+			'status_document'     => static fn ( array $i ) => StatusDocument::forInvoice(
+				Invoice::fromJson( $i['invoice'] ),
+				array(
+					'now'           => $i['context']['now'],
+					'head'          => isset( $i['context']['head'] ) ? (int) $i['context']['head'] : null,
+					'return_url'    => $i['context']['return_url'] ?? null,
+					'poll_after_ms' => (int) $i['context']['poll_after_ms'],
+					'links'         => $i['context']['links'] ?? array(),
+				)
+			),
+		);
+	}
+
+	/** Sorts object keys recursively so that comparisons ignore key order only. */
+	private static function canonical( mixed $value ): mixed {
+		if ( ! is_array( $value ) ) {
+			return $value;
+		}
+		$value = array_map( array( self::class, 'canonical' ), $value );
+		if ( ! array_is_list( $value ) ) {
+			ksort( $value, SORT_STRING );
+		}
+		return $value;
+	}
+
+	/**
+	 * One test per vector file.
+	 *
+	 * @return array<string, array{0: string}>
+	 */
+	public function vectorFiles(): array {
+		$out = array();
+		foreach ( self::files() as $file ) {
+			$out[ $file ] = array( $file );
+		}
+		return $out;
+	}
+
+	/**
+	 * Runs every case of one vector file.
+	 *
+	 * @dataProvider vectorFiles
+	 */
+	public function testVectorFile( string $file ): void {
+		$doc = json_decode( (string) file_get_contents( self::vectorsDir() . '/' . $file ), true, 512, JSON_THROW_ON_ERROR | JSON_BIGINT_AS_STRING );
+		if ( isset( self::NOT_APPLICABLE[ $doc['function'] ] ) ) {
+			$this->assertNotEmpty( self::NOT_APPLICABLE[ $doc['function'] ], 'a function left out needs a reason' );
+			return;
+		}
+		$calls = self::calls();
+		$this->assertArrayHasKey( $doc['function'], $calls, "the PHP runner has no mapping for function {$doc['function']}; add one or list it in NOT_APPLICABLE with a reason" );
+		$call = $calls[ $doc['function'] ];
+		foreach ( $doc['valid'] as $case ) {
+			try {
+				$got = $call( $case['input'] );
+			} catch ( DomainError $e ) {
+				$this->fail( "$file: {$case['description']}: unexpected error {$e->getCode()}: {$e->getMessage()}" );
+			}
+			$this->assertSame( self::canonical( $case['output'] ), self::canonical( $got ), "$file: {$case['description']}" );
+		}
+		foreach ( $doc['invalid'] ?? array() as $case ) {
+			try {
+				$got = $call( $case['input'] );
+				$this->fail( "$file: {$case['description']}: expected error {$case['error']}, got " . json_encode( $got ) );
+			} catch ( DomainError $e ) {
+				$this->assertSame( $case['error'], $e->getCode(), "$file: {$case['description']}: {$e->getMessage()}" );
+			}
+		}
+		self::$ran += count( $doc['valid'] ) + count( $doc['invalid'] ?? array() );
+	}
+
+	/** @var int Cases run so far. */
+	private static int $ran = 0;
+
+	/**
+	 * Checks that every case of every file ran (runs after the data-provider test).
+	 *
+	 * @depends testVectorFile
+	 */
+	public function testEveryCaseRan(): void {
+		$expected = 0;
+		$skipped  = 0;
+		foreach ( self::files() as $file ) {
+			$doc = json_decode( (string) file_get_contents( self::vectorsDir() . '/' . $file ), true, 512, JSON_BIGINT_AS_STRING );
+			$n   = count( $doc['valid'] ) + count( $doc['invalid'] ?? array() );
+			if ( isset( self::NOT_APPLICABLE[ $doc['function'] ] ) ) {
+				$skipped += $n;
+			} else {
+				$expected += $n;
+			}
+		}
+		fwrite( STDERR, sprintf( "\nvectors (PHP): %d cases run from %d files, %d not applicable\n", self::$ran, count( self::files() ), $skipped ) );
+		$this->assertSame( $expected, self::$ran );
+		$this->assertGreaterThanOrEqual( 500, self::$ran );
+	}
+
+	/** The plugin's copy of the registry is the core's, byte for byte. */
+	public function testRegistryCopyMatchesTheCore(): void {
+		$this->assertFileEquals( dirname( __DIR__, 3 ) . '/crates/core/data/networks.json', dirname( __DIR__, 2 ) . '/data/networks.json', 'plugin-php/data/networks.json must be a copy of crates/core/data/networks.json' );
+	}
+}

@@ -1,4 +1,4 @@
-//! QR codes as compact SVG: one path, horizontal runs of dark modules merged.
+//! QR codes as compact SVG: one path, each horizontal run of dark modules one stroke.
 //!
 //! The text is encoded in byte mode at the smallest version that holds it, with error correction
 //! M. Payment URIs and TRON addresses mix cases, so byte mode is what the `qrcode` crate's
@@ -49,7 +49,7 @@ pub fn svg(text: &str) -> Result<String, &'static str> {
     let width = code.width();
     let colors = code.to_colors();
     let size = width + 2 * QUIET;
-    let mut out = String::with_capacity(200 + 12 * width * width / 4);
+    let mut out = String::with_capacity(200 + 2 * width * width);
     out.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ");
     push_number(&mut out, size);
     out.push(' ');
@@ -58,9 +58,13 @@ pub fn svg(text: &str) -> Result<String, &'static str> {
     push_number(&mut out, size);
     out.push('v');
     push_number(&mut out, size);
-    out.push_str("H0z\"/><path fill=\"#000\" d=\"");
+    out.push_str("H0z\"/><path stroke=\"#000\" d=\"");
     for y in 0..width {
         let row = &colors[y * width..(y + 1) * width];
+        // Each run of dark modules is one stroke, 1 module wide, along the middle of its row:
+        // the row's first run moves absolutely ("M<x> <y>.5h<len>"), the next ones relatively
+        // from the end of the previous run ("m<gap> 0h<len>"). About 7 bytes a run.
+        let mut pen: Option<usize> = None;
         let mut x = 0;
         while x < width {
             if row[x] == Color::Dark {
@@ -68,16 +72,23 @@ pub fn svg(text: &str) -> Result<String, &'static str> {
                 while x < width && row[x] == Color::Dark {
                     x += 1;
                 }
-                // Move to the run's corner, draw it one module high, close: "M<x> <y>h<len>v1H<x>z".
-                out.push('M');
-                push_number(&mut out, start + QUIET);
-                out.push(' ');
-                push_number(&mut out, y + QUIET);
+                match pen {
+                    None => {
+                        out.push('M');
+                        push_number(&mut out, start + QUIET);
+                        out.push(' ');
+                        push_number(&mut out, y + QUIET);
+                        out.push_str(".5");
+                    }
+                    Some(end) => {
+                        out.push('m');
+                        push_number(&mut out, start - end);
+                        out.push_str(" 0");
+                    }
+                }
                 out.push('h');
                 push_number(&mut out, x - start);
-                out.push_str("v1H");
-                push_number(&mut out, start + QUIET);
-                out.push('z');
+                pen = Some(x);
             } else {
                 x += 1;
             }

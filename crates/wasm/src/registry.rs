@@ -39,7 +39,8 @@ fn names([en, zh_cn]: [&str; 2]) -> Names {
     }
 }
 
-/// Returns the registry; equal to `stablegate_core::Registry::builtin()` (see the test below).
+/// Returns the registry: equal to `stablegate_core::Registry::builtin()` in the server build; the
+/// widget build's has no display names, explorer URLs or finality tags (see `build.rs`).
 pub fn builtin() -> &'static Registry {
     static BUILTIN: OnceLock<Registry> = OnceLock::new();
     BUILTIN.get_or_init(|| Registry {
@@ -76,8 +77,49 @@ pub fn builtin() -> &'static Registry {
 
 #[cfg(test)]
 mod tests {
+    use stablegate_core::Registry;
+
+    /// The server build carries the whole registry: it equals the core's own parse of the JSON.
+    #[cfg(feature = "server")]
     #[test]
     fn compiled_registry_equals_the_cores_parse() {
-        assert_eq!(super::builtin(), stablegate_core::Registry::builtin());
+        assert_eq!(super::builtin(), Registry::builtin());
+    }
+
+    /// The widget build leaves out names, explorer URLs and finality tags; the rest is equal.
+    #[cfg(not(feature = "server"))]
+    #[test]
+    fn compiled_registry_has_what_the_widget_reads() {
+        let ours = &super::builtin().networks;
+        let core = &Registry::builtin().networks;
+        assert_eq!(ours.len(), core.len());
+        for (ours, core) in ours.iter().zip(core) {
+            let facts = |n: &stablegate_core::Network| {
+                (
+                    n.id.clone(),
+                    n.family,
+                    n.chain_id,
+                    n.testnet,
+                    n.qr,
+                    n.finality.confirmations,
+                )
+            };
+            assert_eq!(facts(ours), facts(core));
+            let tokens = |n: &stablegate_core::Network| -> Vec<_> {
+                n.tokens
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.id.clone(),
+                            t.symbol.clone(),
+                            t.contract,
+                            t.decimals,
+                            t.official,
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(tokens(ours), tokens(core));
+        }
     }
 }

@@ -13,7 +13,6 @@
 
 import init, {
   balanceOfCalldata,
-  formatAmount,
   normalizeTxHash,
   qrSvg,
   toBaseUnits,
@@ -150,7 +149,7 @@ export class StablegateCheckout extends HTMLElement {
   onVisibility() {
     // A hidden tab neither polls nor holds a stream open; it catches up when shown again.
     if (document.hidden) this.#stop();
-    else if (!this.#finished()) this.#follow(0);
+    else if (!this.#finished()) this.#follow();
   }
 
   get #statusUrl() {
@@ -164,16 +163,29 @@ export class StablegateCheckout extends HTMLElement {
       return;
     }
     this.#main.textContent = '';
+    // The document is fetched while the wasm and the strings load, not after.
+    const first = this.#fetchDocument();
+    first.catch(() => {});
     try {
       await Promise.all([loadWasm(), this.#loadStrings()]);
-    } catch (e) {
-      // Without the module or strings the widget cannot show anything sensible; retry later.
+    } catch {
+      // Without the wasm or the strings nothing sensible can show; forget them and retry.
+      wasmReady = undefined;
+      catalogs.clear();
       this.#main.textContent = 'stablegate-checkout: could not load its files';
-      this.#schedule(this.#backoff());
+      this.#failures += 1;
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.#start(), this.#backoff());
       return;
     }
     this.#main.textContent = this.#t('loading');
-    this.#follow(0);
+    this.#follow(first);
+  }
+
+  async #fetchDocument() {
+    const response = await fetch(this.#statusUrl, { headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.json();
   }
 
   async #loadStrings() {
@@ -216,7 +228,7 @@ export class StablegateCheckout extends HTMLElement {
   #schedule(ms) {
     clearTimeout(this.#timer);
     if (!this.#connected || document.hidden) return;
-    this.#timer = setTimeout(() => this.#follow(0), ms);
+    this.#timer = setTimeout(() => this.#follow(), ms);
   }
 
   /** Exponential backoff with full jitter: between half and all of min(30 s, 1 s × 2^failures). */
@@ -225,13 +237,12 @@ export class StablegateCheckout extends HTMLElement {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  async #follow() {
+  /** Fetches the document (or takes `pending`, already under way), then streams or schedules the next poll. */
+  async #follow(pending) {
     if (!this.#connected || document.hidden) return;
     if (this.#events) return;
     try {
-      const response = await fetch(this.#statusUrl, { headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      this.#accept(await response.json());
+      this.#accept(await (pending ?? this.#fetchDocument()));
       this.#failures = 0;
       this.#conn.hidden = true;
     } catch {
@@ -393,7 +404,7 @@ export class StablegateCheckout extends HTMLElement {
   async #choose(choice) {
     const reason = await this.#post(this.#doc.links.choose, { network: choice.network, token: choice.token });
     this.#setNote('choose', 'bad', reason ? this.#t('choose_failed', { reason }) : null);
-    if (!reason) this.#follow(0);
+    if (!reason) this.#follow();
   }
 
   /** POSTs JSON to a link of the document; renders the document it answers with. Returns an error text or null. */
@@ -546,12 +557,12 @@ export class StablegateCheckout extends HTMLElement {
       const units = toBaseUnits(doc.network, doc.amount_remaining, doc.token.id);
       const balance = await wallet.balance();
       if (balance < BigInt(units)) {
-        throw new WalletError('wallet_low_balance', { balance: this.#amount(formatAmount(doc.network, balance.toString(), doc.token.id)), amount: this.#amount(doc.amount_remaining), symbol });
+        throw new WalletError('wallet_low_balance', { amount: this.#amount(doc.amount_remaining), symbol });
       }
       await wallet.send(units);
       this.#busy = false;
       this.#setNote('wallet', 'ok', this.#t('wallet_sent'));
-      this.#follow(0);
+      this.#follow();
     } catch (e) {
       this.#busy = false;
       this.#setNote('wallet', 'bad', this.#walletMessage(e));

@@ -134,7 +134,7 @@ test('says plainly when the balance is too low, and sends nothing', async () => 
   await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
   const alert = widget.getByRole('alert');
   await alert.waitFor();
-  assert.equal(await alert.innerText(), 'Your wallet holds 0 USDT, less than the 12.34 USDT to pay. Top it up or use another wallet.');
+  assert.equal(await alert.innerText(), 'Your wallet holds less than the 12.34 USDT to pay. Top it up or use another wallet.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction'));
   // The QR path stays.
   assert.ok(await widget.locator('.qr svg').isVisible());

@@ -50,6 +50,7 @@ export class Watcher {
   private timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private active = new Set<Promise<unknown>>();
+  private bounds = new Map<string, { t: number | null; block: number }>();
 
   constructor(
     private readonly config: Config,
@@ -137,6 +138,7 @@ export class Watcher {
     for (const tokenId of net.tokens) {
       const contract = sg.parseAddress(net.id, registryToken(net.id, tokenId)!.contract).hex;
       let cursor = await this.cursor(net.id, tokenId, head, rpc);
+      if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net.id, tokenId, cursor, head, rpc);
       const from = cursor + 1;
       const to = Math.min(head, cursor + net.maxBlocksPerPoll);
       const logs = from <= to ? await this.getLogs(state, contract, topics, from, to) : [];
@@ -210,6 +212,30 @@ export class Watcher {
       token,
     ]);
     const start = oldest?.t ? await this.lastBlockBefore(rpc, Number(oldest.t) - 60, head) : head;
+    await this.saveCursor(network, token, start);
+    return start;
+  }
+
+  /**
+   * After long downtime, skips the blocks that cannot hold a payment for any watched invoice:
+   * those before the oldest watched invoice was created (less the allowed clock skew), whose
+   * transfers the core would refuse anyway. Payments from then on are all still scanned.
+   */
+  private async boundBackfill(network: string, token: string, cursor: number, head: number, rpc: RpcClient): Promise<number> {
+    const oldest = await this.db.get<{ t: number | null }>(`SELECT MIN(created_at) AS t FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [
+      network,
+      token,
+    ]);
+    const key = `${network}:${token}`;
+    const t = oldest?.t ? Number(oldest.t) : null;
+    // The search costs about log2(head) calls: done once per oldest invoice, not every poll.
+    let start = this.bounds.get(key)?.t === t ? (this.bounds.get(key)?.block as number) : null;
+    if (start === null) {
+      start = t !== null ? await this.lastBlockBefore(rpc, t - 60, head) : head;
+      this.bounds.set(key, { t, block: start });
+    }
+    if (start <= cursor) return cursor;
+    this.log.info('backfill bounded: skipping blocks before the oldest watched invoice', { network, token, from: cursor + 1, to: start });
     await this.saveCursor(network, token, start);
     return start;
   }

@@ -80,3 +80,28 @@ test('every RPC down while payments are made; afterwards every payment is credit
   const rows = await s.app.db.all(`SELECT tx_hash FROM ledger WHERE tx_hash IN (${paid.map(() => '?').join(',')})`, paid);
   assert.equal(rows.length, paid.length);
 });
+
+test('after long downtime the backfill is bounded by the oldest watched invoice, and still finds its payment', { timeout: 60000 }, async () => {
+  const devnetConfig = s.app.config.networks.find((n) => n.id === 'devnet');
+  devnetConfig.maxBlocksPerPoll = 500;
+  primary.state.down = true;
+  backup.state.down = true;
+  const cursorBefore = (await health()).cursors.usdt;
+  // A day and more passes (every earlier invoice leaves its monitoring window) and 6,000 blocks.
+  await s.advance(90000);
+  await net.mine(6000);
+  await s.advance(600);
+  const inv = (await s.api('POST', '/api/v1/invoices', { amount: '13', networks: ['devnet'] })).body;
+  const paid = await s.pay(inv.recipient, inv.amount_due_units);
+  await net.mine(3);
+  backup.reset();
+  backup.state.down = false;
+  const done = await s.waitInvoice(inv.id, (x) => x.state === 'settled', 30000);
+  assert.equal(done.transfers[0].tx_hash, paid.tx);
+  // Without the bound, 6,000+ blocks at 500 a poll would take 12+ eth_getLogs of the USDT contract.
+  const usdtLogs = backup.state.logsByAddress['0x5fbdb2315678afecb367f032d93f642f64180aa3'];
+  assert.ok(usdtLogs < 6, JSON.stringify(backup.state.logsByAddress));
+  const cursor = (await health()).cursors.usdt;
+  assert.ok(cursor > cursorBefore + 6000);
+  devnetConfig.maxBlocksPerPoll = 20000;
+});

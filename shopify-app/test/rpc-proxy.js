@@ -5,7 +5,7 @@
 const http = require('node:http');
 
 async function startProxy(target, { maxRange = Infinity } = {}) {
-  const state = { down: false, maxRange, requests: 0, methods: {}, refusedRanges: 0 };
+  const state = { down: false, maxRange, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
   const tooWide = (call) => {
     if (call.method !== 'eth_getLogs') return false;
     const { fromBlock, toBlock } = call.params[0] ?? {};
@@ -30,7 +30,13 @@ async function startProxy(target, { maxRange = Infinity } = {}) {
         return;
       }
       const calls = Array.isArray(body) ? body : [body];
-      for (const c of calls) state.methods[c.method] = (state.methods[c.method] ?? 0) + 1;
+      for (const c of calls) {
+        state.methods[c.method] = (state.methods[c.method] ?? 0) + 1;
+        if (c.method === 'eth_getLogs') {
+          const address = String(c.params[0]?.address).toLowerCase();
+          state.logsByAddress[address] = (state.logsByAddress[address] ?? 0) + 1;
+        }
+      }
       const refused = calls.filter(tooWide);
       if (refused.length) {
         state.refusedRanges += refused.length;
@@ -54,6 +60,7 @@ async function startProxy(target, { maxRange = Infinity } = {}) {
       state.requests = 0;
       state.methods = {};
       state.refusedRanges = 0;
+      state.logsByAddress = {};
     },
     close: () => new Promise((r) => {
       server.closeAllConnections();

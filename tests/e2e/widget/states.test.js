@@ -323,6 +323,98 @@ test('the built assets carry no secret', () => {
   }
 });
 
+
+test('contrast: the default colours meet WCAG 2.2 AA (4.5:1 text, 3:1 focus ring) in light and dark', async () => {
+  const story = invoiceStory({ base: host.url, name: 'contrast', recipient: RECIPIENT, amount: '5' });
+  story.pay('2000000');
+  host.set('contrast', story.doc());
+  for (const scheme of ['light', 'dark']) {
+    const { page, widget } = await open('contrast', { scheme });
+    await page.emulateMedia({ colorScheme: scheme });
+    await waitState(widget, 'new');
+    await widget.getByText('Paid, but not recognised?').click();
+    await widget.getByLabel('Transaction hash').fill('nonsense');
+    await widget.getByRole('button', { name: 'Check this transaction' }).click();
+    await widget.getByRole('alert').waitFor();
+    const pairs = await page.evaluate(() => {
+      const root = document.querySelector('stablegate-checkout').shadowRoot;
+      const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+      const lum = (c) => {
+        const [r, g, b] = rgb(c).map((v) => {
+          const x = v / 255;
+          return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const ratio = (a, b) => {
+        const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+        return (hi + 0.05) / (lo + 0.05);
+      };
+      // The colour behind an element: the nearest ancestor (or itself) with a background.
+      const behind = (el) => {
+        for (let e = el; e; e = e.parentElement) {
+          const bg = getComputedStyle(e).backgroundColor;
+          if (bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') return bg;
+        }
+        return 'rgb(255, 255, 255)';
+      };
+      const out = {};
+      for (const sel of ['.title', '.status.warn', 'dt', '.value', '.address b', '.timer', '.advice', '.warning', '.copy', 'summary', 'label', '.note.bad', '.transfers li', 'input']) {
+        const el = root.querySelector(sel);
+        if (!el) throw new Error(`no ${sel} on the page`);
+        out[sel] = ratio(getComputedStyle(el).color, behind(el));
+      }
+      // The focus ring is drawn in the accent colour, the colour the summary's text uses too.
+      out['focus ring'] = ratio(getComputedStyle(root.querySelector('summary')).color, getComputedStyle(root.querySelector('.sg')).backgroundColor);
+      return out;
+    });
+    for (const [what, ratio] of Object.entries(pairs)) {
+      assert.ok(ratio >= (what === 'focus ring' ? 3 : 4.5), `${scheme}: ${what} has contrast ${ratio.toFixed(2)}:1`);
+    }
+    await page.close();
+  }
+});
+
+test('a hidden tab stops polling and catches up when it is shown again', async () => {
+  const story = invoiceStory({ base: host.url, name: 'hidden', recipient: RECIPIENT, amount: '3' });
+  host.set('hidden', story.doc({ poll: 150 }));
+  const { page, widget } = await open('hidden');
+  await waitState(widget, 'new');
+  const count = () => host.requests.filter((r) => r.startsWith('GET /s/hidden/status')).length;
+  // Chromium's own page visibility API, switched the way a tab switch switches it.
+  const setHidden = (hidden) => page.evaluate((h) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+  await setHidden(true);
+  const atHide = count();
+  story.pay(story.due);
+  host.set('hidden', story.doc({ poll: 150, head: 97 }));
+  await page.waitForTimeout(1000);
+  assert.ok(count() <= atHide + 1, `polled ${count() - atHide} times while hidden`);
+  assert.equal(await widget.getAttribute('data-state'), 'new');
+  await setHidden(false);
+  await waitState(widget, 'processing');
+  await page.close();
+});
+
+test('language: without any lang attribute, the browser language decides', async () => {
+  const zh = await launch({ locale: 'zh-CN' });
+  try {
+    const story = invoiceStory({ base: host.url, name: 'navlang', recipient: RECIPIENT, amount: '1' });
+    host.set('navlang', story.doc());
+    const page = await zh.context.newPage();
+    await page.goto(`${host.url}/page?s=navlang&lang=none`);
+    const widget = page.locator('stablegate-checkout');
+    await waitState(widget, 'new');
+    assert.equal(await widget.locator('.title').innerText(), '使用 USDT 付款');
+    await page.close();
+  } finally {
+    await zh.close();
+  }
+});
+
 after(() => {
   // Every request any page made went to the test host: no CDN, no font service, no telemetry.
   const foreign = browser ? browser.requests.filter((u) => !u.startsWith(host.url) && !u.startsWith('data:')) : [];

@@ -1,7 +1,8 @@
-// The widget's EVM wallet flow against the real devnet: an EIP-1193 provider, announced through
+// The widget's wallet flows against the real devnet. EVM: an EIP-1193 provider, announced through
 // EIP-6963, is injected into the page; behind it a devnet account signs (Hardhat's unlocked
-// accounts), so the transfer really lands on chain. It is the only part that is not a real
-// wallet extension (none runs headless here); it answers the way EIP-1193 says wallets answer.
+// accounts), so the transfer really lands on chain. TRON: a TronLink-shaped window.tron whose
+// tronWeb calls reach the devnet's TronUsdtLike. The injected wallets are the only stand-ins (no
+// wallet extension runs headless here); they answer the way EIP-1193 and TronLink's docs say.
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -169,4 +170,66 @@ test('a wallet that cannot switch to the network is told which network to add', 
   assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction' || c.method === 'eth_call'));
   await widget.page().close();
+});
+
+test('TRON: a TronLink-shaped wallet pays through tronWeb, and the transfer lands on the devnet TRON token', async () => {
+  // FAKE, named as such: TronLink cannot run here. window.tron follows TIP-1193 and its tronWeb
+  // the documented `contract().at(token)` / `balanceOf(owner).call()` / `transfer(to, amount)
+  // .send({feeLimit})` calls; behind them the devnet's TronUsdtLike (TRON's quirk: transfer
+  // returns false) receives a real transaction from a devnet account.
+  const network = 'devnet-tron';
+  const token = sg.networks().find((n) => n.id === network).tokens[0];
+  const tokenHex = sg.parseAddress(network, token.contract).hex;
+  const recipient = sg.parseAddress(network, net.accounts[11]).address;
+  const payer = sg.parseAddress(network, net.accounts[3]).address;
+  const story = invoiceStory({ base: host.url, name: 'tron-pay', network, recipient, amount: '7.5' });
+  host.set('tron-pay', story.doc());
+  const calls = [];
+  const page = await browser.context.newPage();
+  await page.exposeFunction('__sgTron', async (call, args) => {
+    calls.push({ call, args });
+    if (call === 'balanceOf') {
+      assert.equal(args[0], token.contract);
+      const data = sg.balanceOfCalldata(network, args[1]);
+      return BigInt(await net.rpc('eth_call', [{ to: tokenHex, data }, 'latest'])).toString();
+    }
+    if (call === 'transfer') {
+      const [contract, to, amount, options] = args;
+      assert.equal(contract, token.contract);
+      assert.equal(options.feeLimit, 100_000_000);
+      const from = sg.parseAddress(network, payer).hex;
+      calls.at(-1).result = await net.rpc('eth_sendTransaction', [{ from, to: tokenHex, data: sg.transferCalldata(network, to, amount) }]);
+      return calls.at(-1).result;
+    }
+    throw new Error(`unexpected call ${call}`);
+  });
+  await page.addInitScript((owner) => {
+    const contract = (address) => ({
+      // tronWeb answers with a BigNumber; the widget only calls its toString().
+      balanceOf: (who) => ({ call: async () => {
+        const units = await window.__sgTron('balanceOf', [address, who]);
+        return { toString: () => units };
+      } }),
+      transfer: (to, amount) => ({ send: (options) => window.__sgTron('transfer', [address, to, String(amount), options]) }),
+    });
+    window.tron = {
+      isTronLink: true,
+      request: async ({ method }) => (method === 'eth_requestAccounts' ? [owner] : Promise.reject(Object.assign(new Error('unsupported'), { code: 4200 }))),
+      tronWeb: { defaultAddress: { base58: owner }, contract: () => ({ at: async (address) => contract(address) }) },
+    };
+  }, payer);
+  await page.goto(`${host.url}/page?s=tron-pay`);
+  const widget = page.locator('stablegate-checkout');
+  await widget.and(page.locator('[data-state="new"]')).waitFor();
+  await widget.getByRole('button', { name: 'Pay with TronLink' }).click();
+  await widget.getByText('Sent from your wallet. Waiting for the network to confirm it.').waitFor();
+  assert.deepEqual(calls.map((c) => c.call), ['balanceOf', 'transfer']);
+  const receipt = await net.rpc('eth_getTransactionReceipt', [calls[1].result]);
+  assert.equal(receipt.status, '0x1');
+  const transfer = sg.decodeTransferLog(network, receipt.logs.find((l) => l.topics[0] === TRANSFER_TOPIC));
+  assert.equal(transfer.token, token.contract);
+  assert.equal(transfer.to, recipient);
+  assert.equal(transfer.from, payer);
+  assert.equal(transfer.amount, '7500000');
+  await page.close();
 });

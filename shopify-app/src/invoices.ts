@@ -660,7 +660,8 @@ export class Invoices {
             transfer.block_hash, Number(transfer.block_time), invoiceId, matchedBy, note, now],
         );
       if (decision.decision === 'credit') {
-        const row = rows.find((r) => r.id === decision.invoice) as InvoiceRow;
+        // Re-read under a row lock: a cancel or review may have changed the record meanwhile.
+        const row = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [decision.invoice])) as InvoiceRow;
         await ledger(row.id, 'amount', null);
         const credited = sg.creditTransfer(this.record(row) as Invoice, transfer, 'amount', false);
         await this.save(q, row, credited.invoice, now, null);

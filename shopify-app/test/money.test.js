@@ -101,6 +101,28 @@ test('a partial payment (claimed) followed by a top-up settles', { timeout: 6000
   assert.deepEqual(done.transfers.map((t) => [t.tx_hash, t.matched_by, t.status]), [[part.tx, 'claim', 'final'], [topUp.tx, 'amount', 'final']]);
 });
 
+test('a transfer two invoices could own is credited to neither; claimed, it credits one as needs_review', { timeout: 60000 }, async () => {
+  // A owes 10 after a claimed partial payment; B is due 10: a transfer of 10 fits both.
+  const a = await create({ amount: '80' });
+  const part = await s.pay(a.recipient, '70000000');
+  await waitCursor(Number(await s.net.rpc('eth_blockNumber')));
+  assert.equal((await claim(a.id, part.tx)).body.amount_remaining, '10');
+  const b = await create({ amount: '10' });
+  assert.deepEqual([b.recipient, b.amount_due_units], [a.recipient, '10000000']);
+  const ten = await s.pay(a.recipient, '10000000');
+  await waitCursor(Number(await s.net.rpc('eth_blockNumber')));
+  const [kept] = await ledgerOf(ten.tx);
+  assert.equal(kept.invoice_id, null);
+  assert.match(kept.note, /^ambiguous: /);
+  assert.ok(kept.note.includes(a.id) && kept.note.includes(b.id));
+  assert.equal((await s.api('GET', `/api/v1/invoices/${b.id}`)).body.amount_paid, '0');
+  const claimed = await claim(a.id, ten.tx);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  assert.deepEqual([claimed.body.state, claimed.body.exception], ['processing', 'needs_review']);
+  const merchant = (await s.api('GET', `/api/v1/invoices/${a.id}`)).body;
+  assert.deepEqual(merchant.transfers.map((t) => [t.matched_by, t.review]), [['claim', false], ['claim', true]]);
+});
+
 test('a payment after expiry, inside the monitoring window, becomes paid_late', { timeout: 60000 }, async () => {
   const inv = await create({ amount: '61', expires_in: 60 });
   await s.advance(120);

@@ -108,22 +108,20 @@ export class StablegateCheckout extends HTMLElement {
     this.#conn = h('p', { class: 'conn', role: 'status', hidden: true });
     this.#main = h('div', { class: 'main', 'aria-busy': 'true' });
     this.#root.append(style, h('div', { class: 'sg', part: 'root' }, this.#live, this.#conn, this.#main));
-    this.onVisibility = this.onVisibility.bind(this);
-    this.onAnnounce = this.onAnnounce.bind(this);
   }
 
   connectedCallback() {
     this.#connected = true;
-    document.addEventListener('visibilitychange', this.onVisibility);
-    window.addEventListener('eip6963:announceProvider', this.onAnnounce);
+    document.addEventListener('visibilitychange', this.#onVisibility);
+    window.addEventListener('eip6963:announceProvider', this.#onAnnounce);
     window.dispatchEvent(new Event('eip6963:requestProvider'));
     this.#start();
   }
 
   disconnectedCallback() {
     this.#connected = false;
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    window.removeEventListener('eip6963:announceProvider', this.onAnnounce);
+    document.removeEventListener('visibilitychange', this.#onVisibility);
+    window.removeEventListener('eip6963:announceProvider', this.#onAnnounce);
     this.#stop();
     clearInterval(this.#tick);
   }
@@ -139,18 +137,19 @@ export class StablegateCheckout extends HTMLElement {
     }
   }
 
-  onAnnounce(event) {
+  /** EIP-6963: each wallet that announces itself gets a pay button. */
+  #onAnnounce = (event) => {
     const { info, provider } = event.detail || {};
     if (!info?.uuid || !provider?.request) return;
     this.#wallets.set(info.uuid, { name: String(info.name || ''), icon: info.icon, provider });
     if (this.#doc) this.#render();
-  }
+  };
 
-  onVisibility() {
-    // A hidden tab neither polls nor holds a stream open; it catches up when shown again.
+  /** A hidden tab neither polls nor holds a stream open; it catches up when shown again. */
+  #onVisibility = () => {
     if (document.hidden) this.#stop();
     else if (!this.#finished()) this.#follow();
-  }
+  };
 
   get #statusUrl() {
     return this.getAttribute('status-url');

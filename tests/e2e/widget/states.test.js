@@ -298,6 +298,15 @@ test('screenshots of the main states in both languages and both themes; each QR 
     }
   }
   assert.equal(count, 24);
+  // And the narrow screen of a phone, where the QR comes first and everything stacks.
+  const { page, widget } = await open('shot-new', { lang: 'zh-CN' });
+  await page.setViewportSize({ width: 375, height: 900 });
+  await waitState(widget, 'new');
+  const png = await widget.screenshot({ path: path.join(ARTIFACTS, 'new-zh-CN-phone.png') });
+  assert.equal(decodeQr(png), docs['shot-new'].payment_uri);
+  const [qr, facts] = await Promise.all([widget.locator('.qr').boundingBox(), widget.locator('.facts').boundingBox()]);
+  assert.ok(facts.y >= qr.y + qr.height, 'the details stack under the QR');
+  await page.close();
 });
 
 test('the built assets carry no secret', () => {

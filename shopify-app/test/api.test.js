@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const Ajv2020 = require('../../node_modules/ajv/dist/2020').default;
-const { startStack, API_KEY } = require('./helpers');
+const { startStack, API_KEY, WEBHOOK_SECRET } = require('./helpers');
 
 const openapi = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'openapi.json'), 'utf8'));
 const statusSchema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'tests', 'vectors', 'schema', 'status.schema.json'), 'utf8'));
@@ -281,6 +281,9 @@ test('status document, events stream, payment, claim rules and the pay page', as
   const html = await page.text();
   assert.ok(html.includes(`status-url="${s.app.url}/api/v1/checkout/${inv.id}"`) || html.includes('widget is not built'), html);
   assert.ok(!html.includes('demo wallet'), 'no demo button outside demo mode');
+  // No secret reaches the browser: not in the page, its assets, or the status document.
+  const served = [html, await (await fetch(`${s.app.url}/assets/pay.css`)).text(), JSON.stringify(finalDoc)];
+  for (const text of served) for (const secret of [API_KEY, WEBHOOK_SECRET]) assert.ok(!text.includes(secret));
   assert.equal((await fetch(`${s.app.url}/pay/inv_doesnotexistdoesnotex`)).status, 404);
   assert.equal((await fetch(`${s.app.url}/demo/pay/${inv.id}`, { method: 'POST' })).status, 404);
   assert.equal((await fetch(`${s.app.url}/widget/../../package.json`)).status, 404);

@@ -1,0 +1,133 @@
+<?php
+/**
+ * Applies invoice events to WooCommerce orders.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\WooCommerce;
+
+use Stablegate\Domain\Amount;
+use Stablegate\Domain\Network;
+use Stablegate\WordPress\Invoices;
+
+/**
+ * Listens to stablegate_invoice_event and moves the order by OrderStates, through the order API
+ * only (HPOS-safe). Safe to receive an event twice: each action checks the order's current status
+ * first (payment_complete is skipped once paid; on-hold is not re-applied), and notes carry the
+ * event id.
+ */
+final class OrderFlow {
+
+	/**
+	 * Handles one invoice event.
+	 *
+	 * @param array<string, mixed> $event The event.
+	 * @param array<string, mixed>|null $row The invoice row after the change.
+	 */
+	public static function onEvent( array $event, ?array $row ): void {
+		if ( null === $row || empty( $row['order_id'] ) || ! function_exists( 'wc_get_order' ) ) {
+			return;
+		}
+		$order = wc_get_order( (int) $row['order_id'] );
+		if ( ! $order || (string) $order->get_meta( '_stablegate_invoice' ) !== (string) $row['public_id'] ) {
+			return; // Not this order's current invoice (the customer started a newer one).
+		}
+		if ( 'invoice.created' === $event['type'] ) {
+			return;
+		}
+		$invoice = Invoices::record( $row );
+		$note    = self::note( $event, $row );
+		switch ( OrderStates::action( (string) $event['state'], $event['exception'] ?? null ) ) {
+			case 'complete':
+				if ( $order->is_paid() ) {
+					$order->add_order_note( $note );
+					return;
+				}
+				$order->add_order_note( $note );
+				$tx = '';
+				foreach ( null === $invoice ? array() : $invoice->ledger as $entry ) {
+					if ( 'final' === $entry['status'] ) {
+						$tx = $entry['tx_hash'];
+					}
+				}
+				$order->payment_complete( $tx );
+				return;
+			case 'on-hold':
+				if ( $order->is_paid() || $order->has_status( 'on-hold' ) ) {
+					$order->add_order_note( $note );
+					return;
+				}
+				$order->update_status( 'on-hold', $note );
+				return;
+			case 'cancel':
+				if ( $order->has_status( array( 'pending', 'on-hold' ) ) ) {
+					$order->update_status( 'cancelled', $note );
+					return;
+				}
+				$order->add_order_note( $note );
+				return;
+			case 'fail':
+				if ( ! $order->is_paid() ) {
+					$order->update_status( 'failed', $note );
+					return;
+				}
+				$order->add_order_note( $note );
+				return;
+			default:
+				$order->add_order_note( $note );
+		}
+	}
+
+	/**
+	 * The order note of an event, with explorer links of the transfers.
+	 *
+	 * @param array<string, mixed> $event The event.
+	 * @param array<string, mixed> $row   The invoice row.
+	 */
+	public static function note( array $event, array $row ): string {
+		$invoice = Invoices::record( $row );
+		$state   = (string) $event['state'] . ( empty( $event['exception'] ) ? '' : ' (' . $event['exception'] . ')' );
+		/* translators: 1: invoice id, 2: invoice state */
+		$text = sprintf( __( 'Stablegate invoice %1$s: %2$s.', 'stablegate' ), $row['public_id'], $state );
+		if ( null === $invoice ) {
+			return $text;
+		}
+		$network  = Network::get( $invoice->network );
+		$token    = $network->token( $invoice->token );
+		$decimals = (int) $token['decimals'];
+		$status   = $invoice->status( (string) Invoices::now() );
+		/* translators: 1: amount paid, 2: amount due, 3: token symbol, 4: network name */
+		$text .= ' ' . sprintf( __( 'Paid %1$s of %2$s %3$s on %4$s.', 'stablegate' ), Amount::toDecimal( $status['amount_paid'], $decimals ), Amount::toDecimal( $invoice->amount_due, $decimals ), $token['symbol'], $network->names()['en'] );
+		if ( 'paid_over' === $status['exception'] ) {
+			$text .= ' ' . __( 'More than the amount due was received; consider refunding the excess.', 'stablegate' );
+		}
+		foreach ( $invoice->ledger as $entry ) {
+			$url   = $network->explorerUrl( $entry['tx_hash'] );
+			$label = esc_html( substr( $entry['tx_hash'], 0, 12 ) . '…' ) . ' (' . esc_html( Amount::toDecimal( $entry['amount'], $decimals ) ) . ', ' . esc_html( $entry['status'] ) . ')';
+			$text .= ' ' . ( null === $url ? $label : '<a href="' . esc_url( $url ) . '" target="_blank" rel="noopener">' . $label . '</a>' );
+		}
+		return $text;
+	}
+
+	/**
+	 * Keeps WooCommerce's unpaid-order auto-cancel (hold stock) away from orders whose invoice is
+	 * still open or whose payment is being confirmed; the invoice's own expiry decides those.
+	 *
+	 * @param bool      $cancel Whether WooCommerce would cancel.
+	 * @param \WC_Order $order  The order.
+	 */
+	public static function mayCancelUnpaid( $cancel, $order ): bool {
+		if ( ! $cancel || ! is_object( $order ) || 'stablegate' !== $order->get_payment_method() ) {
+			return (bool) $cancel;
+		}
+		$row = Invoices::find( (string) $order->get_meta( '_stablegate_invoice' ) );
+		if ( null === $row ) {
+			return true;
+		}
+		$open = Invoices::now() < (int) $row['expires_at'] || in_array( $row['state'], array( 'processing' ), true );
+		return ! $open;
+	}
+}

@@ -1,0 +1,563 @@
+<?php
+/**
+ * The invoice engine: creation, network choice with a unique amount, matching, claims, events.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\WordPress;
+
+use Stablegate\Domain\Amount;
+use Stablegate\Domain\DomainError;
+use Stablegate\Domain\Invoice;
+use Stablegate\Domain\Matching;
+use Stablegate\Domain\Network;
+use Stablegate\Domain\StatusDocument;
+use Stablegate\Domain\TransferLog;
+use Stablegate\Domain\Uint;
+
+/**
+ * Invoices live in the plugin's own table; each row holds the core's invoice record (JSON) once a
+ * network is chosen. Every state change is emitted once as the action stablegate_invoice_event
+ * (event, row), which the WooCommerce glue maps to order states. Order data is never touched here.
+ */
+final class Invoices {
+
+	/** How many times an allocation is retried when a concurrent checkout took the same amount. */
+	private const ALLOCATION_ATTEMPTS = 20;
+
+	/** Returns the current unix time (filterable, for tests). */
+	public static function now(): int {
+		return (int) apply_filters( 'stablegate_now', time() );
+	}
+
+	/** Returns a fresh unguessable public id: inv_ + 32 hex digits (128 random bits). */
+	public static function newPublicId(): string {
+		return 'inv_' . bin2hex( random_bytes( 16 ) );
+	}
+
+	/**
+	 * Runs $work holding the MySQL named lock $name (per site), waiting up to $wait seconds.
+	 *
+	 * @throws ApiError 503 when the lock is busy.
+	 */
+	public static function withLock( string $name, int $wait, callable $work ): mixed {
+		global $wpdb;
+		$lock = substr( $wpdb->prefix . 'stablegate_' . $name, 0, 64 );
+		if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, %d)', $lock, $wait ) ) ) {
+			throw new ApiError( 503, 'busy', 'another request is updating these invoices; retry in a moment' );
+		}
+		try {
+			return $work();
+		} finally {
+			$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
+		}
+	}
+
+	/**
+	 * Creates an invoice for $fiat_amount of the store currency.
+	 *
+	 * @param array{fiat_amount: string, currency: string, order_id?: int, return_url?: string, choices?: array} $args Terms.
+	 * @return array<string, mixed> The row.
+	 * @throws ApiError 422 for bad terms or no configured network; 503 when every amount is taken.
+	 */
+	public static function create( array $args ): array {
+		global $wpdb;
+		$fiat     = (string) ( $args['fiat_amount'] ?? '' );
+		$currency = strtoupper( (string) ( $args['currency'] ?? '' ) );
+		if ( ! preg_match( '/^[0-9]+(\.[0-9]+)?\z/', $fiat ) || preg_match( '/^0+(\.0+)?\z/', $fiat ) ) {
+			throw new ApiError( 422, 'invalid_amount', sprintf( 'fiat_amount must be a decimal above zero like 19.99, got %s', wp_json_encode( $fiat ) ), 'fiat_amount' );
+		}
+		if ( ! preg_match( '/^[A-Z]{3}\z/', $currency ) ) {
+			throw new ApiError( 422, 'invalid_currency', sprintf( 'currency must be a three-letter ISO 4217 code, got %s', wp_json_encode( $currency ) ), 'currency' );
+		}
+		$choices = $args['choices'] ?? Settings::acceptedChoices();
+		if ( ! $choices ) {
+			throw new ApiError( 422, 'no_network', 'no network is ready: set a receiving address and an RPC URL for at least one network' );
+		}
+		$rate = self::rate( $currency );
+		foreach ( $choices as $choice ) {
+			// Checks the conversion now, so a bad rate or amount fails before anything is written.
+			self::baseUnits( $fiat, $rate, $choice['network'], $choice['token'] );
+		}
+		$now     = self::now();
+		$expires = $now + 60 * (int) Settings::get( 'expiry_minutes' );
+		$row     = array(
+			'public_id'     => self::newPublicId(),
+			'order_id'      => isset( $args['order_id'] ) ? (int) $args['order_id'] : null,
+			'fiat_amount'   => $fiat,
+			'currency'      => $currency,
+			'rate'          => $rate,
+			'accepted'      => wp_json_encode( array_values( $choices ) ),
+			'state'         => 'new',
+			'return_url'    => $args['return_url'] ?? null,
+			'created_at'    => $now,
+			'expires_at'    => $expires,
+			'monitor_until' => $expires + 3600 * (int) Settings::get( 'monitoring_hours' ),
+			'updated_at'    => $now,
+		);
+		if ( false === $wpdb->insert( Schema::table( 'invoices' ), $row ) ) {
+			throw new \RuntimeException( 'could not store the invoice: ' . $wpdb->last_error );
+		}
+		$row = self::find( $row['public_id'] );
+		do_action( 'stablegate_invoice_event', array( 'type' => 'invoice.created', 'invoice' => $row['public_id'], 'state' => 'new', 'exception' => null, 'at' => (string) $now ), $row );
+		if ( 1 === count( $choices ) ) {
+			$row = self::choose( $row, $choices[0]['network'], $choices[0]['token'] );
+		}
+		return $row;
+	}
+
+	/** Returns the rate (USDT per unit of $currency) locked on new invoices. */
+	private static function rate( string $currency ): string {
+		$rate = (string) apply_filters( 'stablegate_rate', (string) Settings::get( 'rate' ), $currency );
+		if ( ! preg_match( '/^[0-9]+(\.[0-9]+)?\z/', $rate ) || preg_match( '/^0*(\.0*)?\z/', $rate ) ) {
+			throw new ApiError( 422, 'invalid_rate', sprintf( 'the configured rate %s for %s is not a decimal above zero', wp_json_encode( $rate ), $currency ) );
+		}
+		return $rate;
+	}
+
+	/** Converts the fiat amount to base units of (network, token), rounded up to the precision. */
+	private static function baseUnits( string $fiat, string $rate, string $network, string $token ): string {
+		try {
+			$tok = Network::get( $network )->token( $token );
+			return Amount::fiatToToken( $fiat, $rate, (string) Settings::get( 'precision' ), (int) $tok['decimals'] );
+		} catch ( DomainError $e ) {
+			throw new ApiError( 422, $e->kind(), $e->getMessage() );
+		}
+	}
+
+	/**
+	 * Returns the row of $public_id, or null.
+	 *
+	 * @return array<string, mixed>|null
+	 */
+	public static function find( string $public_id ): ?array {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		$row   = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $table WHERE public_id = %s", $public_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return $row ?: null;
+	}
+
+	/**
+	 * Returns the newest row of order $order_id, or null.
+	 *
+	 * @return array<string, mixed>|null
+	 */
+	public static function forOrder( int $order_id ): ?array {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		$row   = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $table WHERE order_id = %d ORDER BY id DESC LIMIT 1", $order_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return $row ?: null;
+	}
+
+	/** Returns the core record of a row (null before a network is chosen). */
+	public static function record( array $row ): ?Invoice {
+		return empty( $row['record'] ) ? null : Invoice::fromJson( json_decode( $row['record'], true, 64, JSON_THROW_ON_ERROR | JSON_BIGINT_AS_STRING ) );
+	}
+
+	/**
+	 * The customer picks a network and token; the unique amount is allocated now.
+	 *
+	 * @param array<string, mixed> $row The row.
+	 * @return array<string, mixed> The updated row.
+	 * @throws ApiError 422 for a network that is not offered; 409 when already chosen or closed;
+	 *                  503 when every amount of every receiving address is taken.
+	 */
+	public static function choose( array $row, string $network_id, ?string $token_id ): array {
+		global $wpdb;
+		$accepted = json_decode( (string) $row['accepted'], true );
+		$wanted   = null;
+		foreach ( $accepted as $choice ) {
+			if ( $choice['network'] === $network_id && ( null === $token_id || $choice['token'] === $token_id ) ) {
+				$wanted = $choice;
+				break;
+			}
+		}
+		if ( null === $wanted ) {
+			throw new ApiError( 422, 'invalid_network', sprintf( '%s is not one of the networks offered for this invoice (%s)', wp_json_encode( $network_id . ( null === $token_id ? '' : ':' . $token_id ) ), implode( ', ', array_map( static fn ( $c ) => $c['network'] . ':' . $c['token'], $accepted ) ) ), 'network' );
+		}
+		if ( ! empty( $row['record'] ) ) {
+			throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
+		}
+		$now = self::now();
+		if ( $now >= (int) $row['expires_at'] ) {
+			throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
+		}
+		$network = Network::get( $wanted['network'] );
+		$token   = $network->token( $wanted['token'] );
+		$base    = self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $wanted['network'], $wanted['token'] );
+		$step    = Amount::fromDecimal( (string) Settings::get( 'step' ), (int) $token['decimals'] );
+		$table   = Schema::table( 'invoices' );
+		foreach ( Settings::addresses( $network->family() ) as $address_text ) {
+			$recipient = $network->parseAddress( $address_text );
+			for ( $attempt = 0; $attempt < self::ALLOCATION_ATTEMPTS; $attempt++ ) {
+				$taken = $wpdb->get_col( $wpdb->prepare( "SELECT reserved_amount FROM $table WHERE network = %s AND token = %s AND recipient_hex = %s AND reserved_amount IS NOT NULL", $network->id(), $token['id'], $recipient->hex() ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				try {
+					$slot = Amount::allocate( $base, $step, (string) Settings::get( 'max_slots' ), $taken );
+				} catch ( DomainError $e ) {
+					continue 2; // This address's band is full: the next address of the pool.
+				}
+				$invoice = Invoice::create(
+					$network,
+					array(
+						'id'         => $row['public_id'],
+						'token'      => $token['id'],
+						'recipient'  => $recipient->display(),
+						'amount_due' => $slot['amount'],
+						'tolerance'  => Amount::fromDecimal( (string) Settings::get( 'tolerance' ), (int) $token['decimals'] ),
+						'created_at' => (string) $now,
+						'expires_in' => (string) ( (int) $row['expires_at'] - $now ),
+						'monitoring' => (string) ( (int) $row['monitor_until'] - (int) $row['expires_at'] ),
+					)
+				);
+				$event = $invoice->sync( (string) $now );
+				// The unique key (network, token, recipient_hex, reserved_amount) refuses this
+				// update when a concurrent checkout reserved the same amount first: retry.
+				$wpdb->suppress_errors( true );
+				$updated = $wpdb->query(
+					$wpdb->prepare(
+						"UPDATE $table SET network = %s, token = %s, recipient_hex = %s, reserved_amount = %s, record = %s, created_at = %d, updated_at = %d WHERE id = %d AND record IS NULL", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+						$network->id(),
+						$token['id'],
+						$recipient->hex(),
+						$slot['amount'],
+						wp_json_encode( $invoice->toJson() ),
+						$now,
+						$now,
+						(int) $row['id']
+					)
+				);
+				$error = $wpdb->last_error;
+				$wpdb->suppress_errors( false );
+				if ( 1 === $updated ) {
+					$fresh = self::find( $row['public_id'] );
+					if ( null !== $event ) {
+						do_action( 'stablegate_invoice_event', $event, $fresh );
+					}
+					return $fresh;
+				}
+				if ( 0 === $updated ) {
+					throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
+				}
+				if ( ! str_contains( $error, 'Duplicate' ) ) {
+					throw new \RuntimeException( 'could not reserve the amount: ' . $error );
+				}
+			}
+		}
+		throw new ApiError( 503, 'amount_band_full', 'every payment amount on this network is in use right now; please retry in a few minutes or pick another network' );
+	}
+
+	/**
+	 * Returns the watched invoices of $network, keyed by row id.
+	 *
+	 * @return array<int, array{row: array, invoice: Invoice}>
+	 */
+	public static function watched( string $network ): array {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $table WHERE network = %s AND reserved_amount IS NOT NULL ORDER BY id", $network ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$out   = array();
+		foreach ( $rows as $row ) {
+			$out[ (int) $row['id'] ] = array(
+				'row'     => $row,
+				'invoice' => self::record( $row ),
+			);
+		}
+		return $out;
+	}
+
+	/**
+	 * Returns the distinct receiving addresses (0x hex) of watched invoices on $network.
+	 *
+	 * @return string[]
+	 */
+	public static function watchedRecipients( string $network, string $token ): array {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		return $wpdb->get_col( $wpdb->prepare( "SELECT DISTINCT recipient_hex FROM $table WHERE network = %s AND token = %s AND reserved_amount IS NOT NULL", $network, $token ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Stores a changed record and emits its event, if any.
+	 *
+	 * @param array<string, mixed> $row The row.
+	 */
+	public static function save( array $row, Invoice $invoice ): void {
+		global $wpdb;
+		$now    = self::now();
+		$event  = $invoice->sync( (string) $now );
+		$status = $invoice->status( (string) $now );
+		$wpdb->update(
+			Schema::table( 'invoices' ),
+			array(
+				'record'          => wp_json_encode( $invoice->toJson() ),
+				'state'           => $status['state'],
+				'exception'       => $status['exception'],
+				'reserved_amount' => $invoice->isWatched( (string) $now ) ? $invoice->amount_due : null,
+				'updated_at'      => $now,
+			),
+			array( 'id' => (int) $row['id'] )
+		);
+		if ( null !== $event ) {
+			do_action( 'stablegate_invoice_event', $event, self::find( (string) $row['public_id'] ) );
+		}
+	}
+
+	/**
+	 * Writes a transfer's ledger row. The unique key (network, tx_hash, log_index) keeps one row
+	 * per transfer: a row kept without an invoice (unmatched, ambiguous) is attached to the
+	 * invoice that credits it later; a row that credited an invoice is never moved to another.
+	 *
+	 * @param array<string, mixed> $transfer The transfer.
+	 * @return bool False when the database refused the row.
+	 */
+	private static function insertLedger( string $network_id, string $token_id, array $transfer, ?int $invoice_id, string $outcome ): bool {
+		global $wpdb;
+		$ledger = Schema::table( 'ledger' );
+		$wpdb->suppress_errors( true );
+		$done = $wpdb->query(
+			$wpdb->prepare(
+				"INSERT INTO $ledger (network, token, tx_hash, log_index, invoice_id, from_address, to_hex, amount, block_number, block_time, outcome, created_at) VALUES (%s, %s, %s, %s, " . ( null === $invoice_id ? 'NULL' : (string) $invoice_id ) . ", %s, %s, %s, %s, %s, %s, %d) ON DUPLICATE KEY UPDATE outcome = IF(invoice_id IS NULL AND VALUES(invoice_id) IS NOT NULL, VALUES(outcome), outcome), invoice_id = IFNULL(invoice_id, VALUES(invoice_id))", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				$network_id,
+				$token_id,
+				$transfer['tx_hash'],
+				$transfer['log_index'],
+				$transfer['from']->display(),
+				$transfer['to']->hex(),
+				$transfer['amount'],
+				$transfer['block_number'],
+				$transfer['block_time'],
+				$outcome,
+				self::now()
+			)
+		);
+		$wpdb->suppress_errors( false );
+		return false !== $done;
+	}
+
+	/**
+	 * Records a transfer seen on chain to a watched address: credits its invoice, or keeps it as
+	 * unmatched/ambiguous for a claim or review. Safe to call twice for one transfer (the ledger's
+	 * unique key and the record's own check make the second call change nothing).
+	 *
+	 * @param array<string, mixed> $transfer The transfer, with its block time.
+	 * @return string What happened: credited:<invoice>, known:<invoice>, unmatched, ambiguous, ignored:<reason>.
+	 */
+	public static function applyTransfer( string $network_id, string $token_id, array $transfer ): string {
+		global $wpdb;
+		$network  = Network::get( $network_id );
+		$watched  = self::watched( $network_id );
+		$decision = Matching::matchTransfer( $network, array_map( static fn ( $w ) => $w['invoice'], array_values( $watched ) ), $transfer );
+		$find     = static function ( string $public_id ) use ( $watched ): array {
+			foreach ( $watched as $w ) {
+				if ( $w['row']['public_id'] === $public_id ) {
+					return $w;
+				}
+			}
+			throw new \LogicException( "matched invoice $public_id is not watched" );
+		};
+		switch ( $decision['decision'] ) {
+			case 'credit':
+			case 'known':
+				$owner = $find( $decision['invoice'] );
+				self::insertLedger( $network_id, $token_id, $transfer, (int) $owner['row']['id'], 'credited' );
+				$credited = $owner['invoice']->credit( $transfer, 'amount', false );
+				if ( $credited ) {
+					self::save( $owner['row'], $owner['invoice'] );
+				}
+				return ( $credited ? 'credited:' : 'known:' ) . $decision['invoice'];
+			case 'unmatched':
+			case 'ambiguous':
+				// Kept, never dropped: the customer can claim it by hash, the merchant sees it.
+				self::insertLedger( $network_id, $token_id, $transfer, null, $decision['decision'] );
+				return $decision['decision'];
+			default:
+				return 'ignored:' . $decision['reason'];
+		}
+	}
+
+	/**
+	 * Credits a transfer the customer claims by transaction hash, after the server fetched and
+	 * checked it itself (DESIGN §2 and §5).
+	 *
+	 * @param array<string, mixed> $row The row.
+	 * @return array<string, mixed> The updated row.
+	 * @throws ApiError 409/422 with the reason.
+	 */
+	public static function claim( array $row, string $tx_text, Rpc $rpc ): array {
+		$invoice = self::record( $row );
+		if ( null === $invoice ) {
+			throw new ApiError( 409, 'network_not_chosen', 'choose a network before claiming a payment' );
+		}
+		$network = Network::get( $invoice->network );
+		try {
+			$tx_hash = TransferLog::normalizeTxHash( $network, $tx_text );
+		} catch ( DomainError $e ) {
+			throw new ApiError( 422, 'invalid_tx_hash', 'tx_hash must be a transaction hash: 64 hex digits, with or without 0x', 'tx_hash' );
+		}
+		$receipt = $rpc->call( 'eth_getTransactionReceipt', array( TransferLog::rpcTxHash( $tx_hash ) ) );
+		if ( ! is_array( $receipt ) ) {
+			throw new ApiError( 422, 'transaction_not_found', "no such transaction on {$network->id()} (yet); retry once it is mined", 'tx_hash' );
+		}
+		if ( '0x1' !== ( $receipt['status'] ?? '' ) ) {
+			throw new ApiError( 422, 'transaction_failed', 'the transaction failed on chain; it moved nothing', 'tx_hash' );
+		}
+		$block = $rpc->call( 'eth_getBlockByNumber', array( $receipt['blockNumber'], false ) );
+		$time  = Uint::fromHex( substr( (string) ( $block['timestamp'] ?? '0x0' ), 2 ) );
+		return self::withLock(
+			'chain_' . $network->id(),
+			10,
+			static function () use ( $row, $network, $receipt, $time ): array {
+				$watched = self::watched( $network->id() );
+				$target  = self::record( self::find( (string) $row['public_id'] ) );
+				$others  = array();
+				foreach ( $watched as $w ) {
+					if ( $w['row']['public_id'] !== $row['public_id'] ) {
+						$others[] = $w['invoice'];
+					}
+				}
+				$last_error = null;
+				foreach ( (array) ( $receipt['logs'] ?? array() ) as $log ) {
+					try {
+						$transfer = TransferLog::decode( $network, array( 'removed' => false ) + $log );
+					} catch ( DomainError $e ) {
+						continue; // Not a Transfer log (approval, other events).
+					}
+					$transfer['block_time'] = $time;
+					try {
+						$verdict = Matching::claimTransfer( $network, $others, $target, $transfer );
+					} catch ( DomainError $e ) {
+						$last_error = $e;
+						continue;
+					}
+					self::recordClaim( $network->id(), $target, $transfer );
+					$target->credit( $transfer, 'claim', $verdict['review'] );
+					$fresh = self::find( (string) $row['public_id'] );
+					self::save( $fresh, $target );
+					return self::find( (string) $row['public_id'] );
+				}
+				if ( null !== $last_error ) {
+					throw new ApiError( self::claimStatus( $last_error->kind() ), $last_error->kind(), $last_error->getMessage(), 'tx_hash' );
+				}
+				throw new ApiError( 422, 'not_a_transfer', 'this transaction holds no token transfer', 'tx_hash' );
+			}
+		);
+	}
+
+	private static function claimStatus( string $kind ): int {
+		return 'already_credited' === $kind ? 409 : 422;
+	}
+
+	/**
+	 * Writes the ledger row of a claimed transfer; the unique key refuses one that credited
+	 * another invoice already (a row kept as unmatched is attached instead).
+	 *
+	 * @param array<string, mixed> $transfer The transfer.
+	 * @throws ApiError 409 already_credited.
+	 */
+	private static function recordClaim( string $network_id, Invoice $target, array $transfer ): void {
+		global $wpdb;
+		$ledger = Schema::table( 'ledger' );
+		$row    = self::find( $target->id );
+		$inserted = self::insertLedger( $network_id, $target->token, $transfer, (int) $row['id'], 'claimed' );
+		$owner = $wpdb->get_var( $wpdb->prepare( "SELECT invoice_id FROM $ledger WHERE network = %s AND tx_hash = %s AND log_index = %s", $network_id, $transfer['tx_hash'], $transfer['log_index'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		if ( false === $inserted || (int) $owner !== (int) $row['id'] ) {
+			throw new ApiError( 409, 'already_credited', 'this transfer already credited another invoice' );
+		}
+	}
+
+	/**
+	 * Re-derives every watched invoice's state at the current time (expiry, end of monitoring),
+	 * emitting events and releasing the amounts of invoices no longer watched.
+	 */
+	public static function sweep(): int {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		$rows  = $wpdb->get_results( "SELECT * FROM $table WHERE reserved_amount IS NOT NULL OR (record IS NULL AND state = 'new')", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$now   = self::now();
+		$n     = 0;
+		foreach ( $rows as $row ) {
+			$invoice = self::record( $row );
+			if ( null === $invoice ) {
+				if ( $now >= (int) $row['expires_at'] ) {
+					$wpdb->update( $table, array( 'state' => 'expired', 'updated_at' => $now ), array( 'id' => (int) $row['id'] ) );
+					do_action( 'stablegate_invoice_event', array( 'type' => 'invoice.expired', 'invoice' => $row['public_id'], 'state' => 'expired', 'exception' => null, 'at' => (string) $now ), self::find( $row['public_id'] ) );
+					++$n;
+				}
+				continue;
+			}
+			self::save( $row, $invoice );
+			++$n;
+		}
+		return $n;
+	}
+
+	/**
+	 * Builds the status document of a row (DESIGN §8).
+	 *
+	 * @param array<string, mixed>     $row   The row.
+	 * @param array<string, ?string>   $links The host's endpoints.
+	 * @return array<string, mixed>
+	 */
+	public static function statusDocument( array $row, array $links, ?int $head ): array {
+		$now     = self::now();
+		$invoice = self::record( $row );
+		$poll_ms = 1000 * max( 3, min( 10, (int) Settings::get( 'poll_seconds' ) ) );
+		if ( null !== $invoice ) {
+			return StatusDocument::forInvoice(
+				$invoice,
+				array(
+					'now'           => (string) $now,
+					'head'          => $head,
+					'return_url'    => $row['return_url'],
+					'poll_after_ms' => $poll_ms,
+					'links'         => array( 'choose' => null ) + $links,
+				)
+			);
+		}
+		// Before the customer picks a network there is no record yet: the document lists the
+		// choices with what each would cost (the unique amount is allocated on choice).
+		$open    = 'new' === $row['state'] && $now < (int) $row['expires_at'];
+		$choices = array();
+		$base    = null;
+		foreach ( json_decode( (string) $row['accepted'], true ) as $choice ) {
+			$network = Network::get( $choice['network'] );
+			$token   = $network->token( $choice['token'] );
+			$units   = self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $choice['network'], $choice['token'] );
+			$amount  = Amount::toDecimal( $units, (int) $token['decimals'] );
+			$base    = $base ?? $amount;
+			if ( $open ) {
+				$choices[] = array(
+					'network' => $network->id(),
+					'token'   => $token['id'],
+					'names'   => $network->names(),
+					'symbol'  => $token['symbol'],
+					'amount'  => $amount,
+				);
+			}
+		}
+		return array(
+			'invoice'          => $row['public_id'],
+			'state'            => $open ? 'new' : ( 'new' === $row['state'] ? 'expired' : $row['state'] ),
+			'exception'        => null,
+			'network'          => null,
+			'network_names'    => null,
+			'chain_id'         => null,
+			'token'            => null,
+			'recipient'        => null,
+			'amount_due'       => $base ?? '0',
+			'amount_paid'      => '0',
+			'amount_remaining' => $open ? ( $base ?? '0' ) : '0',
+			'payment_uri'      => null,
+			'expires_at'       => StatusDocument::rfc3339( (string) $row['expires_at'] ),
+			'finality'         => null,
+			'transfers'        => array(),
+			'choices'          => $choices,
+			'return_url'       => $row['return_url'],
+			'poll_after_ms'    => $open ? $poll_ms : 0,
+			'links'            => $open ? $links : array( 'choose' => null, 'claim' => null ) + $links,
+		);
+	}
+}

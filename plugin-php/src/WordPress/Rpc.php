@@ -1,0 +1,108 @@
+<?php
+/**
+ * A JSON-RPC client over the WordPress HTTP API.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\WordPress;
+
+/**
+ * JSON-RPC 2.0 calls and batches to a node (EVM, or TRON's JSON-RPC). Counts its HTTP requests,
+ * so that tests can hold the watcher to its budget. The URL may hold an API key: it is never
+ * logged or shown; errors name the host only.
+ */
+final class Rpc {
+
+	/** HTTP requests made so far. */
+	public int $requests = 0;
+
+	/** Of those, the one-time requests of a first scan's start-block search. */
+	public int $setup_requests = 0;
+
+	public function __construct( private string $url, private int $timeout = 15 ) {
+	}
+
+	/** Returns the host of the URL, for messages (never the path or query, which may hold a key). */
+	public function host(): string {
+		return (string) wp_parse_url( $this->url, PHP_URL_HOST );
+	}
+
+	/**
+	 * Calls one method.
+	 *
+	 * @param mixed[] $params Parameters.
+	 * @throws RpcError When the node cannot be reached or answers an error.
+	 */
+	public function call( string $method, array $params ): mixed {
+		$result = $this->batch( array( array( $method, $params ) ) )[0];
+		if ( $result instanceof RpcError ) {
+			throw $result;
+		}
+		return $result;
+	}
+
+	/**
+	 * Sends several calls in one HTTP request; returns results in order (an RpcError in place of
+	 * a failed call).
+	 *
+	 * @param array<int, array{0: string, 1: mixed[]}> $calls Method and parameters.
+	 * @return mixed[]
+	 * @throws RpcError When the request itself fails.
+	 */
+	public function batch( array $calls ): array {
+		if ( ! $calls ) {
+			return array();
+		}
+		$body = array();
+		foreach ( $calls as $i => $call ) {
+			$body[] = array(
+				'jsonrpc' => '2.0',
+				'id'      => $i + 1,
+				'method'  => $call[0],
+				'params'  => $call[1],
+			);
+		}
+		++$this->requests;
+		$response = wp_remote_post(
+			$this->url,
+			array(
+				'timeout' => $this->timeout,
+				'headers' => array( 'Content-Type' => 'application/json' ),
+				'body'    => wp_json_encode( count( $body ) === 1 ? $body[0] : $body ),
+			)
+		);
+		if ( is_wp_error( $response ) ) {
+			throw new RpcError( sprintf( 'RPC %s unreachable: %s', $this->host(), $response->get_error_message() ) );
+		}
+		$code = (int) wp_remote_retrieve_response_code( $response );
+		if ( 200 !== $code ) {
+			throw new RpcError( sprintf( 'RPC %s answered HTTP %d', $this->host(), $code ) );
+		}
+		$decoded = json_decode( (string) wp_remote_retrieve_body( $response ), true, 512, JSON_BIGINT_AS_STRING );
+		if ( ! is_array( $decoded ) ) {
+			throw new RpcError( sprintf( 'RPC %s answered something that is not JSON', $this->host() ) );
+		}
+		if ( ! array_is_list( $decoded ) ) {
+			$decoded = array( $decoded );
+		}
+		$by_id = array();
+		foreach ( $decoded as $reply ) {
+			$by_id[ (int) ( $reply['id'] ?? 0 ) ] = $reply;
+		}
+		$out = array();
+		foreach ( $calls as $i => $call ) {
+			$reply = $by_id[ $i + 1 ] ?? null;
+			if ( null === $reply ) {
+				$out[] = new RpcError( sprintf( 'RPC %s gave no answer to %s', $this->host(), $call[0] ) );
+			} elseif ( isset( $reply['error'] ) ) {
+				$out[] = new RpcError( sprintf( 'RPC %s: %s: %s', $this->host(), $call[0], (string) ( $reply['error']['message'] ?? 'error' ) ) );
+			} else {
+				$out[] = $reply['result'] ?? null;
+			}
+		}
+		return $out;
+	}
+}

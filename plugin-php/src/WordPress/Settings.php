@@ -1,0 +1,161 @@
+<?php
+/**
+ * The merchant's settings.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\WordPress;
+
+use Stablegate\Domain\Amount;
+use Stablegate\Domain\DomainError;
+use Stablegate\Domain\Network;
+
+/**
+ * Reads the settings from the gateway's option (woocommerce_stablegate_settings, which the
+ * WooCommerce settings screen writes), with defaults, so that the invoice engine works without
+ * WooCommerce loaded. RPC URLs may carry API keys: they are only ever used server-side.
+ */
+final class Settings {
+
+	public const OPTION = 'woocommerce_stablegate_settings';
+
+	public const DEFAULTS = array(
+		'enabled'            => 'no',
+		'title'              => 'USDT',
+		'description'        => 'Pay with USDT (Tether) from your own wallet or an exchange.',
+		'networks'           => array( 'tron:usdt', 'ethereum:usdt', 'bsc:usdt', 'polygon:usdt0' ),
+		'addresses_evm'      => '',
+		'addresses_tron'     => '',
+		'expiry_minutes'     => '30',
+		'monitoring_hours'   => '24',
+		'step'               => '0.01',
+		'max_slots'          => '100',
+		'tolerance'          => '0',
+		'precision'          => '0.01',
+		'rate_source'        => 'fixed',
+		'rate'               => '1',
+		'rate_max_age'       => '600',
+		'poll_seconds'       => '15',
+		'max_blocks'         => '5000',
+		'finality_policy'    => 'registry',
+		'delete_on_uninstall' => 'no',
+	);
+
+	/**
+	 * Returns every setting, defaults filled in.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function all(): array {
+		$stored = get_option( self::OPTION, array() );
+		return array_merge( self::DEFAULTS, is_array( $stored ) ? $stored : array() );
+	}
+
+	/** Returns one setting. */
+	public static function get( string $key ): mixed {
+		$all = self::all();
+		return $all[ $key ] ?? null;
+	}
+
+	/**
+	 * Merges $values into the stored settings.
+	 *
+	 * @param array<string, mixed> $values New values.
+	 */
+	public static function update( array $values ): void {
+		$stored = get_option( self::OPTION, array() );
+		update_option( self::OPTION, array_merge( is_array( $stored ) ? $stored : array(), $values ) );
+	}
+
+	/** Returns the RPC URL of $network ('' when not configured). Never sent to a browser. */
+	public static function rpcUrl( string $network ): string {
+		return trim( (string) ( self::all()[ 'rpc_' . $network ] ?? '' ) );
+	}
+
+	/**
+	 * Returns the receiving addresses of a family (one per line), validated; the first is used
+	 * first, the others when its amount band is full.
+	 *
+	 * @return string[]
+	 */
+	public static function addresses( string $family ): array {
+		$text = (string) self::get( 'addresses_' . $family );
+		$out  = array();
+		foreach ( preg_split( '/[\s,]+/', $text, -1, PREG_SPLIT_NO_EMPTY ) as $line ) {
+			$out[] = $line;
+		}
+		return $out;
+	}
+
+	/**
+	 * Returns the (network, token) pairs a customer may pay with: enabled, with an RPC URL and a
+	 * receiving address of the network's family.
+	 *
+	 * @return array<int, array{network: string, token: string}>
+	 */
+	public static function acceptedChoices(): array {
+		$out = array();
+		foreach ( (array) self::get( 'networks' ) as $key ) {
+			list( $network_id, $token_id ) = array_pad( explode( ':', (string) $key, 2 ), 2, '' );
+			try {
+				$network = Network::get( $network_id );
+				$network->token( $token_id );
+			} catch ( DomainError $e ) {
+				continue;
+			}
+			if ( '' !== self::rpcUrl( $network_id ) && self::addresses( $network->family() ) ) {
+				$out[] = array(
+					'network' => $network_id,
+					'token'   => $token_id,
+				);
+			}
+		}
+		return $out;
+	}
+
+	/**
+	 * Checks the settings a merchant saves; returns error messages keyed by field.
+	 *
+	 * @param array<string, mixed> $values Settings to check.
+	 * @return array<string, string>
+	 */
+	public static function validate( array $values ): array {
+		$errors = array();
+		foreach ( array( Network::EVM, Network::TRON ) as $family ) {
+			$text = (string) ( $values[ 'addresses_' . $family ] ?? '' );
+			foreach ( preg_split( '/[\s,]+/', $text, -1, PREG_SPLIT_NO_EMPTY ) as $address ) {
+				try {
+					\Stablegate\Domain\Address::parse( $family, $address );
+				} catch ( DomainError $e ) {
+					$errors[ 'addresses_' . $family ] = $e->getMessage();
+				}
+			}
+		}
+		foreach ( array( 'step', 'tolerance', 'precision' ) as $key ) {
+			if ( isset( $values[ $key ] ) ) {
+				try {
+					Amount::fromDecimal( (string) $values[ $key ], 6 );
+				} catch ( DomainError $e ) {
+					$errors[ $key ] = $e->getMessage();
+				}
+			}
+		}
+		if ( isset( $values['rate'] ) && ! preg_match( '/^[0-9]+(\.[0-9]+)?\z/', (string) $values['rate'] ) ) {
+			$errors['rate'] = 'the rate must be a decimal like 1 or 0.9231 (USDT per unit of the store currency)';
+		}
+		foreach ( array( 'expiry_minutes', 'monitoring_hours', 'max_slots', 'poll_seconds' ) as $key ) {
+			if ( isset( $values[ $key ] ) && ! preg_match( '/^[1-9][0-9]{0,6}\z/', (string) $values[ $key ] ) ) {
+				$errors[ $key ] = 'must be a whole number above zero';
+			}
+		}
+		foreach ( $values as $key => $value ) {
+			if ( str_starts_with( (string) $key, 'rpc_' ) && '' !== trim( (string) $value ) && ! preg_match( '#^https?://#', trim( (string) $value ) ) ) {
+				$errors[ $key ] = 'an RPC URL starts with http:// or https://';
+			}
+		}
+		return $errors;
+	}
+}

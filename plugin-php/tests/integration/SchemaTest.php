@@ -1,0 +1,67 @@
+<?php
+/**
+ * Tables and migrations in a real WordPress + MariaDB.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+use PHPUnit\Framework\TestCase;
+use Stablegate\WordPress\Schema;
+
+final class SchemaTest extends TestCase {
+
+	public function testActivationCreatedTheTablesAtTheCurrentVersion(): void {
+		global $wpdb;
+		$this->assertTrue( is_plugin_active( 'stablegate/stablegate.php' ) );
+		$this->assertSame( Schema::VERSION, (int) get_option( Schema::OPTION ) );
+		foreach ( array( 'invoices', 'ledger', 'cursors' ) as $name ) {
+			$this->assertSame( Schema::table( $name ), $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema::table( $name ) ) ) );
+		}
+	}
+
+	public function testTheMoneyRulesAreUniqueKeys(): void {
+		global $wpdb;
+		$keys = static function ( string $table ) use ( $wpdb ): array {
+			$out = array();
+			foreach ( $wpdb->get_results( 'SHOW INDEX FROM ' . Schema::table( $table ), ARRAY_A ) as $row ) {
+				if ( '0' === (string) $row['Non_unique'] ) {
+					$out[ $row['Key_name'] ][] = $row['Column_name'];
+				}
+			}
+			return $out;
+		};
+		$this->assertSame( array( 'network', 'token', 'recipient_hex', 'reserved_amount' ), $keys( 'invoices' )['reserved_amount'] );
+		$this->assertSame( array( 'network', 'tx_hash', 'log_index' ), $keys( 'ledger' )['transfer'] );
+		$this->assertSame( array( 'public_id' ), $keys( 'invoices' )['public_id'] );
+	}
+
+	public function testUpgradeFromVersionOneAddsTheReviewNoteAndIsIdempotent(): void {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		$wpdb->query( "ALTER TABLE $table DROP COLUMN review_note" );
+		update_option( Schema::OPTION, 1 );
+		$this->assertNull( $wpdb->get_var( "SHOW COLUMNS FROM $table LIKE 'review_note'" ) );
+		$this->assertSame( 2, Schema::migrate() );
+		$this->assertSame( 'review_note', $wpdb->get_var( "SHOW COLUMNS FROM $table LIKE 'review_note'" ) );
+		$this->assertSame( 2, (int) get_option( Schema::OPTION ) );
+		// Running the current version's SQL again changes nothing.
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		$this->assertSame( array(), dbDelta( Schema::migrations()[ Schema::VERSION ], false ) );
+	}
+
+	public function testFreshInstallFromNothing(): void {
+		global $wpdb;
+		Schema::drop();
+		$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema::table( 'ledger' ) ) ) );
+		$this->assertSame( 2, Schema::migrate() );
+		$this->assertSame( Schema::table( 'ledger' ), $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema::table( 'ledger' ) ) ) );
+	}
+
+	public function testTheWatcherIsScheduledEveryMinute(): void {
+		$this->assertNotFalse( wp_next_scheduled( 'stablegate_watch' ) );
+		$this->assertSame( 'stablegate_every_minute', wp_get_schedule( 'stablegate_watch' ) );
+		$this->assertSame( 60, wp_get_schedules()['stablegate_every_minute']['interval'] );
+	}
+}

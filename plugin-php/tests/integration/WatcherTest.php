@@ -1,0 +1,241 @@
+<?php
+/**
+ * The watcher against the real devnet, run through WP-Cron's event and through status polls.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+use PHPUnit\Framework\TestCase;
+use Stablegate\WordPress\Invoices;
+use Stablegate\WordPress\Schema;
+use Stablegate\WordPress\Watcher;
+
+/**
+ * Each test uses its own amounts: the devnet is shared by the tests of this run, and a payment of
+ * an earlier test within the 60 s clock skew would otherwise fit a new invoice of the same amount.
+ */
+final class WatcherTest extends TestCase {
+
+	/** @var array<int, array> Events emitted (stablegate_invoice_event). */
+	private array $events = array();
+
+	/** @var array<int, array> Documents to validate against the schema. */
+	private static array $docs = array();
+
+	protected function setUp(): void {
+		Helpers::reset( array( 'networks' => array( 'devnet:usdt', 'devnet:usdt18' ) ) );
+		$this->events = array();
+		add_action(
+			'stablegate_invoice_event',
+			function ( array $event ): void {
+				$this->events[] = $event;
+			},
+			10,
+			1
+		);
+	}
+
+	protected function tearDown(): void {
+		remove_all_actions( 'stablegate_invoice_event' );
+		if ( class_exists( 'WooCommerce' ) ) {
+			add_action( 'stablegate_invoice_event', array( \Stablegate\WooCommerce\OrderFlow::class, 'onEvent' ), 10, 2 );
+		}
+	}
+
+	private function invoice( string $fiat, string $choice = 'devnet:usdt' ): array {
+		list( $network, $token ) = explode( ':', $choice );
+		return Invoices::create(
+			array(
+				'fiat_amount' => $fiat,
+				'currency'    => 'USD',
+				'choices'     => array( array( 'network' => $network, 'token' => $token ) ),
+			)
+		);
+	}
+
+	private function doc( array $row ): array {
+		$res = Helpers::rest( 'GET', '/stablegate/v1/invoices/' . $row['public_id'] );
+		$this->assertSame( 200, $res->get_status() );
+		self::$docs[] = $res->get_data();
+		return $res->get_data();
+	}
+
+	private function types(): array {
+		return array_column( $this->events, 'type' );
+	}
+
+	public function testAPaymentIsProcessingAtFirstSightAndSettledAtFinality(): void {
+		$row = $this->invoice( '12.34' );
+		$this->assertSame( 'devnet', $row['network'] );
+		$this->assertSame( '12340000', $row['reserved_amount'] );
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '12340000' );
+
+		$polls = Helpers::cron();
+		$this->assertLessThanOrEqual( 3, $polls['devnet']['requests'], 'HTTP requests of one poll' );
+		$this->assertLessThanOrEqual( 12, $polls['devnet']['setup_requests'], 'the first scan\'s start-block search' );
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'processing', $doc['state'] );
+		$this->assertSame( '12.34', $doc['amount_paid'] );
+		$this->assertSame( $paid['tx'], $doc['transfers'][0]['tx'] );
+		$this->assertSame( 'processing', $doc['transfers'][0]['status'] );
+		$this->assertSame( 3, $doc['finality']['required'] );
+		$this->assertNull( $doc['payment_uri'] );
+
+		Helpers::mine( 3 );
+		Helpers::cron();
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'settled', $doc['state'] );
+		$this->assertNull( $doc['exception'] );
+		$this->assertSame( 'settled', $doc['transfers'][0]['status'] );
+		$this->assertSame( 0, $doc['poll_after_ms'] );
+		$this->assertSame( array( 'invoice.created', 'invoice.new', 'invoice.processing', 'invoice.settled' ), $this->types() );
+
+		global $wpdb;
+		$ledger = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . Schema::table( 'ledger' ) . ' WHERE invoice_id = %d', $row['id'] ), ARRAY_A );
+		$this->assertSame( $paid['tx'], $ledger['tx_hash'] );
+		$this->assertSame( 'credited', $ledger['outcome'] );
+		$this->assertSame( (string) $row['id'], $ledger['invoice_id'] );
+		$cursor = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT block FROM ' . Schema::table( 'cursors' ) . " WHERE network = 'devnet' AND token = %s", 'usdt' ) );
+		$this->assertSame( $cursor, (int) Watcher::stats( 'devnet' )['head'], 'the cursor reached the head' );
+
+		// A second run changes nothing (the transfer is known; events are not repeated).
+		Helpers::cron();
+		$this->assertSame( array( 'invoice.created', 'invoice.new', 'invoice.processing', 'invoice.settled' ), $this->types() );
+	}
+
+	public function testManyOpenInvoicesCostNoMoreRpcCalls(): void {
+		$rows = array();
+		for ( $i = 0; $i < 40; $i++ ) {
+			$rows[] = $this->invoice( '1.5' );
+		}
+		$amounts = array_column( $rows, 'reserved_amount' );
+		$this->assertCount( 40, array_unique( $amounts ), 'distinct unique amounts' );
+		$this->assertSame( '1500000', $amounts[0] );
+		$this->assertSame( '1890000', $amounts[39] );
+		Helpers::cron(); // The first scan finds its start block once (counted apart).
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '1670000' ); // Slot 17.
+		$polls = Helpers::cron();
+		$this->assertSame( 3, $polls['devnet']['requests'], 'head, eth_getLogs, one batch: independent of 40 open invoices' );
+		$states = array_map( static fn ( $r ) => Invoices::find( $r['public_id'] )['state'], $rows );
+		$this->assertSame( 'processing', $states[17] );
+		$this->assertSame( 39, count( array_keys( $states, 'new', true ) ) );
+	}
+
+	public function testStatusPollsShareOneWatcherRun(): void {
+		$row    = $this->invoice( '2.22' );
+		$before = (int) ( Watcher::stats( 'devnet' )['polls'] ?? 0 );
+		for ( $i = 0; $i < 5; $i++ ) {
+			$this->doc( $row );
+		}
+		$this->assertSame( $before + 1, (int) Watcher::stats( 'devnet' )['polls'], 'five customers polling made one watcher run' );
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '2220000' );
+		delete_transient( 'stablegate_polled_devnet' ); // poll_seconds later.
+		$this->assertSame( 'processing', $this->doc( $row )['state'], 'a status poll ran the watcher' );
+	}
+
+	public function testAShortPaymentIsKeptAndCanBeClaimedThenCompleted(): void {
+		global $wpdb;
+		$row  = $this->invoice( '3.21' );
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '3000000' ); // An exchange kept 0.21.
+		Helpers::cron();
+		$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
+		$kept = $wpdb->get_row( $wpdb->prepare( 'SELECT * FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ), ARRAY_A );
+		$this->assertSame( 'unmatched', $kept['outcome'], 'kept, never dropped' );
+		$this->assertNull( $kept['invoice_id'] );
+
+		list( $route, $query ) = Helpers::link( $this->doc( $row )['links']['claim'] );
+		$res                   = Helpers::rest( 'POST', $route, array( 'tx_hash' => strtoupper( substr( $paid['tx'], 2 ) ) ), $query );
+		$this->assertSame( 200, $res->get_status(), wp_json_encode( $res->get_data() ) );
+		$doc          = $res->get_data();
+		self::$docs[] = $doc;
+		$this->assertSame( 'new', $doc['state'] );
+		$this->assertSame( 'paid_partial', $doc['exception'] );
+		$this->assertSame( '0.21', $doc['amount_remaining'] );
+		$this->assertStringEndsWith( '&uint256=210000', $doc['payment_uri'] );
+		$this->assertSame( (string) $row['id'], $wpdb->get_var( $wpdb->prepare( 'SELECT invoice_id FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ) );
+
+		$again = Helpers::rest( 'POST', $route, array( 'tx_hash' => $paid['tx'] ), $query );
+		$this->assertSame( 409, $again->get_status() );
+		$this->assertSame( 'stablegate_already_credited', $again->as_error()->get_error_code() );
+
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '210000', 3 ); // The rest, then finality.
+		Helpers::cron();
+		Helpers::cron();
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'settled', $doc['state'], wp_json_encode( $doc ) );
+		$this->assertSame( '3.21', $doc['amount_paid'] );
+	}
+
+	public function testAFakeTokenNamedUsdtPaysNothing(): void {
+		global $wpdb;
+		$row  = $this->invoice( '4.44' );
+		$fake = Helpers::pay( 'FakeUsdt', Helpers::RECIPIENT, '4440000', 3 );
+		Helpers::cron();
+		$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
+		$this->assertSame( '0', $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $fake['tx'] ) ), 'not even recorded' );
+		list( $route, $query ) = Helpers::link( $this->doc( $row )['links']['claim'] );
+		$res                   = Helpers::rest( 'POST', $route, array( 'tx_hash' => $fake['tx'] ), $query );
+		$this->assertSame( 422, $res->get_status() );
+		$this->assertSame( 'stablegate_wrong_token', $res->as_error()->get_error_code() );
+		$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
+	}
+
+	public function testAPaymentAfterExpiryWithinTheMonitoringWindowIsPaidLate(): void {
+		$created = time() - 3600;
+		add_filter( 'stablegate_now', static fn () => $created );
+		$row = $this->invoice( '7.77' ); // 30-minute window: expired 30 minutes ago.
+		remove_all_filters( 'stablegate_now' );
+		Invoices::sweep();
+		$this->assertSame( 'expired', Invoices::find( $row['public_id'] )['state'] );
+		$this->assertContains( 'invoice.expired', $this->types() );
+		$this->assertNotNull( Invoices::find( $row['public_id'] )['reserved_amount'], 'still watched: the amount stays reserved' );
+
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '7770000', 3 );
+		Helpers::cron();
+		Helpers::cron();
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'settled', $doc['state'] );
+		$this->assertSame( 'paid_late', $doc['exception'] );
+	}
+
+	public function testAReorganisedPaymentIsRemovedAndTheInvoiceInvalid(): void {
+		$row      = $this->invoice( '8.88' );
+		$snapshot = Helpers::rpc( 'evm_snapshot', array() );
+		$paid     = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '8880000' );
+		Helpers::cron();
+		$this->assertSame( 'processing', Invoices::find( $row['public_id'] )['state'] );
+		$this->assertTrue( Helpers::rpc( 'evm_revert', array( $snapshot ) ) );
+		Helpers::mine( 6 );
+		$polls = Helpers::cron();
+		$this->assertContains( $paid['tx'] . ':removed', $polls['devnet']['outcomes'] );
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'invalid', $doc['state'] );
+		$this->assertSame( 'removed', $doc['transfers'][0]['status'] );
+		$this->assertContains( 'invoice.invalid', $this->types() );
+	}
+
+	public function testTheWatcherSurvivesAnRpcOutageWithoutSkippingBlocks(): void {
+		global $wpdb;
+		$row = $this->invoice( '9.99' );
+		Helpers::cron();
+		$cursor = (int) $wpdb->get_var( 'SELECT block FROM ' . Schema::table( 'cursors' ) . " WHERE network = 'devnet' AND token = 'usdt'" );
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '9990000' );
+		update_option( 'woocommerce_stablegate_settings', array_merge( get_option( 'woocommerce_stablegate_settings' ), array( 'rpc_devnet' => 'http://127.0.0.1:9/' ) ) );
+		$down = Helpers::cron();
+		$this->assertArrayHasKey( 'error', $down['devnet'] );
+		$this->assertStringContainsString( 'unreachable', $down['devnet']['error'] );
+		$this->assertStringNotContainsString( '127.0.0.1:9/', $down['devnet']['error'], 'the URL (which may hold a key) is not in messages' );
+		$this->assertSame( $cursor, (int) $wpdb->get_var( 'SELECT block FROM ' . Schema::table( 'cursors' ) . " WHERE network = 'devnet' AND token = 'usdt'" ), 'the cursor stays' );
+		update_option( 'woocommerce_stablegate_settings', array_merge( get_option( 'woocommerce_stablegate_settings' ), array( 'rpc_devnet' => Helpers::devnetUrl() ) ) );
+		Helpers::cron();
+		$this->assertSame( 'processing', Invoices::find( $row['public_id'] )['state'] );
+	}
+
+	/** Runs last (declaration order): every document above follows the shared JSON Schema. */
+	public function testDocumentsFollowTheSchema(): void {
+		$this->assertGreaterThanOrEqual( 8, count( self::$docs ) );
+		$this->assertSame( '', Helpers::schemaErrors( self::$docs ) );
+	}
+}

@@ -3,7 +3,7 @@
 //      against 45 KB, with the breakdown;
 //   2. navigation start → QR on screen in headless Chromium, warm, median of RUNS navigations,
 //      against the same page drawn with npm `qrcode` (bundled with esbuild);
-//   3. QR encode + SVG throughput of the widget's own wasm (pkg/web, loaded in Node) against npm
+//   3. QR encode + SVG throughput of the widget's own wasm (loaded in Node) against npm
 //      `qrcode`, same process, same text.
 // Usage: node bench/widget/bench.js  (after scripts/build-wasm.sh); RUNS, ITERS to change counts.
 'use strict';
@@ -15,7 +15,8 @@ const { execFileSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '../..');
 const WIDGET = path.join(ROOT, 'crates/wasm/pkg/widget');
-const WEB = path.join(ROOT, 'crates/wasm/pkg/web');
+// The widget's own wasm-bindgen output (scripts/build-wasm.sh bundles its glue into the module).
+const WEB = path.join(ROOT, 'target/wasm-widget/pkg');
 const RUNS = Number(process.env.RUNS ?? 15);
 const ITERS = Number(process.env.ITERS ?? 1000);
 const BUDGET = 45 * 1024;

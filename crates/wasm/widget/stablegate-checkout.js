@@ -3,8 +3,9 @@
 // It renders the host's status document (tests/vectors/schema/status.schema.json, DESIGN §8) and
 // follows it, by server-sent events when the document names them (links.events), else by polling
 // at poll_after_ms (0 = stop). It shows; it never decides: every state comes from the host.
-// The WebAssembly build of the core (crates/wasm, no `server` feature) draws the QR code, checks
-// pasted transaction hashes and builds wallet calldata. Strings come from i18n/<lang>.json next
+// The WebAssembly build of the core (crates/wasm without its `server` feature; the build script
+// points 'stablegate-wasm-widget' at its glue) draws the QR code, checks pasted transaction hashes
+// and builds wallet calldata. Strings come from i18n/<lang>.json next
 // to this module. Nothing is fetched from any origin but the page's own.
 //
 // Attributes: status-url (required), lang (else the page's, else the browser's), theme
@@ -17,7 +18,7 @@ import init, {
   qrSvg,
   toBaseUnits,
   transferCalldata,
-} from '../pkg/web/stablegate_wasm.js';
+} from 'stablegate-wasm-widget';
 import css from './stablegate-checkout.css';
 
 // The build (scripts/build-wasm.sh) replaces this with the names of the files in i18n/.

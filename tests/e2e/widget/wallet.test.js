@@ -37,7 +37,8 @@ after(async () => {
 /**
  * Opens the checkout of scenario `name` with a wallet of account `from` injected.
  * wallet.chainId: the chain the wallet is on at first; refuseSwitch: answer switching with 4902;
- * reject: answer eth_sendTransaction with 4001 (the user pressed "Reject").
+ * reject: answer eth_sendTransaction with 4001 (the user pressed "Reject"); sendError: answer it
+ * with that error instead.
  */
 async function openWithWallet(name, wallet) {
   const calls = [];
@@ -57,6 +58,7 @@ async function openWithWallet(name, wallet) {
         return { result: null };
       case 'eth_sendTransaction':
         if (wallet.reject) return { error: { code: 4001, message: 'User rejected the request.' } };
+        if (wallet.sendError) return { error: wallet.sendError };
         calls.at(-1).result = await net.rpc('eth_sendTransaction', params);
         return { result: calls.at(-1).result };
       case 'eth_call':
@@ -170,6 +172,24 @@ test('a wallet that cannot switch to the network is told which network to add', 
   assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction' || c.method === 'eth_call'));
   await widget.page().close();
+});
+
+test('the other wallet errors become sentences too: no gas, a request already open, anything else', async () => {
+  const story = invoiceStory({ base: host.url, name: 'wallet-errors', recipient: net.accounts[9], amount: '1' });
+  host.set('wallet-errors', story.doc());
+  const cases = [
+    [{ code: -32000, message: 'insufficient funds for gas * price + value' }, 'Your wallet does not hold enough of the network\'s own coin to pay the network fee.'],
+    [{ code: -32002, message: 'Request of type eth_sendTransaction already pending' }, 'Your wallet already has a request open. Finish or cancel it there first.'],
+    [{ code: -32603, message: 'Internal JSON-RPC error.' }, 'The wallet reported an error (Internal JSON-RPC error.). You can still pay with the QR code.'],
+  ];
+  for (const [sendError, sentence] of cases) {
+    const { widget } = await openWithWallet('wallet-errors', { from: net.accounts[1], sendError });
+    await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+    const alert = widget.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.innerText(), sentence);
+    await widget.page().close();
+  }
 });
 
 test('TRON: a TronLink-shaped wallet pays through tronWeb, and the transfer lands on the devnet TRON token', async () => {

@@ -115,7 +115,7 @@ test('network choice: keyboard picks a network, the widget POSTs {network, token
   await page.close();
 });
 
-test('partial payment: says what is left, with a new QR for the rest', async () => {
+test('partial payment, then the top-up: what is left, a new QR for the rest, then settled', async () => {
   const story = invoiceStory({ base: host.url, name: 'partial', recipient: RECIPIENT, amount: '12.34' });
   story.pay('5000000');
   host.set('partial', story.doc());
@@ -128,6 +128,46 @@ test('partial payment: says what is left, with a new QR for the rest', async () 
   assert.equal(uri, story.doc().payment_uri);
   assert.match(uri, /uint256=7340000$/);
   assert.match(await widget.locator('.transfers').innerText(), /^5 USDT · confirming/);
+  // The top-up: the rest arrives, both transfers settle.
+  const rest = story.pay('7340000');
+  host.set('partial', story.doc({ head: 97 }));
+  await waitState(widget, 'processing');
+  assert.equal(await widget.getAttribute('data-exception'), null);
+  for (const entry of story.invoice.ledger) story.finalize({ tx_hash: entry.tx_hash, log_index: entry.log_index });
+  host.set('partial', { ...story.doc({ head: 200 }), poll_after_ms: 0 });
+  await waitState(widget, 'settled');
+  assert.deepEqual(await widget.locator('.transfers li').allInnerTexts(), [
+    '5 USDT · confirmed · 0x01010101…010101',
+    `7.34 USDT · confirmed · ${rest.tx_hash.slice(0, 10)}…${rest.tx_hash.slice(-6)}`,
+  ]);
+  await page.close();
+});
+
+test('each transfer links to its explorer (TRON: tronscan), opened safely in a new tab', async () => {
+  const story = invoiceStory({ base: host.url, name: 'explorer', network: 'tron', recipient: TRON_RECIPIENT, amount: '10' });
+  story.pay('10000000');
+  host.set('explorer', story.doc({ head: 100 }));
+  const { page, widget } = await open('explorer');
+  await waitState(widget, 'processing');
+  const link = widget.getByRole('link', { name: `View transaction ${'ab'.repeat(4)}ab…${'ab'.repeat(3)}` });
+  assert.equal(await link.getAttribute('href'), `https://tronscan.org/#/transaction/${'ab'.repeat(32)}`);
+  assert.equal(await link.getAttribute('target'), '_blank');
+  assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+  await page.close();
+});
+
+test('theming: --sg-* custom properties set by the page restyle it; the font is the page\'s', async () => {
+  const story = invoiceStory({ base: host.url, name: 'theme', recipient: RECIPIENT, amount: '1' });
+  host.set('theme', story.doc());
+  const { page, widget } = await open('theme');
+  await waitState(widget, 'new');
+  await page.addStyleTag({ content: 'body { font-family: serif } stablegate-checkout { --sg-bg: rgb(1, 2, 3); --sg-radius: 0px }' });
+  const style = await page.evaluate(() => {
+    const box = document.querySelector('stablegate-checkout').shadowRoot.querySelector('.sg');
+    const s = getComputedStyle(box);
+    return { bg: s.backgroundColor, radius: s.borderTopLeftRadius, font: s.fontFamily };
+  });
+  assert.deepEqual(style, { bg: 'rgb(1, 2, 3)', radius: '0px', font: 'serif' });
   await page.close();
 });
 

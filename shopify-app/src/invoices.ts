@@ -341,7 +341,7 @@ export class Invoices {
         if (coreCode(error) === 'amount_band_full') continue;
         throw error;
       }
-      let record = sg.createInvoice({
+      const record = sg.createInvoice({
         id: row.id,
         network: choice.network,
         token: choice.token,
@@ -353,15 +353,7 @@ export class Invoices {
         monitoring: String(row.monitor_until - row.expires_at),
       });
       const chosen: InvoiceRow = { ...row, network: choice.network, token: choice.token, recipient: hex, amount_due: amount, watched: 1 };
-      await q.run(`UPDATE invoices SET network = ?, token = ?, recipient = ?, amount_due = ?, amount_key = ?, watched = 1, updated_at = ? WHERE id = ?`, [
-        choice.network,
-        choice.token,
-        hex,
-        amount,
-        amountKey(amount),
-        now,
-        row.id,
-      ]);
+      // save() writes the chosen network and amount together with the record (one UPDATE).
       return this.save(q, chosen, record, now, baseUrl);
     }
     throw new ApiError(
@@ -379,14 +371,10 @@ export class Invoices {
     const status = sg.invoiceStatus(synced.invoice, now);
     const watched = now <= Number(synced.invoice.monitor_until) ? 1 : 0;
     const updated: InvoiceRow = { ...row, record: JSON.stringify(synced.invoice), state: status.state, exception: status.exception, watched, updated_at: now };
-    await q.run(`UPDATE invoices SET record = ?, state = ?, exception = ?, watched = ?, updated_at = ? WHERE id = ?`, [
-      updated.record,
-      updated.state,
-      updated.exception,
-      watched,
-      now,
-      row.id,
-    ]);
+    await q.run(
+      `UPDATE invoices SET record = ?, state = ?, exception = ?, watched = ?, updated_at = ?, network = ?, token = ?, recipient = ?, amount_due = ?, amount_key = ? WHERE id = ?`,
+      [updated.record, updated.state, updated.exception, watched, now, row.network, row.token, row.recipient, row.amount_due, row.amount_due === null ? null : amountKey(row.amount_due), row.id],
+    );
     if (synced.event) await this.event(q, updated, synced.event, { id: synced.event.id, type: synced.event.type }, now, baseUrl);
     return updated;
   }

@@ -43,7 +43,8 @@ const loadCatalog = (lang) => {
 export function pickLanguage(tags) {
   for (const tag of tags) {
     if (!tag) continue;
-    const lower = tag.toLowerCase();
+    // POSIX locales (zh_CN, as some CMSs print them) mean the same as BCP 47 tags.
+    const lower = tag.toLowerCase().replace(/_/g, '-');
     const exact = LANGUAGES.find((l) => l.toLowerCase() === lower);
     if (exact) return exact;
     const base = lower.split('-')[0];

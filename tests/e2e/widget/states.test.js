@@ -296,10 +296,12 @@ test('language: the element lang wins, then the page lang; Chinese formats and t
   assert.match(await widget.locator('[data-timer]').innerText(), /^剩余时间：1[34]:\d\d · 请在 .+ 前付款$/);
   assert.match(await widget.locator('.advice').innerText(), /到账金额必须恰好为 1,234\.5 USDT/);
   await page.close();
-  ({ page, widget } = await open('lang', { lang: 'en', elang: 'zh-TW' }));
-  await waitState(widget, 'new');
-  assert.equal(await widget.locator('.title').innerText(), '使用 USDT 付款');
-  await page.close();
+  for (const elang of ['zh-TW', 'zh_CN', 'zh-Hans-CN']) {
+    ({ page, widget } = await open('lang', { lang: 'en', elang }));
+    await waitState(widget, 'new');
+    assert.equal(await widget.locator('.title').innerText(), '使用 USDT 付款', elang);
+    await page.close();
+  }
   ({ page, widget } = await open('lang', { lang: 'fr' }));
   await waitState(widget, 'new');
   assert.equal(await widget.locator('.title').innerText(), 'Pay with USDT');

@@ -34,7 +34,13 @@ final class Integration {
 				return $gateways;
 			}
 		);
-		add_action( 'woocommerce_blocks_loaded', array( self::class, 'registerBlocks' ) );
+		// WooCommerce fires woocommerce_blocks_loaded during its own plugins_loaded work, which may
+		// come before this callback.
+		if ( did_action( 'woocommerce_blocks_loaded' ) ) {
+			self::registerBlocks();
+		} else {
+			add_action( 'woocommerce_blocks_loaded', array( self::class, 'registerBlocks' ) );
+		}
 		add_action( 'stablegate_invoice_event', array( OrderFlow::class, 'onEvent' ), 10, 2 );
 		add_filter( 'woocommerce_cancel_unpaid_order', array( OrderFlow::class, 'mayCancelUnpaid' ), 10, 2 );
 	}

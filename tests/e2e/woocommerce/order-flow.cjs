@@ -1,0 +1,142 @@
+// End-to-end in a real WordPress + WooCommerce shop (scripts/test-woocommerce.sh sets it up):
+// headless Chromium places an order through the Checkout block (or opens a classic order-pay
+// page), the <stablegate-checkout> widget renders the invoice, the devnet pays it, and the widget
+// follows the invoice to `settled` while the plugin's watcher runs (from status polls, or from
+// WP-Cron when the tab is closed). Prints a JSON report; exit 1 on any failure.
+//
+// Usage: node order-flow.cjs blocks [--network devnet:usdt|--choose-in-widget devnet:usdt18]
+//        node order-flow.cjs receipt --url ORDER_PAY_RECEIPT_URL [--close-before-paying]
+// Env: BASE_URL, PRODUCT_ID, CHECKOUT_URL, DEVNET_URL, PLAYWRIGHT (path of playwright-core),
+//      SHOTS (folder for screenshots), CRON_CMD (shell command that runs WP-Cron once).
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync, execSync } = require('node:child_process');
+const { chromium } = require(process.env.PLAYWRIGHT);
+
+const ROOT = path.resolve(__dirname, '../../..');
+const BASE = process.env.BASE_URL;
+const argv = process.argv.slice(2);
+const mode = argv[0];
+const opt = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+const shots = process.env.SHOTS || os.tmpdir();
+const report = { mode, steps: [], console_errors: [], blocked_requests: [] };
+const step = (what, extra = {}) => report.steps.push({ what, t: Date.now(), ...extra });
+
+const devnetRpc = (method, params) => {
+  const out = execFileSync('curl', ['-s', '-H', 'content-type: application/json', '-d', JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), process.env.DEVNET_URL]);
+  return JSON.parse(out).result;
+};
+
+async function widgetState(page, wanted, timeout = 90000) {
+  await page.locator(`stablegate-checkout[data-state="${wanted}"]`).waitFor({ state: 'attached', timeout });
+  return page.locator('stablegate-checkout').evaluate((el) => ({ state: el.dataset.state, exception: el.dataset.exception ?? null }));
+}
+
+(async () => {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-wc-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1100, height: 1400 },
+  });
+  const local = new Set([new URL(BASE).hostname, '127.0.0.1', 'localhost']);
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.protocol === 'data:' || u.protocol === 'blob:' || local.has(u.hostname)) return route.continue();
+    report.blocked_requests.push(route.request().url());
+    return route.abort('blockedbyclient');
+  });
+  let page = context.pages()[0] || (await context.newPage());
+  const watch = (p) => {
+    p.on('console', (m) => { if (m.type() === 'error') report.console_errors.push(m.text()); });
+    p.on('pageerror', (e) => report.console_errors.push(`pageerror: ${e.message}`));
+  };
+  watch(page);
+  try {
+    if (mode === 'blocks') {
+      await page.goto(`${BASE}/?add-to-cart=${process.env.PRODUCT_ID}`, { waitUntil: 'domcontentloaded' });
+      await page.goto(process.env.CHECKOUT_URL, { waitUntil: 'domcontentloaded' });
+      await page.locator('.wc-block-checkout__form').waitFor({ timeout: 60000 });
+      await page.fill('#email', 'blocks-buyer@example.test');
+      for (const [sel, v] of [['#shipping-first_name', 'Block'], ['#shipping-last_name', 'Buyer'], ['#shipping-address_1', '1 Test Street'], ['#shipping-city', 'San Francisco'], ['#shipping-postcode', '94110']]) {
+        if (await page.locator(sel).count()) await page.locator(sel).first().fill(v);
+      }
+      report.payment_methods = await page.locator('input[name="radio-control-wc-payment-method-options"]').evaluateAll((els) => els.map((e) => e.value));
+      await page.locator('input[name="radio-control-wc-payment-method-options"][value="stablegate"]').check({ force: true });
+      const select = page.locator('#stablegate-network');
+      await select.waitFor({ timeout: 15000 });
+      report.block_network_options = await select.locator('option').evaluateAll((els) => els.map((e) => e.value));
+      if (opt('--network')) await select.selectOption(opt('--network'));
+      await page.screenshot({ path: path.join(shots, `${mode}-checkout.png`), fullPage: true });
+      await page.locator('.wc-block-components-checkout-place-order-button').click();
+      await page.waitForURL(/order-pay/, { timeout: 60000 });
+      step('placed order through the Checkout block', { url: page.url() });
+    } else if (mode === 'receipt') {
+      await page.goto(opt('--url'), { waitUntil: 'domcontentloaded' });
+      step('opened the order-pay page', { url: page.url() });
+    } else {
+      throw new Error(`unknown mode ${mode}`);
+    }
+    report.order_id = Number((page.url().match(/order-pay\/(\d+)/) || [])[1]) || null;
+    const payUrl = page.url();
+    report.widget_first_state = await widgetState(page, 'new', 30000);
+    const statusUrl = await page.locator('stablegate-checkout').getAttribute('status-url');
+    if (opt('--choose-in-widget')) {
+      const [network, token] = opt('--choose-in-widget').split(':');
+      const button = page.locator(`stablegate-checkout button.choice[data-key="choose:${network}:${token}"]`);
+      await button.waitFor({ timeout: 30000 });
+      report.widget_choices = await page.locator('stablegate-checkout button.choice').evaluateAll((els) => els.map((e) => e.dataset.key));
+      await page.screenshot({ path: path.join(shots, `${mode}-choices.png`), fullPage: true });
+      await button.click();
+      await page.waitForFunction(async (url) => (await (await fetch(url)).json()).network !== null, statusUrl, { timeout: 30000 });
+      step('chose the network in the widget', { choice: opt('--choose-in-widget') });
+    }
+    const doc = await page.evaluate(async (url) => (await fetch(url)).json(), statusUrl);
+    report.invoice = { id: doc.invoice, network: doc.network, token: doc.token.id, decimals: doc.token.decimals, amount_due: doc.amount_due, recipient: doc.recipient, payment_uri: doc.payment_uri };
+    await page.screenshot({ path: path.join(shots, `${mode}-widget-new.png`), fullPage: true });
+    const [whole, frac = ''] = doc.amount_due.split('.');
+    const units = (BigInt(whole) * 10n ** BigInt(doc.token.decimals) + BigInt((frac + '0'.repeat(doc.token.decimals)).slice(0, doc.token.decimals))).toString();
+    const tokenName = doc.token.id === 'usdt18' ? 'BscUsdLike' : 'UsdtLike';
+    if (argv.includes('--close-before-paying')) {
+      await page.close();
+      step('closed the tab before paying');
+    }
+    const paid = JSON.parse(execFileSync('node', [path.join(ROOT, 'tests/devnet/pay.js'), '--url', process.env.DEVNET_URL, '--token', tokenName, '--to', doc.recipient, '--amount', units]).toString());
+    report.payment = { tx: paid.tx, block: paid.blockNumber, units, token: tokenName };
+    step('paid on the devnet', { tx: paid.tx });
+    if (argv.includes('--close-before-paying')) {
+      execSync(process.env.CRON_CMD, { stdio: 'ignore' });
+      step('ran WP-Cron');
+      devnetRpc('hardhat_mine', ['0x3']);
+      execSync(process.env.CRON_CMD, { stdio: 'ignore' });
+      step('mined 3 blocks, ran WP-Cron again');
+      page = await context.newPage();
+      watch(page);
+      await page.goto(payUrl, { waitUntil: 'domcontentloaded' }).catch(() => {});
+      report.after_reopen_url = page.url();
+      report.final_doc = await page.evaluate(async (url) => (await fetch(url)).json(), statusUrl);
+    } else {
+      report.widget_processing = await widgetState(page, 'processing');
+      step('widget shows processing (the status poll ran the watcher)');
+      await page.screenshot({ path: path.join(shots, `${mode}-widget-processing.png`), fullPage: true });
+      devnetRpc('hardhat_mine', ['0x3']);
+      report.widget_settled = await widgetState(page, 'settled');
+      step('widget shows settled after 3 more blocks');
+      await page.screenshot({ path: path.join(shots, `${mode}-widget-settled.png`), fullPage: true });
+      report.final_doc = await page.evaluate(async (url) => (await fetch(url)).json(), statusUrl);
+    }
+  } catch (error) {
+    report.error = String(error && error.message || error).split('\n')[0];
+    const p = context.pages()[0];
+    if (p) await p.screenshot({ path: path.join(shots, `${mode}-error.png`), fullPage: true }).catch(() => {});
+    process.exitCode = 1;
+  } finally {
+    await context.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(report, null, 2));
+})();

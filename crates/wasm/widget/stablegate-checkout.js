@@ -130,7 +130,8 @@ export class StablegateCheckout extends HTMLElement {
 
   attributeChangedCallback(name, before, after) {
     if (!this.#connected || before === after) return;
-    if (name === 'lang') this.#loadStrings().then(() => this.#render());
+    // A language file that fails to load leaves the current language in place.
+    if (name === 'lang') this.#loadStrings().then(() => this.#render(), () => {});
     else {
       this.#doc = null;
       this.#docText = '';
@@ -166,7 +167,7 @@ export class StablegateCheckout extends HTMLElement {
     this.#main.textContent = '';
     // The document is fetched while the wasm and the strings load, not after.
     const first = this.#fetchDocument();
-    first.catch(() => {});
+    first.catch(() => {}); // A failure is handled where #follow awaits it, or dropped with it.
     try {
       await Promise.all([loadWasm(), this.#loadStrings()]);
     } catch {
@@ -232,7 +233,7 @@ export class StablegateCheckout extends HTMLElement {
     this.#timer = setTimeout(() => this.#follow(), ms);
   }
 
-  /** Exponential backoff with full jitter: between half and all of min(30 s, 1 s × 2^failures). */
+  /** Exponential backoff with jitter: between half and all of min(30 s, 1 s × 2^failures). */
   #backoff() {
     const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.#failures, 5));
     return ceiling / 2 + Math.random() * (ceiling / 2);

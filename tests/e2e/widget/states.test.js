@@ -305,6 +305,9 @@ test('language: the element lang wins, then the page lang; Chinese formats and t
   ({ page, widget } = await open('lang', { lang: 'fr' }));
   await waitState(widget, 'new');
   assert.equal(await widget.locator('.title').innerText(), 'Pay with USDT');
+  // Switching the attribute on a live element switches its language.
+  await widget.evaluate((el) => el.setAttribute('lang', 'zh-CN'));
+  await widget.locator('.title', { hasText: '使用 USDT 付款' }).waitFor();
   await page.close();
 });
 

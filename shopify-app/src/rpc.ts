@@ -11,6 +11,10 @@ export class RpcUnavailable extends Error {}
 
 interface Endpoint {
   url: string;
+  /** The chain id was checked once (or needs no check). */
+  checked: boolean;
+  /** Set when the URL serves another chain: never used again. */
+  wrongChain: string | null;
   healthy: boolean;
   failures: number;
   lastError: string | null;
@@ -36,8 +40,9 @@ export class RpcClient {
   requests = 0;
   private id = 0;
 
-  constructor(urls: string[], private readonly timeoutMs = 10000) {
-    this.endpoints = urls.map((url) => ({ url, healthy: true, failures: 0, lastError: null, retryAt: 0, requests: 0, errors: 0 }));
+  /** `chainId`: when given, each URL is checked once before use and refused if it serves another chain. */
+  constructor(urls: string[], private readonly timeoutMs = 10000, private readonly chainId: number | null = null) {
+    this.endpoints = urls.map((url) => ({ url, checked: chainId === null, wrongChain: null, healthy: true, failures: 0, lastError: null, retryAt: 0, requests: 0, errors: 0 }));
   }
 
   async call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
@@ -54,8 +59,21 @@ export class RpcClient {
     const order = [...this.endpoints].sort((a, b) => Number(b.healthy) - Number(a.healthy));
     let lastError = 'no RPC URL configured';
     for (const endpoint of order) {
+      if (endpoint.wrongChain) continue;
       if (!endpoint.healthy && endpoint.retryAt > now && order.some((e) => e.healthy)) continue;
       try {
+        if (!endpoint.checked) {
+          const [id] = await this.send(endpoint, [['eth_chainId', []]]);
+          if (id instanceof RpcError) throw new Error(`eth_chainId failed: ${id.message}`);
+          endpoint.checked = true;
+          if (Number(id) !== this.chainId) {
+            endpoint.wrongChain = `serves chain ${Number(id)}, not ${this.chainId}; never used`;
+            endpoint.healthy = false;
+            endpoint.lastError = endpoint.wrongChain;
+            lastError = `${redactUrl(endpoint.url)}: ${endpoint.wrongChain}`;
+            continue;
+          }
+        }
         const results = await this.send(endpoint, calls);
         endpoint.healthy = true;
         endpoint.failures = 0;

@@ -68,7 +68,7 @@ export class Watcher {
         lastError: null,
         lastPollAt: null,
         maxRange: net.maxRange,
-        rpc: new RpcClient(net.rpc),
+        rpc: new RpcClient(net.rpc, 10000, registryNetwork(net.id)!.chain_id),
         maxRequestsPerPoll: 0,
       });
     }

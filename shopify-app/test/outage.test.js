@@ -14,23 +14,37 @@ const { startProxy } = require('./rpc-proxy');
 let net;
 let primary;
 let backup;
+let wrongChain;
 let s;
 const netDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-outage-devnet-'));
 before(async () => {
   net = await devnet.start({ dir: netDir });
   primary = await startProxy(net.url);
   backup = await startProxy(net.url, { maxRange: 1000 });
-  s = await startStack('outage', { net, rpc: [primary.url, backup.url], maxRange: 5000 });
+  wrongChain = await startProxy(net.url, { chainId: 1 }); // says it is Ethereum mainnet
+  s = await startStack('outage', { net, rpc: [wrongChain.url, primary.url, backup.url], maxRange: 5000 });
 });
 after(async () => {
   if (s) await s.stop();
   await primary?.close();
   await backup?.close();
+  await wrongChain?.close();
   await net?.stop();
   fs.rmSync(netDir, { recursive: true, force: true });
 });
 
 const health = async () => (await s.api('GET', '/health')).body.networks.devnet;
+
+test('an RPC URL on another chain is checked once, refused and never used', async () => {
+  const inv = (await s.api('POST', '/api/v1/invoices', { amount: '10.5', networks: ['devnet'] })).body;
+  await s.pay(inv.recipient, inv.amount_due_units);
+  await s.net.mine(3);
+  await s.waitInvoice(inv.id, (i) => i.state === 'settled');
+  const h = await health();
+  assert.equal(h.rpc[0].healthy, false);
+  assert.equal(h.rpc[0].last_error, 'serves chain 1, not 31337; never used');
+  assert.deepEqual(Object.keys(wrongChain.state.methods), ['eth_chainId']);
+});
 
 test('one RPC URL down: the watcher fails over and reports it unhealthy', async () => {
   primary.state.down = true;
@@ -40,12 +54,12 @@ test('one RPC URL down: the watcher fails over and reports it unhealthy', async 
   const done = await s.waitInvoice(inv.id, (i) => i.state === 'settled');
   assert.equal(done.transfers[0].tx_hash, paid.tx);
   const h = await health();
-  assert.equal(h.rpc[0].healthy, false);
-  assert.match(h.rpc[0].last_error, /fetch failed|socket|terminated/i);
-  assert.equal(h.rpc[1].healthy, true);
+  assert.equal(h.rpc[1].healthy, false);
+  assert.match(h.rpc[1].last_error, /fetch failed|socket|terminated/i);
+  assert.equal(h.rpc[2].healthy, true);
   const metrics = await (await fetch(`${s.app.url}/metrics`)).text();
-  assert.match(metrics, /stablegate_rpc_healthy\{network="devnet",url="0:[^"]+"\} 0/);
-  assert.match(metrics, /stablegate_rpc_errors_total\{network="devnet",url="0:[^"]+"\} [1-9]/);
+  assert.match(metrics, /stablegate_rpc_healthy\{network="devnet",url="1:[^"]+"\} 0/);
+  assert.match(metrics, /stablegate_rpc_errors_total\{network="devnet",url="1:[^"]+"\} [1-9]/);
 });
 
 test('every RPC down while payments are made; afterwards every payment is credited and no block skipped', { timeout: 90000 }, async () => {

@@ -4,7 +4,7 @@
 'use strict';
 const http = require('node:http');
 
-async function startProxy(target, { maxRange = Infinity } = {}) {
+async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) {
   const state = { down: false, maxRange, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
   const tooWide = (call) => {
     if (call.method !== 'eth_getLogs') return false;
@@ -36,6 +36,12 @@ async function startProxy(target, { maxRange = Infinity } = {}) {
           const address = String(c.params[0]?.address).toLowerCase();
           state.logsByAddress[address] = (state.logsByAddress[address] ?? 0) + 1;
         }
+      }
+      if (chainId !== null && calls.some((c) => c.method === 'eth_chainId')) {
+        // Poses as a node of another chain (a misconfigured RPC URL).
+        const answers = calls.map((c) => ({ jsonrpc: '2.0', id: c.id, result: c.method === 'eth_chainId' ? `0x${chainId.toString(16)}` : null }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? answers : answers[0]));
+        return;
       }
       const refused = calls.filter(tooWide);
       if (refused.length) {

@@ -129,6 +129,21 @@ test('pays from the wallet: the transfer lands on the devnet with the right toke
   await widget.page().close();
 });
 
+test('after a partial payment the wallet sends exactly what is left', async () => {
+  const recipient = net.accounts[13];
+  const story = invoiceStory({ base: host.url, name: 'wallet-rest', recipient, amount: '12.34' });
+  story.pay('5000000');
+  host.set('wallet-rest', story.doc());
+  const { widget, calls } = await openWithWallet('wallet-rest', { from: net.accounts[4] });
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  await widget.getByText('Sent from your wallet. Waiting for the network to confirm it.').waitFor();
+  const receipt = await net.rpc('eth_getTransactionReceipt', [calls.at(-1).result]);
+  const transfer = sg.decodeTransferLog('devnet', receipt.logs.find((l) => l.topics[0] === TRANSFER_TOPIC));
+  assert.equal(transfer.amount, '7340000');
+  assert.equal(transfer.to.toLowerCase(), recipient.toLowerCase());
+  await widget.page().close();
+});
+
 test('says plainly when the balance is too low, and sends nothing', async () => {
   const from = net.accounts[12]; // never minted any USDT
   const story = invoiceStory({ base: host.url, name: 'wallet-low', recipient: net.accounts[9], amount: '12.34' });

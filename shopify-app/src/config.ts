@@ -21,6 +21,11 @@ export interface NetworkConfig {
   maxRange: number;
   /** Most blocks scanned per poll while catching up after downtime. */
   maxBlocksPerPoll: number;
+  /**
+   * Extra safety on top of the registry's finality policy: a transfer also needs this many
+   * confirmations (0: the registry's policy alone). It can only make finality stricter.
+   */
+  minConfirmations: number;
 }
 
 export interface RateConfig {
@@ -193,6 +198,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       pollMs: int(value, 'poll_ms', where, 3000, 50),
       maxRange: int(value, 'max_range', where, 2000, 1),
       maxBlocksPerPoll: int(value, 'max_blocks_per_poll', where, 20000, 1),
+      minConfirmations: int(value, 'min_confirmations', where, 0, 0),
     };
   });
 

@@ -491,7 +491,11 @@ export class Invoices {
     const pollAfter = 3000;
     if (record) {
       const head = this.heads.get(record.network);
-      return sg.statusDocument(record, { now, head: head ?? null, return_url: row.redirect_url, poll_after_ms: pollAfter, links: { ...links, choose: null } });
+      const doc = sg.statusDocument(record, { now, head: head ?? null, return_url: row.redirect_url, poll_after_ms: pollAfter, links: { ...links, choose: null } });
+      // A stricter min_confirmations of this server shows as the number to wait for.
+      const min = this.networkConfig(record.network)?.minConfirmations ?? 0;
+      if (doc.finality && min > doc.finality.required) doc.finality.required = min;
+      return doc;
     }
     // Before the customer picks a network there is no core record yet: the document lists the
     // choices, each with the amount it would cost (the unique amount is allocated on choice).

@@ -143,7 +143,10 @@ export class Watcher {
       const to = Math.min(head, cursor + net.maxBlocksPerPoll);
       const logs = from <= to ? await this.getLogs(state, contract, topics, from, to) : [];
 
-      const pending = (await this.invoices.pendingEntries(net.id, tokenId)).filter((e) => sg.isFinal(net.id, e.block_number, head, tagged ?? null));
+      // The registry's policy decides (the core's isFinal); min_confirmations can only add to it.
+      const pending = (await this.invoices.pendingEntries(net.id, tokenId)).filter(
+        (e) => sg.isFinal(net.id, e.block_number, head, tagged ?? null) && head - e.block_number + 1 >= net.minConfirmations,
+      );
       const blockNumbers = [...new Set(logs.filter((l) => !l.blockTimestamp).map((l) => l.blockNumber))];
       const results = await rpc.batch([
         ...blockNumbers.map((b): [string, unknown[]] => ['eth_getBlockByNumber', [b, false]]),

@@ -169,6 +169,25 @@ test('a payment reorganised away before finality credits nothing (invalid); mine
   assert.deepEqual(row, { invoice_id: inv.id, block_hash: again.blockHash, status: 'final' });
 });
 
+test('min_confirmations makes finality stricter than the registry: 6 confirmations on the devnet, not 3', { timeout: 60000 }, async () => {
+  const devnet = s.app.config.networks.find((n) => n.id === 'devnet');
+  devnet.minConfirmations = 6;
+  try {
+    const inv = await create({ amount: '81' });
+    await s.pay(inv.recipient, inv.amount_due_units);
+    await s.net.mine(3); // 4 confirmations: final for the registry (3), not for this server (6)
+    await waitCursor(Number(await s.net.rpc('eth_blockNumber')));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await s.api('GET', `/api/v1/invoices/${inv.id}`)).body.state, 'processing');
+    const doc = (await s.api('GET', `/api/v1/checkout/${inv.id}`)).body;
+    assert.deepEqual(doc.finality, { seen: 3, required: 6 });
+    await s.net.mine(2);
+    await s.waitInvoice(inv.id, (i) => i.state === 'settled');
+  } finally {
+    devnet.minConfirmations = 0;
+  }
+});
+
 async function waitCursor(block) {
   for (let i = 0; i < 200; i++) {
     const health = (await s.api('GET', '/health')).body;

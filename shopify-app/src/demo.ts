@@ -19,7 +19,6 @@ interface Devnet {
   stop(): Promise<unknown>;
 }
 // The devnet harness is plain JS in tests/devnet (shared with the other suites).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const devnet = require('../../tests/devnet/devnet') as { start(o: { dir: string }): Promise<Devnet> };
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -91,6 +91,7 @@ export class StablegateCheckout extends HTMLElement {
   #docText = '';
   #strings = null;
   #lang = 'en';
+  #formats = null;
   #timer = 0;
   #tick = 0;
   #failures = 0;
@@ -196,6 +197,12 @@ export class StablegateCheckout extends HTMLElement {
     // The build checks that every catalogue has every key of en.json, so no fallback is fetched.
     this.#strings = await loadCatalog(lang);
     this.#lang = lang;
+    // Made once per language: building Intl formatters costs more than using them.
+    this.#formats = {
+      amount: new Intl.NumberFormat(lang, { minimumFractionDigits: 1 }),
+      twoDigits: new Intl.NumberFormat(lang, { minimumIntegerDigits: 2, useGrouping: false }),
+      time: new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' }),
+    };
   }
 
   #t(key, vars = {}) {
@@ -206,7 +213,7 @@ export class StablegateCheckout extends HTMLElement {
   /** Formats a canonical decimal string exactly, grouped by the language's rules (no float). */
   #amount(decimal) {
     const [whole, fraction] = String(decimal).split('.');
-    const parts = new Intl.NumberFormat(this.#lang, { minimumFractionDigits: 1 }).formatToParts(BigInt(whole));
+    const parts = this.#formats.amount.formatToParts(BigInt(whole));
     const separator = parts.find((p) => p.type === 'decimal')?.value ?? '.';
     const grouped = parts.filter((p) => p.type === 'integer' || p.type === 'group').map((p) => p.value).join('');
     return fraction ? grouped + separator + fraction : grouped;
@@ -475,8 +482,8 @@ export class StablegateCheckout extends HTMLElement {
   #countdown(doc) {
     const timer = this.#root.querySelector('[data-timer]');
     const end = Date.parse(doc.expires_at);
-    const number = new Intl.NumberFormat(this.#lang, { minimumIntegerDigits: 2, useGrouping: false });
-    const when = new Intl.DateTimeFormat(this.#lang, { hour: 'numeric', minute: '2-digit' }).format(end);
+    const number = this.#formats.twoDigits;
+    const when = this.#formats.time.format(end);
     const update = () => {
       const left = Math.max(0, Math.floor((end - Date.now()) / 1000));
       if (left === 0) {
@@ -625,4 +632,9 @@ export class StablegateCheckout extends HTMLElement {
   }
 }
 
-if (!customElements.get('stablegate-checkout')) customElements.define('stablegate-checkout', StablegateCheckout);
+if (!customElements.get('stablegate-checkout')) {
+  // Start the wasm download now, before any element upgrades: pages load this module only to
+  // show the element, and the QR waits for nothing else.
+  loadWasm().catch(() => {});
+  customElements.define('stablegate-checkout', StablegateCheckout);
+}

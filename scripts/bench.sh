@@ -2,6 +2,8 @@
 # Benchmarks, printed as ratios against peers measured in the same run (DESIGN §13). Run through
 # `make bench`, or directly from any directory.
 #
+# Parts: matching (here), the widget (scripts/bench-widget.sh) and the server (scripts/bench-server.sh).
+#
 # Matching throughput: `match_transfer` natively (crates/core/benches/matching.rs, release) and
 # through the Node build (bench/matching.js), on the same workload; each calls with the full set
 # of 1,000 watched invoices and with the few an amount index returns.
@@ -45,3 +47,11 @@ awk -v nf="$native_full" -v jf="$node_full" -v ni="$native_indexed" -v ji="$node
   printf "%-28s %12d %12d %11.1fx\n", "full set (1,000)", nf, jf, nf / jf
   printf "%-28s %12d %12d %11.1fx\n", "indexed (0 or 1)", ni, ji, ni / ji
 }'
+
+echo
+echo "== widget: transfer size against the 45 KB budget, navigation to QR and QR throughput against npm qrcode"
+scripts/bench-widget.sh
+
+echo
+echo "== server: RPC calls per poll with 1,000 open invoices, detection delays, invoice creations per second"
+scripts/bench-server.sh

@@ -54,6 +54,12 @@ async function widgetState(page, wanted, timeout = 90000) {
   const watch = (p) => {
     p.on('console', (m) => { if (m.type() === 'error') report.console_errors.push(m.text()); });
     p.on('pageerror', (e) => report.console_errors.push(`pageerror: ${e.message}`));
+    p.on('response', (r) => {
+      if (r.url().includes('/wc/store/v1/checkout') && r.request().method() !== 'GET') {
+        report.store_api = report.store_api || [];
+        r.text().then((body) => report.store_api.push({ status: r.status(), body: body.slice(0, 300) })).catch(() => {});
+      }
+    });
   };
   watch(page);
   try {
@@ -71,9 +77,22 @@ async function widgetState(page, wanted, timeout = 90000) {
       await select.waitFor({ timeout: 15000 });
       report.block_network_options = await select.locator('option').evaluateAll((els) => els.map((e) => e.value));
       if (opt('--network')) await select.selectOption(opt('--network'));
+      // The block recalculates after each field; placing the order mid-update is ignored.
+      await page.waitForLoadState('networkidle', { timeout: 15000 }).catch(() => {});
       await page.screenshot({ path: path.join(shots, `${mode}-checkout.png`), fullPage: true });
-      await page.locator('.wc-block-components-checkout-place-order-button').click();
-      await page.waitForURL(/order-pay/, { timeout: 60000 });
+      // A click while the block is still busy (it disables the button by class, which Playwright
+      // cannot see) is ignored; click again, up to three times, until the order-pay page loads.
+      let placed = false;
+      for (let attempt = 1; attempt <= 3 && !placed; attempt++) {
+        await page.locator('.wc-block-components-checkout-place-order-button:not(.wc-block-components-button--loading)').click();
+        placed = await page.waitForURL(/order-pay/, { timeout: 20000 }).then(() => true, () => false);
+        report.place_order_clicks = attempt;
+        if (!placed) await page.waitForLoadState('networkidle', { timeout: 15000 }).catch(() => {});
+      }
+      if (!placed) {
+        const notices = await page.locator('.wc-block-components-notice-banner, .wc-block-store-notice').allInnerTexts().catch(() => []);
+        throw new Error(`no order-pay page after Place Order (notices: ${JSON.stringify(notices)})`);
+      }
       step('placed order through the Checkout block', { url: page.url() });
     } else if (mode === 'receipt') {
       await page.goto(opt('--url'), { waitUntil: 'domcontentloaded' });

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# make test-woocommerce WC_DIR=<git clone of WP-a2z/woocommerce> WP_DIR=<git clone of johnpbloch/wordpress-core>
+#
+# Installs dist/stablegate.zip into a fresh real WordPress 6.8.3 + WooCommerce 10.0.2 shop (built by
+# the real-shop tools, REAL_SHOP_DIR, default /work/shared/tools/real-shop) and runs orders end to
+# end on the devnet: the Checkout block (network picked in the block; network picked in the
+# widget, 18-decimal token), the classic pay-for-order form with the tab closed and WP-Cron doing
+# the work, and a Store API checkout; then checks order states, transaction ids, notes, HPOS/Blocks
+# compatibility, the auto-cancel guard, the admin screens, and that nothing logged a PHP notice.
+# Ports are OS-chosen; the shop, MariaDB and the devnet are stopped by PID at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+: "${WC_DIR:?set WC_DIR to a git clone of WP-a2z/woocommerce}"
+: "${WP_DIR:?set WP_DIR to a git clone of johnpbloch/wordpress-core}"
+RS=${REAL_SHOP_DIR:-/work/shared/tools/real-shop}
+[ -x "$RS/setup-wp.sh" ] || { echo "REAL_SHOP_DIR=$RS has no setup-wp.sh (the real-shop tools)"; exit 1; }
+export WP_GIT=$WP_DIR WC_GIT=$WC_DIR
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+export REAL_SHOP_ENV=${REAL_SHOP_ENV:-$(mktemp -d /tmp/sgwc.XXXXXX)}
+export REAL_SHOP_WEB_PORT=${REAL_SHOP_WEB_PORT:-$(free_port)} REAL_SHOP_DB_PORT=${REAL_SHOP_DB_PORT:-$(free_port)}
+chmod 755 "$REAL_SHOP_ENV"
+touch "$REAL_SHOP_ENV/.real-shop-env"
+shots=${SHOTS:-$root/dist/woocommerce-e2e}
+mkdir -p "$shots"
+T0=$SECONDS
+failures=0
+step() { printf '\n== woocommerce: %s (%d s)\n' "$*" "$((SECONDS - T0))"; }
+check() { # check "what" CONDITION-COMMAND...
+  local what=$1; shift
+  if "$@"; then echo "PASS $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+json() { # json FILE EXPR: prints EXPR over the JSON in FILE, or "unreadable: …" (never aborts the run)
+  python3 -c "
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+    print(eval(sys.argv[2]))
+except Exception as e:
+    print('unreadable: %s' % e)" "$@"
+}
+wc() { "$RS/wc-php.sh" "$@"; }
+cleanup() {
+  node tests/devnet/devnet.js stop --dir "$REAL_SHOP_ENV/devnet" >/dev/null 2>&1 || true
+  if [ "${KEEP_SHOP:-}" = 1 ]; then "$RS/teardown.sh" >/dev/null 2>&1 || true; else "$RS/teardown.sh" --purge >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+step "build the zip"
+scripts/dist.sh
+
+step "real shop: WordPress + WooCommerce on 127.0.0.1:$REAL_SHOP_WEB_PORT, MariaDB on $REAL_SHOP_DB_PORT"
+"$RS/setup-wp.sh" > "$REAL_SHOP_ENV/setup.log" 2>&1 || { tail -30 "$REAL_SHOP_ENV/setup.log"; exit 1; }
+grep -E '"wc_version"' "$REAL_SHOP_ENV/setup.log" | tail -1
+"$RS/setup-browser.sh" > "$REAL_SHOP_ENV/setup-browser.log" 2>&1 || { tail -20 "$REAL_SHOP_ENV/setup-browser.log"; exit 1; }
+node tests/devnet/devnet.js start --dir "$REAL_SHOP_ENV/devnet" > "$REAL_SHOP_ENV/devnet.json"
+DEVNET_URL=$(json "$REAL_SHOP_ENV/devnet.json" "d['url']")
+set -a; . "$REAL_SHOP_ENV/state.env"; set +a
+export DEVNET_URL PLAYWRIGHT=$REAL_SHOP_ENV/node/node_modules/playwright-core SHOTS=$shots CRON_CMD="$RS/wc-php.sh cron"
+debug_log=$REAL_SHOP_ENV/logs/wp-debug.log
+touch "$debug_log"
+log_lines=$(command wc -l < "$debug_log")
+
+step "install and activate dist/stablegate.zip"
+wc install-plugin dist/stablegate.zip > "$REAL_SHOP_ENV/install.json" 2> "$REAL_SHOP_ENV/install.err"
+check "the zip installs and activates" test "$(json "$REAL_SHOP_ENV/install.json" "d['active']")" = True
+check "activation printed nothing (no notice, no warning)" test ! -s "$REAL_SHOP_ENV/install.err"
+wc enable-gateway stablegate "{\"networks\":[\"devnet:usdt\",\"devnet:usdt18\"],\"addresses_evm\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\",\"rpc_devnet\":\"$DEVNET_URL\",\"poll_seconds\":\"5\"}" > /dev/null
+wc gateways > "$REAL_SHOP_ENV/gateways.json"
+check "the gateway is available" test "$(json "$REAL_SHOP_ENV/gateways.json" "[g['available'] for g in d if g['id']=='stablegate'][0]")" = True
+check "it has a Blocks integration" test "$(json "$REAL_SHOP_ENV/gateways.json" "[g['blocks_integration'] for g in d if g['id']=='stablegate'][0]")" = 'Stablegate\WooCommerce\Blocks'
+wc eval 'echo wp_json_encode(array("hpos" => Automattic\WooCommerce\Utilities\OrderUtil::custom_orders_table_usage_is_enabled(), "hpos_ok" => in_array("stablegate/stablegate.php", wc_get_container()->get(Automattic\WooCommerce\Internal\Features\FeaturesController::class)->get_compatible_plugins_for_feature("custom_order_tables", true)["compatible"], true), "blocks_ok" => in_array("stablegate/stablegate.php", wc_get_container()->get(Automattic\WooCommerce\Internal\Features\FeaturesController::class)->get_compatible_plugins_for_feature("cart_checkout_blocks", true)["compatible"], true)));' > "$REAL_SHOP_ENV/compat.json" 2>&1 || true
+check "HPOS is on and Stablegate is declared compatible" test "$(json "$REAL_SHOP_ENV/compat.json" "d['hpos'] and d['hpos_ok']")" = True
+check "Cart/Checkout Blocks compatibility is declared" test "$(json "$REAL_SHOP_ENV/compat.json" "d['blocks_ok']")" = True
+
+order_check() { # order_check LABEL ORDER_ID TX
+  wc order "$2" > "$REAL_SHOP_ENV/order-$2.json" 2>&1 || true
+  check "$1: order #$2 is processing" test "$(json "$REAL_SHOP_ENV/order-$2.json" "d['status']")" = processing
+  check "$1: order #$2 carries the transaction" test "$(json "$REAL_SHOP_ENV/order-$2.json" "d['transaction_id']")" = "$3"
+  check "$1: order #$2 has the invoice's notes" grep -q "Stablegate invoice inv_.*: settled" "$REAL_SHOP_ENV/order-$2.json"
+}
+
+step "Checkout block, network picked in the block, paid; the widget's polls run the watcher"
+node tests/e2e/woocommerce/order-flow.cjs blocks --network devnet:usdt > "$REAL_SHOP_ENV/a.json" || json "$REAL_SHOP_ENV/a.json" "d.get('error')"
+check "A: the widget went new -> processing -> settled" test "$(json "$REAL_SHOP_ENV/a.json" "d.get('error','') or d['widget_settled']['state']")" = settled
+check "A: no browser console error" test "$(json "$REAL_SHOP_ENV/a.json" "len(d['console_errors'])")" = 0
+check "A: nothing requested outside the shop" test "$(json "$REAL_SHOP_ENV/a.json" "len(d['blocked_requests'])")" = 0
+order_check A "$(json "$REAL_SHOP_ENV/a.json" "d['order_id']")" "$(json "$REAL_SHOP_ENV/a.json" "d['payment']['tx']")"
+
+step "Checkout block, network picked in the widget (18-decimal token)"
+node tests/e2e/woocommerce/order-flow.cjs blocks --choose-in-widget devnet:usdt18 > "$REAL_SHOP_ENV/b.json" || json "$REAL_SHOP_ENV/b.json" "d.get('error')"
+check "B: the widget offered both networks" test "$(json "$REAL_SHOP_ENV/b.json" "d.get('widget_choices')")" = "['choose:devnet:usdt', 'choose:devnet:usdt18']"
+check "B: paid 10^18-scale units, settled" test "$(json "$REAL_SHOP_ENV/b.json" "d.get('error','') or (d['invoice']['decimals'], d['widget_settled']['state'])")" = "(18, 'settled')"
+order_check B "$(json "$REAL_SHOP_ENV/b.json" "d['order_id']")" "$(json "$REAL_SHOP_ENV/b.json" "d['payment']['tx']")"
+
+step "classic pay-for-order form, then the tab is closed: WP-Cron confirms the payment"
+"$RS/order-pay-check.sh" stablegate --pay --field stablegate_network=devnet:usdt > "$REAL_SHOP_ENV/c-form.json" 2> "$REAL_SHOP_ENV/c-form.log" || true
+receipt=$(json "$REAL_SHOP_ENV/c-form.json" "d['pay_form_submit']['redirect']")
+check "C: the classic form redirects to the order-pay receipt page" grep -q 'order-pay' <<< "$receipt"
+node tests/e2e/woocommerce/order-flow.cjs receipt --url "$receipt" --close-before-paying > "$REAL_SHOP_ENV/c.json" || json "$REAL_SHOP_ENV/c.json" "d.get('error')"
+check "C: settled by WP-Cron with the tab closed" test "$(json "$REAL_SHOP_ENV/c.json" "d.get('error','') or d['final_doc']['state']")" = settled
+order_check C "$(json "$REAL_SHOP_ENV/c.json" "d['order_id']")" "$(json "$REAL_SHOP_ENV/c.json" "d['payment']['tx']")"
+grep -q "TO=.*Details for order" "$REAL_SHOP_ENV/logs/mail.log" && mailed=yes || mailed=no
+check "C: the customer got the payment link by e-mail" test "$mailed" = yes
+
+step "Store API checkout (what the Checkout block sends), network in payment_data"
+"$RS/store-api-checkout.sh" stablegate '[{"key":"stablegate_network","value":"devnet:usdt18"}]' > "$REAL_SHOP_ENV/d.json" 2> "$REAL_SHOP_ENV/d.log" || true
+check "D: Store API answers a redirect to order-pay" test "$(json "$REAL_SHOP_ENV/d.json" "'order-pay' in d['payment_result']['redirect_url']")" = True
+d_order=$(json "$REAL_SHOP_ENV/d.json" "d['order_id']")
+wc eval "\$o = wc_get_order($d_order); echo wp_json_encode(array('status' => \$o->get_status(), 'cancel' => apply_filters('woocommerce_cancel_unpaid_order', true, \$o)));" > "$REAL_SHOP_ENV/d-order.json"
+check "D: the order waits (pending) and WooCommerce's auto-cancel leaves it alone while the invoice is open" test "$(json "$REAL_SHOP_ENV/d-order.json" "(d['status'], d['cancel'])")" = "('pending', False)"
+
+step "admin screens"
+jar=$REAL_SHOP_ENV/admin.cookies
+curl -s -c "$jar" -b "$jar" -o /dev/null "$BASE_URL/wp-login.php"
+curl -s -c "$jar" -b "$jar" -o /dev/null -d "log=$WP_ADMIN_USER&pwd=$WP_ADMIN_PASS&wp-submit=Log+In&testcookie=1" "$BASE_URL/wp-login.php"
+curl -s -b "$jar" -o "$REAL_SHOP_ENV/settings.html" -w '%{http_code}' "$BASE_URL/wp-admin/admin.php?page=wc-settings&tab=checkout&section=stablegate" > "$REAL_SHOP_ENV/settings.code"
+check "the settings screen renders with the test-connection buttons" grep -q 'stablegate-test-connection' "$REAL_SHOP_ENV/settings.html"
+check "no RPC URL reaches the browser in clear" bash -c "! grep -q 'value=\"$DEVNET_URL\"' '$REAL_SHOP_ENV/settings.html' || grep -q 'type=\"password\"[^>]*value=\"$DEVNET_URL\"' '$REAL_SHOP_ENV/settings.html'"
+curl -s -b "$jar" -o "$REAL_SHOP_ENV/invoices.html" "$BASE_URL/wp-admin/admin.php?page=stablegate-invoices"
+check "the invoice list shows settled invoices" grep -q '>settled<' "$REAL_SHOP_ENV/invoices.html"
+curl -s -b "$jar" -o "$REAL_SHOP_ENV/review.html" "$BASE_URL/wp-admin/admin.php?page=stablegate-invoices&state=needs_review"
+check "the review queue renders" grep -q 'Review queue' "$REAL_SHOP_ENV/review.html"
+
+step "logs"
+new_log=$(tail -n +"$((log_lines + 1))" "$debug_log")
+check "no PHP notice, warning or error logged since the plugin was installed" test -z "$new_log"
+[ -z "$new_log" ] || echo "$new_log" | head -20
+
+step "done: $failures failure(s); screenshots in $shots"
+[ "$failures" = 0 ]

@@ -1,8 +1,11 @@
 // Outgoing webhooks (DESIGN §10): every invoice event to every endpoint, signed
 // (`Stablegate-Signature: t=…,v1=…`, by the core), retried on the backoff schedule, then
 // dead-lettered until someone resends it. Loopback and private addresses are refused unless the
-// endpoint says allow_private (SSRF: a webhook URL must not reach the server's own network).
-import dns = require('node:dns/promises');
+// endpoint says allow_private (SSRF: a webhook URL must not reach the server's own network); the
+// check is made on the connection's own name resolution, and redirects are never followed.
+import dns = require('node:dns');
+import http = require('node:http');
+import https = require('node:https');
 import net = require('node:net');
 import sg = require('./core');
 import type { Config, WebhookEndpoint } from './config';
@@ -23,24 +26,88 @@ export interface DeliveryRow {
   updated_at: number;
 }
 
-/** True for loopback, private, link-local, CGNAT, unspecified and unique-local addresses. */
+// The special-purpose ranges (IANA's IPv4 and IPv6 special-purpose registries) that a webhook must
+// not reach: this host, private and shared networks, link-local, multicast, reserved. Node's
+// BlockList compares addresses, not their spelling, and applies the IPv4 rules to IPv4-mapped
+// IPv6 addresses (::ffff:7f00:1 is 127.0.0.1).
+const BLOCKED = new net.BlockList();
+for (const [prefix, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) BLOCKED.addSubnet(prefix, bits, 'ipv4');
+for (const [prefix, bits] of [
+  ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible form
+  ['64:ff9b:1::', 48], ['2001::', 32], ['2002::', 16], // local NAT64, Teredo and 6to4 tunnel other addresses
+  ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) BLOCKED.addSubnet(prefix, bits, 'ipv6');
+const NAT64 = new net.BlockList();
+NAT64.addSubnet('64:ff9b::', 96, 'ipv6');
+
+/** True for loopback, private, link-local, shared, multicast and reserved addresses, however written. */
 export function isPrivateAddress(address: string): boolean {
-  if (net.isIPv4(address)) {
-    const [a, b] = address.split('.').map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  const family = net.isIP(address);
+  if (family === 4) return BLOCKED.check(address, 'ipv4');
+  if (family !== 6) return true; // not an address: refuse rather than guess
+  if (BLOCKED.check(address, 'ipv6')) return true;
+  // The well-known NAT64 prefix carries an IPv4 address in its last 32 bits: judge that one.
+  if (NAT64.check(address, 'ipv6')) {
+    const groups = new URL(`http://[${address}]/`).hostname.slice(1, -1).split(':');
+    const [high, low] = groups.slice(-2).map((g) => parseInt(g || '0', 16));
+    return isPrivateAddress([high >> 8, high & 255, low >> 8, low & 255].join('.'));
   }
-  const lower = address.toLowerCase();
-  if (lower.startsWith('::ffff:')) return isPrivateAddress(lower.slice(7));
-  return lower === '::' || lower === '::1' || lower.startsWith('fc') || lower.startsWith('fd') || lower.startsWith('fe80');
+  return false;
 }
+
+const refusal = (host: string, address: string) =>
+  new Error(`refused: ${host} is a loopback or private address (${address}); set allow_private on the endpoint to allow it`);
 
 /** Refuses a URL whose host is or resolves to a private address, unless the endpoint allows it. */
 export async function checkDestination(endpoint: WebhookEndpoint): Promise<void> {
   if (endpoint.allowPrivate) return;
   const host = new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '');
-  const addresses = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
+  const addresses = net.isIP(host) ? [host] : (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
   const bad = addresses.find(isPrivateAddress);
-  if (bad) throw new Error(`refused: ${host} is a loopback or private address (${bad}); set allow_private on the endpoint to allow it`);
+  if (bad) throw refusal(host, bad);
+}
+
+/**
+ * The name resolution of a webhook's own connection: it refuses private addresses there, so a
+ * name that answers differently the second time (DNS rebinding) cannot pass a check made earlier.
+ */
+const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '', 0);
+    const bad = addresses.find((a) => isPrivateAddress(a.address));
+    if (bad) return callback(refusal(hostname, bad.address) as NodeJS.ErrnoException, '', 0);
+    if ((options as dns.LookupOptions).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
+    callback(null, addresses[0].address, addresses[0].family);
+  });
+};
+
+/** POSTs `body` to `endpoint` without following redirects; returns the HTTP status. */
+function post(endpoint: WebhookEndpoint, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+  const url = new URL(endpoint.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // An address literal is connected to without a lookup: judge it here.
+  if (!endpoint.allowPrivate && net.isIP(host) && isPrivateAddress(host)) return Promise.reject(refusal(host, host));
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: endpoint.allowPrivate ? undefined : guardedLookup,
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        response.on('error', reject);
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.resume();
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 export class Webhooks {
@@ -106,22 +173,18 @@ export class Webhooks {
       final = true;
     } else {
       try {
-        await checkDestination(endpoint);
         const timestamp = Math.floor(Date.now() / 1000);
-        const response = await fetch(endpoint.url, {
-          method: 'POST',
-          redirect: 'manual',
-          headers: {
+        status = await post(
+          endpoint,
+          {
             'content-type': 'application/json',
             'user-agent': 'stablegate-webhooks/1',
             'stablegate-signature': sg.signWebhook(endpoint.secret, event.body, timestamp),
             'stablegate-event-id': delivery.event_id,
           },
-          body: event.body,
-          signal: AbortSignal.timeout(this.config.webhooks.timeoutMs),
-        });
-        status = response.status;
-        await response.arrayBuffer().catch(() => undefined);
+          event.body,
+          this.config.webhooks.timeoutMs,
+        );
         if (status < 200 || status >= 300) error = `HTTP ${status}`;
       } catch (e) {
         error = (e as Error).message;

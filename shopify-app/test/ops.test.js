@@ -25,15 +25,40 @@ const cli = (args, env = {}, cwd = undefined) =>
 // A rate source: {"data": {"rate": <value>}}, or an error, as the test sets it.
 let rateAnswer = { status: 200, body: { data: { rate: '1.25' } } };
 const source = http.createServer((req, res) => res.writeHead(rateAnswer.status, { 'content-type': 'application/json' }).end(JSON.stringify(rateAnswer.body)));
+// A loopback listener that webhooks must never reach without allow_private: it counts hits.
+const inside = { hits: 0 };
+const insideServer = http.createServer((req, res) => {
+  inside.hits++;
+  res.writeHead(200).end();
+});
+// DNS rebinding: `rebind.test` resolves to a public address when asked first (a pre-flight check),
+// then to loopback when the connection itself resolves it.
+const dns = require('node:dns');
+const realLookup = dns.lookup;
+const realPromisesLookup = dns.promises.lookup;
 let s;
 before(async () => {
   await new Promise((r) => source.listen(0, '127.0.0.1', r));
+  await new Promise((r) => insideServer.listen(0, '127.0.0.1', r));
+  dns.promises.lookup = async (host, options) =>
+    host === 'rebind.test' ? (options?.all ? [{ address: '93.184.216.34', family: 4 }] : { address: '93.184.216.34', family: 4 }) : realPromisesLookup(host, options);
+  dns.lookup = function (host, options, callback) {
+    if (typeof options === 'function') [callback, options] = [options, {}];
+    if (host !== 'rebind.test') return realLookup.call(dns, host, options, callback);
+    process.nextTick(() => (options?.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)));
+  };
   const url = `http://127.0.0.1:${source.address().port}/rate`;
+  const port = insideServer.address().port;
   s = await startStack('ops', {
     rates: { GBP: { url, path: 'data.rate', max_age: 30 } },
     raw: {
       webhooks: {
-        endpoints: [{ name: 'inside', url: 'http://127.0.0.1:9/hook', secret_env: 'SG_TEST_WEBHOOK_SECRET' }],
+        endpoints: [
+          { name: 'inside', url: 'http://127.0.0.1:9/hook', secret_env: 'SG_TEST_WEBHOOK_SECRET' },
+          // Loopback written as an IPv4-mapped IPv6 address (the URL parser turns it into ::ffff:7f00:1).
+          { name: 'mapped', url: `http://[::ffff:127.0.0.1]:${port}/hook`, secret_env: 'SG_TEST_WEBHOOK_SECRET' },
+          { name: 'rebind', url: `http://rebind.test:${port}/hook`, secret_env: 'SG_TEST_WEBHOOK_SECRET' },
+        ],
         retry_schedule: [0.1],
         poll_ms: 50,
       },
@@ -43,6 +68,9 @@ before(async () => {
 after(async () => {
   await s?.stop();
   source.close();
+  insideServer.close();
+  dns.lookup = realLookup;
+  dns.promises.lookup = realPromisesLookup;
 });
 
 test('a rate source prices invoices while fresh; failing and stale, it refuses with a clear error and writes nothing', async () => {
@@ -79,6 +107,29 @@ test('webhooks to loopback or private addresses are refused unless allowed, and 
   assert.match(dead.last_error, /^refused: 127\.0\.0\.1 is a loopback or private address/);
   for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:10.0.0.1', '100.64.0.1']) assert.equal(isPrivateAddress(a), true, a);
   for (const a of ['8.8.8.8', '172.32.0.1', '2001:db8::1', '1.1.1.1']) assert.equal(isPrivateAddress(a), false, a);
+});
+
+test('webhooks: loopback as an IPv4-mapped IPv6 address and a name that rebinds to loopback are refused too', async () => {
+  const deadOf = async (name) => {
+    for (let i = 0; i < 100; i++) {
+      const found = (await s.api('GET', '/api/v1/webhooks/dead-letters')).body.data.find((d) => d.endpoint === name);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return undefined;
+  };
+  const mapped = await deadOf('mapped');
+  assert.ok(mapped, 'the mapped-address delivery is dead-lettered');
+  assert.match(mapped.last_error, /^refused: ::ffff:7f00:1 is a loopback or private address/);
+  const rebind = await deadOf('rebind');
+  assert.ok(rebind, 'the rebinding delivery is dead-lettered');
+  assert.match(rebind.last_error, /^refused: rebind\.test is a loopback or private address \(127\.0\.0\.1\)/);
+  assert.equal(inside.hits, 0, 'nothing reached the loopback listener');
+  // Every written form of a special-purpose address is private, whatever its spelling.
+  for (const a of ['::ffff:7f00:1', '::ffff:a00:1', '::7f00:1', '0:0:0:0:0:0:0:1', 'fe90::1', 'fec0::1', 'ff02::1', '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe', '198.18.0.1', '224.0.0.1', '255.255.255.255', '0.0.0.0']) {
+    assert.equal(isPrivateAddress(a), true, a);
+  }
+  for (const a of ['64:ff9b::808:808', '2606:4700:4700::1111', '::ffff:808:808']) assert.equal(isPrivateAddress(a), false, a);
 });
 
 test('configuration errors name the key', () => {

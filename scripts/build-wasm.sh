@@ -9,19 +9,43 @@
 #                           its own without the `server` feature: only what the widget calls, to
 #                           stay within the 45 KB budget (bindgen output in target/wasm-widget/pkg).
 # cargo (wasm32, release) → wasm-bindgen (with TypeScript declarations) → wasm-opt -Oz (npm
-# binaryen) → esbuild. Skips the work when the outputs are newer than every source they come from.
+# binaryen) → esbuild.
+#
+# Safe to run while another run or a test suite uses the outputs (make test and make bench at
+# once): one run builds at a time (flock), everything is built into a staging folder, and each
+# output folder is swapped in by rename only once every output is complete, so a reader sees the
+# old folder or the new one, never a half-written one, and a failed build changes nothing.
+# Skips the work when the stamp of the last complete build is newer than every source (the crates
+# with the widget's sources and languages, the lock files, this script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=crates/wasm/pkg
 widget_src=crates/wasm/widget
-newest_output="$out/widget/stablegate-checkout.js"
+widget_core=target/wasm-widget/pkg
+stamp=$out/.built
 
-newest_source=$(find crates Cargo.toml Cargo.lock -path crates/wasm/pkg -prune -o -type f -newer "$newest_output" -print -quit 2>/dev/null || true)
-if [ -f "$newest_output" ] && [ -f "$out/node/stablegate_wasm_bg.wasm" ] && [ -f "$out/web/stablegate_wasm_bg.wasm" ] && [ -z "$newest_source" ]; then
+mkdir -p "$out" target
+exec 9> target/build-wasm.lock
+flock 9
+
+up_to_date() {
+  [ -f "$stamp" ] || return 1
+  local newer
+  newer=$(find crates Cargo.toml Cargo.lock package-lock.json scripts/build-wasm.sh \
+    -path "$out" -prune -o -type f -newer "$stamp" -print -quit)
+  [ -z "$newer" ]
+}
+if up_to_date; then
   echo "wasm: up to date"
   exit 0
 fi
+
+stage=$(mktemp -d "$out/.staging.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+# Stamped before reading any source: a source saved during the build is newer than the stamp,
+# so the next run builds again.
+touch "$stage/.built"
 
 bindgen="$root/.tools/bin/wasm-bindgen"
 wasm_opt="$root/node_modules/binaryen/bin/wasm-opt"
@@ -29,45 +53,65 @@ wasm_opt="$root/node_modules/binaryen/bin/wasm-opt"
 cargo build --quiet --release --target wasm32-unknown-unknown -p stablegate-wasm
 cargo build --quiet --release --target wasm32-unknown-unknown -p stablegate-wasm --no-default-features \
   --target-dir target/wasm-widget
-widget_core=target/wasm-widget/pkg
-for target in node web widget; do
+for target in node web widget-core; do
   case $target in
-    node) flavour=nodejs; dir=$out/node; wasm=target/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
-    web) flavour=web; dir=$out/web; wasm=target/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
-    widget) flavour=web; dir=$widget_core; wasm=target/wasm-widget/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
+    node) flavour=nodejs; wasm=target/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
+    web) flavour=web; wasm=target/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
+    widget-core) flavour=web; wasm=target/wasm-widget/wasm32-unknown-unknown/release/stablegate_wasm.wasm ;;
   esac
-  rm -rf "${dir:?}"
-  "$bindgen" "$wasm" --out-dir "$dir" --target "$flavour" --typescript
-  node "$wasm_opt" -Oz "$dir/stablegate_wasm_bg.wasm" -o "$dir/stablegate_wasm_bg.wasm"
+  "$bindgen" "$wasm" --out-dir "$stage/$target" --target "$flavour" --typescript
+  node "$wasm_opt" -Oz "$stage/$target/stablegate_wasm_bg.wasm" -o "$stage/$target/stablegate_wasm_bg.wasm"
 done
 # Make each folder loadable as a package: require('./crates/wasm/pkg/node'), import from pkg/web.
-cat > "$out/node/package.json" <<'JSON'
+cat > "$stage/node/package.json" <<'JSON'
 { "name": "stablegate-wasm", "private": true, "main": "stablegate_wasm.js", "types": "stablegate_wasm.d.ts" }
 JSON
-echo '{ "private": true, "type": "module" }' > "$widget_core/package.json"
-cat > "$out/web/package.json" <<'JSON'
+echo '{ "private": true, "type": "module" }' > "$stage/widget-core/package.json"
+cat > "$stage/web/package.json" <<'JSON'
 { "name": "stablegate-wasm-web", "private": true, "type": "module", "module": "stablegate_wasm.js", "types": "stablegate_wasm.d.ts" }
 JSON
 
 # The widget. Its languages are the files in widget/i18n: adding one is adding a file.
-rm -rf "${out:?}/widget"
-mkdir -p "$out/widget/i18n"
+mkdir -p "$stage/widget/i18n"
 languages=$(cd "$widget_src/i18n" && ls ./*.json | sed 's|^\./||; s|\.json$||' | sort)
 languages_json=$(printf '%s\n' "$languages" | node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')
 "$root/node_modules/.bin/esbuild" "$widget_src/stablegate-checkout.js" --bundle --format=esm --minify \
   --target=es2022 --loader:.css=text --define:__SG_LANGUAGES__="$languages_json" --log-level=warning \
-  --alias:stablegate-wasm-widget="./$widget_core/stablegate_wasm.js" \
-  --legal-comments=none --outfile="$out/widget/stablegate-checkout.js"
-cp "$widget_core/stablegate_wasm_bg.wasm" "$out/widget/stablegate_wasm_bg.wasm"
+  --alias:stablegate-wasm-widget="./$stage/widget-core/stablegate_wasm.js" \
+  --legal-comments=none --outfile="$stage/widget/stablegate-checkout.js"
+cp "$stage/widget-core/stablegate_wasm_bg.wasm" "$stage/widget/stablegate_wasm_bg.wasm"
 for lang in $languages; do
   # Checked and minified: a malformed catalogue fails the build, not the customer's page.
   node -e 'const fs=require("fs");const [src,dst,en]=process.argv.slice(1);const t=JSON.parse(fs.readFileSync(src,"utf8"));
     const missing=Object.keys(JSON.parse(fs.readFileSync(en,"utf8"))).filter(k=>typeof t[k]!=="string");
     if(missing.length){console.error(`${src}: missing ${missing.join(", ")}`);process.exit(1)}
     fs.writeFileSync(dst,JSON.stringify(t))' \
-    "$widget_src/i18n/$lang.json" "$out/widget/i18n/$lang.json" "$widget_src/i18n/en.json"
+    "$widget_src/i18n/$lang.json" "$stage/widget/i18n/$lang.json" "$widget_src/i18n/en.json"
 done
-cp "$widget_src/README.md" "$out/widget/README.md"
+cp "$widget_src/README.md" "$stage/widget/README.md"
+
+# Every output is complete: swap each folder in. rename(2) cannot replace a non-empty folder, and
+# moving the old one aside first leaves a moment with none, which a concurrent reader does hit
+# (tests/e2e/widget/build.test.js): renameat2 with RENAME_EXCHANGE (Linux 3.15+) swaps the two
+# in one step. coreutils' `mv --exchange` does the same from 9.5 on; Debian 12 has 9.1.
+publish() {
+  local from=$1 to=$2
+  if [ ! -e "$to" ]; then
+    mkdir -p "$(dirname "$to")"
+    mv -T "$from" "$to"
+    return
+  fi
+  python3 -c 'import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+if libc.renameat2(AT_FDCWD, os.fsencode(sys.argv[1]), AT_FDCWD, os.fsencode(sys.argv[2]), RENAME_EXCHANGE):
+    sys.exit(f"renameat2 {sys.argv[1]} <-> {sys.argv[2]}: {os.strerror(ctypes.get_errno())}")' "$from" "$to"
+}
+publish "$stage/node" "$out/node"
+publish "$stage/web" "$out/web"
+publish "$stage/widget" "$out/widget"
+publish "$stage/widget-core" "$widget_core"
+mv "$stage/.built" "$stamp"
 
 gz() { gzip -9c "$1" | wc -c; }
 printf 'wasm: node and web %s bytes; widget %s bytes (%s gzip); widget module %s bytes (%s gzip)\n' \

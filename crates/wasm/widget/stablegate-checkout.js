@@ -584,7 +584,8 @@ export class StablegateCheckout extends HTMLElement {
       const request = (method, params) => provider.request({ method, params });
       const [from] = await request('eth_requestAccounts');
       const chainId = `0x${doc.chain_id.toString(16)}`;
-      if ((await request('eth_chainId')) !== chainId) {
+      const onChain = async () => Number(await request('eth_chainId')) === doc.chain_id;
+      if (!(await onChain())) {
         try {
           await request('wallet_switchEthereumChain', [{ chainId }]);
         } catch (e) {
@@ -593,6 +594,9 @@ export class StablegateCheckout extends HTMLElement {
           // for them (no public RPC URL is ours to pick), so say which network is needed.
           throw new WalletError('wallet_wrong_chain', { network });
         }
+        // Some wallets answer the switch without switching, or the customer switches back: the
+        // transaction goes to the wallet's chain, so check it again rather than send elsewhere.
+        if (!(await onChain())) throw new WalletError('wallet_wrong_chain', { network });
       }
       return {
         balance: async () => BigInt(await request('eth_call', [{ to: doc.token.contract, data: balanceOfCalldata(doc.network, from) }, 'latest'])),

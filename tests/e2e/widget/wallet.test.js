@@ -37,6 +37,7 @@ after(async () => {
 /**
  * Opens the checkout of scenario `name` with a wallet of account `from` injected.
  * wallet.chainId: the chain the wallet is on at first; refuseSwitch: answer switching with 4902;
+ * ignoreSwitch: answer switching with success but stay on the chain (some wallets do);
  * reject: answer eth_sendTransaction with 4001 (the user pressed "Reject"); sendError: answer it
  * with that error instead.
  */
@@ -54,6 +55,7 @@ async function openWithWallet(name, wallet) {
         return { result: chainId };
       case 'wallet_switchEthereumChain':
         if (wallet.refuseSwitch) return { error: { code: 4902, message: 'Unrecognized chain ID.' } };
+        if (wallet.ignoreSwitch) return { result: null };
         chainId = params[0].chainId;
         return { result: null };
       case 'eth_sendTransaction':
@@ -108,15 +110,16 @@ test('pays from the wallet: the transfer lands on the devnet with the right toke
 
   // The wallet was asked to switch from chain 1 to the devnet, and the balance was read first.
   const methods = calls.map((c) => c.method);
-  assert.deepEqual(methods, ['eth_requestAccounts', 'eth_chainId', 'wallet_switchEthereumChain', 'eth_call', 'eth_sendTransaction']);
+  // After switching, the chain is checked again before anything is sent.
+  assert.deepEqual(methods, ['eth_requestAccounts', 'eth_chainId', 'wallet_switchEthereumChain', 'eth_chainId', 'eth_call', 'eth_sendTransaction']);
   assert.deepEqual(calls[2].params, [{ chainId: '0x7a69' }]);
-  const sent = calls[4].params[0];
+  const sent = calls[5].params[0];
   assert.equal(sent.from, from);
   assert.equal(sent.to, DEVNET_USDT);
   assert.equal(sent.value, '0x0');
 
   // On chain: mined, successful, one Transfer of the registry's token to the invoice's address.
-  const receipt = await net.rpc('eth_getTransactionReceipt', [calls[4].result]);
+  const receipt = await net.rpc('eth_getTransactionReceipt', [calls[5].result]);
   assert.equal(receipt.status, '0x1');
   const logs = receipt.logs.filter((l) => l.topics[0] === TRANSFER_TOPIC);
   assert.equal(logs.length, 1);
@@ -186,6 +189,19 @@ test('a wallet that cannot switch to the network is told which network to add', 
   await alert.waitFor();
   assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction' || c.method === 'eth_call'));
+  await widget.page().close();
+});
+
+test('a wallet that answers the switch but stays on another chain sends nothing', async () => {
+  const story = invoiceStory({ base: host.url, name: 'wallet-stay', recipient: net.accounts[9], amount: '1' });
+  host.set('wallet-stay', story.doc());
+  const { widget, calls } = await openWithWallet('wallet-stay', { from: net.accounts[1], chainId: '0x1', ignoreSwitch: true });
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
+  assert.deepEqual(calls.map((c) => c.method), ['eth_requestAccounts', 'eth_chainId', 'wallet_switchEthereumChain', 'eth_chainId']);
+  assert.ok(await widget.locator('.qr svg').isVisible());
   await widget.page().close();
 });
 

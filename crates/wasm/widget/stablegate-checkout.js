@@ -599,7 +599,12 @@ export class StablegateCheckout extends HTMLElement {
         if (!(await onChain())) throw new WalletError('wallet_wrong_chain', { network });
       }
       return {
-        balance: async () => BigInt(await request('eth_call', [{ to: doc.token.contract, data: balanceOfCalldata(doc.network, from) }, 'latest'])),
+        balance: async () => {
+          const word = await request('eth_call', [{ to: doc.token.contract, data: balanceOfCalldata(doc.network, from) }, 'latest']);
+          // "0x" (no contract there on the wallet's chain) or anything else that is not a uint256.
+          if (typeof word !== 'string' || !/^0x[0-9a-f]{1,64}$/i.test(word)) throw new WalletError('wallet_no_balance', { symbol, network });
+          return BigInt(word);
+        },
         send: (units) => request('eth_sendTransaction', [{ from, to: doc.token.contract, data: transferCalldata(doc.network, doc.recipient, units), value: '0x0' }]),
       };
     });

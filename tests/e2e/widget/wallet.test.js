@@ -38,7 +38,7 @@ after(async () => {
  * Opens the checkout of scenario `name` with a wallet of account `from` injected.
  * wallet.chainId: the chain the wallet is on at first; refuseSwitch: answer switching with 4902;
  * ignoreSwitch: answer switching with success but stay on the chain (some wallets do);
- * reject: answer eth_sendTransaction with 4001 (the user pressed "Reject"); sendError: answer it
+ * callResult: answer eth_call with this instead of the devnet's answer; reject: answer eth_sendTransaction with 4001 (the user pressed "Reject"); sendError: answer it
  * with that error instead.
  */
 async function openWithWallet(name, wallet) {
@@ -64,7 +64,7 @@ async function openWithWallet(name, wallet) {
         calls.at(-1).result = await net.rpc('eth_sendTransaction', params);
         return { result: calls.at(-1).result };
       case 'eth_call':
-        return { result: await net.rpc('eth_call', params) };
+        return { result: wallet.callResult ?? await net.rpc('eth_call', params) };
       default:
         return { error: { code: 4200, message: `unsupported method ${method}` } };
     }
@@ -202,6 +202,18 @@ test('a wallet that answers the switch but stays on another chain sends nothing'
   assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
   assert.deepEqual(calls.map((c) => c.method), ['eth_requestAccounts', 'eth_chainId', 'wallet_switchEthereumChain', 'eth_chainId']);
   assert.ok(await widget.locator('.qr svg').isVisible());
+  await widget.page().close();
+});
+
+test('a balance the wallet cannot read (no token contract on its chain: "0x") is a sentence, and nothing is sent', async () => {
+  const story = invoiceStory({ base: host.url, name: 'wallet-nocode', recipient: net.accounts[9], amount: '1' });
+  host.set('wallet-nocode', story.doc());
+  const { widget, calls } = await openWithWallet('wallet-nocode', { from: net.accounts[1], callResult: '0x' });
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), 'Your wallet could not read your USDT balance on Local devnet. Check that it is on Local devnet, or pay with the QR code.');
+  assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction'));
   await widget.page().close();
 });
 

@@ -53,7 +53,7 @@ final class Blocks extends AbstractPaymentMethodType {
 			$token      = $network->token( $choice['token'] );
 			$networks[] = array(
 				'value' => $choice['network'] . ':' . $choice['token'],
-				'label' => $network->names()['en'] . ' — ' . $token['symbol'],
+				'label' => $network->names()['en'] . ' — ' . $token['names']['en'],
 			);
 		}
 		return array(

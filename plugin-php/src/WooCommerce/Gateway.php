@@ -45,7 +45,7 @@ class Gateway extends \WC_Payment_Gateway {
 		$networks = array();
 		foreach ( Network::all() as $network ) {
 			foreach ( $network->tokens() as $token ) {
-				$networks[ $network->id() . ':' . $token['id'] ] = $network->names()['en'] . ' — ' . $token['symbol'] . ( $token['official'] ? '' : ' (' . __( 'not issued by Tether', 'stablegate' ) . ')' );
+				$networks[ $network->id() . ':' . $token['id'] ] = $network->names()['en'] . ' — ' . $token['names']['en'] . ( $token['official'] ? '' : ' (' . __( 'not issued by Tether', 'stablegate' ) . ')' );
 			}
 		}
 		$fields = array(
@@ -91,8 +91,9 @@ class Gateway extends \WC_Payment_Gateway {
 			$fields[ 'rpc_' . $network->id() ] = array(
 				/* translators: %s: network name */
 				'title'       => sprintf( __( 'RPC URL: %s', 'stablegate' ), $network->names()['en'] ),
-				'type'        => 'password',
-				'description' => __( 'JSON-RPC endpoint (may include your API key; it stays on this server).', 'stablegate' ) . ' <button type="button" class="button stablegate-test-connection" data-network="' . esc_attr( $network->id() ) . '">' . esc_html__( 'Test connection', 'stablegate' ) . '</button> <span class="stablegate-test-result"></span>',
+				'type'        => 'stablegate_secret',
+				'network'     => $network->id(),
+				'description' => __( 'JSON-RPC endpoint (may include your API key; it stays on this server).', 'stablegate' ),
 			);
 		}
 		$fields += array(
@@ -156,6 +157,52 @@ class Gateway extends \WC_Payment_Gateway {
 	}
 
 	/**
+	 * Renders an RPC URL field: a password input that is always empty, so the saved URL (which may
+	 * hold an API key) never reaches a browser; a placeholder names the saved host. Empty on save
+	 * keeps the saved value; the checkbox removes it.
+	 *
+	 * @param string               $key  Field key.
+	 * @param array<string, mixed> $data Field definition.
+	 */
+	public function generate_stablegate_secret_html( $key, $data ): string {
+		$field = $this->get_field_key( $key );
+		$saved = (string) $this->get_option( $key );
+		/* translators: %s: host name of the saved RPC URL */
+		$placeholder = '' === $saved ? 'https://…' : sprintf( __( 'Saved (%s); leave empty to keep it', 'stablegate' ), (string) wp_parse_url( $saved, PHP_URL_HOST ) );
+		ob_start();
+		?>
+		<tr valign="top">
+			<th scope="row" class="titledesc"><label for="<?php echo esc_attr( $field ); ?>"><?php echo esc_html( $data['title'] ); ?></label></th>
+			<td class="forminp"><fieldset>
+				<input class="input-text regular-input" type="password" autocomplete="off" name="<?php echo esc_attr( $field ); ?>" id="<?php echo esc_attr( $field ); ?>" value="" placeholder="<?php echo esc_attr( $placeholder ); ?>" />
+				<button type="button" class="button stablegate-test-connection" data-network="<?php echo esc_attr( $data['network'] ); ?>"><?php esc_html_e( 'Test connection', 'stablegate' ); ?></button>
+				<span class="stablegate-test-result" role="status"></span>
+				<?php if ( '' !== $saved ) : ?>
+					<br /><label><input type="checkbox" name="<?php echo esc_attr( $field ); ?>_clear" value="1" /> <?php esc_html_e( 'Remove the saved URL', 'stablegate' ); ?></label>
+				<?php endif; ?>
+				<p class="description"><?php echo esc_html( $data['description'] ); ?></p>
+			</fieldset></td>
+		</tr>
+		<?php
+		return (string) ob_get_clean();
+	}
+
+	/**
+	 * Keeps the saved RPC URL when the field comes back empty; removes it when asked.
+	 *
+	 * @param string      $key   Field key.
+	 * @param string|null $value Posted value.
+	 */
+	public function validate_stablegate_secret_field( $key, $value ): string {
+		$posted = $this->get_post_data();
+		if ( ! empty( $posted[ $this->get_field_key( $key ) . '_clear' ] ) ) {
+			return '';
+		}
+		$value = trim( (string) $value );
+		return '' === $value ? (string) $this->get_option( $key ) : $value;
+	}
+
+	/**
 	 * Saves the settings only when every field is valid (nothing is half-written).
 	 *
 	 * @return bool
@@ -196,7 +243,7 @@ class Gateway extends \WC_Payment_Gateway {
 		foreach ( $choices as $choice ) {
 			$network = Network::get( $choice['network'] );
 			$token   = $network->token( $choice['token'] );
-			echo '<option value="' . esc_attr( $choice['network'] . ':' . $choice['token'] ) . '">' . esc_html( $network->names()['en'] . ' — ' . $token['symbol'] ) . '</option>';
+			echo '<option value="' . esc_attr( $choice['network'] . ':' . $choice['token'] ) . '">' . esc_html( $network->names()['en'] . ' — ' . $token['names']['en'] ) . '</option>';
 		}
 		echo '</select></p>';
 	}

@@ -163,7 +163,7 @@ final class Rest {
 		return self::handle(
 			static function () use ( $request ) {
 				$row = self::row( $request );
-				if ( null !== $row['network'] && in_array( $row['state'], array( 'new', 'processing' ), true ) && Invoices::now() <= (int) $row['monitor_until'] ) {
+				if ( null !== $row['network'] && in_array( $row['state'], array( 'new', 'processing', 'expired' ), true ) && Invoices::now() <= (int) $row['monitor_until'] ) {
 					Watcher::maybePoll( (string) $row['network'] );
 					$row = self::row( $request );
 				}

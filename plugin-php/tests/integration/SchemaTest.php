@@ -64,4 +64,38 @@ final class SchemaTest extends TestCase {
 		$this->assertSame( 'stablegate_every_minute', wp_get_schedule( 'stablegate_watch' ) );
 		$this->assertSame( 60, wp_get_schedules()['stablegate_every_minute']['interval'] );
 	}
+
+	/** Runs the plugin's uninstall.php in its own process, as WordPress does when deleting it. */
+	private function uninstall(): void {
+		$code = sprintf(
+			'require %s; require %s; define( "WP_UNINSTALL_PLUGIN", "stablegate/stablegate.php" ); include WP_PLUGIN_DIR . "/stablegate/uninstall.php";',
+			var_export( dirname( __DIR__ ) . '/wp/cli-env.php', true ),
+			var_export( ABSPATH . 'wp-load.php', true )
+		);
+		exec( 'php -r ' . escapeshellarg( $code ) . ' 2>&1', $out, $status );
+		$this->assertSame( 0, $status, implode( "\n", $out ) );
+		$this->assertSame( array(), $out, 'uninstall prints nothing' );
+		wp_cache_flush();
+	}
+
+	public function testUninstallKeepsThePaymentRecordUnlessAskedToDelete(): void {
+		global $wpdb;
+		update_option( 'woocommerce_stablegate_settings', array( 'delete_on_uninstall' => 'no' ) );
+		$this->uninstall();
+		$this->assertSame( Schema::table( 'invoices' ), $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema::table( 'invoices' ) ) ), 'kept: it is the record of payments received' );
+		$this->assertNotFalse( get_option( 'woocommerce_stablegate_settings' ) );
+
+		update_option( 'woocommerce_stablegate_settings', array( 'delete_on_uninstall' => 'yes' ) );
+		$this->uninstall();
+		foreach ( array( 'invoices', 'ledger', 'cursors' ) as $name ) {
+			$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema::table( $name ) ) ) );
+		}
+		$this->assertFalse( get_option( 'woocommerce_stablegate_settings' ) );
+		$this->assertFalse( get_option( Schema::OPTION ) );
+		$this->assertFalse( wp_next_scheduled( 'stablegate_watch' ) );
+
+		// Back to an installed plugin for the other tests.
+		Schema::migrate();
+		\Stablegate\WordPress\Plugin::schedule();
+	}
 }

@@ -1,0 +1,65 @@
+// The gateway's settings screen in headless Chromium, logged in as the shop's admin: the "Test
+// connection" button runs the doctor's checks on the server against the saved RPC URL (the field
+// itself stays empty), and the receiving-address fields are checked live by the core's web build
+// (assets/core). An invalid address blocks saving. Prints a JSON report; exit 1 on failure.
+// Env: BASE_URL, WP_ADMIN_USER, WP_ADMIN_PASS, PLAYWRIGHT, SHOTS.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require(process.env.PLAYWRIGHT);
+
+const BASE = process.env.BASE_URL;
+const report = { console_errors: [] };
+
+(async () => {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-admin-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 1600 },
+  });
+  const local = new Set([new URL(BASE).hostname, '127.0.0.1', 'localhost']);
+  await context.route('**/*', (route) => (local.has(new URL(route.request().url()).hostname) || route.request().url().startsWith('data:') ? route.continue() : route.abort()));
+  const page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => report.console_errors.push(`pageerror: ${e.message}`));
+  try {
+    await page.goto(`${BASE}/wp-login.php`, { waitUntil: 'domcontentloaded' });
+    await page.fill('#user_login', process.env.WP_ADMIN_USER);
+    await page.fill('#user_pass', process.env.WP_ADMIN_PASS);
+    await Promise.all([page.waitForNavigation({ timeout: 60000 }), page.click('#wp-submit')]);
+    await page.goto(`${BASE}/wp-admin/admin.php?page=wc-settings&tab=checkout&section=stablegate`, { waitUntil: 'domcontentloaded' });
+
+    const rpc = page.locator('#woocommerce_stablegate_rpc_devnet');
+    report.rpc_field_value = await rpc.inputValue();
+    report.rpc_field_placeholder = await rpc.getAttribute('placeholder');
+    await page.locator('.stablegate-test-connection[data-network="devnet"]').click();
+    const result = page.locator('.stablegate-test-connection[data-network="devnet"] ~ .stablegate-test-result');
+    await page.waitForFunction((el) => el && el.textContent.includes('eth_getLogs'), await result.elementHandle(), { timeout: 30000 });
+    report.test_connection = await result.textContent();
+
+    const evm = page.locator('#woocommerce_stablegate_addresses_evm');
+    const note = page.locator('#woocommerce_stablegate_addresses_evm + .stablegate-address-check');
+    await note.waitFor({ state: 'attached', timeout: 30000 });
+    await evm.fill('0x70997970c51812dc3a010c7d01b50e0d17dc79C8'); // Mixed case, wrong checksum.
+    report.bad_address_note = await note.textContent();
+    report.bad_address_valid = await evm.evaluate((el) => el.checkValidity());
+    await page.screenshot({ path: path.join(process.env.SHOTS, 'admin-settings-bad-address.png'), fullPage: true });
+    await page.locator('button[name="save"]').click();
+    await page.waitForTimeout(1500);
+    report.still_on_settings_after_bad_save = page.url().includes('section=stablegate');
+    await evm.fill('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+    report.good_address_note = await note.textContent();
+    report.good_address_valid = await evm.evaluate((el) => el.checkValidity());
+  } catch (error) {
+    report.error = String(error && error.message || error).split('\n')[0];
+    await page.screenshot({ path: path.join(process.env.SHOTS, 'admin-settings-error.png'), fullPage: true }).catch(() => {});
+    process.exitCode = 1;
+  } finally {
+    await context.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(report, null, 2));
+})();

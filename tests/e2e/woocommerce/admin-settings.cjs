@@ -4,26 +4,16 @@
 // (assets/core). An invalid address blocks saving. Prints a JSON report; exit 1 on failure.
 // Env: BASE_URL, WP_ADMIN_USER, WP_ADMIN_PASS, PLAYWRIGHT, SHOTS.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require(process.env.PLAYWRIGHT);
+const { launch } = require('./browser.cjs');
 
 const BASE = process.env.BASE_URL;
 const report = { console_errors: [] };
 
 (async () => {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-admin-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 1600 },
-  });
-  const local = new Set([new URL(BASE).hostname, '127.0.0.1', 'localhost']);
-  await context.route('**/*', (route) => (local.has(new URL(route.request().url()).hostname) || route.request().url().startsWith('data:') ? route.continue() : route.abort()));
-  const page = context.pages()[0] || (await context.newPage());
+  report.blocked_requests = [];
+  const browser = await launch(BASE, { width: 1280, height: 1600 }, report.blocked_requests);
+  const { page } = browser;
   page.on('pageerror', (e) => report.console_errors.push(`pageerror: ${e.message}`));
   try {
     await page.goto(`${BASE}/wp-login.php`, { waitUntil: 'domcontentloaded' });
@@ -58,8 +48,7 @@ const report = { console_errors: [] };
     await page.screenshot({ path: path.join(process.env.SHOTS, 'admin-settings-error.png'), fullPage: true }).catch(() => {});
     process.exitCode = 1;
   } finally {
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser.close();
   }
   console.log(JSON.stringify(report, null, 2));
 })();

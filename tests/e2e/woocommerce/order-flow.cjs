@@ -9,11 +9,10 @@
 // Env: BASE_URL, PRODUCT_ID, CHECKOUT_URL, DEVNET_URL, PLAYWRIGHT (path of playwright-core),
 //      SHOTS (folder for screenshots), CRON_CMD (shell command that runs WP-Cron once).
 'use strict';
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync, execSync } = require('node:child_process');
-const { chromium } = require(process.env.PLAYWRIGHT);
+const { launch } = require('./browser.cjs');
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BASE = process.env.BASE_URL;
@@ -35,22 +34,9 @@ async function widgetState(page, wanted, timeout = 90000) {
 }
 
 (async () => {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-wc-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 1400 },
-  });
-  const local = new Set([new URL(BASE).hostname, '127.0.0.1', 'localhost']);
-  await context.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.protocol === 'data:' || u.protocol === 'blob:' || local.has(u.hostname)) return route.continue();
-    report.blocked_requests.push(route.request().url());
-    return route.abort('blockedbyclient');
-  });
-  let page = context.pages()[0] || (await context.newPage());
+  const browser = await launch(BASE, { width: 1100, height: 1400 }, report.blocked_requests);
+  const { context } = browser;
+  let { page } = browser;
   const watch = (p) => {
     p.on('console', (m) => { if (m.type() === 'error') report.console_errors.push(m.text()); });
     p.on('pageerror', (e) => report.console_errors.push(`pageerror: ${e.message}`));
@@ -154,8 +140,7 @@ async function widgetState(page, wanted, timeout = 90000) {
     if (p) await p.screenshot({ path: path.join(shots, `${mode}-error.png`), fullPage: true }).catch(() => {});
     process.exitCode = 1;
   } finally {
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser.close();
   }
   console.log(JSON.stringify(report, null, 2));
 })();

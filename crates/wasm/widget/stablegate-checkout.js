@@ -97,6 +97,10 @@ export class StablegateCheckout extends HTMLElement {
   #failures = 0;
   #events = null;
   #eventFailures = 0;
+  // Counts #stop calls: a fetch that returns after a stop (hidden, removed, new status-url)
+  // belongs to a run that is over, and must neither render nor stream nor schedule.
+  #run = 0;
+  #ready = false; // the wasm and the strings are loaded
   #connected = false;
   #wallets = new Map();
   #notes = { wallet: null, claim: null, choose: null };
@@ -152,6 +156,8 @@ export class StablegateCheckout extends HTMLElement {
   /** A hidden tab neither polls nor holds a stream open; it catches up when shown again. */
   #onVisibility = () => {
     if (document.hidden) this.#stop();
+    // Shown before the files had loaded (the stop ended that start): start again, not follow.
+    else if (!this.#ready) this.#start();
     else if (!this.#finished()) this.#follow();
   };
 
@@ -160,6 +166,7 @@ export class StablegateCheckout extends HTMLElement {
   }
 
   async #start() {
+    const run = this.#run;
     const url = this.#statusUrl;
     if (!url || !sameOrigin(url)) {
       this.#main.textContent = url ? 'stablegate-checkout: status-url must be on this site' : '';
@@ -172,6 +179,7 @@ export class StablegateCheckout extends HTMLElement {
     try {
       await Promise.all([loadWasm(), this.#loadStrings()]);
     } catch {
+      if (run !== this.#run) return;
       // Without the wasm or the strings nothing sensible can show; forget them and retry.
       wasmReady = undefined;
       catalogs.clear();
@@ -181,6 +189,8 @@ export class StablegateCheckout extends HTMLElement {
       this.#timer = setTimeout(() => this.#start(), this.#backoff());
       return;
     }
+    if (run !== this.#run) return;
+    this.#ready = true;
     this.#main.textContent = this.#t('loading');
     this.#follow(first);
   }
@@ -226,6 +236,7 @@ export class StablegateCheckout extends HTMLElement {
   }
 
   #stop() {
+    this.#run += 1;
     clearTimeout(this.#timer);
     this.#timer = 0;
     if (this.#events) {
@@ -250,11 +261,15 @@ export class StablegateCheckout extends HTMLElement {
   async #follow(pending) {
     if (!this.#connected || document.hidden) return;
     if (this.#events) return;
+    const run = this.#run;
     try {
-      this.#accept(await (pending ?? this.#fetchDocument()));
+      const doc = await (pending ?? this.#fetchDocument());
+      if (run !== this.#run) return;
+      this.#accept(doc);
       this.#failures = 0;
       this.#conn.hidden = true;
     } catch {
+      if (run !== this.#run) return;
       this.#failures += 1;
       this.#conn.textContent = this.#t(this.#doc ? 'reconnecting' : 'load_failed');
       this.#conn.hidden = false;
@@ -264,6 +279,8 @@ export class StablegateCheckout extends HTMLElement {
     const doc = this.#doc;
     if (doc.poll_after_ms === 0) return;
     const events = doc.links?.events;
+    // Another #follow (a tab shown again, a choice made) may have opened the stream meanwhile.
+    if (this.#events) return;
     if (events && sameOrigin(events) && this.#eventFailures < 3 && typeof EventSource === 'function') {
       this.#stream(events);
     } else {

@@ -24,7 +24,7 @@ async function startHost(opts = {}) {
   const posts = [];
   const requests = [];
   const scenario = (name) => {
-    if (!scenarios.has(name)) scenarios.set(name, { doc: null, streams: new Set(), failing: 0 });
+    if (!scenarios.has(name)) scenarios.set(name, { doc: null, streams: new Set(), failing: 0, delay: 0 });
     return scenarios.get(name);
   };
 
@@ -39,6 +39,7 @@ async function startHost(opts = {}) {
       const [, name, kind] = match;
       const s = scenario(name);
       if (kind === 'status') {
+        if (s.delay) await new Promise((r) => setTimeout(r, s.delay));
         if (s.failing > 0) {
           s.failing -= 1;
           return send(res, 503, { error: { code: 'unavailable', message: 'scripted outage' } });
@@ -107,6 +108,10 @@ async function startHost(opts = {}) {
     /** Makes the next `count` status requests of a scenario fail with 503. */
     fail(name, count) {
       scenario(name).failing = count;
+    },
+    /** Makes every status response of a scenario wait `ms` first. */
+    delay(name, ms) {
+      scenario(name).delay = ms;
     },
     onPost(name, kind, fn) {
       handlers.set(`${name}:${kind}`, fn);

@@ -453,6 +453,40 @@ test('a hidden tab stops polling and catches up when it is shown again', async (
   await page.close();
 });
 
+test('a fetch that returns after the element is gone, or after a hide and show, opens no extra stream', async () => {
+  const story = invoiceStory({ base: host.url, name: 'race', recipient: RECIPIENT, amount: '2', events: true });
+  host.set('race', story.doc({ poll: 60000 }));
+  host.delay('race', 600);
+  const statusCount = () => host.requests.filter((r) => r.startsWith('GET /s/race/status')).length;
+  const streams = () => host.requests.filter((r) => r.startsWith('GET /s/race/events')).length;
+  const waitFor = async (fn) => {
+    while (!fn()) await new Promise((r) => setTimeout(r, 10));
+  };
+
+  // Removed from the page while its first fetch is under way: nothing may follow it afterwards.
+  let { page } = await open('race');
+  await waitFor(() => statusCount() === 1);
+  await page.evaluate(() => document.querySelector('stablegate-checkout').remove());
+  await page.waitForTimeout(1200);
+  assert.equal(streams(), 0, 'a removed element opened a stream');
+  await page.close();
+
+  // Hidden and shown again while the first fetch is under way: one stream, not two.
+  let widget;
+  ({ page, widget } = await open('race'));
+  await waitFor(() => statusCount() === 2);
+  await page.evaluate(() => {
+    for (const hidden of [true, false]) {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }
+  });
+  await waitState(widget, 'new');
+  await page.waitForTimeout(1200);
+  assert.equal(streams(), 1);
+  await page.close();
+});
+
 test('language: without any lang attribute, the browser language decides', async () => {
   const zh = await launch({ locale: 'zh-CN' });
   try {

@@ -141,7 +141,8 @@ export class Watcher {
       if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net.id, tokenId, cursor, head, rpc);
       const from = cursor + 1;
       const to = Math.min(head, cursor + net.maxBlocksPerPoll);
-      const logs = from <= to ? await this.getLogs(state, contract, topics, from, to) : [];
+      const scanned = from <= to ? await this.getLogs(state, contract, topics, from, to) : { logs: [], to };
+      const logs = scanned.logs;
 
       // The registry's policy decides (the core's isFinal); min_confirmations can only add to it.
       const pending = (await this.invoices.pendingEntries(net.id, tokenId)).filter(
@@ -194,7 +195,7 @@ export class Watcher {
           this.log.warn('transfer removed: its block is no longer canonical', { network: net.id, tx: entry.tx_hash, invoice: entry.invoice_id });
         }
       }
-      cursor = rewind !== null ? Math.min(to, rewind) : Math.max(cursor, to);
+      cursor = rewind !== null ? Math.min(scanned.to, rewind) : Math.max(cursor, scanned.to);
       await this.saveCursor(net.id, tokenId, cursor);
       state.cursors[tokenId] = cursor;
     }
@@ -263,23 +264,38 @@ export class Watcher {
     );
   }
 
-  /** eth_getLogs over [from, to], split in halves (and remembered) when the provider refuses a range. */
-  private async getLogs(state: NetworkState, contract: string, topics: unknown[], from: number, to: number): Promise<EthLog[]> {
+  /**
+   * eth_getLogs over [from, to], split in halves (and remembered) when the provider refuses a
+   * range. Returns the logs and the last block searched: each eth_getLogs goes in one batch with
+   * the answering node's own head, so a node behind the head this poll started from (a
+   * load-balanced provider's backends are not in step) is searched only up to the blocks it has,
+   * and the cursor stops there instead of passing blocks that nobody searched.
+   */
+  private async getLogs(state: NetworkState, contract: string, topics: unknown[], from: number, to: number): Promise<{ logs: EthLog[]; to: number }> {
     const out: EthLog[] = [];
     let start = from;
     while (start <= to) {
       const end = Math.min(to, start + state.maxRange - 1);
-      try {
-        const logs = await state.rpc.call<EthLog[]>('eth_getLogs', [{ fromBlock: hex(start), toBlock: hex(end), address: contract, topics }]);
-        out.push(...logs);
-        start = end + 1;
-      } catch (error) {
-        if (!(error instanceof RpcError) || end === start) throw error;
+      const [logs, nodeHead] = await state.rpc.batch([
+        ['eth_getLogs', [{ fromBlock: hex(start), toBlock: hex(end), address: contract, topics }]],
+        ['eth_blockNumber', []],
+      ]);
+      if (logs instanceof RpcError) {
+        if (end === start) throw logs;
         state.maxRange = Math.max(1, Math.floor((end - start + 1) / 2));
-        this.log.warn('eth_getLogs range refused; splitting', { network: state.network, range: end - start + 1, now: state.maxRange, error: error.message });
+        this.log.warn('eth_getLogs range refused; splitting', { network: state.network, range: end - start + 1, now: state.maxRange, error: logs.message });
+        continue;
       }
+      if (nodeHead instanceof RpcError) throw nodeHead;
+      const searched = Math.min(end, Number(nodeHead));
+      out.push(...(logs as EthLog[]).filter((l) => Number(l.blockNumber) <= searched));
+      if (searched < end) {
+        this.log.warn('the RPC node is behind; scanning the rest next poll', { network: state.network, node_head: Number(nodeHead), wanted: end });
+        return { logs: out, to: Math.max(start - 1, searched) };
+      }
+      start = end + 1;
     }
-    return out;
+    return { logs: out, to };
   }
 
   /** The Transfer logs of a transaction, fetched by the server itself (claims). */

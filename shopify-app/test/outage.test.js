@@ -95,6 +95,18 @@ test('every RPC down while payments are made; afterwards every payment is credit
   assert.equal(rows.length, paid.length);
 });
 
+test('a node behind the head it reported (load-balanced provider) makes the watcher wait, never skip its blocks', { timeout: 60000 }, async () => {
+  const inv = (await s.api('POST', '/api/v1/invoices', { amount: '12.75', networks: ['devnet'] })).body;
+  backup.state.lag = 3;
+  const paid = await s.pay(inv.recipient, inv.amount_due_units);
+  await new Promise((r) => setTimeout(r, 1000)); // several polls against the lagging node
+  assert.equal((await s.api('GET', `/api/v1/invoices/${inv.id}`)).body.state, 'new');
+  backup.state.lag = 0;
+  await net.mine(3);
+  const done = await s.waitInvoice(inv.id, (x) => x.state === 'settled', 15000);
+  assert.deepEqual(done.transfers.map((t) => t.tx_hash), [paid.tx]);
+});
+
 test('after long downtime the backfill is bounded by the oldest watched invoice, and still finds its payment', { timeout: 60000 }, async () => {
   const devnetConfig = s.app.config.networks.find((n) => n.id === 'devnet');
   devnetConfig.maxBlocksPerPoll = 500;

@@ -1,16 +1,43 @@
 // A JSON-RPC proxy in front of the devnet, for tests and benchmarks: it forwards every request,
 // counts them (HTTP requests and JSON-RPC methods), and on demand drops the connection (an RPC
-// outage) or refuses eth_getLogs over more than `maxRange` blocks the way hosted providers do.
+// outage) or refuses eth_getLogs over more than `maxRange` blocks the way hosted providers do, or
+// answers every batch that holds an eth_getLogs from a node `lag` blocks behind the head that the
+// other requests report (a load-balanced provider whose backends are not in step).
 'use strict';
 const http = require('node:http');
 
 async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) {
-  const state = { down: false, maxRange, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
+  const state = { down: false, maxRange, lag: 0, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
   const tooWide = (call) => {
     if (call.method !== 'eth_getLogs') return false;
     const { fromBlock, toBlock } = call.params[0] ?? {};
     if (typeof fromBlock !== 'string' || typeof toBlock !== 'string' || !toBlock.startsWith('0x')) return false;
     return Number(toBlock) - Number(fromBlock) + 1 > state.maxRange;
+  };
+  const rpc = async (method, params) => {
+    const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+    return (await r.json()).result;
+  };
+  // What a node `state.lag` blocks behind answers: its own head, no logs and no blocks past it.
+  const lagging = async (calls, batch) => {
+    const behind = Number(await rpc('eth_blockNumber', [])) - state.lag;
+    const answers = [];
+    for (const c of calls) {
+      let result;
+      if (c.method === 'eth_blockNumber') {
+        result = `0x${behind.toString(16)}`;
+      } else if (c.method === 'eth_getLogs') {
+        const filter = { ...c.params[0] };
+        const to = Math.min(Number(filter.toBlock), behind);
+        result = Number(filter.fromBlock) > to ? [] : await rpc('eth_getLogs', [{ ...filter, toBlock: `0x${to.toString(16)}` }]);
+      } else if (c.method === 'eth_getBlockByNumber' && /^0x/.test(c.params[0]) && Number(c.params[0]) > behind) {
+        result = null;
+      } else {
+        result = await rpc(c.method, c.params);
+      }
+      answers.push({ jsonrpc: '2.0', id: c.id, result });
+    }
+    return batch ? answers : answers[0];
   };
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -51,6 +78,10 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         return;
       }
       try {
+        if (state.lag > 0 && calls.some((c) => c.method === 'eth_getLogs')) {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await lagging(calls, Array.isArray(body))));
+          return;
+        }
         const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
         res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
       } catch {

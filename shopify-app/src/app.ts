@@ -68,6 +68,15 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
 
+/** A path segment, percent-decoded; malformed encoding is the client's error (400), not a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, 'invalid_path', 'the URL path is not valid percent-encoding', 'path');
+  }
+}
+
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -473,7 +482,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         keyId = key ? await apiKeyId(key) : null;
         if (!keyId) throw new ApiError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>"');
       }
-      const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+      const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodePathSegment(v)]));
       const body = async () => {
         const chunks: Buffer[] = [];
         let size = 0;

@@ -325,4 +325,9 @@ test('health, metrics, unknown paths and methods', async () => {
   assert.equal((await s.api('GET', '/nope')).body.error.code, 'not_found');
   const wrong = await s.api('DELETE', '/api/v1/invoices');
   assert.deepEqual([wrong.status, wrong.body.error.code], [405, 'method_not_allowed']);
+  // A path that is not valid percent-encoding is the client's error, not the server's.
+  for (const p of ['/api/v1/invoices/%E0%A4%A', '/api/v1/checkout/%ZZ', '/pay/%']) {
+    const bad = await s.api('GET', p);
+    assert.deepEqual([bad.status, bad.body.error.code], [400, 'invalid_path'], p);
+  }
 });

@@ -256,6 +256,12 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       allowPrivate: e.allow_private === true,
     };
   });
+  endpoints.forEach((e, i) => {
+    // Deliveries are keyed by (event, endpoint name).
+    if (endpoints.findIndex((x) => x.name === e.name) !== i) {
+      throw new ConfigError(`webhooks.endpoints[${i}].name`, `${JSON.stringify(e.name)} is already the name of another endpoint`);
+    }
+  });
   let retrySchedule = DEFAULT_SCHEDULE;
   if (hooksRaw.retry_schedule !== undefined) {
     const s = hooksRaw.retry_schedule;

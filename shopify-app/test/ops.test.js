@@ -146,6 +146,10 @@ test('configuration errors name the key', () => {
     [{ networks: { tron: { rpc: ['http://127.0.0.1:1'], addresses: ['TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t'] } }, demo: { wallet: '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc' } }, /config demo: demo mode .* only runs with devnet networks/],
   ];
   for (const [raw, message] of bad) assert.throws(() => parseConfig(raw, {}), message);
+  // Deliveries are keyed by (event, endpoint name): two endpoints of one name would make every
+  // event's insert fail its unique constraint, and with it every invoice change.
+  const twice = { ...base, webhooks: { endpoints: [{ name: 'erp', url: 'https://a.example/h', secret_env: 'S' }, { name: 'erp', url: 'https://b.example/h', secret_env: 'S' }] } };
+  assert.throws(() => parseConfig(twice, { S: 'x' }), /config webhooks\.endpoints\[1\]\.name: "erp" is already the name of another endpoint/);
 });
 
 test('stablegate doctor: RPC reachable and on the right chain, getLogs range limit probed, rate source; each problem one sentence', { timeout: 60000 }, async () => {

@@ -55,7 +55,17 @@ export function pickLanguage(tags) {
   return 'en';
 }
 
-const sameOrigin = (url) => new URL(url, location.href).origin === location.origin;
+/** Parses a URL from the document against the page's; null when it does not parse. */
+const parseUrl = (url) => {
+  try {
+    return new URL(url, location.href);
+  } catch {
+    return null;
+  }
+};
+const sameOrigin = (url) => parseUrl(url)?.origin === location.origin;
+/** Only http(s) URLs become links: never javascript:, data: or anything else a document holds. */
+const httpUrl = (url) => /^https?:$/.test(parseUrl(url)?.protocol);
 
 /** Creates an element: h('p', {class: 'x'}, 'text', child). Text is always set as text. */
 function h(tag, attrs, ...children) {
@@ -216,7 +226,8 @@ export class StablegateCheckout extends HTMLElement {
   }
 
   #t(key, vars = {}) {
-    const text = this.#strings?.[key] ?? key;
+    // Keys can come from the document (its exception, a transfer's status): own keys only.
+    const text = this.#strings && Object.hasOwn(this.#strings, key) ? this.#strings[key] : key;
     return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
   }
 
@@ -391,7 +402,7 @@ export class StablegateCheckout extends HTMLElement {
       sections.push(h('progress', { max: String(doc.finality.required), value: String(Math.min(doc.finality.seen, doc.finality.required)), 'aria-label': this.#t('finality', doc.finality) }));
     }
     if (payable) sections.push(...this.#payment(doc, symbol));
-    if (doc.state === 'settled' && doc.return_url && /^https?:/i.test(new URL(doc.return_url, location.href).protocol)) {
+    if (doc.state === 'settled' && doc.return_url && httpUrl(doc.return_url)) {
       sections.push(h('a', { class: 'button primary', href: doc.return_url, 'data-key': 'return' }, this.#t('return')));
     }
     if (doc.state === 'expired' && doc.links.new_invoice && sameOrigin(doc.links.new_invoice)) {
@@ -520,7 +531,7 @@ export class StablegateCheckout extends HTMLElement {
     const list = h('ul', { class: 'transfers' });
     for (const transfer of doc.transfers) {
       const short = `${transfer.tx.slice(0, 10)}…${transfer.tx.slice(-6)}`;
-      const link = transfer.explorer_url && /^https:/i.test(transfer.explorer_url)
+      const link = transfer.explorer_url && httpUrl(transfer.explorer_url)
         ? h('a', { href: transfer.explorer_url, target: '_blank', rel: 'noopener noreferrer' }, this.#t('explorer', { tx: short }))
         : h('span', { class: 'mono' }, short);
       list.append(h('li', {}, h('strong', {}, `${this.#amount(transfer.amount)} ${symbol}`), ` · ${this.#t(`transfer_${transfer.status}`)} · `, link));

@@ -118,3 +118,25 @@ test('a status-url on another origin is refused before any request', async () =>
   assert.deepEqual(foreignRequests(), []);
   await page.close();
 });
+
+test('a link that is not a URL at all ("http://[") is ignored; the document still shows', async () => {
+  const story = invoiceStory({ base: host.url, name: 'badurl', recipient: '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720', amount: '4' });
+  const bad = 'http://[';
+  host.set('badurl', { ...story.doc(), links: { choose: null, claim: bad, events: bad, new_invoice: bad } });
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(`${host.url}/page?s=badurl`);
+  const widget = page.locator('stablegate-checkout');
+  await widget.locator('[data-field="amount"]').waitFor({ timeout: 5000 });
+  assert.equal(await widget.locator('[data-field="amount"]').innerText(), '4 USDT');
+  assert.equal(await widget.getByText('Paid, but not recognised?').count(), 0);
+  const tx = story.pay(story.due);
+  story.finalize(tx);
+  host.set('badurl', { ...story.doc({ head: 200 }), return_url: bad, transfers: story.doc({ head: 200 }).transfers.map((t) => ({ ...t, explorer_url: bad })) });
+  await widget.locator('.status', { hasText: 'Payment received. Thank you!' }).waitFor({ timeout: 5000 });
+  assert.deepEqual((await inspect(page)).hrefs, []);
+  assert.equal(await widget.getByText('Connection lost').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

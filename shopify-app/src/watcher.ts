@@ -14,7 +14,7 @@ import { ApiError } from './errors';
 import type { Invoices, LedgerRow } from './invoices';
 import type { Logger } from './log';
 import { addressTopic, network as registryNetwork, rpcTxHash, token as registryToken, TRANSFER_TOPIC } from './registry';
-import { RpcClient, RpcError } from './rpc';
+import { RpcClient, RpcError, RpcUnavailable } from './rpc';
 
 interface Block {
   number: string;
@@ -301,10 +301,17 @@ export class Watcher {
   /** The Transfer logs of a transaction, fetched by the server itself (claims). */
   async transfersOf(network: string, txHash: string): Promise<Transfer[]> {
     const rpc = this.rpc(network);
-    const receipt = await rpc.call<Receipt | null>('eth_getTransactionReceipt', [rpcTxHash(txHash)]);
+    // Without the chain a claim cannot be judged: say so as a retryable answer.
+    const call = <T>(method: string, params: unknown[]) =>
+      rpc.call<T>(method, params).catch((error: unknown) => {
+        if (error instanceof RpcUnavailable) throw new ApiError(503, 'rpc_unavailable', `no ${network} RPC answered; try again shortly`, undefined, 10);
+        throw error;
+      });
+    const receipt = await call<Receipt | null>('eth_getTransactionReceipt', [rpcTxHash(txHash)]);
     if (!receipt) throw new ApiError(422, 'transaction_not_found', `no such transaction on ${network} (yet)`, 'tx_hash');
     if (receipt.status !== '0x1') throw new ApiError(422, 'transaction_failed', 'the transaction failed on chain; it moved nothing', 'tx_hash');
-    const block = await rpc.call<Block>('eth_getBlockByNumber', [receipt.blockNumber, false]);
+    const block = await call<Block | null>('eth_getBlockByNumber', [receipt.blockNumber, false]);
+    if (!block) throw new ApiError(422, 'transaction_not_found', `the block of this transaction is not on ${network} now (reorganised?)`, 'tx_hash');
     return receipt.logs
       .filter((l) => l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && l.topics.length === 3)
       .map((l) => {

@@ -79,6 +79,10 @@ test('every RPC down while payments are made; afterwards every payment is credit
   assert.ok(during.last_error, 'the watcher reports its failure');
   assert.equal(during.cursors.usdt, cursorBefore, 'the cursor does not move during the outage');
   for (const inv of invoices) assert.equal((await s.api('GET', `/api/v1/invoices/${inv.id}`)).body.state, 'new');
+  // A claim cannot be checked without the chain: a retryable 503 that says so, not a 500.
+  const claim = await s.api('POST', `/api/v1/checkout/${invoices[0].id}/claim`, { tx_hash: paid[0] });
+  assert.deepEqual([claim.status, claim.body.error.code], [503, 'rpc_unavailable']);
+  assert.ok(Number(claim.headers.get('retry-after')) > 0);
 
   backup.state.down = false; // back, capped at 1,000 blocks per eth_getLogs
   const head = Number(await net.rpc('eth_blockNumber'));

@@ -13,6 +13,7 @@ import { ApiError, invalid } from './errors';
 import { Invoices, InvoiceRow } from './invoices';
 import { createLogger, Logger } from './log';
 import { Rates } from './rates';
+import { clientKey, RateLimiter } from './ratelimit';
 import { token as registryToken } from './registry';
 import { redactUrl } from './rpc';
 import { Watcher } from './watcher';
@@ -88,25 +89,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.map': 'application/json',
 };
-
-/** A fixed-window counter per key (claims are rate-limited per invoice and per client). */
-class RateLimiter {
-  private windows = new Map<string, { start: number; count: number }>();
-  constructor(private readonly limit: number) {}
-  /** Returns seconds to wait, or 0 when allowed. */
-  take(key: string): number {
-    const now = Date.now();
-    const w = this.windows.get(key);
-    if (!w || now - w.start >= 60000) {
-      if (this.windows.size > 10000) this.windows.clear();
-      this.windows.set(key, { start: now, count: 1 });
-      return 0;
-    }
-    if (w.count >= this.limit) return Math.ceil((w.start + 60000 - now) / 1000);
-    w.count++;
-    return 0;
-  }
-}
 
 function payPage(row: InvoiceRow, statusUrl: string, demo: boolean, widgetPresent: boolean): string {
   const title = `Pay invoice ${row.order_id ?? row.id}`;
@@ -303,7 +285,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       auth: 'public',
       handler: async (ctx) => {
         const id = ctx.params.id;
-        const wait = Math.max(perInvoice.take(id), perClient.take(ctx.req.socket.remoteAddress ?? '?'));
+        // The client's limit first, then the invoice's, and only for an invoice that exists.
+        let wait = perClient.take(clientKey(ctx.req.socket.remoteAddress));
+        if (wait === 0) {
+          await invoices.require(id);
+          wait = perInvoice.take(id);
+        }
         if (wait > 0) throw new ApiError(429, 'rate_limited', `too many claims; try again in ${wait} s`, undefined, wait);
         const row = await invoices.claim(id, await ctx.body(), (network, tx) => watcher.transfersOf(network, tx), ctx.baseUrl);
         send(ctx.res, 200, invoices.statusDocument(row, ctx.baseUrl), CORS);

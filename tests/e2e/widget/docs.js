@@ -111,4 +111,4 @@ function choiceDoc({ base, name }) {
   });
 }
 
-module.exports = { invoiceStory, choiceDoc, checked, DEVNET_USDT, PAYER };
+module.exports = { invoiceStory, choiceDoc, DEVNET_USDT };

@@ -47,3 +47,10 @@ test('the widget wasm agrees with the Node build on every network and token of t
     assert.equal(code(widget[call]), code(node[call]), `${call}(${args})`);
   }
 });
+
+test('the full web build (pkg/web, for pages that use the core directly) has the same registry as pkg/node', async () => {
+  const web = await import(path.join(WIDGET_DIR, '../web/stablegate_wasm.js'));
+  web.initSync({ module: fs.readFileSync(path.join(WIDGET_DIR, '../web/stablegate_wasm_bg.wasm')) });
+  assert.deepEqual(web.networks(), node.networks());
+  assert.equal(web.parseAddress('tron', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t').hex, '0xa614f803b6fd780986a42c78ec9c7f77e6ded13c');
+});

@@ -3,9 +3,11 @@
 // cursor to the head. The cursor is saved only after the range is processed, so a restart or an
 // outage never skips a block. Ranges split by themselves when a provider caps them. Entries
 // become final by the network's policy (the core's isFinal) after a canonical check (receipt
-// block hash and status). RPC calls per poll: one batch for the head (and the finality tag), one
-// eth_getLogs per token, one batch for the block times of new logs and the receipts of entries
-// that reached finality — independent of the number of open invoices.
+// block hash and status; a node that lacks the block is asked again, never taken for a reorg).
+// RPC calls per poll: one batch for the head (and the finality tag), one eth_getLogs per token
+// (batched with the answering node's head), one batch for the block times of new logs and the
+// receipts and blocks of entries that reached finality — independent of the number of open
+// invoices.
 import sg = require('./core');
 import type { EthLog, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import type { Config, NetworkConfig } from './config';
@@ -152,6 +154,7 @@ export class Watcher {
       const results = await rpc.batch([
         ...blockNumbers.map((b): [string, unknown[]] => ['eth_getBlockByNumber', [b, false]]),
         ...pending.map((e): [string, unknown[]] => ['eth_getTransactionReceipt', [rpcTxHash(e.tx_hash)]]),
+        ...pending.map((e): [string, unknown[]] => ['eth_getBlockByNumber', [hex(e.block_number), false]]),
       ]);
       for (const r of results) if (r instanceof RpcError) throw r;
       const times = new Map<string, string>();
@@ -177,19 +180,20 @@ export class Watcher {
       }
 
       let rewind: number | null = null;
-      pending.forEach((entry, i) => {
+      for (const [i, entry] of pending.entries()) {
         const receipt = results[blockNumbers.length + i] as Receipt | null;
-        (entry as LedgerRow & { receipt?: Receipt | null }).receipt = receipt;
-      });
-      for (const entry of pending as (LedgerRow & { receipt: Receipt | null })[]) {
-        const { receipt } = entry;
-        const canonical = receipt !== null && receipt.status === '0x1' && receipt.blockHash.toLowerCase() === entry.block_hash.toLowerCase();
-        if (canonical) {
+        const block = results[blockNumbers.length + pending.length + i] as Block | null;
+        const inBlock = (hash: string | undefined) => hash !== undefined && hash.toLowerCase() === entry.block_hash.toLowerCase();
+        if (receipt !== null && receipt.status === '0x1' && inBlock(receipt.blockHash)) {
           await this.invoices.settleEntry(entry, 'final');
           this.log.info('transfer final', { network: net.id, tx: entry.tx_hash, invoice: entry.invoice_id, confirmations: head - entry.block_number + 1 });
+        } else if (block === null || (receipt === null && inBlock(block.hash))) {
+          // The answering node lacks the block, or has it but not the receipt: it is behind or
+          // inconsistent (a load-balanced provider), which proves no reorganisation. Ask again.
+          this.log.warn('the RPC node cannot confirm this transfer yet; asking again next poll', { network: net.id, tx: entry.tx_hash, block: entry.block_number });
         } else {
-          // Reorganised away (or failed): credit nothing, and rescan from its block so that the
-          // same transfer, mined again elsewhere, is found and reinstated.
+          // Its block was replaced (or the transaction failed there): credit nothing, and rescan
+          // from its block so that the same transfer, mined again elsewhere, is found and reinstated.
           await this.invoices.settleEntry(entry, 'removed');
           rewind = Math.min(rewind ?? Infinity, entry.block_number - 1);
           this.log.warn('transfer removed: its block is no longer canonical', { network: net.id, tx: entry.tx_hash, invoice: entry.invoice_id });

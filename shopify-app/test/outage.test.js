@@ -102,13 +102,35 @@ test('every RPC down while payments are made; afterwards every payment is credit
 test('a node behind the head it reported (load-balanced provider) makes the watcher wait, never skip its blocks', { timeout: 60000 }, async () => {
   const inv = (await s.api('POST', '/api/v1/invoices', { amount: '12.75', networks: ['devnet'] })).body;
   backup.state.lag = 3;
-  const paid = await s.pay(inv.recipient, inv.amount_due_units);
-  await new Promise((r) => setTimeout(r, 1000)); // several polls against the lagging node
-  assert.equal((await s.api('GET', `/api/v1/invoices/${inv.id}`)).body.state, 'new');
-  backup.state.lag = 0;
+  let paid;
+  try {
+    paid = await s.pay(inv.recipient, inv.amount_due_units);
+    await new Promise((r) => setTimeout(r, 1000)); // several polls against the lagging node
+    assert.equal((await s.api('GET', `/api/v1/invoices/${inv.id}`)).body.state, 'new');
+  } finally {
+    backup.state.lag = 0;
+  }
   await net.mine(3);
   const done = await s.waitInvoice(inv.id, (x) => x.state === 'settled', 15000);
   assert.deepEqual(done.transfers.map((t) => t.tx_hash), [paid.tx]);
+});
+
+test('a node that lacks a payment\'s block when finality comes does not make the payment invalid', { timeout: 60000 }, async () => {
+  const inv = (await s.api('POST', '/api/v1/invoices', { amount: '12.8', networks: ['devnet'] })).body;
+  const paid = await s.pay(inv.recipient, inv.amount_due_units);
+  await s.waitInvoice(inv.id, (x) => x.state === 'processing');
+  backup.state.lag = 5; // the finality check's receipt request lands on a node 5 blocks behind
+  try {
+    await net.mine(3);
+    await new Promise((r) => setTimeout(r, 1000));
+    const during = (await s.api('GET', `/api/v1/invoices/${inv.id}`)).body;
+    assert.deepEqual([during.state, during.transfers.map((t) => t.status)], ['processing', ['seen']]);
+  } finally {
+    backup.state.lag = 0;
+  }
+  const done = await s.waitInvoice(inv.id, (x) => x.state === 'settled', 15000);
+  assert.deepEqual(done.transfers.map((t) => [t.tx_hash, t.status]), [[paid.tx, 'final']]);
+  assert.equal(s.receiver.received.some((r) => r.event.type === 'invoice.invalid' && r.event.data.invoice.id === inv.id), false, 'no invalid webhook was sent');
 });
 
 test('after long downtime the backfill is bounded by the oldest watched invoice, and still finds its payment', { timeout: 60000 }, async () => {

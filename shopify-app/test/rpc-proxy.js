@@ -1,8 +1,8 @@
 // A JSON-RPC proxy in front of the devnet, for tests and benchmarks: it forwards every request,
 // counts them (HTTP requests and JSON-RPC methods), and on demand drops the connection (an RPC
 // outage) or refuses eth_getLogs over more than `maxRange` blocks the way hosted providers do, or
-// answers every batch that holds an eth_getLogs from a node `lag` blocks behind the head that the
-// other requests report (a load-balanced provider whose backends are not in step).
+// answers every batch that holds an eth_getLogs or a receipt from a node `lag` blocks behind the
+// head that the other requests report (a load-balanced provider whose backends are not in step).
 'use strict';
 const http = require('node:http');
 
@@ -18,7 +18,7 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
     const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
     return (await r.json()).result;
   };
-  // What a node `state.lag` blocks behind answers: its own head, no logs and no blocks past it.
+  // What a node `state.lag` blocks behind answers: its own head, no logs, blocks or receipts past it.
   const lagging = async (calls, batch) => {
     const behind = Number(await rpc('eth_blockNumber', [])) - state.lag;
     const answers = [];
@@ -32,6 +32,9 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         result = Number(filter.fromBlock) > to ? [] : await rpc('eth_getLogs', [{ ...filter, toBlock: `0x${to.toString(16)}` }]);
       } else if (c.method === 'eth_getBlockByNumber' && /^0x/.test(c.params[0]) && Number(c.params[0]) > behind) {
         result = null;
+      } else if (c.method === 'eth_getTransactionReceipt') {
+        result = await rpc(c.method, c.params);
+        if (result && Number(result.blockNumber) > behind) result = null;
       } else {
         result = await rpc(c.method, c.params);
       }
@@ -78,7 +81,7 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         return;
       }
       try {
-        if (state.lag > 0 && calls.some((c) => c.method === 'eth_getLogs')) {
+        if (state.lag > 0 && calls.some((c) => c.method === 'eth_getLogs' || c.method === 'eth_getTransactionReceipt')) {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await lagging(calls, Array.isArray(body))));
           return;
         }

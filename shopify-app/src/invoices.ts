@@ -742,13 +742,13 @@ export class Invoices {
           continue;
         }
         if (existing) {
-          const n = await q.run(`UPDATE ledger SET invoice_id = ?, matched_by = 'claim', note = ? WHERE network = ? AND tx_hash = ? AND log_index = ? AND invoice_id IS NULL`, [
-            id,
-            review ? 'claim (review)' : 'claim',
-            row.network,
-            transfer.tx_hash,
-            Number(transfer.log_index),
-          ]);
+          // The block is the one just fetched: the stored one may since have been replaced.
+          const n = await q.run(
+            `UPDATE ledger SET invoice_id = ?, matched_by = 'claim', note = ?, block_number = ?, block_hash = ?, block_time = ?, status = 'seen'
+             WHERE network = ? AND tx_hash = ? AND log_index = ? AND invoice_id IS NULL`,
+            [id, review ? 'claim (review)' : 'claim', Number(transfer.block_number), transfer.block_hash, Number(transfer.block_time),
+              row.network, transfer.tx_hash, Number(transfer.log_index)],
+          );
           if (n !== 1) throw new ApiError(409, 'already_credited', 'this transfer already credited an invoice', 'tx_hash');
         } else {
           await q.run(

@@ -169,6 +169,30 @@ test('a payment reorganised away before finality credits nothing (invalid); mine
   assert.deepEqual(row, { invoice_id: inv.id, block_hash: again.blockHash, status: 'final' });
 });
 
+test('an unmatched transfer reorganised into a new block, then claimed, is credited with its new block and settles', { timeout: 60000 }, async () => {
+  const inv = await create({ amount: '73' });
+  const snapshot = await s.net.rpc('evm_snapshot');
+  const gone = await s.pay(inv.recipient, '72500000'); // an exchange took 0.5: matches nothing
+  await waitCursor(Number(await s.net.rpc('eth_blockNumber')));
+  assert.deepEqual(await ledgerOf(gone.tx), [{ invoice_id: null, note: 'unmatched' }]);
+  assert.equal(await s.net.rpc('evm_revert', [snapshot]), true);
+  await s.net.mine(2);
+  const again = await s.pay(inv.recipient, '72500000'); // the same transaction, in a new block
+  assert.equal(again.tx, gone.tx);
+  assert.notEqual(again.blockHash, gone.blockHash);
+  await waitCursor(Number(await s.net.rpc('eth_blockNumber')));
+  const claimed = await claim(inv.id, again.tx);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  // The ledger holds the block the server just fetched, not the one that was replaced.
+  const [row] = await s.app.db.all('SELECT invoice_id, block_hash, status FROM ledger WHERE tx_hash = ?', [again.tx]);
+  assert.deepEqual(row, { invoice_id: inv.id, block_hash: again.blockHash, status: 'seen' });
+  const received = s.receiver.received.length;
+  await s.net.mine(3);
+  const done = await s.waitInvoice(inv.id, (i) => i.transfers[0]?.status === 'final');
+  assert.deepEqual([done.exception, done.amount_paid], ['paid_partial', '72.5']);
+  assert.equal(s.receiver.received.slice(received).some((r) => r.event.type === 'invoice.invalid'), false, 'never invalid on the way');
+});
+
 test('min_confirmations makes finality stricter than the registry: 6 confirmations on the devnet, not 3', { timeout: 60000 }, async () => {
   const devnet = s.app.config.networks.find((n) => n.id === 'devnet');
   devnet.minConfirmations = 6;

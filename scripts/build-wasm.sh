@@ -81,12 +81,8 @@ languages_json=$(printf '%s\n' "$languages" | node -e 'process.stdout.write(JSON
   --legal-comments=none --outfile="$stage/widget/stablegate-checkout.js"
 cp "$stage/widget-core/stablegate_wasm_bg.wasm" "$stage/widget/stablegate_wasm_bg.wasm"
 for lang in $languages; do
-  # Checked and minified: a malformed catalogue fails the build, not the customer's page.
-  node -e 'const fs=require("fs");const [src,dst,en]=process.argv.slice(1);const t=JSON.parse(fs.readFileSync(src,"utf8"));
-    const missing=Object.keys(JSON.parse(fs.readFileSync(en,"utf8"))).filter(k=>typeof t[k]!=="string");
-    if(missing.length){console.error(`${src}: missing ${missing.join(", ")}`);process.exit(1)}
-    fs.writeFileSync(dst,JSON.stringify(t))' \
-    "$widget_src/i18n/$lang.json" "$stage/widget/i18n/$lang.json" "$widget_src/i18n/en.json"
+  # Checked (every key of en.json, the same placeholders) and minified.
+  node "$widget_src/check-i18n.cjs" "$widget_src/i18n/$lang.json" "$stage/widget/i18n/$lang.json" "$widget_src/i18n/en.json"
 done
 cp "$widget_src/README.md" "$stage/widget/README.md"
 

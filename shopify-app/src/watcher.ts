@@ -143,6 +143,10 @@ export class Watcher {
       if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net.id, tokenId, cursor, head, rpc);
       const from = cursor + 1;
       const to = Math.min(head, cursor + net.maxBlocksPerPoll);
+      // A range within the remembered limit is one request whatever the limit: forget a limit
+      // that a transient error may have set (a real cap is learnt again, in a few refused
+      // calls, when a wide range is next needed).
+      if (to - from + 1 <= state.maxRange) state.maxRange = net.maxRange;
       const scanned = from <= to ? await this.getLogs(state, contract, topics, from, to) : { logs: [], to };
       const logs = scanned.logs;
 

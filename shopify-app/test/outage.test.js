@@ -133,6 +133,30 @@ test('a node that lacks a payment\'s block when finality comes does not make the
   assert.equal(s.receiver.received.some((r) => r.event.type === 'invoice.invalid' && r.event.data.invoice.id === inv.id), false, 'no invalid webhook was sent');
 });
 
+test('a transient eth_getLogs error does not shrink the ranges for good', { timeout: 60000 }, async () => {
+  const USDT = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+  const caughtUp = async () => {
+    const head = Number(await net.rpc('eth_blockNumber'));
+    for (let i = 0; i < 600 && (await health()).cursors.usdt < head; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await health()).cursors.usdt >= head, 'the watcher caught up');
+  };
+  backup.state.failLogsOf = USDT;
+  backup.state.failLogs = 1; // e.g. "header not found" from a provider, once, on a few blocks
+  await net.mine(8);
+  await caughtUp();
+  assert.equal(backup.state.failLogs, 0);
+  await new Promise((r) => setTimeout(r, 500)); // a few ordinary polls
+  // Later, an outage of 3,000 blocks: the catch-up must still take wide ranges (this provider
+  // caps them at 1,000), not the few blocks that the transient error happened to cover.
+  backup.state.down = true;
+  await net.mine(3000);
+  backup.reset();
+  backup.state.down = false;
+  await caughtUp();
+  const calls = backup.state.logsByAddress[USDT];
+  assert.ok(calls <= 10, `${calls} eth_getLogs of the USDT contract for 3,000 blocks`);
+});
+
 test('after long downtime the backfill is bounded by the oldest watched invoice, and still finds its payment', { timeout: 60000 }, async () => {
   const devnetConfig = s.app.config.networks.find((n) => n.id === 'devnet');
   devnetConfig.maxBlocksPerPoll = 500;

@@ -2,12 +2,13 @@
 // counts them (HTTP requests and JSON-RPC methods), and on demand drops the connection (an RPC
 // outage) or refuses eth_getLogs over more than `maxRange` blocks the way hosted providers do, or
 // answers every batch that holds an eth_getLogs or a receipt from a node `lag` blocks behind the
-// head that the other requests report (a load-balanced provider whose backends are not in step).
+// head that the other requests report (a load-balanced provider whose backends are not in step),
+// or fails the next `failLogs` eth_getLogs (of contract `failLogsOf`) with a transient error.
 'use strict';
 const http = require('node:http');
 
 async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) {
-  const state = { down: false, maxRange, lag: 0, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
+  const state = { down: false, maxRange, lag: 0, failLogs: 0, failLogsOf: null, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
   const tooWide = (call) => {
     if (call.method !== 'eth_getLogs') return false;
     const { fromBlock, toBlock } = call.params[0] ?? {};
@@ -71,6 +72,12 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         // Poses as a node of another chain (a misconfigured RPC URL).
         const answers = calls.map((c) => ({ jsonrpc: '2.0', id: c.id, result: c.method === 'eth_chainId' ? `0x${chainId.toString(16)}` : null }));
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? answers : answers[0]));
+        return;
+      }
+      if (state.failLogs > 0 && calls.some((c) => c.method === 'eth_getLogs' && String(c.params[0]?.address).toLowerCase() === state.failLogsOf)) {
+        state.failLogs--;
+        const errors = calls.map((c) => ({ jsonrpc: '2.0', id: c.id, error: { code: -32000, message: 'header not found' } }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? errors : errors[0]));
         return;
       }
       const refused = calls.filter(tooWide);

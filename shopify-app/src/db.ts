@@ -106,8 +106,6 @@ export function amountKey(units: string | bigint): string {
   return String(units).padStart(40, '0');
 }
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
-
 async function migrate(db: Db): Promise<number[]> {
   await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
   const applied: number[] = [];

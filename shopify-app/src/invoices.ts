@@ -551,9 +551,7 @@ export class Invoices {
       if (onNetwork) throw invalid('token', `is not accepted for this invoice on ${network}`);
       throw invalid('network', `${JSON.stringify(network)} is not one of this invoice's choices`);
     }
-    const now = this.clock();
-    const row = await this.db.tx(async (q) => {
-      const current = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [id])) as InvoiceRow;
+    return this.underLock(id, async (q, current, now) => {
       if (current.network !== null) {
         if (current.network === wanted.network && current.token === wanted.token) return current;
         throw new ApiError(409, 'network_already_chosen', `the network of this invoice is already ${current.network}`, 'network');
@@ -561,15 +559,10 @@ export class Invoices {
       if (current.state !== 'new' || now >= current.expires_at) throw new ApiError(409, 'invoice_not_open', 'this invoice no longer takes payments');
       return this.allocate(q, current, wanted, now, baseUrl);
     });
-    this.changes.emit('change', id);
-    return row;
   }
 
   async cancel(id: string, baseUrl: string): Promise<InvoiceRow> {
-    await this.require(id);
-    const now = this.clock();
-    const row = await this.db.tx(async (q) => {
-      const current = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [id])) as InvoiceRow;
+    return this.underLock(id, async (q, current, now) => {
       const record = this.record(current);
       if (!record) {
         if (current.state !== 'new' || now >= current.expires_at) throw new ApiError(409, 'invoice_not_cancellable', `an invoice in state ${current.state} cannot be cancelled`);
@@ -586,20 +579,24 @@ export class Invoices {
       // recorded against this invoice (as needs_review), never against a newer one.
       return this.save(q, current, { ...record, cancelled: true }, now, baseUrl);
     });
-    this.changes.emit('change', id);
-    return row;
   }
 
   async markForReview(id: string, baseUrl: string): Promise<InvoiceRow> {
-    await this.require(id);
-    const now = this.clock();
-    const row = await this.db.tx(async (q) => {
-      const current = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [id])) as InvoiceRow;
+    return this.underLock(id, async (q, current, now) => {
       const record = this.record(current);
       if (!record) throw new ApiError(409, 'network_not_chosen', 'an invoice without a network has no payment to review');
       if (record.marked_for_review) return current;
       return this.save(q, current, { ...record, marked_for_review: true }, now, baseUrl);
     });
+  }
+
+  /** Runs `change` on invoice `id` read under a row lock, in one transaction, then announces it. */
+  private async underLock(id: string, change: (q: Queryable, current: InvoiceRow, now: number) => Promise<InvoiceRow>): Promise<InvoiceRow> {
+    await this.require(id);
+    const now = this.clock();
+    const row = await this.db.tx(async (q) =>
+      change(q, (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [id])) as InvoiceRow, now),
+    );
     this.changes.emit('change', id);
     return row;
   }

@@ -13,7 +13,7 @@ import type { EthLog, Transfer } from '../../crates/wasm/pkg/node/stablegate_was
 import type { Config, NetworkConfig } from './config';
 import type { Db } from './db';
 import { ApiError } from './errors';
-import type { Invoices, LedgerRow } from './invoices';
+import type { Invoices } from './invoices';
 import type { Logger } from './log';
 import { addressTopic, network as registryNetwork, rpcTxHash, token as registryToken, TRANSFER_TOPIC } from './registry';
 import { RpcClient, RpcError, RpcUnavailable } from './rpc';

@@ -86,6 +86,7 @@ export function newId(prefix: string): string {
 
 const CREATE_FIELDS = new Set(['amount', 'fiat_amount', 'currency', 'order_id', 'networks', 'redirect_url', 'metadata', 'expires_in']);
 const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+const U128_MAX = (1n << 128n) - 1n;
 
 export class Invoices {
   /** Emits an invoice id after each committed change (SSE, webhooks). */
@@ -211,6 +212,12 @@ export class Invoices {
       }
       if (units === '0') throw invalid('fiat_amount', 'must be more than zero');
       base = sg.formatAmount(first.network, units, first.token);
+    }
+    // The unique amounts above the base must fit too (u128 base units), on every network offered.
+    const inv = this.config.invoice;
+    for (const c of accepted) {
+      const top = BigInt(sg.toBaseUnits(c.network, base, c.token)) + BigInt(sg.toBaseUnits(c.network, inv.step, c.token)) * BigInt(inv.maxSlots);
+      if (top > U128_MAX) throw invalid(hasAmount ? 'amount' : 'fiat_amount', `is too large: its unique amounts on ${c.network} would not fit in 128 bits`);
     }
     return { input, accepted, base, rate };
   }

@@ -92,6 +92,7 @@ test('each malformed field gets a 4xx naming it, and nothing is written', async 
     [{ amount: '0' }, 422, 'invalid_amount', 'amount'],
     [{ amount: '-1' }, 422, 'invalid_amount', 'amount'],
     [{ amount: '1.1234567', networks: ['devnet'] }, 422, 'invalid_amount', 'amount'],
+    [{ amount: '340282366920938463463374607431768.2', networks: ['devnet'] }, 422, 'invalid_amount', 'amount'], // its unique amounts pass 2^128
     [{}, 422, 'invalid_amount', 'amount'],
     [{ amount: '1', fiat_amount: '1', currency: 'EUR' }, 422, 'invalid_amount', 'amount'],
     [{ fiat_amount: '10' }, 422, 'invalid_currency', 'currency'],

@@ -64,6 +64,8 @@ const parseUrl = (url) => {
   }
 };
 const sameOrigin = (url) => parseUrl(url)?.origin === location.origin;
+/** Whether a document asks for a payment now: it has what the QR and the wallets need. */
+const payable = (doc) => (doc.state === 'new' || doc.state === 'processing') && Boolean(doc.payment_uri && doc.recipient && doc.token);
 /** Only http(s) URLs become links: never javascript:, data: or anything else a document holds. */
 const httpUrl = (url) => /^https?:$/.test(parseUrl(url)?.protocol);
 
@@ -392,7 +394,7 @@ export class StablegateCheckout extends HTMLElement {
     clearInterval(this.#tick);
     this.#main.removeAttribute('aria-busy');
     const symbol = this.#symbol(doc);
-    const payable = (doc.state === 'new' || doc.state === 'processing') && doc.payment_uri && doc.recipient && doc.token;
+    const asking = payable(doc);
     const state = doc.exception || doc.state;
     const tone = { settled: 'ok', paid_over: 'ok', processing: 'info', new: 'info' }[state] ?? 'warn';
     const sections = [h('h2', { class: 'title' }, this.#t('title')), h('p', { class: `status ${tone}`, id: 'sg-status' }, this.#headline(doc))];
@@ -401,7 +403,10 @@ export class StablegateCheckout extends HTMLElement {
     if (doc.state === 'processing' && doc.finality) {
       sections.push(h('progress', { max: String(doc.finality.required), value: String(Math.min(doc.finality.seen, doc.finality.required)), 'aria-label': this.#t('finality', doc.finality) }));
     }
-    if (payable) sections.push(...this.#payment(doc, symbol));
+    if (asking) sections.push(...this.#payment(doc, symbol));
+    // A wallet's last word stays while the payment is under way, after its section has gone
+    // ("sent", or that nothing was sent because a payment arrived meanwhile).
+    else if (doc.state === 'processing') sections.push(this.#note('wallet'));
     if (doc.state === 'settled' && doc.return_url && httpUrl(doc.return_url)) {
       sections.push(h('a', { class: 'button primary', href: doc.return_url, 'data-key': 'return' }, this.#t('return')));
     }
@@ -414,7 +419,7 @@ export class StablegateCheckout extends HTMLElement {
     }
     this.#main.replaceChildren(...sections.filter(Boolean));
     if (active) this.#root.querySelector(`[data-key="${CSS.escape(active)}"]`)?.focus();
-    if (payable) this.#countdown(doc);
+    if (asking) this.#countdown(doc);
   }
 
   #note(which) {
@@ -591,10 +596,17 @@ export class StablegateCheckout extends HTMLElement {
     this.#setNote('wallet', 'info', this.#t('wallet_waiting'));
     try {
       const wallet = await connect(doc);
-      const units = toBaseUnits(doc.network, doc.amount_remaining, doc.token.id);
       const balance = await wallet.balance();
+      // The customer may take minutes in the wallet, and the document follows the chain meanwhile:
+      // pay what is left now (a payment may have arrived), and nothing once the invoice is no
+      // longer open or asks for another recipient, token or network.
+      const now = this.#doc;
+      if (!payable(now) || now.network !== doc.network || now.recipient !== doc.recipient || now.token.contract !== doc.token.contract) {
+        throw new WalletError('wallet_not_open');
+      }
+      const units = toBaseUnits(now.network, now.amount_remaining, now.token.id);
       if (balance < BigInt(units)) {
-        throw new WalletError('wallet_low_balance', { amount: this.#amount(doc.amount_remaining), symbol });
+        throw new WalletError('wallet_low_balance', { amount: this.#amount(now.amount_remaining), symbol });
       }
       await wallet.send(units);
       this.#busy = false;

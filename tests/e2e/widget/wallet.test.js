@@ -38,7 +38,8 @@ after(async () => {
  * Opens the checkout of scenario `name` with a wallet of account `from` injected.
  * wallet.chainId: the chain the wallet is on at first; refuseSwitch: answer switching with 4902;
  * ignoreSwitch: answer switching with success but stay on the chain (some wallets do);
- * callResult: answer eth_call with this instead of the devnet's answer; reject: answer eth_sendTransaction with 4001 (the user pressed "Reject"); sendError: answer it
+ * callResult: answer eth_call with this instead of the devnet's answer; beforeAccounts: awaited
+ * before eth_requestAccounts answers (the customer taking their time in the wallet); reject: answer eth_sendTransaction with 4001 (the user pressed "Reject"); sendError: answer it
  * with that error instead.
  */
 async function openWithWallet(name, wallet) {
@@ -50,6 +51,7 @@ async function openWithWallet(name, wallet) {
     switch (method) {
       case 'eth_requestAccounts':
       case 'eth_accounts':
+        await wallet.beforeAccounts?.();
         return { result: [wallet.from] };
       case 'eth_chainId':
         return { result: chainId };
@@ -214,6 +216,28 @@ test('a balance the wallet cannot read (no token contract on its chain: "0x") is
   await alert.waitFor();
   assert.equal(await alert.innerText(), 'Your wallet could not read your USDT balance on Local devnet. Check that it is on Local devnet, or pay with the QR code.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction'));
+  await widget.page().close();
+});
+
+test('a payment that arrives while the wallet is open: the wallet sends nothing more', async () => {
+  const recipient = net.accounts[14];
+  const story = invoiceStory({ base: host.url, name: 'wallet-late', recipient, amount: '2' });
+  host.set('wallet-late', story.doc());
+  let widget;
+  const beforeAccounts = async () => {
+    // Meanwhile the customer paid by QR from elsewhere; the widget sees it on its next poll.
+    story.pay(story.due);
+    host.set('wallet-late', story.doc({ head: 97 }));
+    await widget.and(widget.page().locator('[data-state="processing"]')).waitFor({ timeout: 10000 });
+  };
+  let calls;
+  ({ widget, calls } = await openWithWallet('wallet-late', { from: net.accounts[1], beforeAccounts }));
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), 'The payment changed while your wallet was open, so nothing was sent. Check the status above.');
+  assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction'));
+  assert.equal(await balanceOf(DEVNET_USDT, recipient), 0n);
   await widget.page().close();
 });
 

@@ -653,14 +653,17 @@ export class StablegateCheckout extends HTMLElement {
   #payTron(symbol) {
     return this.#pay(symbol, async (doc) => {
       // TIP-1102 first (window.tron), then TronLink's own request; both answer with the account.
-      if (window.tron?.request) await window.tron.request({ method: 'eth_requestAccounts' });
+      let accounts;
+      if (window.tron?.request) accounts = await window.tron.request({ method: 'eth_requestAccounts' });
       else {
         const answer = await window.tronLink.request({ method: 'tron_requestAccounts' });
         if (answer?.code === 4001) throw { code: 4001 };
         if (answer?.code === 4000) throw { code: -32002 };
       }
       const tronWeb = window.tron?.tronWeb || window.tronLink?.tronWeb;
-      const from = tronWeb.defaultAddress.base58;
+      // A locked TronLink answers without an account (defaultAddress.base58 is false until login).
+      const from = accounts?.[0] || tronWeb?.defaultAddress?.base58;
+      if (!from || !tronWeb) throw new WalletError('wallet_locked', { wallet: 'TronLink' });
       const contract = await tronWeb.contract().at(doc.token.contract);
       return {
         balance: async () => BigInt((await contract.balanceOf(from).call()).toString()),

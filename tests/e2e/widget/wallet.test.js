@@ -320,3 +320,33 @@ test('TRON: a TronLink-shaped wallet pays through tronWeb, and the transfer land
   assert.equal(transfer.amount, '7500000');
   await page.close();
 });
+
+test('TRON: a locked TronLink (no account) is told to unlock, and nothing is asked of the token', async () => {
+  // FAKE, named as such: a TronLink-shaped window.tron in the state TronLink's docs describe
+  // before login: eth_requestAccounts answers with no account, defaultAddress.base58 is false.
+  const network = 'devnet-tron';
+  const recipient = sg.parseAddress(network, net.accounts[11]).address;
+  const story = invoiceStory({ base: host.url, name: 'tron-locked', network, recipient, amount: '1' });
+  host.set('tron-locked', story.doc());
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => {
+    window.__tronCalls = [];
+    window.tron = {
+      isTronLink: true,
+      request: async ({ method }) => (method === 'eth_requestAccounts' ? [] : Promise.reject(Object.assign(new Error('unsupported'), { code: 4200 }))),
+      tronWeb: { defaultAddress: { base58: false }, contract: () => ({ at: async (address) => {
+        window.__tronCalls.push(address);
+        return { balanceOf: () => ({ call: async () => { throw new Error('Invalid address provided'); } }) };
+      } }) },
+    };
+  });
+  await page.goto(`${host.url}/page?s=tron-locked`);
+  const widget = page.locator('stablegate-checkout');
+  await widget.and(page.locator('[data-state="new"]')).waitFor();
+  await widget.getByRole('button', { name: 'Pay with TronLink' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), 'TronLink gave no account. Unlock it, allow this site, and try again, or pay with the QR code.');
+  assert.deepEqual(await page.evaluate(() => window.__tronCalls), []);
+  await page.close();
+});

@@ -215,6 +215,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     },
     {
       method: 'GET',
+      path: '/api/v1/transfers/unmatched',
+      auth: 'merchant',
+      handler: async (ctx) => {
+        const limitText = ctx.query.get('limit');
+        const limit = limitText === null ? 50 : Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalid('limit', 'must be a whole number from 1 to 200');
+        send(ctx.res, 200, { data: await invoices.unmatched(limit) });
+      },
+    },
+    {
+      method: 'GET',
       path: '/api/v1/webhooks/dead-letters',
       auth: 'merchant',
       handler: async (ctx) => send(ctx.res, 200, { data: await webhooks.deadLetters() }),

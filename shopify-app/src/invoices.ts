@@ -438,6 +438,31 @@ export class Invoices {
     return { data: page.map((r) => this.view(r, now, baseUrl)), has_more: rows.length > limit, next_after: rows.length > limit ? page[page.length - 1].id : null };
   }
 
+  /**
+   * Transfers to the receiving addresses that credited no invoice (unmatched, ambiguous, early,
+   * after the window…), newest first: kept in the ledger, and shown so that none is lost from view.
+   */
+  async unmatched(limit: number) {
+    const rows = await this.db.all<LedgerRow & { seen_at: number }>(
+      `SELECT * FROM ledger WHERE invoice_id IS NULL ORDER BY seen_at DESC, block_number DESC, log_index DESC LIMIT ?`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      network: r.network,
+      token: r.token,
+      tx_hash: r.tx_hash,
+      log_index: String(r.log_index),
+      from: r.sender,
+      recipient: sg.parseAddress(r.network, r.recipient).address,
+      amount: sg.formatAmount(r.network, r.amount, r.token),
+      amount_units: r.amount,
+      block_number: String(r.block_number),
+      block_time: iso(r.block_time),
+      note: r.note,
+      seen_at: iso(r.seen_at),
+    }));
+  }
+
   record(row: InvoiceRow): Invoice | null {
     return row.record ? (JSON.parse(row.record) as Invoice) : null;
   }

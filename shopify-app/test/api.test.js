@@ -290,6 +290,26 @@ test('status document, events stream, payment, claim rules and the pay page', as
   assert.equal((await fetch(`${s.app.url}/widget/../../package.json`)).status, 404);
 });
 
+test('transfers that credited no invoice are listed for the merchant, never lost from view', { timeout: 30000 }, async () => {
+  const inv = (await call('POST', '/api/v1/invoices', { amount: '31', networks: ['devnet'] })).body;
+  const odd = await s.pay(inv.recipient, '30990000'); // a wallet rounded: matches nothing
+  const head = Number(await s.net.rpc('eth_blockNumber'));
+  for (let i = 0; i < 200 && (await s.api('GET', '/health')).body.networks.devnet.cursors.usdt < head; i++) await new Promise((r) => setTimeout(r, 50));
+  const listed = await call('GET', '/api/v1/transfers/unmatched?limit=200');
+  assert.equal(listed.status, 200);
+  const entry = listed.body.data.find((t) => t.tx_hash === odd.tx);
+  assert.ok(entry, JSON.stringify(listed.body));
+  assert.deepEqual([entry.network, entry.token, entry.amount, entry.amount_units, entry.note], ['devnet', 'usdt', '30.99', '30990000', 'unmatched']);
+  assert.equal(entry.recipient.toLowerCase(), inv.recipient.toLowerCase());
+  // Claimed, it is no longer unmatched.
+  assert.equal((await call('POST', `/api/v1/checkout/${inv.id}/claim`, { tx_hash: odd.tx })).status, 200);
+  const after = await call('GET', '/api/v1/transfers/unmatched');
+  assert.equal(after.body.data.some((t) => t.tx_hash === odd.tx), false);
+  const bad = await call('GET', '/api/v1/transfers/unmatched?limit=0');
+  assert.deepEqual([bad.status, bad.body.error.code], [422, 'invalid_limit']);
+  assert.equal((await s.api('GET', '/api/v1/transfers/unmatched', undefined, { authorization: 'Bearer nope' })).status, 401);
+});
+
 test('webhooks are signed, retried, dead-lettered and resent', async () => {
   const inv = (await call('POST', '/api/v1/invoices', { amount: '8', networks: ['devnet'], order_id: 'hooks' })).body;
   const created = await s.receiver.waitFor((e) => e.type === 'invoice.created' && e.data.invoice.id === inv.id);

@@ -97,6 +97,17 @@ async function openWithWallet(name, wallet) {
   return { page, widget, calls };
 }
 
+/** Opens scenario `name` (an invoice of `amount` to account 9) with `wallet`, presses its pay button and returns the alert's text. */
+async function payAndReadAlert(name, wallet, amount = '1') {
+  const story = invoiceStory({ base: host.url, name, recipient: net.accounts[9], amount });
+  host.set(name, story.doc());
+  const { widget, calls } = await openWithWallet(name, wallet);
+  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
+  const alert = widget.getByRole('alert');
+  await alert.waitFor();
+  return { widget, calls, text: await alert.innerText() };
+}
+
 const balanceOf = async (token, owner) => BigInt(await net.rpc('eth_call', [{ to: token, data: sg.balanceOfCalldata('devnet', owner) }, 'latest']));
 
 test('pays from the wallet: the transfer lands on the devnet with the right token, recipient and amount', async () => {
@@ -150,14 +161,9 @@ test('after a partial payment the wallet sends exactly what is left', async () =
 });
 
 test('says plainly when the balance is too low, and sends nothing', async () => {
-  const from = net.accounts[12]; // never minted any USDT
-  const story = invoiceStory({ base: host.url, name: 'wallet-low', recipient: net.accounts[9], amount: '12.34' });
-  host.set('wallet-low', story.doc());
-  const { widget, calls } = await openWithWallet('wallet-low', { from });
-  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
-  const alert = widget.getByRole('alert');
-  await alert.waitFor();
-  assert.equal(await alert.innerText(), 'Your wallet holds less than the 12.34 USDT to pay. Top it up or use another wallet.');
+  // Account 12 never minted any USDT.
+  const { widget, calls, text } = await payAndReadAlert('wallet-low', { from: net.accounts[12] }, '12.34');
+  assert.equal(text, 'Your wallet holds less than the 12.34 USDT to pay. Top it up or use another wallet.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction'));
   // The QR path stays.
   assert.ok(await widget.locator('.qr svg').isVisible());
@@ -183,38 +189,23 @@ test('a rejection in the wallet becomes a sentence; nothing lands on chain', asy
 });
 
 test('a wallet that cannot switch to the network is told which network to add', async () => {
-  const story = invoiceStory({ base: host.url, name: 'wallet-chain', recipient: net.accounts[9], amount: '1' });
-  host.set('wallet-chain', story.doc());
-  const { widget, calls } = await openWithWallet('wallet-chain', { from: net.accounts[1], chainId: '0x38', refuseSwitch: true });
-  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
-  const alert = widget.getByRole('alert');
-  await alert.waitFor();
-  assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
+  const { widget, calls, text } = await payAndReadAlert('wallet-chain', { from: net.accounts[1], chainId: '0x38', refuseSwitch: true });
+  assert.equal(text, 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction' || c.method === 'eth_call'));
   await widget.page().close();
 });
 
 test('a wallet that answers the switch but stays on another chain sends nothing', async () => {
-  const story = invoiceStory({ base: host.url, name: 'wallet-stay', recipient: net.accounts[9], amount: '1' });
-  host.set('wallet-stay', story.doc());
-  const { widget, calls } = await openWithWallet('wallet-stay', { from: net.accounts[1], chainId: '0x1', ignoreSwitch: true });
-  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
-  const alert = widget.getByRole('alert');
-  await alert.waitFor();
-  assert.equal(await alert.innerText(), 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
+  const { widget, calls, text } = await payAndReadAlert('wallet-stay', { from: net.accounts[1], chainId: '0x1', ignoreSwitch: true });
+  assert.equal(text, 'Your wallet could not switch to Local devnet. Add that network to your wallet, or pay with the QR code.');
   assert.deepEqual(calls.map((c) => c.method), ['eth_requestAccounts', 'eth_chainId', 'wallet_switchEthereumChain', 'eth_chainId']);
   assert.ok(await widget.locator('.qr svg').isVisible());
   await widget.page().close();
 });
 
 test('a balance the wallet cannot read (no token contract on its chain: "0x") is a sentence, and nothing is sent', async () => {
-  const story = invoiceStory({ base: host.url, name: 'wallet-nocode', recipient: net.accounts[9], amount: '1' });
-  host.set('wallet-nocode', story.doc());
-  const { widget, calls } = await openWithWallet('wallet-nocode', { from: net.accounts[1], callResult: '0x' });
-  await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
-  const alert = widget.getByRole('alert');
-  await alert.waitFor();
-  assert.equal(await alert.innerText(), 'Your wallet could not read your USDT balance on Local devnet. Check that it is on Local devnet, or pay with the QR code.');
+  const { widget, calls, text } = await payAndReadAlert('wallet-nocode', { from: net.accounts[1], callResult: '0x' });
+  assert.equal(text, 'Your wallet could not read your USDT balance on Local devnet. Check that it is on Local devnet, or pay with the QR code.');
   assert.ok(!calls.some((c) => c.method === 'eth_sendTransaction'));
   await widget.page().close();
 });

@@ -338,6 +338,9 @@ export class StablegateCheckout extends HTMLElement {
     const text = JSON.stringify(doc);
     if (text === this.#docText) return;
     const before = this.#doc;
+    // A wallet's note belongs to the state it was written in, unless a wallet flow is still under
+    // way (it writes the note for the new state itself).
+    if (before && before.state !== doc.state && !this.#busy) this.#notes.wallet = null;
     this.#doc = doc;
     this.#docText = text;
     this.dataset.state = doc.state;

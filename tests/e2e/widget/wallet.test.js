@@ -185,6 +185,11 @@ test('a rejection in the wallet becomes a sentence; nothing lands on chain', asy
   // The button is usable again, and the QR stays.
   assert.ok(await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).isEnabled());
   assert.ok(await widget.locator('.qr svg').isVisible());
+  // Paid by QR afterwards: the old cancellation is not shown next to the payment seen.
+  story.pay(story.due);
+  host.set('wallet-reject', story.doc({ head: 97 }));
+  await widget.and(widget.page().locator('[data-state="processing"]')).waitFor();
+  assert.equal(await widget.getByRole('alert').count(), 0);
   await widget.page().close();
 });
 

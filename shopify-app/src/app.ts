@@ -381,6 +381,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         const backlog = await db.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE status <> 'delivered' GROUP BY status`);
         metric('stablegate_webhook_backlog', 'Webhook deliveries waiting (pending) or dead-lettered (dead).', 'gauge',
           ['pending', 'dead'].map((s) => [{ status: s }, Number(backlog.find((r) => r.status === s)?.n ?? 0)]));
+        const unmatched = await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ledger WHERE invoice_id IS NULL`);
+        metric('stablegate_unmatched_transfers', 'Transfers to the receiving addresses that credited no invoice (GET /api/v1/transfers/unmatched).', 'gauge', [[{}, Number(unmatched?.n ?? 0)]]);
         ctx.res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         ctx.res.end(lines.join('\n') + '\n');
       },

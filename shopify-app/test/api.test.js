@@ -301,6 +301,8 @@ test('transfers that credited no invoice are listed for the merchant, never lost
   assert.ok(entry, JSON.stringify(listed.body));
   assert.deepEqual([entry.network, entry.token, entry.amount, entry.amount_units, entry.note], ['devnet', 'usdt', '30.99', '30990000', 'unmatched']);
   assert.equal(entry.recipient.toLowerCase(), inv.recipient.toLowerCase());
+  const metrics = await (await fetch(`${s.app.url}/metrics`)).text();
+  assert.match(metrics, new RegExp(`^stablegate_unmatched_transfers ${listed.body.data.length}$`, 'm'));
   // Claimed, it is no longer unmatched.
   assert.equal((await call('POST', `/api/v1/checkout/${inv.id}/claim`, { tx_hash: odd.tx })).status, 200);
   const after = await call('GET', '/api/v1/transfers/unmatched');

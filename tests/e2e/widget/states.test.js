@@ -225,7 +225,7 @@ test('claim by tx hash: the core refuses a malformed hash before anything is sen
   assert.deepEqual(host.posts.filter((p) => p.scenario === 'claim').map((p) => p.body), [{ tx_hash: `0x${'ab'.repeat(32)}` }]);
   answer = { status: 200, body: story.doc() };
   await widget.getByRole('button', { name: 'Check this transaction' }).click();
-  await widget.getByText('Thank you. The shop is checking that transaction.').waitFor();
+  await widget.locator('.note', { hasText: 'Thank you. The shop is checking that transaction.' }).waitFor();
   await page.close();
 });
 

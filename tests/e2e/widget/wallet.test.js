@@ -119,7 +119,7 @@ test('pays from the wallet: the transfer lands on the devnet with the right toke
   const { widget, calls } = await openWithWallet('wallet-pay', { from, chainId: '0x1' });
   const button = widget.getByRole('button', { name: 'Pay with Devnet Wallet' });
   await button.click();
-  await widget.getByText('Sent from your wallet. Waiting for the network to confirm it.').waitFor();
+  await widget.locator('.note', { hasText: 'Sent from your wallet. Waiting for the network to confirm it.' }).waitFor();
 
   // The wallet was asked to switch from chain 1 to the devnet, and the balance was read first.
   const methods = calls.map((c) => c.method);
@@ -152,7 +152,7 @@ test('after a partial payment the wallet sends exactly what is left', async () =
   host.set('wallet-rest', story.doc());
   const { widget, calls } = await openWithWallet('wallet-rest', { from: net.accounts[4] });
   await widget.getByRole('button', { name: 'Pay with Devnet Wallet' }).click();
-  await widget.getByText('Sent from your wallet. Waiting for the network to confirm it.').waitFor();
+  await widget.locator('.note', { hasText: 'Sent from your wallet. Waiting for the network to confirm it.' }).waitFor();
   const receipt = await net.rpc('eth_getTransactionReceipt', [calls.at(-1).result]);
   const transfer = sg.decodeTransferLog('devnet', receipt.logs.find((l) => l.topics[0] === TRANSFER_TOPIC));
   assert.equal(transfer.amount, '7340000');
@@ -305,7 +305,7 @@ test('TRON: a TronLink-shaped wallet pays through tronWeb, and the transfer land
   const widget = page.locator('stablegate-checkout');
   await widget.and(page.locator('[data-state="new"]')).waitFor();
   await widget.getByRole('button', { name: 'Pay with TronLink' }).click();
-  await widget.getByText('Sent from your wallet. Waiting for the network to confirm it.').waitFor();
+  await widget.locator('.note', { hasText: 'Sent from your wallet. Waiting for the network to confirm it.' }).waitFor();
   assert.deepEqual(calls.map((c) => c.call), ['balanceOf', 'transfer']);
   const receipt = await net.rpc('eth_getTransactionReceipt', [calls[1].result]);
   assert.equal(receipt.status, '0x1');

@@ -135,7 +135,9 @@ export class Watcher {
     const tagged = tag && first[1] ? Number((first[1] as Block).number) : undefined;
     state.head = head;
     this.invoices.heads.set(net.id, head);
-    const topics = [TRANSFER_TOPIC, null, net.addresses.map((a) => addressTopic(sg.parseAddress(net.id, a).hex))];
+    const receiving = net.addresses.map((a) => sg.parseAddress(net.id, a).hex);
+    const topics = [TRANSFER_TOPIC, null, receiving.map(addressTopic)];
+    const ours = new Set(receiving.map(addressTopic));
 
     for (const tokenId of net.tokens) {
       const contract = sg.parseAddress(net.id, registryToken(net.id, tokenId)!.contract).hex;
@@ -148,7 +150,11 @@ export class Watcher {
       // calls, when a wide range is next needed).
       if (to - from + 1 <= state.maxRange) state.maxRange = net.maxRange;
       const scanned = from <= to ? await this.getLogs(state, contract, topics, from, to) : { logs: [], to };
-      const logs = scanned.logs;
+      // The filter is the provider's; this check is ours. A log of another contract (a fake
+      // "USDT", or this network's other token) or to another address is not this scan's.
+      const logs = scanned.logs.filter(
+        (l) => l.address.toLowerCase() === contract && l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && ours.has(String(l.topics[2]).toLowerCase()),
+      );
 
       // The registry's policy decides (the core's isFinal); min_confirmations can only add to it.
       const pending = (await this.invoices.pendingEntries(net.id, tokenId)).filter(

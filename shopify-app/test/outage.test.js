@@ -157,6 +157,26 @@ test('a transient eth_getLogs error does not shrink the ranges for good', { time
   assert.ok(calls <= 10, `${calls} eth_getLogs of the USDT contract for 3,000 blocks`);
 });
 
+test('a provider that ignores the eth_getLogs filter: each token still credits its own invoices, nothing else', { timeout: 60000 }, async () => {
+  backup.state.ignoreFilter = true; // every log of every contract, to every address
+  try {
+    const inv18 = (await s.api('POST', '/api/v1/invoices', { amount: '12.9', networks: ['devnet:usdt18'] })).body;
+    const inv = (await s.api('POST', '/api/v1/invoices', { amount: '12.9', networks: ['devnet'] })).body;
+    const fake = await s.pay(inv.recipient, inv.amount_due_units, { token: 'FakeUsdt' });
+    const paid18 = await s.pay(inv18.recipient, inv18.amount_due_units, { token: 'BscUsdLike' });
+    const paid = await s.pay(inv.recipient, inv.amount_due_units);
+    await net.mine(3);
+    const done18 = await s.waitInvoice(inv18.id, (x) => x.state === 'settled');
+    const done = await s.waitInvoice(inv.id, (x) => x.state === 'settled');
+    assert.deepEqual(done18.transfers.map((t) => t.tx_hash), [paid18.tx]);
+    assert.deepEqual(done.transfers.map((t) => t.tx_hash), [paid.tx]);
+    // The fake token's transfer is not in the ledger under a real token's name.
+    assert.deepEqual(await s.app.db.all('SELECT token FROM ledger WHERE tx_hash = ?', [fake.tx]), []);
+  } finally {
+    backup.state.ignoreFilter = false;
+  }
+});
+
 test('after long downtime the backfill is bounded by the oldest watched invoice, and still finds its payment', { timeout: 60000 }, async () => {
   const devnetConfig = s.app.config.networks.find((n) => n.id === 'devnet');
   devnetConfig.maxBlocksPerPoll = 500;

@@ -3,12 +3,13 @@
 // outage) or refuses eth_getLogs over more than `maxRange` blocks the way hosted providers do, or
 // answers every batch that holds an eth_getLogs or a receipt from a node `lag` blocks behind the
 // head that the other requests report (a load-balanced provider whose backends are not in step),
-// or fails the next `failLogs` eth_getLogs (of contract `failLogsOf`) with a transient error.
+// or fails the next `failLogs` eth_getLogs (of contract `failLogsOf`) with a transient error, or
+// (`ignoreFilter`) answers eth_getLogs as a faulty provider that ignores the address and topics.
 'use strict';
 const http = require('node:http');
 
 async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) {
-  const state = { down: false, maxRange, lag: 0, failLogs: 0, failLogsOf: null, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
+  const state = { down: false, maxRange, lag: 0, failLogs: 0, failLogsOf: null, ignoreFilter: false, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
   const tooWide = (call) => {
     if (call.method !== 'eth_getLogs') return false;
     const { fromBlock, toBlock } = call.params[0] ?? {};
@@ -80,6 +81,9 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? errors : errors[0]));
         return;
       }
+      if (state.ignoreFilter) {
+        for (const c of calls) if (c.method === 'eth_getLogs') c.params = [{ fromBlock: c.params[0].fromBlock, toBlock: c.params[0].toBlock }];
+      }
       const refused = calls.filter(tooWide);
       if (refused.length) {
         state.refusedRanges += refused.length;
@@ -92,7 +96,7 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await lagging(calls, Array.isArray(body))));
           return;
         }
-        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
       } catch {
         res.writeHead(502).end();

@@ -105,9 +105,12 @@ function str(obj: Json, key: string, where: string, fallback?: string): string {
   return value;
 }
 
+/** A plain decimal string ("19.99"): no sign, no exponent, no leading zeros. */
+export const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
 function decimal(obj: Json, key: string, where: string, fallback: string): string {
   const value = str(obj, key, where, fallback);
-  if (!/^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(value)) {
+  if (!DECIMAL.test(value)) {
     throw new ConfigError(`${where}.${key}`, `must be a decimal string like "0.01", got ${JSON.stringify(value)}`);
   }
   return value;

@@ -7,7 +7,7 @@ import http = require('node:http');
 import path = require('node:path');
 import type { AddressInfo } from 'node:net';
 import sg = require('./core');
-import { App, startApp } from './app';
+import { App, escapeHtml, startApp } from './app';
 import { parseConfig } from './config';
 import { createLogger, Logger } from './log';
 
@@ -20,8 +20,6 @@ interface Devnet {
 }
 // The devnet harness is plain JS in tests/devnet (shared with the other suites).
 const devnet = require('../../tests/devnet/devnet') as { start(o: { dir: string }): Promise<Devnet> };
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const PRODUCT = { name: 'Stablegate devnet T-shirt', price: '19.99', currency: 'USD' };
 

@@ -7,6 +7,7 @@ import crypto = require('node:crypto');
 import { EventEmitter } from 'node:events';
 import sg = require('./core');
 import type { Invoice, StatusDocument, Transfer, InvoiceEvent } from '../../crates/wasm/pkg/node/stablegate_wasm';
+import { DECIMAL } from './config';
 import type { Config, NetworkConfig } from './config';
 import { Db, Queryable, amountKey, isUniqueViolation } from './db';
 import { ApiError, coreCode, invalid } from './errors';
@@ -85,7 +86,6 @@ export function newId(prefix: string): string {
 }
 
 const CREATE_FIELDS = new Set(['amount', 'fiat_amount', 'currency', 'order_id', 'networks', 'redirect_url', 'metadata', 'expires_in']);
-const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const U128_MAX = (1n << 128n) - 1n;
 
 export class Invoices {

@@ -1,6 +1,7 @@
 // Exchange rates for pricing invoices in fiat: a fixed rate, or a source (URL + JSON path) with a
 // maximum age. A stale or failing source refuses to price a new invoice; there is never a
 // hard-coded fallback (gateways.md: Epusdt's silent 6.4 CNY).
+import { DECIMAL } from './config';
 import type { RateConfig } from './config';
 import { ApiError, invalid } from './errors';
 import type { Logger } from './log';
@@ -13,8 +14,6 @@ export interface Rate {
   /** Unix seconds when it was fetched (or now, for a fixed rate). */
   fetched_at: number;
 }
-
-const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 /** Reads `a.b.0.c` out of a parsed JSON value. */
 export function jsonPath(value: unknown, path: string): unknown {

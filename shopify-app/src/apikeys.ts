@@ -18,6 +18,11 @@ export async function createApiKey(db: Db, name: string, key = `sg_${crypto.rand
   return { id: (row as { id: string }).id, key };
 }
 
+/** Revokes key `id` (a running server stops accepting it within its 30-second key cache); false when there is no such live key. */
+export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
+  return (await db.run(`UPDATE api_keys SET revoked = 1 WHERE id = ? AND revoked = 0`, [id])) === 1;
+}
+
 /** The id of the (unrevoked) key, or null. */
 export async function findApiKey(db: Db, key: string): Promise<string | null> {
   const row = await db.get<{ id: string }>(`SELECT id FROM api_keys WHERE key_hash = ? AND revoked = 0`, [hashKey(key)]);

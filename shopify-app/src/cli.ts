@@ -1,5 +1,5 @@
 // The `stablegate` command.
-import { createApiKey } from './apikeys';
+import { createApiKey, revokeApiKey } from './apikeys';
 import { startApp } from './app';
 import { loadConfig } from './config';
 import { openDb } from './db';
@@ -13,6 +13,7 @@ const HELP = `usage: stablegate <command> [--config FILE]
   doctor                      check the configuration: addresses, RPCs, getLogs limits, rates, webhooks
   migrate                     bring the database schema up to date and exit
   api-key create NAME         create a merchant API key (printed once; stored hashed)
+  api-key revoke ID           revoke a key by its id (key_…), e.g. one that leaked
   webhooks dead-letters       list dead-lettered webhook deliveries
   webhooks resend ID          queue a delivery again (the running server sends it)
 
@@ -63,12 +64,20 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'api-key': {
-      if (sub !== 'create' || !arg) throw new Error('usage: stablegate api-key create NAME');
+      if ((sub !== 'create' && sub !== 'revoke') || !arg) throw new Error('usage: stablegate api-key create NAME | api-key revoke ID');
       const { db } = await openDb(config.database);
-      const { id, key } = await createApiKey(db, arg);
-      await db.close();
-      console.log(`created ${id}; the key (shown once, store it now):\n${key}`);
-      return 0;
+      try {
+        if (sub === 'revoke') {
+          if (!(await revokeApiKey(db, arg))) throw new Error(`no live API key has the id ${arg}`);
+          console.log(`revoked ${arg}`);
+          return 0;
+        }
+        const { id, key } = await createApiKey(db, arg);
+        console.log(`created ${id}; the key (shown once, store it now):\n${key}`);
+        return 0;
+      } finally {
+        await db.close();
+      }
     }
     case 'webhooks': {
       const { db } = await openDb(config.database);

@@ -196,6 +196,18 @@ test('CLI: api-key create (stored hashed) and webhooks dead-letters / resend', {
   assert.match(key, /^sg_[A-Za-z0-9_-]{43}$/);
   const stored = fs.readFileSync(path.join(s.dir, 'cli.db'));
   assert.equal(stored.includes(Buffer.from(key)), false, 'the key is not in the database file');
+  // A leaked key is revoked by its id; the store then refuses it.
+  const keyId = /created (key_[0-9a-f]+);/.exec(keyLine.stdout)[1];
+  const { openDb } = require('../dist/db');
+  const { findApiKey } = require('../dist/apikeys');
+  const check = async () => { const { db } = await openDb({ sqlite: path.join(s.dir, 'cli.db') }); try { return await findApiKey(db, key); } finally { await db.close(); } };
+  assert.equal(await check(), keyId);
+  const revoked = await cli(['api-key', 'revoke', keyId, '--config', file], s.env);
+  assert.deepEqual([revoked.code, revoked.stdout.trim()], [0, `revoked ${keyId}`], revoked.stderr);
+  assert.equal(await check(), null);
+  const again = await cli(['api-key', 'revoke', keyId, '--config', file], s.env);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /no live API key has the id key_/);
   assert.notEqual(created.code, 0);
   const listed = await cli(['webhooks', 'dead-letters', '--config', file], s.env);
   assert.equal(listed.code, 0, listed.stderr);

@@ -139,8 +139,14 @@ export class Invoices {
         throw invalid('networks', 'must be a non-empty list like ["tron"] or [{"network": "bsc", "token": "usdt"}]');
       }
       accepted = raw.networks.map((n): Choice => {
-        const [network, token] =
-          typeof n === 'string' ? n.split(':') : typeof n === 'object' && n !== null ? [(n as Choice).network, (n as Choice).token] : [];
+        // "network" or "network:token", or {"network", "token"?}: nothing more, nothing else.
+        const parts = typeof n === 'string' ? n.split(':') : null;
+        const entry = typeof n === 'object' && n !== null && !Array.isArray(n) ? (n as Record<string, unknown>) : null;
+        const wellFormed =
+          (parts !== null && parts.length <= 2) ||
+          (entry !== null && Object.keys(entry).every((k) => k === 'network' || k === 'token') && (entry.token === undefined || typeof entry.token === 'string'));
+        if (!wellFormed) throw invalid('networks', `${JSON.stringify(n)} is not "network", "network:token" or {"network": …, "token": …}`);
+        const [network, token]: [unknown, string | undefined] = parts ? [parts[0], parts[1]] : [entry!.network, entry!.token as string | undefined];
         const net = typeof network === 'string' ? this.networkConfig(network) : undefined;
         if (!net) throw invalid('networks', `${JSON.stringify(n)} is not a network this server accepts (${this.config.networks.map((x) => x.id).join(', ')})`);
         const tokenId = token ?? net.tokens[0];

@@ -13,7 +13,7 @@ import { ApiError, invalid } from './errors';
 import { Invoices, InvoiceRow } from './invoices';
 import { createLogger, Logger } from './log';
 import { Rates } from './rates';
-import { clientKey, RateLimiter } from './ratelimit';
+import { clientAddress, clientKey, RateLimiter } from './ratelimit';
 import { token as registryToken } from './registry';
 import { redactUrl } from './rpc';
 import { Watcher } from './watcher';
@@ -297,7 +297,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       handler: async (ctx) => {
         const id = ctx.params.id;
         // The client's limit first, then the invoice's, and only for an invoice that exists.
-        let wait = perClient.take(clientKey(ctx.req.socket.remoteAddress));
+        let wait = perClient.take(clientKey(clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], config.claims.trustedProxies)));
         if (wait === 0) {
           await invoices.require(id);
           wait = perInvoice.take(id);

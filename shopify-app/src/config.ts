@@ -2,6 +2,7 @@
 // Every check here is about the shape of the file; whether addresses and RPCs are right on chain
 // is `stablegate doctor`'s job.
 import fs = require('node:fs');
+import net = require('node:net');
 import path = require('node:path');
 import sg = require('./core');
 import { network as registryNetwork, token as registryToken } from './registry';
@@ -64,7 +65,8 @@ export interface Config {
   };
   rates: RateConfig[];
   webhooks: { endpoints: WebhookEndpoint[]; retrySchedule: number[]; pollMs: number; timeoutMs: number };
-  claims: { perInvoicePerMinute: number; perClientPerMinute: number };
+  /** Claim rate limits; behind `trustedProxies` the client is read from X-Forwarded-For. */
+  claims: { perInvoicePerMinute: number; perClientPerMinute: number; trustedProxies: string[] };
   /** Present only in demo mode: the unlocked devnet account that "pays from the demo wallet". */
   demo: { wallet: string } | null;
   /** Where the widget's files are (crates/wasm/pkg/widget by default). */
@@ -275,6 +277,12 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   }
 
   const claimsRaw = isObject(raw.claims) ? raw.claims : {};
+  const proxiesRaw = claimsRaw.trusted_proxies ?? [];
+  if (!Array.isArray(proxiesRaw)) throw new ConfigError('claims.trusted_proxies', 'must be a list of IP addresses');
+  const trustedProxies = proxiesRaw.map((p, i) => {
+    if (typeof p !== 'string' || !net.isIP(p)) throw new ConfigError(`claims.trusted_proxies[${i}]`, `must be an IP address, got ${JSON.stringify(p)}`);
+    return p;
+  });
   const demoRaw = raw.demo;
   let demo: Config['demo'] = null;
   if (demoRaw !== undefined) {
@@ -308,6 +316,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     claims: {
       perInvoicePerMinute: int(claimsRaw, 'per_invoice_per_minute', 'claims', 5, 1),
       perClientPerMinute: int(claimsRaw, 'per_client_per_minute', 'claims', 30, 1),
+      trustedProxies,
     },
     demo,
     widgetDir:

@@ -46,3 +46,20 @@ export function clientKey(address: string | undefined): string {
   }
   return address;
 }
+
+const plain = (address: string) => address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+
+/**
+ * The client's address: the connection's, or, when the connection comes from one of
+ * `trustedProxies`, the right-most X-Forwarded-For entry that is not a trusted proxy (entries
+ * further left were written by the client and prove nothing).
+ */
+export function clientAddress(remote: string | undefined, forwardedFor: string | string[] | undefined, trustedProxies: string[]): string | undefined {
+  if (!remote || !trustedProxies.includes(plain(remote)) || forwardedFor === undefined) return remote;
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((h) => plain(h.trim()));
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!net.isIP(hops[i])) break;
+    if (!trustedProxies.includes(hops[i])) return hops[i];
+  }
+  return remote;
+}

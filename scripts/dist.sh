@@ -23,5 +23,17 @@ fi
 find "$dest" -name '*.php' -print0 | xargs -0 -n1 php -l > /dev/null
 mkdir -p dist
 rm -f dist/stablegate.zip
-(cd "$stage" && zip -qr -X "$OLDPWD/dist/stablegate.zip" stablegate)
-echo "dist/stablegate.zip: $(unzip -l dist/stablegate.zip | tail -1 | awk '{print $2}') files, $(du -k dist/stablegate.zip | cut -f1) KB"
+# Python's zipfile rather than zip(1): one less system package; sorted entries, fixed times.
+python3 - "$stage" dist/stablegate.zip <<'PY'
+import os, sys, zipfile
+stage, out = sys.argv[1], sys.argv[2]
+files = sorted(os.path.relpath(os.path.join(d, f), stage) for d, _, fs in os.walk(stage) for f in fs)
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    for rel in files:
+        info = zipfile.ZipInfo(rel, date_time=(2026, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        with open(os.path.join(stage, rel), "rb") as f:
+            z.writestr(info, f.read())
+print(f"{out}: {len(files)} files, {os.path.getsize(out) // 1024} KB")
+PY

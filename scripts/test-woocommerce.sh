@@ -41,9 +41,13 @@ except Exception as e:
     print('unreadable: %s' % e)" "$@"
 }
 wc() { "$RS/wc-php.sh" "$@"; }
-cleanup() {
+cleanup() { # KEEP_SHOP=1 leaves the shop and the devnet running, for a look after a failure.
+  if [ "${KEEP_SHOP:-}" = 1 ]; then
+    echo "kept: $REAL_SHOP_ENV (${BASE_URL:-}); stop with: node tests/devnet/devnet.js stop --dir $REAL_SHOP_ENV/devnet; $RS/teardown.sh --purge"
+    return
+  fi
   node tests/devnet/devnet.js stop --dir "$REAL_SHOP_ENV/devnet" >/dev/null 2>&1 || true
-  if [ "${KEEP_SHOP:-}" = 1 ]; then "$RS/teardown.sh" >/dev/null 2>&1 || true; else "$RS/teardown.sh" --purge >/dev/null 2>&1 || true; fi
+  "$RS/teardown.sh" --purge >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -57,10 +61,12 @@ grep -E '"wc_version"' "$REAL_SHOP_ENV/setup.log" | tail -1
 node tests/devnet/devnet.js start --dir "$REAL_SHOP_ENV/devnet" > "$REAL_SHOP_ENV/devnet.json"
 DEVNET_URL=$(json "$REAL_SHOP_ENV/devnet.json" "d['url']")
 set -a; . "$REAL_SHOP_ENV/state.env"; set +a
+BASE_URL=${BASE_URL:-}
 export DEVNET_URL PLAYWRIGHT=$REAL_SHOP_ENV/node/node_modules/playwright-core SHOTS=$shots
-# WP-Cron runs the watcher once a minute; to not wait, each run first makes its event due (as if
-# the minute had passed), then lets WP-Cron run whatever is due.
-export CRON_CMD="$RS/wc-php.sh eval '\$t = wp_next_scheduled(\"stablegate_watch\"); if (\$t) { wp_unschedule_event(\$t, \"stablegate_watch\"); } wp_schedule_event(time() - 1, \"stablegate_every_minute\", \"stablegate_watch\");' && $RS/wc-php.sh cron"
+# WP-Cron runs the watcher once a minute. To not wait, each run makes the watcher's event due (as
+# if the minute had passed) and runs the due events of that hook the way wp-cron.php does. Only that
+# hook: WooCommerce's own due events can fail on this offline machine and end the process first.
+export CRON_CMD="$RS/wc-php.sh eval '\$t = wp_next_scheduled(\"stablegate_watch\"); if (\$t) { wp_unschedule_event(\$t, \"stablegate_watch\"); } wp_schedule_event(time() - 1, \"stablegate_every_minute\", \"stablegate_watch\"); \$ran = array(); foreach (_get_cron_array() as \$ts => \$hooks) { if (\$ts > time() || empty(\$hooks[\"stablegate_watch\"])) { continue; } foreach (\$hooks[\"stablegate_watch\"] as \$e) { wp_reschedule_event(\$ts, \$e[\"schedule\"], \"stablegate_watch\", \$e[\"args\"]); wp_unschedule_event(\$ts, \"stablegate_watch\", \$e[\"args\"]); do_action_ref_array(\"stablegate_watch\", \$e[\"args\"]); \$ran[] = \"stablegate_watch\"; } } echo wp_json_encode(array(\"cron_hooks_run\" => \$ran, \"watch\" => get_option(\"stablegate_watch_devnet\")));'"
 debug_log=$REAL_SHOP_ENV/logs/wp-debug.log
 touch "$debug_log"
 log_lines=$(command wc -l < "$debug_log")
@@ -104,7 +110,8 @@ check "C: the classic form redirects to the order-pay receipt page" grep -q 'ord
 node tests/e2e/woocommerce/order-flow.cjs receipt --url "$receipt" --close-before-paying > "$REAL_SHOP_ENV/c.json" || json "$REAL_SHOP_ENV/c.json" "d.get('error')"
 check "C: settled by WP-Cron with the tab closed" test "$(json "$REAL_SHOP_ENV/c.json" "d.get('error','') or d['final_doc']['state']")" = settled
 order_check C "$(json "$REAL_SHOP_ENV/c.json" "d['order_id']")" "$(json "$REAL_SHOP_ENV/c.json" "d['payment']['tx']")"
-grep -q "TO=.*Details for order" "$REAL_SHOP_ENV/logs/mail.log" && mailed=yes || mailed=no
+# The customer-invoice e-mail ("Details for order #…" in WooCommerce 10, "Your latest … invoice" in 8.x).
+grep -qE "TO=.*SUBJECT=.*(Details for order|invoice)" "$REAL_SHOP_ENV/logs/mail.log" && mailed=yes || mailed=no
 check "C: the customer got the payment link by e-mail" test "$mailed" = yes
 
 step "Store API checkout (what the Checkout block sends), network in payment_data"
@@ -136,8 +143,12 @@ check "the refused save wrote nothing (address unchanged)" test "$(json "$REAL_S
 
 step "logs"
 new_log=$(tail -n +"$((log_lines + 1))" "$debug_log")
-check "no PHP notice, warning or error logged since the plugin was installed" test -z "$new_log"
-[ -z "$new_log" ] || echo "$new_log" | head -20
+# Older WooCommerce releases log their own PHP 8.2 deprecations (files under plugins/woocommerce/);
+# those are counted, not failed. Anything else (this plugin, or WordPress complaining about it) fails.
+ours=$(grep -v '/plugins/woocommerce/' <<< "$new_log" || true)
+echo "WooCommerce's own log lines during the run: $(grep -c '/plugins/woocommerce/' <<< "$new_log" || true)"
+check "no PHP notice, warning or error logged since the plugin was installed (other than WooCommerce's own)" test -z "$ours"
+[ -z "$ours" ] || echo "$ours" | head -20
 
 step "done: $failures failure(s); screenshots in $shots"
 [ "$failures" = 0 ]

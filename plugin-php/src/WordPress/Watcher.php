@@ -47,7 +47,9 @@ final class Watcher {
 		$out = array();
 		foreach ( array_keys( $networks ) as $network ) {
 			try {
-				$out[ $network ] = self::poll( $network );
+				// Cron waits a little for a poll that a status request is running; a status request
+				// never waits (its caller gets the document either way).
+				$out[ $network ] = self::poll( $network, 10 );
 			} catch ( \Throwable $e ) {
 				$out[ $network ] = array( 'error' => $e->getMessage() );
 				self::recordStats( $network, array( 'last_error' => $e->getMessage() ) );
@@ -96,13 +98,13 @@ final class Watcher {
 	 * @return array<string, mixed> Stats: head, cursors, requests, outcomes.
 	 * @throws RpcError When the node fails; nothing is skipped (the cursor stays).
 	 */
-	public static function poll( string $network_id ): array {
+	public static function poll( string $network_id, int $wait = 0 ): array {
 		$url = Settings::rpcUrl( $network_id );
 		if ( '' === $url ) {
 			return array( 'skipped' => 'no RPC URL' );
 		}
 		try {
-			return Invoices::withLock( 'chain_' . $network_id, 0, static fn () => self::pollLocked( Network::get( $network_id ), new Rpc( $url ) ) );
+			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Network::get( $network_id ), new Rpc( $url ) ) );
 		} catch ( ApiError $busy ) {
 			return array( 'skipped' => 'another poll of this network is running' );
 		}
@@ -206,12 +208,24 @@ final class Watcher {
 			}
 		}
 		$blocks = array_keys( $blocks );
-		$calls  = array();
+		// Transfers first seen already final (a watcher that was down, a slow cron) get their
+		// receipts in the same batch, so that they settle in this poll, not the next one.
+		$deep = array();
+		foreach ( $logs as $log ) {
+			if ( empty( $log['removed'] ) && isset( $log['blockNumber'], $log['transactionHash'] ) && $network->isFinal( self::int( $log['blockNumber'] ), $head, $tagged ) ) {
+				$deep[ strtolower( (string) $log['transactionHash'] ) ] = true;
+			}
+		}
+		$deep  = array_keys( $deep );
+		$calls = array();
 		foreach ( $blocks as $number ) {
 			$calls[] = array( 'eth_getBlockByNumber', array( (string) $number, false ) );
 		}
 		foreach ( $pending as $p ) {
 			$calls[] = array( 'eth_getTransactionReceipt', array( TransferLog::rpcTxHash( $p['entry']['tx_hash'] ) ) );
+		}
+		foreach ( $deep as $tx ) {
+			$calls[] = array( 'eth_getTransactionReceipt', array( $tx ) );
 		}
 		$results = $rpc->batch( $calls );
 		foreach ( $results as $result ) {
@@ -257,6 +271,27 @@ final class Watcher {
 				$outcomes[] = $entry['tx_hash'] . ':removed';
 			} else {
 				$outcomes[] = $entry['tx_hash'] . ':final';
+			}
+		}
+		$receipts = array();
+		foreach ( $deep as $i => $tx ) {
+			$receipts[ $tx ] = $results[ count( $blocks ) + count( $pending ) + $i ];
+		}
+		if ( $receipts ) {
+			foreach ( Invoices::watched( $network->id() ) as $w ) {
+				$changed = false;
+				foreach ( $w['invoice']->ledger as $entry ) {
+					$receipt = $receipts[ strtolower( TransferLog::rpcTxHash( $entry['tx_hash'] ) ) ] ?? null;
+					// Only the canonical case is decided here; anything else stays seen and goes
+					// through the pending path above on the next poll, the one place that removes.
+					if ( 'seen' === $entry['status'] && is_array( $receipt ) && '0x1' === ( $receipt['status'] ?? '' ) && strtolower( (string) $receipt['blockHash'] ) === strtolower( $entry['block_hash'] ) ) {
+						$changed    = $w['invoice']->setEntryStatus( $entry['tx_hash'], $entry['log_index'], 'final' ) || $changed;
+						$outcomes[] = $entry['tx_hash'] . ':final';
+					}
+				}
+				if ( $changed ) {
+					Invoices::save( $w['row'], $w['invoice'] );
+				}
 			}
 		}
 		$cursor = null !== $rewind ? min( $to, $rewind ) : max( $cursor, $to );

@@ -160,9 +160,9 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( 409, $again->get_status() );
 		$this->assertSame( 'stablegate_already_credited', $again->as_error()->get_error_code() );
 
-		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '210000', 3 ); // The rest, then finality.
-		Helpers::cron();
-		Helpers::cron();
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '210000', 3 ); // The rest, already final.
+		$polls = Helpers::cron(); // One poll: seen and final at once.
+		$this->assertLessThanOrEqual( 3, $polls['devnet']['requests'] );
 		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
 		$this->assertSame( 'settled', $doc['state'], wp_json_encode( $doc ) );
 		$this->assertSame( '3.21', $doc['amount_paid'] );
@@ -193,11 +193,11 @@ final class WatcherTest extends TestCase {
 		$this->assertNotNull( Invoices::find( $row['public_id'] )['reserved_amount'], 'still watched: the amount stays reserved' );
 
 		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '7770000', 3 );
-		Helpers::cron();
-		Helpers::cron();
+		Helpers::cron(); // Seen already final: settled in this one poll.
 		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
 		$this->assertSame( 'settled', $doc['state'] );
 		$this->assertSame( 'paid_late', $doc['exception'] );
+		$this->assertSame( array( 'invoice.created', 'invoice.new', 'invoice.expired', 'invoice.processing', 'invoice.settled' ), $this->types(), 'expired; then, in one poll, seen and final' );
 	}
 
 	public function testAReorganisedPaymentIsRemovedAndTheInvoiceInvalid(): void {

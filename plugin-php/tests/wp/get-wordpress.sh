@@ -7,6 +7,8 @@ set -euo pipefail
 root=$1
 debs=${STABLEGATE_DEB_CACHE:-/tmp/stablegate-wp-debs}
 mkdir -p "$debs"
+exec 9> "$debs/.lock"   # parallel runs: one downloads, the others wait for it
+flock 9
 if ! ls "$debs"/wordpress_*.deb >/dev/null 2>&1; then
   (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root wordpress php-getid3 libjs-underscore libjs-cropper >/dev/null)
 fi

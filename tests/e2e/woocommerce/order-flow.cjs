@@ -28,6 +28,20 @@ const devnetRpc = (method, params) => {
   return JSON.parse(out).result;
 };
 
+/** Runs WP-Cron once (CRON_CMD prints what ran and the watcher's stats); the watcher must be among it. */
+function cron() {
+  let raw;
+  try {
+    raw = execSync(process.env.CRON_CMD, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  } catch (error) {
+    throw new Error(`WP-Cron run failed: ${String(error.stderr || error.message).slice(0, 500)}`);
+  }
+  const out = JSON.parse(raw);
+  report.cron_runs = report.cron_runs || [];
+  report.cron_runs.push({ hooks: out.cron_hooks_run, head: out.watch && out.watch.head, outcomes: out.watch && out.watch.outcomes });
+  if (!out.cron_hooks_run.includes('stablegate_watch')) throw new Error(`WP-Cron did not run the watcher: ${JSON.stringify(out.cron_hooks_run)}`);
+}
+
 async function widgetState(page, wanted, timeout = 90000) {
   await page.locator(`stablegate-checkout[data-state="${wanted}"]`).waitFor({ state: 'attached', timeout });
   return page.locator('stablegate-checkout').evaluate((el) => ({ state: el.dataset.state, exception: el.dataset.exception ?? null }));
@@ -54,8 +68,13 @@ async function widgetState(page, wanted, timeout = 90000) {
       await page.goto(process.env.CHECKOUT_URL, { waitUntil: 'domcontentloaded' });
       await page.locator('.wc-block-checkout__form').waitFor({ timeout: 60000 });
       await page.fill('#email', 'blocks-buyer@example.test');
-      for (const [sel, v] of [['#shipping-first_name', 'Block'], ['#shipping-last_name', 'Buyer'], ['#shipping-address_1', '1 Test Street'], ['#shipping-city', 'San Francisco'], ['#shipping-postcode', '94110']]) {
-        if (await page.locator(sel).count()) await page.locator(sel).first().fill(v);
+      // A shop that ships asks for the shipping address; one that does not (or an older
+      // WooCommerce) asks for the billing address: fill whichever the block shows.
+      for (const form of ['shipping', 'billing']) {
+        for (const [field, v] of [['first_name', 'Block'], ['last_name', 'Buyer'], ['address_1', '1 Test Street'], ['city', 'San Francisco'], ['postcode', '94110']]) {
+          const input = page.locator(`#${form}-${field}`);
+          if (await input.count() && await input.first().isVisible()) await input.first().fill(v);
+        }
       }
       report.payment_methods = await page.locator('input[name="radio-control-wc-payment-method-options"]').evaluateAll((els) => els.map((e) => e.value));
       await page.locator('input[name="radio-control-wc-payment-method-options"][value="stablegate"]').check({ force: true });
@@ -114,10 +133,10 @@ async function widgetState(page, wanted, timeout = 90000) {
     report.payment = { tx: paid.tx, block: paid.blockNumber, units, token: tokenName };
     step('paid on the devnet', { tx: paid.tx });
     if (argv.includes('--close-before-paying')) {
-      execSync(process.env.CRON_CMD, { stdio: 'ignore' });
+      cron();
       step('ran WP-Cron');
       devnetRpc('hardhat_mine', ['0x3']);
-      execSync(process.env.CRON_CMD, { stdio: 'ignore' });
+      cron();
       step('mined 3 blocks, ran WP-Cron again');
       page = await context.newPage();
       watch(page);

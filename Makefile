@@ -1,5 +1,5 @@
 # Stablegate entry points. Each target is a thin call into scripts/, which you can run directly.
-.PHONY: setup build wasm test bench demo
+.PHONY: setup build wasm test bench demo dist test-woocommerce
 
 ## setup: install what the build and tests need and is missing (idempotent)
 setup:
@@ -21,6 +21,16 @@ demo:
 ## test: everything (installs what it needs first)
 test: setup
 	@scripts/test.sh
+
+## dist: dist/stablegate.zip, the WooCommerce plugin with the built widget
+dist: setup
+	@scripts/build-wasm.sh
+	@scripts/dist.sh
+
+## test-woocommerce: the plugin zip in a real WordPress + WooCommerce you have locally (not in CI)
+##   make test-woocommerce WC_DIR=/path/to/woocommerce WP_DIR=/path/to/wordpress-core
+test-woocommerce: dist
+	@WC_DIR="$(WC_DIR)" WP_DIR="$(WP_DIR)" scripts/test-woocommerce.sh
 
 ## bench: benchmarks, printed as ratios against peers measured in the same run
 bench: setup

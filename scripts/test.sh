@@ -30,4 +30,7 @@ scripts/test-widget.sh
 step "server: SQLite, PostgreSQL, Chromium, demo (scripts/test-server.sh)"
 scripts/test-server.sh
 
+step "plugin: PHPUnit and vectors, WordPress + MariaDB + devnet (scripts/test-plugin.sh)"
+scripts/test-plugin.sh
+
 printf '\nall tests passed in %d s\n' "$((SECONDS - T0))"

@@ -2,7 +2,7 @@
 # make test-woocommerce WC_DIR=<git clone of WP-a2z/woocommerce> WP_DIR=<git clone of johnpbloch/wordpress-core>
 #
 # Installs dist/stablegate.zip into a fresh real WordPress 6.8.3 + WooCommerce 10.0.2 shop (built by
-# the real-shop tools, REAL_SHOP_DIR, default /work/shared/tools/real-shop) and runs orders end to
+# the real-shop tools: REAL_SHOP_DIR, default ../shared/tools/real-shop beside the repository) and runs orders end to
 # end on the devnet: the Checkout block (network picked in the block; network picked in the
 # widget, 18-decimal token), the classic pay-for-order form with the tab closed and WP-Cron doing
 # the work, and a Store API checkout; then checks order states, transaction ids, notes, HPOS/Blocks
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 : "${WC_DIR:?set WC_DIR to a git clone of WP-a2z/woocommerce}"
 : "${WP_DIR:?set WP_DIR to a git clone of johnpbloch/wordpress-core}"
-RS=${REAL_SHOP_DIR:-/work/shared/tools/real-shop}
+RS=${REAL_SHOP_DIR:-$root/../shared/tools/real-shop}
 [ -x "$RS/setup-wp.sh" ] || { echo "REAL_SHOP_DIR=$RS has no setup-wp.sh (the real-shop tools)"; exit 1; }
 export WP_GIT=$WP_DIR WC_GIT=$WC_DIR
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }

@@ -98,6 +98,19 @@ final class Network {
 		return (int) $this->data['finality']['confirmations'];
 	}
 
+	/**
+	 * Returns this network with a finality policy at least as strict as $confirmations: the
+	 * merchant may wait longer than the registry, never less (the tag, when there is one, stays).
+	 */
+	public function withMinConfirmations( int $confirmations ): self {
+		if ( $confirmations <= $this->finalityConfirmations() ) {
+			return $this;
+		}
+		$data                              = $this->data;
+		$data['finality']['confirmations'] = $confirmations;
+		return new self( $data );
+	}
+
 	/** Returns the QR style: eip681 or address. */
 	public function qr(): string {
 		return $this->data['qr'];

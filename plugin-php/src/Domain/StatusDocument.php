@@ -24,12 +24,13 @@ final class StatusDocument {
 	/**
 	 * Builds the document of $invoice.
 	 *
-	 * @param array{now: string, head: ?int, return_url: ?string, poll_after_ms: int, links: array} $context What the host adds.
+	 * @param array{now: string, head: ?int, return_url: ?string, poll_after_ms: int, links: array, min_confirmations?: int} $context
+	 *        What the host adds; min_confirmations is the merchant's stricter finality policy.
 	 * @return array<string, mixed>
 	 * @throws DomainError unknown_network, unknown_token.
 	 */
 	public static function forInvoice( Invoice $invoice, array $context ): array {
-		$network       = Network::get( $invoice->network );
+		$network       = Network::get( $invoice->network )->withMinConfirmations( (int) ( $context['min_confirmations'] ?? 0 ) );
 		$token         = $network->token( $invoice->token );
 		$status        = $invoice->status( $context['now'] );
 		$decimals      = (int) $token['decimals'];

@@ -180,20 +180,33 @@ final class Uint {
 		return array( self::normalize( $quotient ), $rest );
 	}
 
-	/** Returns $a mod $b for $b > 0 (long division by repeated subtraction of shifted $b). */
-	public static function mod( string $a, string $b ): string {
+	/**
+	 * Divides $a by $b > 0 (schoolbook long division, one decimal digit at a time).
+	 *
+	 * @return array{0: string, 1: string} Quotient and remainder.
+	 */
+	public static function divmod( string $a, string $b ): array {
 		if ( self::isZero( $b ) ) {
-			throw new \LogicException( 'Uint::mod by zero' );
+			throw new \LogicException( 'Uint::divmod by zero' );
 		}
-		$rest = '0';
-		$len  = strlen( $a );
+		$quotient = '';
+		$rest     = '0';
+		$len      = strlen( $a );
 		for ( $i = 0; $i < $len; $i++ ) {
-			$rest = self::normalize( $rest . $a[ $i ] );
+			$rest  = self::normalize( $rest . $a[ $i ] );
+			$digit = 0;
 			while ( self::cmp( $rest, $b ) >= 0 ) {
 				$rest = self::sub( $rest, $b );
+				++$digit;
 			}
+			$quotient .= (string) $digit;
 		}
-		return $rest;
+		return array( self::normalize( $quotient ), $rest );
+	}
+
+	/** Returns $a mod $b for $b > 0. */
+	public static function mod( string $a, string $b ): string {
+		return self::divmod( $a, $b )[1];
 	}
 
 	/** Returns 10^$n. */

@@ -13,6 +13,7 @@ use Stablegate\Domain\Network;
 use Stablegate\WordPress\ApiError;
 use Stablegate\WordPress\Assets;
 use Stablegate\WordPress\Invoices;
+use Stablegate\WordPress\Rates;
 use Stablegate\WordPress\Rest;
 use Stablegate\WordPress\Settings;
 
@@ -95,6 +96,23 @@ class Gateway extends \WC_Payment_Gateway {
 				'network'     => $network->id(),
 				'description' => __( 'JSON-RPC endpoint (may include your API key; it stays on this server).', 'stablegate' ),
 			);
+			$least = $network->finalityConfirmations();
+			$fields[ 'confirmations_' . $network->id() ] = array(
+				/* translators: %s: network name */
+				'title'             => sprintf( __( 'Confirmations: %s', 'stablegate' ), $network->names()['en'] ),
+				'type'              => 'number',
+				'default'           => '',
+				'placeholder'       => (string) $least,
+				'custom_attributes' => array(
+					'min' => (string) $least,
+					'max' => (string) Settings::MAX_CONFIRMATIONS,
+				),
+				'description'       => null === $network->finalityTag()
+					/* translators: %d: number of confirmations */
+					? sprintf( __( 'A payment is final after %d confirmations. Empty keeps that; a larger number waits longer. It cannot be lower.', 'stablegate' ), $least )
+					/* translators: %d: number of confirmations */
+					: sprintf( __( 'A payment is final once its block is finalized and has %d confirmations. Empty keeps that; a larger number waits longer. It cannot be lower.', 'stablegate' ), $least ),
+			);
 		}
 		$fields += array(
 			'expiry_minutes'      => array(
@@ -129,22 +147,49 @@ class Gateway extends \WC_Payment_Gateway {
 				'default'     => '0',
 				'description' => __( 'Exchanges sometimes deduct a fee; payments short by at most this much count as paid.', 'stablegate' ),
 			),
+			'rate_source'         => array(
+				'title'   => __( 'Exchange rate', 'stablegate' ),
+				'type'    => 'select',
+				'options' => array(
+					'fixed' => __( 'Fixed rate', 'stablegate' ),
+					'url'   => __( 'From a rate source (JSON over HTTPS)', 'stablegate' ),
+				),
+				'default' => 'fixed',
+			),
 			'rate'                => array(
-				'title'       => __( 'Rate (USDT per unit of the store currency)', 'stablegate' ),
+				'title'       => __( 'Fixed rate (USDT per unit of the store currency)', 'stablegate' ),
 				'type'        => 'text',
 				'default'     => '1',
-				'description' => __( 'Fixed rate locked on each invoice. 1 for a USD store.', 'stablegate' ),
+				'description' => __( 'Locked on each invoice. 1 for a USD store.', 'stablegate' ),
+			),
+			'rate_url'            => array(
+				'title'       => __( 'Rate source URL', 'stablegate' ),
+				'type'        => 'stablegate_secret',
+				'description' => __( 'Fetched by this server only (it may hold an API key). {currency} and {currency_lower} stand for the store currency.', 'stablegate' ),
+			),
+			'rate_path'           => array(
+				'title'       => __( 'Path to the rate in the answer', 'stablegate' ),
+				'type'        => 'text',
+				'default'     => '',
+				'placeholder' => 'rates.USD',
+				'description' => __( 'Dotted keys, array items by index: rates.USD, data.0.price.', 'stablegate' ),
+			),
+			'rate_invert'         => array(
+				'title'   => __( 'The source quotes the store currency per USDT', 'stablegate' ),
+				'type'    => 'checkbox',
+				'label'   => __( 'Invert it (for example 7.12 CNY per USDT becomes 0.1404… USDT per CNY)', 'stablegate' ),
+				'default' => 'no',
+			),
+			'rate_max_age'        => array(
+				'title'       => __( 'Maximum age of the rate (seconds)', 'stablegate' ),
+				'type'        => 'number',
+				'default'     => '600',
+				'description' => self::rateStatus(),
 			),
 			'precision'           => array(
 				'title'   => __( 'Round amounts up to', 'stablegate' ),
 				'type'    => 'text',
 				'default' => '0.01',
-			),
-			'finality_policy'     => array(
-				'title'       => __( 'Finality', 'stablegate' ),
-				'type'        => 'select',
-				'options'     => array( 'registry' => __( 'Network default (finalized block and confirmations)', 'stablegate' ) ),
-				'default'     => 'registry',
 			),
 			'delete_on_uninstall' => array(
 				'title'   => __( 'Delete all data on uninstall', 'stablegate' ),
@@ -157,9 +202,9 @@ class Gateway extends \WC_Payment_Gateway {
 	}
 
 	/**
-	 * Renders an RPC URL field: a password input that is always empty, so the saved URL (which may
-	 * hold an API key) never reaches a browser; a placeholder names the saved host. Empty on save
-	 * keeps the saved value; the checkbox removes it.
+	 * Renders an RPC or rate source URL field: a password input that is always empty, so the saved
+	 * URL (which may hold an API key) never reaches a browser; a placeholder names the saved host.
+	 * Empty on save keeps the saved value; the checkbox removes it.
 	 *
 	 * @param string               $key  Field key.
 	 * @param array<string, mixed> $data Field definition.
@@ -175,8 +220,10 @@ class Gateway extends \WC_Payment_Gateway {
 			<th scope="row" class="titledesc"><label for="<?php echo esc_attr( $field ); ?>"><?php echo esc_html( $data['title'] ); ?></label></th>
 			<td class="forminp"><fieldset>
 				<input class="input-text regular-input" type="password" autocomplete="off" name="<?php echo esc_attr( $field ); ?>" id="<?php echo esc_attr( $field ); ?>" value="" placeholder="<?php echo esc_attr( $placeholder ); ?>" />
-				<button type="button" class="button stablegate-test-connection" data-network="<?php echo esc_attr( $data['network'] ); ?>"><?php esc_html_e( 'Test connection', 'stablegate' ); ?></button>
-				<span class="stablegate-test-result" role="status"></span>
+				<?php if ( isset( $data['network'] ) ) : ?>
+					<button type="button" class="button stablegate-test-connection" data-network="<?php echo esc_attr( $data['network'] ); ?>"><?php esc_html_e( 'Test connection', 'stablegate' ); ?></button>
+					<span class="stablegate-test-result" role="status"></span>
+				<?php endif; ?>
 				<?php if ( '' !== $saved ) : ?>
 					<br /><label><input type="checkbox" name="<?php echo esc_attr( $field ); ?>_clear" value="1" /> <?php esc_html_e( 'Remove the saved URL', 'stablegate' ); ?></label>
 				<?php endif; ?>
@@ -219,11 +266,43 @@ class Gateway extends \WC_Payment_Gateway {
 		foreach ( Settings::validate( $posted ) as $key => $message ) {
 			$this->add_error( ( $this->form_fields[ $key ]['title'] ?? $key ) . ': ' . $message );
 		}
+		// A rate source is tried before it is saved, so that a wrong URL or path shows now rather
+		// than as refused checkouts.
+		$quote    = null;
+		$currency = (string) get_woocommerce_currency();
+		if ( ! $this->get_errors() && 'url' === ( $posted['rate_source'] ?? '' ) ) {
+			try {
+				$quote = Rates::fetch( (string) $posted['rate_url'], (string) $posted['rate_path'], 'yes' === ( $posted['rate_invert'] ?? 'no' ), $currency );
+			} catch ( \RuntimeException $e ) {
+				/* translators: %s: what failed */
+				$this->add_error( sprintf( __( 'The rate source could not be used: %s', 'stablegate' ), $e->getMessage() ) );
+			}
+		}
 		if ( $this->get_errors() ) {
 			$this->display_errors();
 			return false;
 		}
-		return parent::process_admin_options();
+		$saved = parent::process_admin_options();
+		if ( null !== $quote ) {
+			Rates::remember( $currency, $quote );
+			/* translators: 1: store currency, 2: USDT amount, 3: host of the rate source */
+			\WC_Admin_Settings::add_message( sprintf( __( 'Rate source checked: 1 %1$s = %2$s USDT (from %3$s).', 'stablegate' ), $currency, $quote['rate'], $quote['source'] ) );
+		}
+		return $saved;
+	}
+
+	/** Says which rate new invoices get now, for the settings screen. */
+	private static function rateStatus(): string {
+		if ( 'url' !== Settings::get( 'rate_source' ) || ! function_exists( 'get_woocommerce_currency' ) ) {
+			return __( 'Used with a rate source: older than this and failing, new payments are refused (never priced at an old or made-up rate).', 'stablegate' );
+		}
+		$currency = (string) get_woocommerce_currency();
+		$cached   = Rates::cached( $currency );
+		if ( null === $cached ) {
+			return __( 'No rate has been fetched yet.', 'stablegate' );
+		}
+		/* translators: 1: store currency, 2: USDT amount, 3: seconds */
+		return sprintf( __( 'Last rate: 1 %1$s = %2$s USDT, fetched %3$d seconds ago. Older than this maximum and failing, new payments are refused.', 'stablegate' ), $currency, $cached['rate'], max( 0, Invoices::now() - (int) $cached['fetched_at'] ) );
 	}
 
 	/** Available when enabled and at least one network has an address and an RPC URL. */
@@ -284,6 +363,11 @@ class Gateway extends \WC_Payment_Gateway {
 				$row                     = Invoices::choose( $row, $network, $token );
 			}
 		} catch ( ApiError $e ) {
+			if ( 'rate_unavailable' === $e->kind ) {
+				// The merchant reads why on the order; the customer gets a sentence, not a URL.
+				$order->add_order_note( sprintf( /* translators: %s: the technical reason */ __( 'Stablegate could not price this order in USDT: %s', 'stablegate' ), $e->getMessage() ) );
+				throw new \Exception( esc_html__( 'USDT payment is unavailable for a moment: the exchange rate could not be updated. Please try again in a few minutes or choose another payment method.', 'stablegate' ) );
+			}
 			throw new \Exception( esc_html( $e->getMessage() ) );
 		}
 		if ( ! $reuse ) {

@@ -109,9 +109,14 @@ final class Invoices {
 		return $row;
 	}
 
-	/** Returns the rate (USDT per unit of $currency) locked on new invoices. */
+	/**
+	 * Returns the rate (USDT per unit of $currency) locked on new invoices: the fixed rate, or the
+	 * source's rate no older than its maximum age, through the stablegate_rate filter.
+	 *
+	 * @throws ApiError 503 rate_unavailable (source stale and failing), 422 invalid_rate.
+	 */
 	private static function rate( string $currency ): string {
-		$rate = (string) apply_filters( 'stablegate_rate', (string) Settings::get( 'rate' ), $currency );
+		$rate = (string) apply_filters( 'stablegate_rate', Rates::current( $currency )['rate'], $currency );
 		if ( ! preg_match( '/^[0-9]+(\.[0-9]+)?\z/', $rate ) || preg_match( '/^0*(\.0*)?\z/', $rate ) ) {
 			throw new ApiError( 422, 'invalid_rate', sprintf( 'the configured rate %s for %s is not a decimal above zero', wp_json_encode( $rate ), $currency ) );
 		}
@@ -509,11 +514,12 @@ final class Invoices {
 			return StatusDocument::forInvoice(
 				$invoice,
 				array(
-					'now'           => (string) $now,
-					'head'          => $head,
-					'return_url'    => $row['return_url'],
-					'poll_after_ms' => $poll_ms,
-					'links'         => array( 'choose' => null ) + $links,
+					'now'               => (string) $now,
+					'head'              => $head,
+					'return_url'        => $row['return_url'],
+					'poll_after_ms'     => $poll_ms,
+					'links'             => array( 'choose' => null ) + $links,
+					'min_confirmations' => Settings::minConfirmations( $invoice->network ),
 				)
 			);
 		}

@@ -37,12 +37,17 @@ final class Settings {
 		'precision'          => '0.01',
 		'rate_source'        => 'fixed',
 		'rate'               => '1',
+		'rate_url'           => '',
+		'rate_path'          => '',
+		'rate_invert'        => 'no',
 		'rate_max_age'       => '600',
 		'poll_seconds'       => '15',
 		'max_blocks'         => '5000',
-		'finality_policy'    => 'registry',
 		'delete_on_uninstall' => 'no',
 	);
+
+	/** The largest confirmation count a merchant may ask for (about two days of Ethereum). */
+	public const MAX_CONFIRMATIONS = 14400;
 
 	/**
 	 * Returns every setting, defaults filled in.
@@ -73,6 +78,19 @@ final class Settings {
 	/** Returns the RPC URL of $network ('' when not configured). Never sent to a browser. */
 	public static function rpcUrl( string $network ): string {
 		return trim( (string) ( self::all()[ 'rpc_' . $network ] ?? '' ) );
+	}
+
+	/**
+	 * Returns the merchant's minimum confirmations for $network (0: the registry's policy alone).
+	 * Only ever stricter: Network::withMinConfirmations takes the larger of the two.
+	 */
+	public static function minConfirmations( string $network ): int {
+		return max( 0, (int) ( self::all()[ 'confirmations_' . $network ] ?? 0 ) );
+	}
+
+	/** Returns $network of the registry with the merchant's finality policy applied. */
+	public static function network( string $network ): Network {
+		return Network::get( $network )->withMinConfirmations( self::minConfirmations( $network ) );
 	}
 
 	/**
@@ -143,12 +161,39 @@ final class Settings {
 				}
 			}
 		}
-		if ( isset( $values['rate'] ) && ! preg_match( '/^[0-9]+(\.[0-9]+)?\z/', (string) $values['rate'] ) ) {
-			$errors['rate'] = 'the rate must be a decimal like 1 or 0.9231 (USDT per unit of the store currency)';
+		$source = (string) ( $values['rate_source'] ?? 'fixed' );
+		if ( ! in_array( $source, array( 'fixed', 'url' ), true ) ) {
+			$errors['rate_source'] = 'must be fixed or url';
+		}
+		if ( isset( $values['rate'] ) && ( ! preg_match( '/^[0-9]+(\.[0-9]+)?\z/', (string) $values['rate'] ) || preg_match( '/^0+(\.0+)?\z/', (string) $values['rate'] ) ) ) {
+			$errors['rate'] = 'the rate must be a decimal above zero like 1 or 0.9231 (USDT per unit of the store currency)';
+		}
+		if ( 'url' === $source ) {
+			if ( ! preg_match( '#^https?://[^\s]+\z#', trim( (string) ( $values['rate_url'] ?? '' ) ) ) ) {
+				$errors['rate_url'] = 'a rate source is a URL starting with http:// or https://';
+			}
+			if ( ! preg_match( '/^[^.\s]+(\.[^.\s]+)*\z/', trim( (string) ( $values['rate_path'] ?? '' ) ) ) ) {
+				$errors['rate_path'] = 'name the rate in the answer with a dotted path like rates.USD or data.0.price';
+			}
+		}
+		if ( isset( $values['rate_max_age'] ) && ( ! preg_match( '/^[1-9][0-9]{0,6}\z/', (string) $values['rate_max_age'] ) || (int) $values['rate_max_age'] < 10 ) ) {
+			$errors['rate_max_age'] = 'must be a whole number of seconds, at least 10';
 		}
 		foreach ( array( 'expiry_minutes', 'monitoring_hours', 'max_slots', 'poll_seconds' ) as $key ) {
 			if ( isset( $values[ $key ] ) && ! preg_match( '/^[1-9][0-9]{0,6}\z/', (string) $values[ $key ] ) ) {
 				$errors[ $key ] = 'must be a whole number above zero';
+			}
+		}
+		foreach ( Network::all() as $network ) {
+			$value = trim( (string) ( $values[ 'confirmations_' . $network->id() ] ?? '' ) );
+			if ( '' === $value ) {
+				continue;
+			}
+			$least = $network->finalityConfirmations();
+			if ( ! preg_match( '/^[0-9]{1,6}\z/', $value ) || (int) $value > self::MAX_CONFIRMATIONS ) {
+				$errors[ 'confirmations_' . $network->id() ] = sprintf( 'must be a whole number of confirmations up to %d, or empty for the network\'s %d', self::MAX_CONFIRMATIONS, $least );
+			} elseif ( (int) $value < $least ) {
+				$errors[ 'confirmations_' . $network->id() ] = sprintf( 'cannot be below the network\'s own %d: finality can only be made stricter', $least );
 			}
 		}
 		foreach ( $values as $key => $value ) {

@@ -104,7 +104,7 @@ final class Watcher {
 			return array( 'skipped' => 'no RPC URL' );
 		}
 		try {
-			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Network::get( $network_id ), new Rpc( $url ) ) );
+			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Settings::network( $network_id ), new Rpc( $url ) ) );
 		} catch ( ApiError $busy ) {
 			return array( 'skipped' => 'another poll of this network is running' );
 		}

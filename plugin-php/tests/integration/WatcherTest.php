@@ -233,6 +233,42 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( 'processing', Invoices::find( $row['public_id'] )['state'] );
 	}
 
+	public function testAStricterFinalityPolicyWaitsLongerAndShowsIt(): void {
+		Helpers::reset( array( 'confirmations_devnet' => '6' ) );
+		$row  = $this->invoice( '6.54' );
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6540000' );
+		Helpers::cron();
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'processing', $doc['state'] );
+		$this->assertSame( array( 'seen' => 1, 'required' => 6 ), $doc['finality'] );
+
+		Helpers::mine( 3 ); // 4 confirmations: final by the registry's 3, not by the merchant's 6.
+		Helpers::cron();
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'processing', $doc['state'] );
+		$this->assertSame( array( 'seen' => 4, 'required' => 6 ), $doc['finality'] );
+		$this->assertSame( 4, $doc['transfers'][0]['confirmations'] );
+
+		Helpers::mine( 2 );
+		Helpers::cron();
+		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
+		$this->assertSame( 'settled', $doc['state'] );
+		$this->assertSame( $paid['tx'], $doc['transfers'][0]['tx'] );
+	}
+
+	public function testTheFinalityPolicyCanOnlyBeMadeStricter(): void {
+		$this->assertSame( array(), \Stablegate\WordPress\Settings::validate( array( 'confirmations_devnet' => '', 'confirmations_ethereum' => '96' ) ) );
+		$errors = \Stablegate\WordPress\Settings::validate( array( 'confirmations_devnet' => '2', 'confirmations_ethereum' => '12', 'confirmations_tron' => 'many', 'confirmations_bsc' => '99999' ) );
+		$this->assertSame( "cannot be below the network's own 3: finality can only be made stricter", $errors['confirmations_devnet'] );
+		$this->assertSame( "cannot be below the network's own 64: finality can only be made stricter", $errors['confirmations_ethereum'] );
+		$this->assertStringContainsString( 'whole number', $errors['confirmations_tron'] );
+		$this->assertStringContainsString( 'up to 14400', $errors['confirmations_bsc'] );
+		// A value stored below the registry (by hand, or by an older version) cannot weaken it.
+		Helpers::reset( array( 'confirmations_devnet' => '1' ) );
+		$this->assertSame( 3, \Stablegate\WordPress\Settings::network( 'devnet' )->finalityConfirmations() );
+		$this->assertSame( 'finalized', \Stablegate\WordPress\Settings::network( 'ethereum' )->finalityTag() );
+	}
+
 	/** Runs last (declaration order): every document above follows the shared JSON Schema. */
 	public function testDocumentsFollowTheSchema(): void {
 		$this->assertGreaterThanOrEqual( 8, count( self::$docs ) );

@@ -14,6 +14,7 @@ use Stablegate\Domain\Base58;
 use Stablegate\Domain\DomainError;
 use Stablegate\Domain\Keccak;
 use Stablegate\Domain\Network;
+use Stablegate\Domain\RateQuote;
 use Stablegate\Domain\Uint;
 
 final class DomainTest extends TestCase {
@@ -70,5 +71,70 @@ final class DomainTest extends TestCase {
 		$this->assertTrue( Network::get( 'devnet' )->isFinal( 10, 12, null ) );
 		$this->assertFalse( Network::get( 'devnet' )->isFinal( 10, 11, null ) );
 		$this->assertFalse( Network::get( 'ethereum' )->isFinal( 10, 100, 9 ) );
+	}
+	/** Long division against PHP's own integers, and q × b + r = a beyond 64 bits. */
+	public function testDivmod(): void {
+		mt_srand( 7 );
+		for ( $i = 0; $i < 300; $i++ ) {
+			$a = mt_rand( 0, PHP_INT_MAX );
+			$b = mt_rand( 1, 0 === $i % 2 ? 1000 : PHP_INT_MAX );
+			$this->assertSame( array( (string) intdiv( $a, $b ), (string) ( $a % $b ) ), Uint::divmod( (string) $a, (string) $b ), "$a / $b" );
+		}
+		$a             = Uint::mul( Uint::U128_MAX, '987654321987654321' );
+		list( $q, $r ) = Uint::divmod( $a, '123456789123456789123' );
+		$this->assertSame( $a, Uint::add( Uint::mul( $q, '123456789123456789123' ), $r ) );
+		$this->assertSame( -1, Uint::cmp( $r, '123456789123456789123' ) );
+		$this->assertSame( array( Uint::U128_MAX, '0' ), Uint::divmod( $a, '987654321987654321' ) );
+		$this->assertSame( array( '0', '5' ), Uint::divmod( '5', '7' ) );
+	}
+
+	/** A rate source's answer is read as the literal number text, never as a float. */
+	public function testRateFromJsonKeepsTheLiteral(): void {
+		$this->assertSame( '1.0834', RateQuote::fromJson( '{"rates":{"USD":1.0834}}', 'rates.USD' ) );
+		// 0.1 + 0.2 style literals and digits a double cannot hold survive exactly.
+		$this->assertSame( '0.30000000000000000001', RateQuote::fromJson( '{"r": 0.30000000000000000001}', 'r' ) );
+		$this->assertSame( '12345678901234567890.5', RateQuote::fromJson( '[{"p": 12345678901234567890.5}]', '0.p' ) );
+		$this->assertSame( '7.12', RateQuote::fromJson( '{"data":[{"last":" 7.12 "}]}', 'data.0.last' ) );
+		$this->assertSame( '1.5', RateQuote::fromJson( '{"a\\"b": "x 2.5", "r": 1.5}', 'r' ), 'escaped quotes inside strings' );
+		foreach ( array( '{"r": -1}', '{"r": 1e2}', '{"r": 0}', '{"r": "abc"}', '{"r": null}', '{"r": true}', '{"r": [1]}', '{"x": 1}', '{"r": 1', '' ) as $body ) {
+			try {
+				RateQuote::fromJson( $body, 'r' );
+				$this->fail( "accepted $body" );
+			} catch ( DomainError $e ) {
+				$this->assertSame( 'invalid_rate', $e->kind(), $body );
+			}
+		}
+	}
+
+	/** The inverse of a price, truncated to 18 digits. */
+	public function testRateInverse(): void {
+		$this->assertSame( '1.25', RateQuote::invert( '0.8' ) );
+		$this->assertSame( '0.140449438202247191', RateQuote::invert( '7.12' ) );
+		$this->assertSame( '0.140449438202247191', RateQuote::invert( '7.1200' ) );
+		$this->assertSame( '0.000000000000000001', RateQuote::invert( '1000000000000000000' ) );
+		$this->assertSame( '1000000', RateQuote::invert( '0.000001' ) );
+		// 7.12 CNY at 7.12 CNY per USDT is 1 USDT, not one step more.
+		$this->assertSame( '1000000', Amount::fiatToToken( '7.12', RateQuote::invert( '7.12' ), '0.01', 6 ) );
+		foreach ( array( '0', '0.000', '10000000000000000000', '-1', '1e3' ) as $price ) {
+			try {
+				RateQuote::invert( $price );
+				$this->fail( "inverted $price" );
+			} catch ( DomainError $e ) {
+				$this->assertSame( 'invalid_rate', $e->kind(), $price );
+			}
+		}
+	}
+
+	/** A merchant's finality policy can only add confirmations, and keeps the tag. */
+	public function testStricterFinality(): void {
+		$eth = Network::get( 'ethereum' );
+		$this->assertSame( $eth, $eth->withMinConfirmations( 12 ), 'weaker: unchanged' );
+		$strict = $eth->withMinConfirmations( 96 );
+		$this->assertSame( 96, $strict->finalityConfirmations() );
+		$this->assertSame( 64, Network::get( 'ethereum' )->finalityConfirmations(), 'the registry is untouched' );
+		$this->assertSame( 'finalized', $strict->finalityTag() );
+		$this->assertFalse( $strict->isFinal( 100, 190, 200 ), '91 confirmations' );
+		$this->assertTrue( $strict->isFinal( 100, 195, 200 ) );
+		$this->assertFalse( $strict->isFinal( 100, 300, 99 ), 'still inside the finalized block' );
 	}
 }

@@ -1,0 +1,160 @@
+<?php
+/**
+ * Exchange rates: fixed, or fetched from a source with a maximum age.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\WordPress;
+
+use Stablegate\Domain\DomainError;
+use Stablegate\Domain\RateQuote;
+
+/**
+ * The rate prices a new invoice (USDT per unit of the store currency) and is then locked on it.
+ * A source is fetched by this server only (its URL may hold an API key and never reaches a
+ * browser), cached in an option, and used while younger than its maximum age. When it is older
+ * and the source fails, new invoices are refused: there is no fallback rate, ever (gateways.md:
+ * Epusdt's silent 6.4 CNY). The source URL and path may hold {currency} and {currency_lower}.
+ */
+final class Rates {
+
+	public const CACHE_OPTION = 'stablegate_rate_cache';
+
+	/** Seconds a fetch may take. */
+	private const TIMEOUT = 5;
+
+	/**
+	 * Returns the rate to price a new invoice in $currency.
+	 *
+	 * @return array{rate: string, source: string, fetched_at: int}
+	 * @throws ApiError 503 rate_unavailable when the source is stale and failing.
+	 */
+	public static function current( string $currency ): array {
+		$now = Invoices::now();
+		if ( 'url' !== Settings::get( 'rate_source' ) ) {
+			return array(
+				'rate'       => (string) Settings::get( 'rate' ),
+				'source'     => 'fixed',
+				'fetched_at' => $now,
+			);
+		}
+		$max_age = max( 10, (int) Settings::get( 'rate_max_age' ) );
+		$cached  = self::cached( $currency );
+		if ( null !== $cached && $now - $cached['fetched_at'] <= $max_age ) {
+			return $cached;
+		}
+		try {
+			return self::refresh( $currency );
+		} catch ( \RuntimeException $e ) {
+			$age = null === $cached ? 'no rate was ever fetched' : sprintf( 'the last rate is %d s old', $now - $cached['fetched_at'] );
+			throw new ApiError( 503, 'rate_unavailable', sprintf( 'the %s rate source failed (%s) and %s; the maximum age is %d s', $currency, $e->getMessage(), $age, $max_age ) );
+		}
+	}
+
+	/**
+	 * Fetches the source now and caches its rate (on success only).
+	 *
+	 * @return array{rate: string, source: string, fetched_at: int}
+	 * @throws \RuntimeException Naming what failed: the request, the HTTP status, or the answer.
+	 */
+	public static function refresh( string $currency ): array {
+		$rate = self::fetch( (string) Settings::get( 'rate_url' ), (string) Settings::get( 'rate_path' ), 'yes' === Settings::get( 'rate_invert' ), $currency );
+		self::remember( $currency, $rate );
+		return $rate;
+	}
+
+	/**
+	 * Caches $rate of $currency for the current source settings.
+	 *
+	 * @param array{rate: string, source: string, fetched_at: int} $rate A fetched rate.
+	 */
+	public static function remember( string $currency, array $rate ): void {
+		$all                           = get_option( self::CACHE_OPTION, array() );
+		$all                           = is_array( $all ) ? $all : array();
+		$all[ self::key( $currency ) ] = $rate;
+		update_option( self::CACHE_OPTION, $all, false );
+	}
+
+	/**
+	 * Keeps the source's rate fresh from cron, so that a checkout rarely waits for a fetch: it
+	 * refreshes each currency in use once its rate is older than half the maximum age.
+	 */
+	public static function refreshFromCron(): void {
+		if ( 'url' !== Settings::get( 'rate_source' ) ) {
+			return;
+		}
+		$currency = function_exists( 'get_woocommerce_currency' ) ? (string) get_woocommerce_currency() : (string) get_option( 'woocommerce_currency', '' );
+		if ( '' === $currency ) {
+			return;
+		}
+		$cached = self::cached( $currency );
+		if ( null === $cached || Invoices::now() - $cached['fetched_at'] > max( 10, (int) Settings::get( 'rate_max_age' ) ) / 2 ) {
+			try {
+				self::refresh( $currency );
+			} catch ( \RuntimeException $e ) {
+				// Checkouts will say why when the rate has gone stale; nothing to do here.
+				unset( $e );
+			}
+		}
+	}
+
+	/**
+	 * Fetches $url and reads the rate at $path (both after {currency} substitution).
+	 *
+	 * @return array{rate: string, source: string, fetched_at: int}
+	 * @throws \RuntimeException Naming what failed.
+	 */
+	public static function fetch( string $url, string $path, bool $invert, string $currency ): array {
+		$fill     = static fn ( string $text ): string => strtr( $text, array( '{currency}' => $currency, '{currency_lower}' => strtolower( $currency ) ) );
+		$url      = $fill( trim( $url ) );
+		$path     = $fill( trim( $path ) );
+		$host     = (string) wp_parse_url( $url, PHP_URL_HOST );
+		$response = wp_remote_get(
+			$url,
+			array(
+				'timeout'     => self::TIMEOUT,
+				'redirection' => 2,
+				'headers'     => array( 'Accept' => 'application/json' ),
+			)
+		);
+		if ( is_wp_error( $response ) ) {
+			throw new \RuntimeException( sprintf( '%s did not answer: %s', $host, $response->get_error_message() ) );
+		}
+		$status = (int) wp_remote_retrieve_response_code( $response );
+		if ( 200 !== $status ) {
+			throw new \RuntimeException( sprintf( '%s answered HTTP %d', $host, $status ) );
+		}
+		try {
+			$rate = RateQuote::fromJson( (string) wp_remote_retrieve_body( $response ), $path );
+			if ( $invert ) {
+				$rate = RateQuote::invert( $rate );
+			}
+		} catch ( DomainError $e ) {
+			throw new \RuntimeException( sprintf( '%s: %s', $host, $e->getMessage() ) );
+		}
+		return array(
+			'rate'       => $rate,
+			'source'     => $host,
+			'fetched_at' => Invoices::now(),
+		);
+	}
+
+	/**
+	 * Returns the cached rate of $currency for the current source settings, or null.
+	 *
+	 * @return array{rate: string, source: string, fetched_at: int}|null
+	 */
+	public static function cached( string $currency ): ?array {
+		$all = get_option( self::CACHE_OPTION, array() );
+		$hit = is_array( $all ) ? ( $all[ self::key( $currency ) ] ?? null ) : null;
+		return is_array( $hit ) && isset( $hit['rate'], $hit['fetched_at'] ) ? $hit : null;
+	}
+
+	/** The cache key: the currency and the source settings, so that changing them starts afresh. */
+	private static function key( string $currency ): string {
+		return $currency . ':' . substr( hash( 'sha256', Settings::get( 'rate_url' ) . "\n" . Settings::get( 'rate_path' ) . "\n" . Settings::get( 'rate_invert' ) ), 0, 16 );
+	}
+}

@@ -1,0 +1,240 @@
+<?php
+/**
+ * The rate: fixed, or from a source with a maximum age, against a real HTTP server (PHP's
+ * built-in server on this machine) that the test scripts answer by answer.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+use PHPUnit\Framework\TestCase;
+use Stablegate\WordPress\ApiError;
+use Stablegate\WordPress\Invoices;
+use Stablegate\WordPress\Rates;
+use Stablegate\WordPress\Schema;
+use Stablegate\WordPress\Settings;
+
+final class RatesTest extends TestCase {
+
+	/** @var resource|null The rate source's process. */
+	private static $server = null;
+
+	private static string $dir = '';
+
+	private static string $url = '';
+
+	/** The test's clock (stablegate_now). */
+	private int $now = 1800000000;
+
+	public static function setUpBeforeClass(): void {
+		self::$dir = sys_get_temp_dir() . '/sg-rates-' . bin2hex( random_bytes( 4 ) );
+		mkdir( self::$dir );
+		$probe = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$port  = (int) substr( (string) strrchr( stream_socket_get_name( $probe, false ), ':' ), 1 );
+		fclose( $probe );
+		self::answer( 200, '{}' );
+		self::$server = proc_open(
+			array( PHP_BINARY, '-S', "127.0.0.1:$port", __DIR__ . '/rate-source.php' ),
+			array( array( 'file', '/dev/null', 'r' ), array( 'file', '/dev/null', 'w' ), array( 'file', '/dev/null', 'w' ) ),
+			$pipes,
+			null,
+			array( 'RATE_DIR' => self::$dir )
+		);
+		for ( $i = 0; $i < 100; $i++ ) {
+			$socket = @fsockopen( '127.0.0.1', $port, $errno, $error, 0.1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- polled until the server listens.
+			if ( $socket ) {
+				fclose( $socket );
+				break;
+			}
+			usleep( 50000 );
+		}
+		self::$url = "http://127.0.0.1:$port";
+	}
+
+	public static function tearDownAfterClass(): void {
+		proc_terminate( self::$server );
+		proc_close( self::$server );
+		array_map( 'unlink', glob( self::$dir . '/*' ) );
+		rmdir( self::$dir );
+	}
+
+	/** What the rate source answers next. */
+	private static function answer( int $status, string $body ): void {
+		file_put_contents( self::$dir . '/answer.json', wp_json_encode( array( 'status' => $status, 'body' => $body ) ) );
+	}
+
+	/** @return string[] The URIs the source was asked for. */
+	private static function requests(): array {
+		$log = self::$dir . '/requests.log';
+		return is_file( $log ) ? file( $log, FILE_IGNORE_NEW_LINES ) : array();
+	}
+
+	protected function setUp(): void {
+		Helpers::reset(
+			array(
+				'rate_source'  => 'url',
+				'rate_url'     => self::$url . '/v1/latest?base={currency}&key=s3cret',
+				'rate_path'    => 'rates.USD',
+				'rate_max_age' => '300',
+				'networks'     => array( 'devnet:usdt', 'devnet:usdt18' ),
+			)
+		);
+		delete_option( Rates::CACHE_OPTION );
+		@unlink( self::$dir . '/requests.log' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- absent before the first test.
+		add_filter( 'stablegate_now', fn () => $this->now );
+	}
+
+	private function create( string $fiat, string $currency = 'EUR' ): array {
+		return Invoices::create(
+			array(
+				'fiat_amount' => $fiat,
+				'currency'    => $currency,
+				'choices'     => array( array( 'network' => 'devnet', 'token' => 'usdt' ) ),
+			)
+		);
+	}
+
+	private function invoiceCount(): int {
+		global $wpdb;
+		return (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . Schema::table( 'invoices' ) );
+	}
+
+	private function refused( string $fiat ): ApiError {
+		$before = $this->invoiceCount();
+		try {
+			$this->create( $fiat );
+		} catch ( ApiError $e ) {
+			$this->assertSame( $before, $this->invoiceCount(), 'nothing written' );
+			return $e;
+		}
+		$this->fail( 'priced an invoice without a fresh rate' );
+	}
+
+	public function testTheRateIsTheNumberTheSourceWroteAndIsLockedOnTheInvoice(): void {
+		self::answer( 200, '{"base": "EUR", "rates": {"GBP": 0.8412, "USD": 1.0834}, "date": "2026-11-25"}' );
+		$row = $this->create( '10' );
+		$this->assertSame( '1.0834', $row['rate'], 'the literal text, no float on the way' );
+		$this->assertSame( '10840000', $row['reserved_amount'], '10 EUR × 1.0834 = 10.834, rounded up to 10.84 USDT' );
+		$this->assertSame( array( '/v1/latest?base=EUR&key=s3cret' ), self::requests(), '{currency} filled in' );
+
+		// Within the maximum age the cached rate prices new invoices, without a fetch.
+		self::answer( 200, '{"rates": {"USD": 1.2}}' );
+		$this->now += 300;
+		$this->assertSame( '1.0834', $this->create( '20' )['rate'] );
+		$this->assertCount( 1, self::requests() );
+
+		// Older: fetched again; the first invoice keeps the rate it was priced at.
+		$this->now += 1;
+		$this->assertSame( '1.2', $this->create( '30' )['rate'] );
+		$this->assertCount( 2, self::requests() );
+		$this->assertSame( '1.0834', Invoices::find( $row['public_id'] )['rate'] );
+	}
+
+	public function testAStaleRateWithAFailingSourceRefusesToPriceAndNeverFallsBack(): void {
+		self::answer( 503, '{"error": "maintenance"}' );
+		$e = $this->refused( '10' );
+		$this->assertSame( 503, $e->status );
+		$this->assertSame( 'rate_unavailable', $e->kind );
+		$this->assertStringContainsString( 'answered HTTP 503', $e->getMessage() );
+		$this->assertStringContainsString( 'no rate was ever fetched', $e->getMessage() );
+
+		self::answer( 200, '{"rates": {"USD": "1.09"}}' );
+		$this->assertSame( '1.09', $this->create( '10' )['rate'], 'a JSON string is read as well' );
+
+		// The source fails again after the rate went stale: refused, even though a rate is cached.
+		$this->now += 301;
+		self::answer( 500, 'oops' );
+		$e = $this->refused( '10' );
+		$this->assertStringContainsString( 'the last rate is 301 s old; the maximum age is 300 s', $e->getMessage() );
+		$this->assertStringNotContainsString( 's3cret', $e->getMessage(), 'the source URL, which may hold a key, is not in the message' );
+
+		// The source is back: new invoices get its rate.
+		self::answer( 200, '{"rates": {"USD": 1.1}}' );
+		$this->assertSame( '1.1', $this->create( '10' )['rate'] );
+	}
+
+	public function testAnswersThatAreNotAPositiveDecimalAreRefusedWithTheReason(): void {
+		$cases = array(
+			'not JSON'           => array( 'Service <b>unavailable</b>', 'did not answer JSON' ),
+			'path missing'       => array( '{"rates": {"EUR": 1, "GBP": 0.84}}', 'no "USD" at rates (found: EUR, GBP)' ),
+			'negative'           => array( '{"rates": {"USD": -1.08}}', 'not a decimal above zero' ),
+			'zero'               => array( '{"rates": {"USD": "0.000"}}', 'not a decimal above zero' ),
+			'exponent'           => array( '{"rates": {"USD": 1.08e0}}', 'not a decimal above zero' ),
+			'an object'          => array( '{"rates": {"USD": {"rate": 1.08}}}', 'not a decimal above zero' ),
+			'digits in a string' => array( '{"note": "rates.USD 1.5", "rates": {"usd": 1.08}}', 'no "USD" at rates (found: usd)' ),
+		);
+		foreach ( $cases as $name => list( $body, $reason ) ) {
+			self::answer( 200, $body );
+			$e = $this->refused( '10' );
+			$this->assertSame( 'rate_unavailable', $e->kind, $name );
+			$this->assertStringContainsString( $reason, $e->getMessage(), $name );
+		}
+		$this->assertFalse( get_option( Rates::CACHE_OPTION ), 'no bad answer was cached' );
+	}
+
+	public function testAnInvertedSourcePricesOneUsdtAtExactlyItsPrice(): void {
+		Helpers::reset(
+			array(
+				'rate_source' => 'url',
+				'rate_url'    => self::$url . '/api/v5/market/ticker?instId=USDT-{currency}',
+				'rate_path'   => 'data.0.last',
+				'rate_invert' => 'yes',
+				'networks'    => array( 'devnet:usdt' ),
+			)
+		);
+		self::answer( 200, '{"code": "0", "data": [{"instId": "USDT-CNY", "last": "7.12"}]}' );
+		$row = $this->create( '7.12', 'CNY' );
+		$this->assertSame( '0.140449438202247191', $row['rate'], '1 / 7.12, truncated to 18 digits' );
+		$this->assertSame( '1000000', $row['reserved_amount'], '7.12 CNY at 7.12 CNY per USDT is 1.00 USDT, not 1.01' );
+		$this->assertSame( '/api/v5/market/ticker?instId=USDT-CNY', self::requests()[0] );
+	}
+
+	public function testTheFixedRateNeedsNoSource(): void {
+		Helpers::reset( array( 'rate' => '0.92' ) );
+		$this->assertSame( '0.92', $this->create( '100' )['rate'] );
+		$this->assertSame( array(), self::requests() );
+	}
+
+	public function testCronKeepsTheRateFreshSoThatACheckoutDoesNotWait(): void {
+		update_option( 'woocommerce_currency', 'EUR' );
+		self::answer( 200, '{"rates": {"USD": 1.05}}' );
+		$this->assertNotFalse( has_action( \Stablegate\WordPress\Watcher::CRON_HOOK, array( Rates::class, 'refreshFromCron' ) ), 'hooked to the cron event' );
+		Rates::refreshFromCron();
+		$this->assertSame( '1.05', Rates::cached( 'EUR' )['rate'] );
+		$this->now += 100; // Under half the maximum age: no fetch.
+		Rates::refreshFromCron();
+		$this->assertCount( 1, self::requests() );
+		$this->now += 60; // Over half: fetched ahead of the checkouts.
+		self::answer( 200, '{"rates": {"USD": 1.06}}' );
+		Rates::refreshFromCron();
+		$this->assertSame( '1.06', Rates::cached( 'EUR' )['rate'] );
+		$this->create( '10' );
+		$this->assertCount( 2, self::requests(), 'the checkout used the rate cron fetched' );
+		delete_option( 'woocommerce_currency' );
+	}
+
+	public function testTheSourceUrlNeverReachesABrowser(): void {
+		self::answer( 200, '{"rates": {"USD": 1.0834}}' );
+		$row = $this->create( '10' );
+		$doc = wp_json_encode( Helpers::rest( 'GET', '/stablegate/v1/invoices/' . $row['public_id'] )->get_data() );
+		$this->assertStringContainsString( '10.84', (string) $doc );
+		$this->assertStringNotContainsString( 's3cret', (string) $doc );
+		$this->assertStringNotContainsString( wp_parse_url( self::$url, PHP_URL_PORT ) . '/v1', (string) $doc );
+	}
+
+	public function testSettingsRefuseAnIncompleteSource(): void {
+		$errors = Settings::validate(
+			array(
+				'rate_source'  => 'url',
+				'rate_url'     => 'ftp://rates.example',
+				'rate_path'    => 'rates..USD',
+				'rate_max_age' => '5',
+			)
+		);
+		$this->assertSame( array( 'rate_url', 'rate_path', 'rate_max_age' ), array_keys( $errors ) );
+		$this->assertSame( array(), Settings::validate( array( 'rate_source' => 'url', 'rate_url' => 'https://api.frankfurter.app/latest?from={currency}', 'rate_path' => 'rates.USD', 'rate_max_age' => '600' ) ) );
+		$this->assertArrayHasKey( 'rate_source', Settings::validate( array( 'rate_source' => 'coingecko' ) ) );
+		$this->assertArrayHasKey( 'rate', Settings::validate( array( 'rate' => '0' ) ) );
+	}
+}

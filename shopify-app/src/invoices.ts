@@ -530,9 +530,13 @@ export class Invoices {
     if (record) {
       const head = this.heads.get(record.network);
       const doc = sg.statusDocument(record, { now, head: head ?? null, return_url: row.redirect_url, poll_after_ms: pollAfter, links: { ...links, choose: null } });
-      // A stricter min_confirmations of this server shows as the number to wait for.
+      // A stricter min_confirmations of this server shows as the number to wait for; the core
+      // capped `seen` at the registry's number, so it is taken again from the pending transfer.
       const min = this.networkConfig(record.network)?.minConfirmations ?? 0;
-      if (doc.finality && min > doc.finality.required) doc.finality.required = min;
+      if (doc.finality && min > doc.finality.required) {
+        const pending = doc.transfers.filter((t) => t.status === 'processing').at(-1);
+        doc.finality = { seen: Math.min(pending?.confirmations ?? doc.finality.seen, min), required: min };
+      }
       return doc;
     }
     // Before the customer picks a network there is no core record yet: the document lists the

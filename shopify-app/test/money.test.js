@@ -204,7 +204,8 @@ test('min_confirmations makes finality stricter than the registry: 6 confirmatio
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await s.api('GET', `/api/v1/invoices/${inv.id}`)).body.state, 'processing');
     const doc = (await s.api('GET', `/api/v1/checkout/${inv.id}`)).body;
-    assert.deepEqual(doc.finality, { seen: 3, required: 6 });
+    assert.deepEqual(doc.finality, { seen: 4, required: 6 });
+    assert.equal(doc.transfers[0].confirmations, 4);
     await s.net.mine(2);
     await s.waitInvoice(inv.id, (i) => i.state === 'settled');
   } finally {

@@ -6,7 +6,9 @@
 # end on the devnet: the Checkout block (network picked in the block; network picked in the
 # widget, 18-decimal token), the classic pay-for-order form with the tab closed and WP-Cron doing
 # the work, and a Store API checkout; then checks order states, transaction ids, notes, HPOS/Blocks
-# compatibility, the auto-cancel guard, the admin screens, and that nothing logged a PHP notice.
+# compatibility, the auto-cancel guard, the admin screens; then a stricter finality policy and a rate
+# source set in the settings screen, an order on both, and a checkout refused once the source is
+# stale and failing; and that nothing logged a PHP notice.
 # Ports are OS-chosen; the shop, MariaDB and the devnet are stopped by PID at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +45,7 @@ except Exception as e:
 wc() { "$RS/wc-php.sh" "$@"; }
 cleanup() { # KEEP_SHOP=1 leaves the shop and the devnet running, for a look after a failure.
   if [ "${KEEP_SHOP:-}" = 1 ]; then
-    echo "kept: $REAL_SHOP_ENV (${BASE_URL:-}); stop with: node tests/devnet/devnet.js stop --dir $REAL_SHOP_ENV/devnet; $RS/teardown.sh --purge"
+    echo "kept: $REAL_SHOP_ENV (${BASE_URL:-}); stop with: node tests/devnet/devnet.js stop --dir $REAL_SHOP_ENV/devnet; REAL_SHOP_ENV=$REAL_SHOP_ENV WP_GIT=$WP_GIT WC_GIT=$WC_GIT $RS/teardown.sh --purge"
     return
   fi
   node tests/devnet/devnet.js stop --dir "$REAL_SHOP_ENV/devnet" >/dev/null 2>&1 || true
@@ -140,6 +142,39 @@ check "a mistyped address is caught live by the core's web build and blocks savi
 check "the admin pages raised no script error" test "$(json "$REAL_SHOP_ENV/admin.json" "len(d['console_errors'])")" = 0
 wc option woocommerce_stablegate_settings > "$REAL_SHOP_ENV/settings-after.json" 2>/dev/null
 check "the refused save wrote nothing (address unchanged)" test "$(json "$REAL_SHOP_ENV/settings-after.json" "d['woocommerce_stablegate_settings']['addresses_evm']")" = 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+
+step "finality policy and a rate source, set in the settings screen; an order on both; the source goes stale"
+rates=$REAL_SHOP_ENV/rates
+mkdir -p "$rates"
+printf '%s' '{"status": 200, "body": "{\"base\": \"USD\", \"rates\": {\"usdt\": 1.25, \"eur\": 0.9}}"}' > "$rates/answer.json"
+rate_port=$(free_port)
+RATE_DIR=$rates php -S "127.0.0.1:$rate_port" plugin-php/tests/integration/rate-source.php > "$rates/server.log" 2>&1 &
+rate_pid=$!
+trap 'kill "$rate_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$rate_port/" && break; sleep 0.1; done
+RATE_URL=http://127.0.0.1:$rate_port node tests/e2e/woocommerce/admin-settings.cjs policy > "$REAL_SHOP_ENV/policy.json" || json "$REAL_SHOP_ENV/policy.json" "d.get('error')"
+check "E: fewer confirmations than the network's own are refused with the reason" test "$(json "$REAL_SHOP_ENV/policy.json" "any(\"cannot be below the network's own 3\" in n for n in d['weaker_finality_notices'])")" = True
+check "E: the rate source is tried on save and its rate shown" test "$(json "$REAL_SHOP_ENV/policy.json" "any('Rate source checked: 1 USD = 1.25 USDT (from 127.0.0.1)' in n for n in d['rate_saved_notices'])")" = True
+check "E: the source URL (with its key) never comes back to the browser" test "$(json "$REAL_SHOP_ENV/policy.json" "(d['rate_url_field_value'], d['page_holds_the_key'], 'Saved (127.0.0.1)' in d['rate_url_placeholder'])")" = "('', False, True)"
+wc option woocommerce_stablegate_settings > "$REAL_SHOP_ENV/settings-policy.json" 2>/dev/null
+check "E: saved: 6 devnet confirmations and the source" test "$(json "$REAL_SHOP_ENV/settings-policy.json" "(lambda o: (o['confirmations_devnet'], o['rate_source'], o['rate_path']))(d['woocommerce_stablegate_settings'])")" = "('6', 'url', 'rates.usdt')"
+node tests/e2e/woocommerce/order-flow.cjs blocks --network devnet:usdt --confirmations 6 > "$REAL_SHOP_ENV/e.json" || json "$REAL_SHOP_ENV/e.json" "d.get('error')"
+check "E: at 4 confirmations (final for the registry) the widget still waits: 4 of 6" test "$(json "$REAL_SHOP_ENV/e.json" "d.get('error','') or (d['widget_midway']['state'], d['widget_midway']['finality'])")" = "('processing', {'seen': 4, 'required': 6})"
+check "E: the widget shows it: Confirmations: 4 of 6" test "$(json "$REAL_SHOP_ENV/e.json" "d.get('error','') or d['widget_midway']['progress']")" = "Confirmations: 4 of 6"
+check "E: settled at 6 confirmations" test "$(json "$REAL_SHOP_ENV/e.json" "d.get('error','') or d['widget_settled']['state']")" = settled
+e_order=$(json "$REAL_SHOP_ENV/e.json" "d['order_id']")
+order_check E "$e_order" "$(json "$REAL_SHOP_ENV/e.json" "d['payment']['tx']")"
+wc eval "\$r = Stablegate\\WordPress\\Invoices::forOrder($e_order); \$o = wc_get_order($e_order); echo wp_json_encode(array('rate' => \$r['rate'], 'fiat' => \$r['fiat_amount'], 'total' => \$o->get_total()));" > "$REAL_SHOP_ENV/e-invoice.json" 2>&1 || true
+check "E: the invoice was priced at the source's rate, locked on it (total x 1.25, rounded up to 0.01)" test "$(json "$REAL_SHOP_ENV/e-invoice.json" "(d['rate'], d['fiat'] == d['total'])"):$(json "$REAL_SHOP_ENV/e.json" "d['invoice']['amount_due']")" = "('1.25', True):$(json "$REAL_SHOP_ENV/e-invoice.json" "(lambda c: str(c // 100) + '.' + str(c % 100).zfill(2))(-(-int(__import__('decimal').Decimal(d['total']) * 100) * 125 // 100))")"
+# The source fails, and the cached rate is made older than its maximum age (600 s) as if time passed.
+printf '%s' '{"status": 503, "body": "{\"error\": \"maintenance\"}"}' > "$rates/answer.json"
+wc eval '$c = get_option("stablegate_rate_cache"); foreach ($c as $k => $v) { $c[$k]["fetched_at"] -= 601; } update_option("stablegate_rate_cache", $c, false); echo count($c);' > /dev/null
+"$RS/store-api-checkout.sh" stablegate '[{"key":"stablegate_network","value":"devnet:usdt"}]' > "$REAL_SHOP_ENV/f.json" 2> "$REAL_SHOP_ENV/f.log" || true
+check "F: stale and failing, the checkout is refused with a sentence for the customer" grep -q 'USDT payment is unavailable for a moment: the exchange rate could not be updated' "$REAL_SHOP_ENV/f.json"
+check "F: the customer is not shown the source or its key" bash -c "! grep -qE 's3cret|127.0.0.1:$rate_port|HTTP 503' '$REAL_SHOP_ENV/f.json'"
+wc eval '$o = wc_get_orders(array("limit" => 1, "orderby" => "id", "order" => "DESC", "status" => array_merge(array_keys(wc_get_order_statuses()), array("wc-checkout-draft"))))[0]; echo wp_json_encode(array("id" => $o->get_id(), "invoice" => $o->get_meta("_stablegate_invoice"), "notes" => array_map(fn ($n) => $n->content, wc_get_order_notes(array("order_id" => $o->get_id())))));' > "$REAL_SHOP_ENV/f-order.json" 2>&1 || true
+check "F: the merchant reads why on the order, and no invoice was created" test "$(json "$REAL_SHOP_ENV/f-order.json" "(d['invoice'], any('could not price this order in USDT' in n and 'answered HTTP 503' in n and 's3cret' not in n for n in d['notes']))")" = "('', True)"
+kill "$rate_pid" 2>/dev/null || true
 
 step "logs"
 new_log=$(tail -n +"$((log_lines + 1))" "$debug_log")

@@ -5,6 +5,7 @@
 // WP-Cron when the tab is closed). Prints a JSON report; exit 1 on any failure.
 //
 // Usage: node order-flow.cjs blocks [--network devnet:usdt|--choose-in-widget devnet:usdt18]
+//                                    [--confirmations N]  (the shop's finality policy, 3 by default)
 //        node order-flow.cjs receipt --url ORDER_PAY_RECEIPT_URL [--close-before-paying]
 // Env: BASE_URL, PRODUCT_ID, CHECKOUT_URL, DEVNET_URL, PLAYWRIGHT (path of playwright-core),
 //      SHOTS (folder for screenshots), CRON_CMD (shell command that runs WP-Cron once).
@@ -147,9 +148,27 @@ async function widgetState(page, wanted, timeout = 90000) {
       report.widget_processing = await widgetState(page, 'processing');
       step('widget shows processing (the status poll ran the watcher)');
       await page.screenshot({ path: path.join(shots, `${mode}-widget-processing.png`), fullPage: true });
-      devnetRpc('hardhat_mine', ['0x3']);
+      const required = Number(opt('--confirmations') || 3);
+      if (required > 3) {
+        // Final for the registry (3 confirmations), not for this shop: the widget keeps waiting
+        // and counts on. The status poll runs the watcher at most every poll_seconds.
+        devnetRpc('hardhat_mine', ['0x3']);
+        let midway;
+        for (const until = Date.now() + 60000; Date.now() < until; await page.waitForTimeout(1000)) {
+          midway = await page.evaluate(async (url) => (await fetch(url)).json(), statusUrl);
+          if (!midway.finality || midway.finality.seen >= 4) break;
+        }
+        report.widget_midway = { state: midway.state, finality: midway.finality };
+        // The widget itself shows it at its next poll.
+        await page.locator('stablegate-checkout progress[value="4"][max="6"]').waitFor({ state: 'attached', timeout: 30000 });
+        report.widget_midway.progress = await page.locator('stablegate-checkout progress').getAttribute('aria-label');
+        await page.screenshot({ path: path.join(shots, `${mode}-widget-confirmations.png`), fullPage: true });
+        devnetRpc('hardhat_mine', [`0x${(required - 4).toString(16)}`]);
+      } else {
+        devnetRpc('hardhat_mine', ['0x3']);
+      }
       report.widget_settled = await widgetState(page, 'settled');
-      step('widget shows settled after 3 more blocks');
+      step(`widget shows settled at ${required} confirmations`);
       await page.screenshot({ path: path.join(shots, `${mode}-widget-settled.png`), fullPage: true });
       report.final_doc = await page.evaluate(async (url) => (await fetch(url)).json(), statusUrl);
     }

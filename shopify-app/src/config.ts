@@ -36,6 +36,8 @@ export interface RateConfig {
   /** Or a source: a URL returning JSON and a dotted path to the rate in it. */
   url?: string;
   path?: string;
+  /** The source quotes the currency per USDT (7.12 CNY): the rate is its inverse. */
+  invert?: boolean;
   /** Seconds after which a fetched rate is too old to price an invoice. */
   maxAge: number;
 }
@@ -238,10 +240,18 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       if (value.fixed !== undefined) {
         rates.push({ currency, fixed: decimal(value, 'fixed', where, ''), maxAge: 0 });
       } else {
+        const url = httpUrl(str(value, 'url', where), `${where}.url`);
+        // A rate read in clear could be changed on the way: plain http only to this machine.
+        const { protocol, hostname } = new URL(url);
+        if (protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) {
+          throw new ConfigError(`${where}.url`, 'must be an https:// URL (plain http:// only to 127.0.0.1 or localhost)');
+        }
+        if (value.invert !== undefined && typeof value.invert !== 'boolean') throw new ConfigError(`${where}.invert`, 'must be true or false');
         rates.push({
           currency,
-          url: httpUrl(str(value, 'url', where), `${where}.url`),
+          url,
           path: str(value, 'path', where),
+          invert: value.invert === true,
           maxAge: int(value, 'max_age', where, 300, 1),
         });
       }

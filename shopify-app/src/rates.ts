@@ -26,13 +26,40 @@ export function jsonPath(value: unknown, path: string): unknown {
 }
 
 /**
- * Turns the value found at the path into a decimal string. JSON numbers are accepted because
- * rate APIs send them; `String(n)` gives the shortest decimal that reads back as the same number,
- * which is the literal the API sent. Exponent forms are refused.
+ * Parses a source's JSON answer with every number kept as its literal text: JSON.parse would make
+ * 0.30000000000000000001 the float 0.3. A JSON string is matched first, so digits inside strings
+ * stay; the text is valid JSON (checked first), so every other match is a number. The plugin's
+ * RateQuote::fromJson (plugin-php/src/Domain/RateQuote.php) does the same.
  */
+export function parseKeepingNumbers(text: string): unknown {
+  JSON.parse(text);
+  return JSON.parse(text.replace(/"(?:[^"\\]+|\\.)*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/g, (m) => (m[0] === '"' ? m : `"${m}"`)));
+}
+
+/** The decimal text found at the path, or null: negative numbers and exponent forms are refused. */
 export function rateText(value: unknown): string | null {
-  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : typeof value === 'string' ? value.trim() : null;
-  return text !== null && DECIMAL.test(text) && !/^0(\.0*)?$/.test(text) ? text : null;
+  const text = typeof value === 'string' ? value.trim() : null;
+  return text !== null && DECIMAL.test(text) && !/^0+(\.0*)?$/.test(text) ? text : null;
+}
+
+/** 1 / price, truncated to 18 fractional digits (so that one USDT's price buys exactly 1.00). */
+export function invertRate(price: string): string | null {
+  const [whole, fraction = ''] = price.split('.');
+  const trimmed = fraction.replace(/0+$/, '');
+  const mantissa = BigInt(whole + trimmed);
+  if (mantissa === 0n) return null;
+  const units = 10n ** BigInt(trimmed.length + 18) / mantissa;
+  if (units === 0n) return null;
+  const digits = units.toString().padStart(19, '0');
+  const out = `${digits.slice(0, -18).replace(/^0+(?=\d)/, '')}.${digits.slice(-18)}`.replace(/\.?0+$/, '');
+  return out;
+}
+
+/** Describes a value by its type and size, never its content. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (value === undefined) return 'nothing';
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
 }
 
 export class Rates {
@@ -52,9 +79,18 @@ export class Rates {
   async fetchSource(config: RateConfig): Promise<Rate> {
     const response = await fetch(config.url as string, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const found = jsonPath(await response.json(), config.path as string);
-    const rate = rateText(found);
-    if (rate === null) throw new Error(`no positive decimal at path ${config.path} (found ${JSON.stringify(found)})`);
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = parseKeepingNumbers(text);
+    } catch {
+      throw new Error(`the source did not answer JSON (${text.length} characters)`);
+    }
+    const found = jsonPath(parsed, config.path as string);
+    const literal = rateText(found);
+    if (literal === null) throw new Error(`no positive decimal at path ${config.path} (found ${describe(found)}; negative numbers and exponents are refused)`);
+    const rate = config.invert ? invertRate(literal) : literal;
+    if (rate === null) throw new Error(`the price ${literal} at path ${config.path} is too large to invert`);
     return { currency: config.currency, rate, source: config.url as string, fetched_at: this.clock() };
   }
 
@@ -66,7 +102,9 @@ export class Rates {
     }
     if (config.fixed) return { currency, rate: config.fixed, source: 'fixed', fetched_at: this.clock() };
     const cached = this.cache.get(currency);
-    if (cached && this.clock() - cached.fetched_at <= config.maxAge) return cached;
+    // A rate from the future (a clock that stepped back) is not fresh.
+    const age = cached ? this.clock() - cached.fetched_at : -1;
+    if (cached && age >= 0 && age <= config.maxAge) return cached;
     try {
       const fresh = await this.fetchSource(config);
       this.cache.set(currency, fresh);

@@ -22,9 +22,10 @@ const cli = (args, env = {}, cwd = undefined) =>
     );
   });
 
-// A rate source: {"data": {"rate": <value>}}, or an error, as the test sets it.
+// A rate source: {"data": {"rate": <value>}}, or an error, as the test sets it (`raw`: the JSON
+// text itself, for numbers a JS number cannot hold).
 let rateAnswer = { status: 200, body: { data: { rate: '1.25' } } };
-const source = http.createServer((req, res) => res.writeHead(rateAnswer.status, { 'content-type': 'application/json' }).end(JSON.stringify(rateAnswer.body)));
+const source = http.createServer((req, res) => res.writeHead(rateAnswer.status, { 'content-type': 'application/json' }).end(rateAnswer.raw ?? JSON.stringify(rateAnswer.body)));
 // A loopback listener that webhooks must never reach without allow_private: it counts hits.
 const inside = { hits: 0 };
 const insideServer = http.createServer((req, res) => {
@@ -50,7 +51,7 @@ before(async () => {
   const url = `http://127.0.0.1:${source.address().port}/rate`;
   const port = insideServer.address().port;
   s = await startStack('ops', {
-    rates: { GBP: { url, path: 'data.rate', max_age: 30 } },
+    rates: { GBP: { url, path: 'data.rate', max_age: 30 }, CNY: { url: `${url}?cny`, path: 'data.rate', invert: true, max_age: 30 } },
     raw: {
       webhooks: {
         endpoints: [
@@ -94,6 +95,23 @@ test('a rate source prices invoices while fresh; failing and stale, it refuses w
   rateAnswer = { status: 200, body: { data: { rate: 1.3 } } }; // JSON numbers are read as their literal
   const back = await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] });
   assert.deepEqual([back.status, back.body.amount_due, back.body.rate], [201, '10.4', '1.3']);
+});
+
+test('a rate is the number the source wrote, never a float; a source quoting CNY per USDT is inverted exactly', async () => {
+  await s.advance(31);
+  rateAnswer = { status: 200, raw: '{"data": {"rate": 1.0000000000000000001}}' }; // a float would read 1
+  const exact = await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] });
+  assert.deepEqual([exact.status, exact.body.rate, exact.body.amount_due], [201, '1.0000000000000000001', '8.01']);
+  rateAnswer = { status: 200, raw: '{"data": {"rate": "7.12"}, "pad": "' + 'x'.repeat(100000) + '"}' };
+  const cny = await s.api('POST', '/api/v1/invoices', { fiat_amount: '7.12', currency: 'CNY', networks: ['devnet'] });
+  assert.deepEqual([cny.status, cny.body.rate, cny.body.amount_due], [201, '0.140449438202247191', '1'], '7.12 CNY at 7.12 CNY per USDT is 1 USDT, not 1.01');
+  // What the source answered is described, never quoted back.
+  await s.advance(31);
+  rateAnswer = { status: 200, raw: '{"data": {"rate": "internal-token-abc"}}' };
+  const refused = await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'GBP', networks: ['devnet'] });
+  assert.equal(refused.body.error.code, 'rate_unavailable');
+  assert.match(refused.body.error.message, /found a string of 18 characters/);
+  assert.doesNotMatch(refused.body.error.message, /internal-token/);
 });
 
 test('webhooks to loopback or private addresses are refused unless allowed, and dead-lettered at once', async () => {
@@ -142,6 +160,8 @@ test('configuration errors name the key', () => {
     [{ networks: { devnet: { ...base.networks.devnet, tokens: ['dai'] } } }, /config networks\.devnet\.tokens: unknown token "dai"/],
     [{ ...base, invoice: { step: '0.0000001' } }, /config invoice\.step: does not fit devnet usdt/],
     [{ ...base, rates: { eur: { fixed: '1' } } }, /config rates\.eur: currency codes are three capital letters/],
+    [{ ...base, rates: { EUR: { url: 'http://rates.example/eur', path: 'r' } } }, /config rates\.EUR\.url: must be an https:\/\/ URL/],
+    [{ ...base, rates: { EUR: { url: 'https://rates.example/eur', path: 'r', invert: 'yes' } } }, /config rates\.EUR\.invert: must be true or false/],
     [{ ...base, webhooks: { endpoints: [{ url: 'https://x.example/h', secret_env: 'NOPE_NOT_SET' }] } }, /config webhooks\.endpoints\[0\]\.secret_env: environment variable NOPE_NOT_SET is not set/],
     [{ networks: { tron: { rpc: ['http://127.0.0.1:1'], addresses: ['TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t'] } }, demo: { wallet: '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc' } }, /config demo: demo mode .* only runs with devnet networks/],
   ];

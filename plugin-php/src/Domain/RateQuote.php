@@ -13,7 +13,7 @@ namespace Stablegate\Domain;
  * A rate source answers JSON such as {"rates": {"USD": 1.0834}}; the merchant names the value with
  * a dotted path (rates.USD; array items by index: data.0.price). PHP's json_decode would turn
  * 1.0834 into a float, which is not money, so the number is read as the literal text the source
- * sent. The Node server (shopify-app/src/rates.ts) follows the same rules.
+ * sent. The Node server (shopify-app/src/rates.ts) reads its sources by the same rules.
  */
 final class RateQuote {
 
@@ -27,25 +27,35 @@ final class RateQuote {
 	 *                     (negative numbers and exponent forms such as 1e-3 are refused).
 	 */
 	public static function fromJson( string $body, string $path ): string {
+		// What the source answered is never quoted back (the URL may reach a service whose answer
+		// is not for a shop manager's eyes): errors describe it by type and size only.
 		try {
-			json_decode( $body, false, 64, JSON_THROW_ON_ERROR );
+			json_decode( $body, true, 64, JSON_THROW_ON_ERROR );
 		} catch ( \JsonException $e ) {
-			throw new DomainError( 'invalid_rate', $body, 'the rate source did not answer JSON (' . $e->getMessage() . ')' );
+			throw new DomainError( 'invalid_rate', $path, sprintf( 'the rate source did not answer JSON (%d bytes: %s)', strlen( $body ), $e->getMessage() ) );
 		}
 		// Every number token becomes a string holding its literal text. A JSON string is matched
 		// first, so digits inside strings are left alone; the body is valid JSON, so every other
-		// match is a number.
+		// match is a number. Possessive quantifiers: valid JSON needs no backtracking, and a plain
+		// (?:...)* exhausts PCRE's JIT stack on a string of about 8 KB.
 		$quoted = preg_replace_callback(
-			'/"(?:[^"\\\\]|\\\\.)*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/',
+			'/"(?:[^"\\\\]++|\\\\.)*+"|-?+(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+/',
 			static fn ( array $m ): string => '"' === $m[0][0] ? $m[0] : '"' . $m[0] . '"',
 			$body
 		);
-		$value  = json_decode( (string) $quoted, true, 64, JSON_THROW_ON_ERROR );
+		if ( null === $quoted ) {
+			throw new DomainError( 'invalid_rate', $path, "the rate source's answer could not be read (" . preg_last_error_msg() . ')' );
+		}
+		try {
+			$value = json_decode( $quoted, true, 64, JSON_THROW_ON_ERROR );
+		} catch ( \JsonException $e ) {
+			throw new DomainError( 'invalid_rate', $path, "the rate source's answer could not be read (" . $e->getMessage() . ')' );
+		}
 		$walked = array();
 		foreach ( explode( '.', $path ) as $key ) {
 			if ( ! is_array( $value ) || ! array_key_exists( $key, $value ) ) {
 				$where = $walked ? implode( '.', $walked ) : 'the top level';
-				$keys  = is_array( $value ) ? implode( ', ', array_slice( array_map( 'strval', array_keys( $value ) ), 0, 10 ) ) : gettype( $value );
+				$keys  = is_array( $value ) ? implode( ', ', array_map( static fn ( $k ): string => mb_strimwidth( (string) $k, 0, 32, '…' ), array_slice( array_keys( $value ), 0, 10 ) ) ) : gettype( $value );
 				throw new DomainError( 'invalid_rate', $path, "the rate source's answer has no \"$key\" at $where (found: $keys)" );
 			}
 			$value    = $value[ $key ];
@@ -53,7 +63,8 @@ final class RateQuote {
 		}
 		$text = is_string( $value ) ? trim( $value ) : '';
 		if ( ! preg_match( '/^[0-9]+(\.[0-9]+)?\z/', $text ) || preg_match( '/^0+(\.0+)?\z/', $text ) ) {
-			throw new DomainError( 'invalid_rate', is_string( $value ) ? $value : (string) json_encode( $value ), "the value at $path is not a decimal above zero" );
+			$what = is_string( $value ) ? sprintf( 'a string of %d characters', strlen( $value ) ) : ( is_array( $value ) ? 'an array or object' : gettype( $value ) );
+			throw new DomainError( 'invalid_rate', $path, "the value at $path is not a decimal above zero (it is $what; negative numbers and exponents like 1e-3 are refused)" );
 		}
 		return $text;
 	}

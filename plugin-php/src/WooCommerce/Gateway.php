@@ -212,7 +212,7 @@ class Gateway extends \WC_Payment_Gateway {
 	public function generate_stablegate_secret_html( $key, $data ): string {
 		$field = $this->get_field_key( $key );
 		$saved = (string) $this->get_option( $key );
-		/* translators: %s: host name of the saved RPC URL */
+		/* translators: %s: host name of the saved URL */
 		$placeholder = '' === $saved ? 'https://…' : sprintf( __( 'Saved (%s); leave empty to keep it', 'stablegate' ), (string) wp_parse_url( $saved, PHP_URL_HOST ) );
 		ob_start();
 		?>
@@ -260,22 +260,24 @@ class Gateway extends \WC_Payment_Gateway {
 			try {
 				$posted[ $key ] = $this->get_field_value( $key, $field, $this->get_post_data() );
 			} catch ( \Exception $e ) {
-				$this->add_error( $e->getMessage() );
+				$this->add_error( esc_html( $e->getMessage() ) );
 			}
 		}
 		foreach ( Settings::validate( $posted ) as $key => $message ) {
-			$this->add_error( ( $this->form_fields[ $key ]['title'] ?? $key ) . ': ' . $message );
+			$this->add_error( esc_html( ( $this->form_fields[ $key ]['title'] ?? $key ) . ': ' . $message ) );
 		}
-		// A rate source is tried before it is saved, so that a wrong URL or path shows now rather
-		// than as refused checkouts.
+		// A new or changed rate source is tried before it is saved, so that a wrong URL or path
+		// shows now rather than as refused checkouts. An unchanged one is not: a source that is
+		// down must not stop the merchant from changing anything else (or disabling the gateway).
 		$quote    = null;
-		$currency = (string) get_woocommerce_currency();
-		if ( ! $this->get_errors() && 'url' === ( $posted['rate_source'] ?? '' ) ) {
+		$currency = Rates::storeCurrency();
+		$changed  = array_filter( array( 'rate_source', 'rate_url', 'rate_path', 'rate_invert' ), fn ( string $k ): bool => (string) ( $posted[ $k ] ?? '' ) !== (string) $this->get_option( $k ) );
+		if ( ! $this->get_errors() && 'url' === ( $posted['rate_source'] ?? '' ) && $changed ) {
 			try {
 				$quote = Rates::fetch( (string) $posted['rate_url'], (string) $posted['rate_path'], 'yes' === ( $posted['rate_invert'] ?? 'no' ), $currency );
 			} catch ( \RuntimeException $e ) {
 				/* translators: %s: what failed */
-				$this->add_error( sprintf( __( 'The rate source could not be used: %s', 'stablegate' ), $e->getMessage() ) );
+				$this->add_error( esc_html( sprintf( __( 'The rate source could not be used: %s', 'stablegate' ), $e->getMessage() ) ) );
 			}
 		}
 		if ( $this->get_errors() ) {
@@ -363,10 +365,14 @@ class Gateway extends \WC_Payment_Gateway {
 				$row                     = Invoices::choose( $row, $network, $token );
 			}
 		} catch ( ApiError $e ) {
-			if ( 'rate_unavailable' === $e->kind ) {
+			$sentence = array(
+				'rate_unavailable' => __( 'USDT payment is unavailable for a moment: the exchange rate could not be updated. Please try again in a few minutes or choose another payment method.', 'stablegate' ),
+				'invalid_currency' => __( 'USDT payment is not available for orders in this currency. Please choose another payment method.', 'stablegate' ),
+			)[ $e->kind ] ?? null;
+			if ( null !== $sentence ) {
 				// The merchant reads why on the order; the customer gets a sentence, not a URL.
 				$order->add_order_note( sprintf( /* translators: %s: the technical reason */ __( 'Stablegate could not price this order in USDT: %s', 'stablegate' ), $e->getMessage() ) );
-				throw new \Exception( esc_html__( 'USDT payment is unavailable for a moment: the exchange rate could not be updated. Please try again in a few minutes or choose another payment method.', 'stablegate' ) );
+				throw new \Exception( esc_html( $sentence ) );
 			}
 			throw new \Exception( esc_html( $e->getMessage() ) );
 		}

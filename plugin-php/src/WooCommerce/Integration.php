@@ -43,6 +43,31 @@ final class Integration {
 		}
 		add_action( 'stablegate_invoice_event', array( OrderFlow::class, 'onEvent' ), 10, 2 );
 		add_filter( 'woocommerce_cancel_unpaid_order', array( OrderFlow::class, 'mayCancelUnpaid' ), 10, 2 );
+		add_filter( 'woocommerce_rest_prepare_payment_gateway', array( self::class, 'maskSecrets' ), 10, 2 );
+	}
+
+	/**
+	 * WooCommerce's REST API (wc/v3/payment_gateways) answers every setting's value, also to a
+	 * read-only API key given to an ERP: the RPC and rate source URLs (which may hold API keys)
+	 * are answered as their host only, as the settings screen shows them.
+	 *
+	 * @param \WP_REST_Response $response The gateway's REST answer.
+	 * @param object            $gateway  The gateway.
+	 */
+	public static function maskSecrets( $response, $gateway ) {
+		if ( ! $response instanceof \WP_REST_Response || 'stablegate' !== ( $gateway->id ?? '' ) ) {
+			return $response;
+		}
+		$data = $response->get_data();
+		foreach ( (array) ( $data['settings'] ?? array() ) as $id => $setting ) {
+			if ( 'stablegate_secret' === ( $setting['type'] ?? '' ) ) {
+				$value                             = (string) ( $setting['value'] ?? '' );
+				$data['settings'][ $id ]['value']   = '' === $value ? '' : (string) wp_parse_url( $value, PHP_URL_HOST );
+				$data['settings'][ $id ]['default'] = '';
+			}
+		}
+		$response->set_data( $data );
+		return $response;
 	}
 
 	/** Registers the Checkout block payment method. */

@@ -24,8 +24,9 @@ final class Plugin {
 		add_action( 'plugins_loaded', array( Schema::class, 'migrate' ), 5 );
 		add_action( 'init', array( self::class, 'loadTranslations' ) );
 		add_filter( 'cron_schedules', array( self::class, 'cronSchedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- one minute: the watcher must see payments promptly.
+		// The rate first: the watcher may wait for a network's lock.
+		add_action( Watcher::CRON_HOOK, array( Rates::class, 'refreshFromCron' ), 5 );
 		add_action( Watcher::CRON_HOOK, array( Watcher::class, 'pollAll' ) );
-		add_action( Watcher::CRON_HOOK, array( Rates::class, 'refreshFromCron' ) );
 		add_action( 'rest_api_init', array( Rest::class, 'register' ) );
 		add_action( 'before_woocommerce_init', array( \Stablegate\WooCommerce\Integration::class, 'declareCompatibility' ) );
 		add_action( 'plugins_loaded', array( \Stablegate\WooCommerce\Integration::class, 'load' ), 20 );

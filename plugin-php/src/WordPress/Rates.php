@@ -9,6 +9,7 @@ declare(strict_types=1);
 
 namespace Stablegate\WordPress;
 
+use Stablegate\Domain\Amount;
 use Stablegate\Domain\DomainError;
 use Stablegate\Domain\RateQuote;
 
@@ -18,6 +19,10 @@ use Stablegate\Domain\RateQuote;
  * browser), cached in an option, and used while younger than its maximum age. When it is older
  * and the source fails, new invoices are refused: there is no fallback rate, ever (gateways.md:
  * Epusdt's silent 6.4 CNY). The source URL and path may hold {currency} and {currency_lower}.
+ *
+ * A fixed rate, or a source without {currency}, is the rate of the store currency only: an order
+ * in another currency (a multi-currency plugin) is refused rather than priced at the wrong rate.
+ * A source is fetched over HTTPS (plain HTTP only from this machine), without following redirects.
  */
 final class Rates {
 
@@ -26,6 +31,32 @@ final class Rates {
 	/** Seconds a fetch may take. */
 	private const TIMEOUT = 5;
 
+	/** The largest answer read from a source. */
+	private const MAX_BYTES = 1048576;
+
+	/** Returns the store currency ('' without WooCommerce). */
+	public static function storeCurrency(): string {
+		return function_exists( 'get_woocommerce_currency' ) ? (string) get_woocommerce_currency() : (string) get_option( 'woocommerce_currency', '' );
+	}
+
+	/** True for an https:// URL, or an http:// one to this machine (a local rate service). */
+	public static function isSecure( string $url ): bool {
+		$scheme = strtolower( (string) wp_parse_url( $url, PHP_URL_SCHEME ) );
+		$host   = strtolower( trim( (string) wp_parse_url( $url, PHP_URL_HOST ), '[]' ) );
+		return 'https' === $scheme || ( 'http' === $scheme && in_array( $host, array( '127.0.0.1', 'localhost', '::1' ), true ) );
+	}
+
+	/**
+	 * True when $rate was fetched at most $max_age seconds ago; a time in the future (a clock that
+	 * stepped back, web nodes that disagree) is not fresh.
+	 *
+	 * @param array{fetched_at: int} $rate A cached rate.
+	 */
+	private static function isFresh( array $rate, int $max_age ): bool {
+		$age = Invoices::now() - (int) $rate['fetched_at'];
+		return $age >= 0 && $age <= $max_age;
+	}
+
 	/**
 	 * Returns the rate to price a new invoice in $currency.
 	 *
@@ -33,7 +64,12 @@ final class Rates {
 	 * @throws ApiError 503 rate_unavailable when the source is stale and failing.
 	 */
 	public static function current( string $currency ): array {
-		$now = Invoices::now();
+		$now   = Invoices::now();
+		$store = self::storeCurrency();
+		$each  = 'url' === Settings::get( 'rate_source' ) && preg_match( '/\{currency(_lower)?\}/', Settings::get( 'rate_url' ) . Settings::get( 'rate_path' ) );
+		if ( '' !== $store && $currency !== $store && ! $each ) {
+			throw new ApiError( 422, 'invalid_currency', sprintf( 'the rate is set for %s only; an order in %s needs a rate source whose URL or path has {currency}', $store, $currency ), 'currency' );
+		}
 		if ( 'url' !== Settings::get( 'rate_source' ) ) {
 			return array(
 				'rate'       => (string) Settings::get( 'rate' ),
@@ -43,7 +79,7 @@ final class Rates {
 		}
 		$max_age = max( 10, (int) Settings::get( 'rate_max_age' ) );
 		$cached  = self::cached( $currency );
-		if ( null !== $cached && $now - $cached['fetched_at'] <= $max_age ) {
+		if ( null !== $cached && self::isFresh( $cached, $max_age ) ) {
 			return $cached;
 		}
 		try {
@@ -86,12 +122,12 @@ final class Rates {
 		if ( 'url' !== Settings::get( 'rate_source' ) ) {
 			return;
 		}
-		$currency = function_exists( 'get_woocommerce_currency' ) ? (string) get_woocommerce_currency() : (string) get_option( 'woocommerce_currency', '' );
+		$currency = self::storeCurrency();
 		if ( '' === $currency ) {
 			return;
 		}
 		$cached = self::cached( $currency );
-		if ( null === $cached || Invoices::now() - $cached['fetched_at'] > max( 10, (int) Settings::get( 'rate_max_age' ) ) / 2 ) {
+		if ( null === $cached || ! self::isFresh( $cached, intdiv( max( 10, (int) Settings::get( 'rate_max_age' ) ), 2 ) ) ) {
 			try {
 				self::refresh( $currency );
 			} catch ( \RuntimeException $e ) {
@@ -112,12 +148,16 @@ final class Rates {
 		$url      = $fill( trim( $url ) );
 		$path     = $fill( trim( $path ) );
 		$host     = (string) wp_parse_url( $url, PHP_URL_HOST );
+		if ( ! self::isSecure( $url ) ) {
+			throw new \RuntimeException( sprintf( '%s: a rate source must use https:// (plain http:// only on this machine)', $host ) );
+		}
 		$response = wp_remote_get(
 			$url,
 			array(
-				'timeout'     => self::TIMEOUT,
-				'redirection' => 2,
-				'headers'     => array( 'Accept' => 'application/json' ),
+				'timeout'             => self::TIMEOUT,
+				'redirection'         => 0,
+				'limit_response_size' => self::MAX_BYTES,
+				'headers'             => array( 'Accept' => 'application/json' ),
 			)
 		);
 		if ( is_wp_error( $response ) ) {
@@ -132,6 +172,9 @@ final class Rates {
 			if ( $invert ) {
 				$rate = RateQuote::invert( $rate );
 			}
+			// A rate that prices nothing (too many digits for the amounts' 128 bits) is refused
+			// now, not cached to fail every checkout until it ages out.
+			Amount::fiatToToken( '1', $rate, '0.000001', 18 );
 		} catch ( DomainError $e ) {
 			throw new \RuntimeException( sprintf( '%s: %s', $host, $e->getMessage() ) );
 		}

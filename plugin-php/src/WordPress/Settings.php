@@ -169,8 +169,9 @@ final class Settings {
 			$errors['rate'] = 'the rate must be a decimal above zero like 1 or 0.9231 (USDT per unit of the store currency)';
 		}
 		if ( 'url' === $source ) {
-			if ( ! preg_match( '#^https?://[^\s]+\z#', trim( (string) ( $values['rate_url'] ?? '' ) ) ) ) {
-				$errors['rate_url'] = 'a rate source is a URL starting with http:// or https://';
+			$url = trim( (string) ( $values['rate_url'] ?? '' ) );
+			if ( ! preg_match( '#^https?://[^\s]+\z#', $url ) || ! Rates::isSecure( $url ) ) {
+				$errors['rate_url'] = 'a rate source is a URL starting with https:// (plain http:// only to this machine: 127.0.0.1 or localhost)';
 			}
 			if ( ! preg_match( '/^[^.\s]+(\.[^.\s]+)*\z/', trim( (string) ( $values['rate_path'] ?? '' ) ) ) ) {
 				$errors['rate_path'] = 'name the rate in the answer with a dotted path like rates.USD or data.0.price';

@@ -214,13 +214,64 @@ final class RatesTest extends TestCase {
 		delete_option( 'woocommerce_currency' );
 	}
 
-	public function testTheSourceUrlNeverReachesABrowser(): void {
-		self::answer( 200, '{"rates": {"USD": 1.0834}}' );
-		$row = $this->create( '10' );
-		$doc = wp_json_encode( Helpers::rest( 'GET', '/stablegate/v1/invoices/' . $row['public_id'] )->get_data() );
-		$this->assertStringContainsString( '10.84', (string) $doc );
-		$this->assertStringNotContainsString( 's3cret', (string) $doc );
-		$this->assertStringNotContainsString( wp_parse_url( self::$url, PHP_URL_PORT ) . '/v1', (string) $doc );
+	public function testWhatTheSourceAnsweredIsNotQuotedBack(): void {
+		// The URL could point at a service whose answer is not for a shop manager's eyes.
+		self::answer( 200, '{"rates": {"USD": "internal-token-abc"}}' );
+		$e = $this->refused( '10' );
+		$this->assertStringNotContainsString( 'internal-token-abc', $e->getMessage() );
+		$this->assertStringContainsString( 'it is a string of 18 characters', $e->getMessage() );
+		self::answer( 200, 'root:x:0:0:root:/root:/bin/bash' );
+		$e = $this->refused( '10' );
+		$this->assertStringNotContainsString( 'root:', $e->getMessage() );
+		$this->assertStringContainsString( 'did not answer JSON (31 bytes', $e->getMessage() );
+	}
+
+	public function testARateThatCannotPriceIsNotCached(): void {
+		// 40 significant digits: over the 128 bits an amount is computed in.
+		self::answer( 200, '{"rates": {"USD": "0.1404494382022471910112359550561797752808"}}' );
+		$e = $this->refused( '10' );
+		$this->assertSame( 'rate_unavailable', $e->kind );
+		$this->assertStringContainsString( 'amount_overflow', $e->getMessage() );
+		$this->assertFalse( get_option( Rates::CACHE_OPTION ) );
+	}
+
+	public function testARateFromTheFutureIsNotFresh(): void {
+		self::answer( 200, '{"rates": {"USD": 1.05}}' );
+		$this->create( '10' );
+		$this->now -= 120; // The clock stepped back (or another web node's clock is behind).
+		self::answer( 500, '{}' );
+		$e = $this->refused( '10' );
+		$this->assertStringContainsString( 'the last rate is -120 s old', $e->getMessage() );
+	}
+
+	public function testAnOrderInAnotherCurrencyIsNotPricedAtTheStoresRate(): void {
+		update_option( 'woocommerce_currency', 'USD' );
+		try {
+			Helpers::reset( array( 'rate' => '1' ) );
+			$before = $this->invoiceCount();
+			try {
+				$this->create( '100', 'GBP' );
+				$this->fail( 'priced 100 GBP at the USD rate' );
+			} catch ( ApiError $e ) {
+				$this->assertSame( array( 422, 'invalid_currency' ), array( $e->status, $e->kind ) );
+				$this->assertStringContainsString( 'the rate is set for USD only', $e->getMessage() );
+			}
+			$this->assertSame( $before, $this->invoiceCount(), 'nothing written' );
+			$this->assertSame( '1', $this->create( '100', 'USD' )['rate'] );
+
+			// A source without {currency} answers for the store currency only, too.
+			Helpers::reset( array( 'rate_source' => 'url', 'rate_url' => self::$url . '/usd', 'rate_path' => 'rates.USD' ) );
+			self::answer( 200, '{"rates": {"USD": 1}}' );
+			$this->assertSame( 'invalid_currency', $this->refused( '100' )->kind, 'an order in EUR' );
+			$this->assertSame( array(), self::requests(), 'refused before any fetch' );
+			// With {currency} each currency gets its own rate.
+			Helpers::reset( array( 'rate_source' => 'url', 'rate_url' => self::$url . '/latest?base={currency}', 'rate_path' => 'rates.USD' ) );
+			self::answer( 200, '{"rates": {"USD": 1.27}}' );
+			$this->assertSame( '1.27', $this->create( '100', 'GBP' )['rate'] );
+			$this->assertSame( array( '/latest?base=GBP' ), self::requests() );
+		} finally {
+			delete_option( 'woocommerce_currency' );
+		}
 	}
 
 	public function testSettingsRefuseAnIncompleteSource(): void {
@@ -235,6 +286,12 @@ final class RatesTest extends TestCase {
 		$this->assertSame( array( 'rate_url', 'rate_path', 'rate_max_age' ), array_keys( $errors ) );
 		$this->assertSame( array(), Settings::validate( array( 'rate_source' => 'url', 'rate_url' => 'https://api.frankfurter.app/latest?from={currency}', 'rate_path' => 'rates.USD', 'rate_max_age' => '600' ) ) );
 		$this->assertArrayHasKey( 'rate_source', Settings::validate( array( 'rate_source' => 'coingecko' ) ) );
+		// Plain HTTP only to this machine: a rate read in clear could be changed on the way.
+		$this->assertStringContainsString( 'https://', Settings::validate( array( 'rate_source' => 'url', 'rate_url' => 'http://rates.example/usd', 'rate_path' => 'r' ) )['rate_url'] );
+		$this->assertSame( array(), Settings::validate( array( 'rate_source' => 'url', 'rate_url' => 'http://127.0.0.1:8080/usd', 'rate_path' => 'r' ) ) );
+		// A stored http:// URL (saved before this rule) is refused at fetch time as well.
+		Helpers::reset( array( 'rate_source' => 'url', 'rate_url' => 'http://rates.example/usd', 'rate_path' => 'r' ) );
+		$this->assertStringContainsString( 'must use https://', $this->refused( '10' )->getMessage() );
 		$this->assertArrayHasKey( 'rate', Settings::validate( array( 'rate' => '0' ) ) );
 	}
 }

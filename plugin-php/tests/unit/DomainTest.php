@@ -72,6 +72,7 @@ final class DomainTest extends TestCase {
 		$this->assertFalse( Network::get( 'devnet' )->isFinal( 10, 11, null ) );
 		$this->assertFalse( Network::get( 'ethereum' )->isFinal( 10, 100, 9 ) );
 	}
+
 	/** Long division against PHP's own integers, and q × b + r = a beyond 64 bits. */
 	public function testDivmod(): void {
 		mt_srand( 7 );
@@ -96,6 +97,17 @@ final class DomainTest extends TestCase {
 		$this->assertSame( '12345678901234567890.5', RateQuote::fromJson( '[{"p": 12345678901234567890.5}]', '0.p' ) );
 		$this->assertSame( '7.12', RateQuote::fromJson( '{"data":[{"last":" 7.12 "}]}', 'data.0.last' ) );
 		$this->assertSame( '1.5', RateQuote::fromJson( '{"a\\"b": "x 2.5", "r": 1.5}', 'r' ), 'escaped quotes inside strings' );
+		// A long string (a licence text, a base64 blob) beside the rate: no PCRE stack limit.
+		$this->assertSame( '1.5', RateQuote::fromJson( '{"pad": "' . str_repeat( 'a', 20000 ) . '", "r": 1.5}', 'r' ) );
+		$this->assertSame( '1.5', RateQuote::fromJson( '{"pad": "' . str_repeat( 'a\\"7 ', 250000 ) . '", "r": 1.5}', 'r' ) );
+		$this->assertSame( '2', RateQuote::fromJson( '{"\\u0000k": 1, "r": 2}', 'r' ), 'a key JSON allows and PHP objects do not' );
+		try {
+			RateQuote::fromJson( '{"r": "internal-token-abc", "other": "x"}', 'r' );
+			$this->fail( 'accepted a word' );
+		} catch ( DomainError $e ) {
+			$this->assertStringNotContainsString( 'internal-token-abc', $e->getMessage(), 'what the source answered is not quoted back' );
+			$this->assertStringContainsString( 'a string of 18 characters', $e->getMessage() );
+		}
 		foreach ( array( '{"r": -1}', '{"r": 1e2}', '{"r": 0}', '{"r": "abc"}', '{"r": null}', '{"r": true}', '{"r": [1]}', '{"x": 1}', '{"r": 1', '' ) as $body ) {
 			try {
 				RateQuote::fromJson( $body, 'r' );

@@ -1,5 +1,5 @@
 # Stablegate entry points. Each target is a thin call into scripts/, which you can run directly.
-.PHONY: setup build wasm test bench demo dist test-woocommerce
+.PHONY: setup build wasm test bench demo dist test-woocommerce test-php81
 
 ## setup: install what the build and tests need and is missing (idempotent)
 setup:
@@ -31,6 +31,10 @@ dist: setup
 ##   make test-woocommerce WC_DIR=/path/to/woocommerce WP_DIR=/path/to/wordpress-core
 test-woocommerce: dist
 	@WC_DIR="$(WC_DIR)" WP_DIR="$(WP_DIR)" scripts/test-woocommerce.sh
+
+## test-php81: the plugin's syntax and unit suite on PHP 8.1 (as WebAssembly; not in CI: ~470 MB)
+test-php81:
+	@scripts/test-php81.sh
 
 ## bench: benchmarks, printed as ratios against peers measured in the same run
 bench: setup

@@ -127,6 +127,23 @@ step "admin screens"
 jar=$REAL_SHOP_ENV/admin.cookies
 curl -s -c "$jar" -b "$jar" -o /dev/null "$BASE_URL/wp-login.php"
 curl -s -c "$jar" -b "$jar" -o /dev/null -d "log=$WP_ADMIN_USER&pwd=$WP_ADMIN_PASS&wp-submit=Log+In&testcookie=1" "$BASE_URL/wp-login.php"
+
+# A payment 0.05 short of D's invoice (below every amount of its band) matches nothing: the merchant finds it
+# under "Unmatched payments" and attaches it to the invoice with the screen's form.
+wc eval "\$r = Stablegate\\WordPress\\Invoices::forOrder($d_order); echo wp_json_encode(array('invoice' => \$r['public_id'], 'recipient' => \$r['recipient_hex'], 'amount' => \$r['reserved_amount']));" > "$REAL_SHOP_ENV/u-invoice.json" 2>&1 || true
+u_invoice=$(json "$REAL_SHOP_ENV/u-invoice.json" "d['invoice']")
+short=$(json "$REAL_SHOP_ENV/u-invoice.json" "int(d['amount']) - 5 * 10**16")
+node tests/devnet/pay.js --url "$DEVNET_URL" --token BscUsdLike --to "$(json "$REAL_SHOP_ENV/u-invoice.json" "d['recipient']")" --amount "$short" --mine 3 > "$REAL_SHOP_ENV/u-pay.json" 2>&1 || true
+u_tx=$(tail -1 "$REAL_SHOP_ENV/u-pay.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tx"])' 2>/dev/null || echo none)
+eval "$CRON_CMD" > /dev/null
+curl -s -b "$jar" -o "$REAL_SHOP_ENV/unmatched.html" "$BASE_URL/wp-admin/admin.php?page=stablegate-invoices&state=unmatched"
+check "U: the short payment is listed under Unmatched payments" grep -q "value=\"$u_tx\"" "$REAL_SHOP_ENV/unmatched.html"
+u_nonce=$(python3 -c 'import re,sys; print(re.search(r"name=\"_wpnonce\" value=\"([0-9a-f]+)\"", open(sys.argv[1]).read()).group(1))' "$REAL_SHOP_ENV/unmatched.html" 2>/dev/null || echo none)
+curl -s -L -b "$jar" -o "$REAL_SHOP_ENV/attached.html" --data-urlencode "action=stablegate_attach" --data-urlencode "tx_hash=$u_tx" --data-urlencode "invoice=$u_invoice" --data-urlencode "_wpnonce=$u_nonce" --data-urlencode "_wp_http_referer=/wp-admin/admin.php?page=stablegate-invoices&state=unmatched" "$BASE_URL/wp-admin/admin-post.php"
+check "U: attached with the form: the invoice shows the payment as partial" grep -q "Attached to $u_invoice, which is now new (paid_partial)." "$REAL_SHOP_ENV/attached.html"
+check "U: and it is no longer unmatched" bash -c "! grep -q 'value=\"$u_tx\"' '$REAL_SHOP_ENV/attached.html'"
+curl -s -b "$jar" -o "$REAL_SHOP_ENV/attach-forged.html" -w '%{http_code}' --data-urlencode "action=stablegate_attach" --data-urlencode "tx_hash=$u_tx" --data-urlencode "invoice=$u_invoice" --data-urlencode "_wpnonce=0000000000" "$BASE_URL/wp-admin/admin-post.php" > "$REAL_SHOP_ENV/attach-forged.code"
+check "U: a forged form (bad nonce) is refused" test "$(cat "$REAL_SHOP_ENV/attach-forged.code")" = 403
 curl -s -b "$jar" -o "$REAL_SHOP_ENV/settings.html" -w '%{http_code}' "$BASE_URL/wp-admin/admin.php?page=wc-settings&tab=checkout&section=stablegate" > "$REAL_SHOP_ENV/settings.code"
 check "the settings screen renders with the test-connection buttons" grep -q 'stablegate-test-connection' "$REAL_SHOP_ENV/settings.html"
 check "the saved RPC URL never reaches the browser (not even in a password field)" bash -c "! grep -qF '$DEVNET_URL' '$REAL_SHOP_ENV/settings.html'"

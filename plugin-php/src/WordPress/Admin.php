@@ -11,7 +11,8 @@ namespace Stablegate\WordPress;
 
 /**
  * An invoice list (by state, and the needs_review queue) under WooCommerce (or Tools without it),
- * and on the gateway's settings screen the "test connection" buttons and live address validation
+ * the unmatched payments (transfers that credited no invoice) with a form to attach one to an
+ * invoice, and on the gateway's settings screen the "test connection" buttons and live address validation
  * through the core's web build (assets/core, copied from crates/wasm/pkg/web by scripts/dist.sh).
  */
 final class Admin {
@@ -45,30 +46,47 @@ final class Admin {
 		);
 	}
 
-	/** The invoice list. */
+	/** The invoice list, or (state=unmatched) the payments that credited no invoice. */
 	public static function page(): void {
 		if ( ! Rest::isMerchant() ) {
 			wp_die( esc_html__( 'You are not allowed to see the invoices.', 'stablegate' ) );
 		}
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- a read-only filter.
-		$state   = isset( $_GET['state'] ) ? sanitize_key( wp_unslash( $_GET['state'] ) ) : '';
+		$state = isset( $_GET['state'] ) ? sanitize_key( wp_unslash( $_GET['state'] ) ) : '';
+		echo '<div class="wrap"><h1>' . esc_html__( 'USDT invoices', 'stablegate' ) . '</h1>';
+		$notice = get_transient( self::noticeKey() );
+		if ( is_array( $notice ) ) {
+			delete_transient( self::noticeKey() );
+			printf( '<div class="notice notice-%s"><p>%s</p></div>', $notice['ok'] ? 'success' : 'error', esc_html( $notice['message'] ) );
+		}
+		echo '<ul class="subsubsub">';
+		foreach ( array( '' => __( 'All', 'stablegate' ), 'needs_review' => __( 'Review queue', 'stablegate' ), 'unmatched' => __( 'Unmatched payments', 'stablegate' ), 'new' => 'new', 'processing' => 'processing', 'settled' => 'settled', 'expired' => 'expired', 'invalid' => 'invalid' ) as $key => $label ) {
+			$url = add_query_arg( array( 'page' => 'stablegate-invoices', 'state' => $key ), admin_url( 'admin.php' ) );
+			printf( '<li><a href="%s"%s>%s</a> | </li>', esc_url( $url ), $key === $state ? ' class="current"' : '', esc_html( $label ) );
+		}
+		echo '</ul>';
+		if ( 'unmatched' === $state ) {
+			self::unmatched();
+		} else {
+			self::invoices( $state );
+		}
+		echo '</div>';
+	}
+
+	/** The invoices of $state ('' for all, needs_review for the review queue). */
+	private static function invoices( string $state ): void {
 		$request = new \WP_REST_Request( 'GET', '/' . Rest::NAMESPACE . '/admin/invoices' );
 		if ( '' !== $state ) {
 			$request->set_param( 'state', $state );
 		}
 		$rows = Rest::adminList( $request )->get_data();
-		echo '<div class="wrap"><h1>' . esc_html__( 'USDT invoices', 'stablegate' ) . '</h1><ul class="subsubsub">';
-		foreach ( array( '' => __( 'All', 'stablegate' ), 'needs_review' => __( 'Review queue', 'stablegate' ), 'new' => 'new', 'processing' => 'processing', 'settled' => 'settled', 'expired' => 'expired', 'invalid' => 'invalid' ) as $key => $label ) {
-			$url = add_query_arg( array( 'page' => 'stablegate-invoices', 'state' => $key ) );
-			printf( '<li><a href="%s"%s>%s</a> | </li>', esc_url( $url ), $key === $state ? ' class="current"' : '', esc_html( $label ) );
-		}
-		echo '</ul><table class="widefat striped"><thead><tr>';
+		echo '<table class="widefat striped"><thead><tr>';
 		foreach ( array( __( 'Invoice', 'stablegate' ), __( 'Order', 'stablegate' ), __( 'State', 'stablegate' ), __( 'Network', 'stablegate' ), __( 'Amount due', 'stablegate' ), __( 'Store amount', 'stablegate' ), __( 'Transfers', 'stablegate' ), __( 'Created (UTC)', 'stablegate' ) ) as $heading ) {
 			echo '<th>' . esc_html( $heading ) . '</th>';
 		}
 		echo '</tr></thead><tbody>';
 		foreach ( $rows as $row ) {
-			$order = null === $row['order_id'] ? '—' : '<a href="' . esc_url( admin_url( 'post.php?post=' . $row['order_id'] . '&action=edit' ) ) . '">#' . esc_html( (string) $row['order_id'] ) . '</a>';
+			$order = null === $row['order_id'] ? '—' : '<a href="' . esc_url( self::orderUrl( (int) $row['order_id'] ) ) . '">#' . esc_html( (string) $row['order_id'] ) . '</a>';
 			printf(
 				'<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td></tr>',
 				esc_html( $row['invoice'] ),
@@ -84,6 +102,79 @@ final class Admin {
 		if ( ! $rows ) {
 			echo '<tr><td colspan="8">' . esc_html__( 'No invoices.', 'stablegate' ) . '</td></tr>';
 		}
-		echo '</tbody></table></div>';
+		echo '</tbody></table>';
+	}
+
+	/** The transfers that credited no invoice, each with a form to attach it to one. */
+	private static function unmatched(): void {
+		$rows = Rest::adminTransfers()->get_data();
+		echo '<p>' . esc_html__( 'Payments to your addresses that matched no invoice (a wrong amount, or a payment after the invoice\'s monitoring window). Attach one to its invoice: the same checks as a customer\'s claim apply.', 'stablegate' ) . '</p>';
+		echo '<table class="widefat striped"><thead><tr>';
+		foreach ( array( __( 'Received (UTC)', 'stablegate' ), __( 'Network', 'stablegate' ), __( 'Amount', 'stablegate' ), __( 'From', 'stablegate' ), __( 'Transaction', 'stablegate' ), __( 'Why', 'stablegate' ), __( 'Attach to invoice', 'stablegate' ) ) as $heading ) {
+			echo '<th>' . esc_html( $heading ) . '</th>';
+		}
+		echo '</tr></thead><tbody>';
+		foreach ( $rows as $row ) {
+			$short = substr( $row['tx'], 0, 10 ) . '…' . substr( $row['tx'], -6 );
+			$tx    = null === $row['explorer_url'] ? '<code>' . esc_html( $short ) . '</code>' : '<a href="' . esc_url( $row['explorer_url'] ) . '" rel="noreferrer" target="_blank"><code>' . esc_html( $short ) . '</code></a>';
+			echo '<tr><td>' . esc_html( $row['block_time'] ) . '</td><td>' . esc_html( $row['network'] . ' ' . $row['symbol'] ) . '</td><td>' . esc_html( $row['amount'] ) . '</td><td><code>' . esc_html( $row['from'] ) . '</code></td><td>' . wp_kses_post( $tx ) . '</td><td>' . esc_html( $row['outcome'] ) . '</td><td>';
+			echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
+			echo '<input type="hidden" name="action" value="stablegate_attach" /><input type="hidden" name="tx_hash" value="' . esc_attr( $row['tx'] ) . '" />';
+			wp_nonce_field( 'stablegate_attach' );
+			echo '<input type="text" name="invoice" placeholder="inv_…" pattern="inv_[0-9a-f]{32}" required aria-label="' . esc_attr__( 'Invoice id', 'stablegate' ) . '" /> ';
+			echo '<button type="submit" class="button">' . esc_html__( 'Attach', 'stablegate' ) . '</button></form></td></tr>';
+		}
+		if ( ! $rows ) {
+			echo '<tr><td colspan="7">' . esc_html__( 'No unmatched payments.', 'stablegate' ) . '</td></tr>';
+		}
+		echo '</tbody></table>';
+	}
+
+	/** Handles the attach form (admin-post.php): capability and nonce, then the claim's checks. */
+	public static function attach(): void {
+		if ( ! Rest::isMerchant() ) {
+			wp_die( esc_html__( 'You are not allowed to see the invoices.', 'stablegate' ), '', array( 'response' => 403 ) );
+		}
+		check_admin_referer( 'stablegate_attach' );
+		$invoice = isset( $_POST['invoice'] ) ? sanitize_text_field( wp_unslash( $_POST['invoice'] ) ) : '';
+		$tx      = isset( $_POST['tx_hash'] ) ? sanitize_text_field( wp_unslash( $_POST['tx_hash'] ) ) : '';
+		set_transient( self::noticeKey(), self::attachTransfer( $invoice, $tx ), 300 );
+		wp_safe_redirect( add_query_arg( array( 'page' => 'stablegate-invoices', 'state' => 'unmatched' ), admin_url( 'admin.php' ) ) );
+		exit;
+	}
+
+	/**
+	 * Attaches transfer $tx to invoice $public_id; the caller has checked the capability and nonce.
+	 *
+	 * @return array{ok: bool, message: string}
+	 */
+	public static function attachTransfer( string $public_id, string $tx ): array {
+		$row = preg_match( '/^inv_[0-9a-f]{32}\z/', $public_id ) ? Invoices::find( $public_id ) : null;
+		if ( null === $row ) {
+			/* translators: %s: what the merchant typed */
+			return array( 'ok' => false, 'message' => sprintf( __( 'No invoice %s: paste the id from the invoice list (inv_ and 32 hex digits).', 'stablegate' ), $public_id ) );
+		}
+		try {
+			$row = Rest::claimFor( $row, $tx );
+		} catch ( ApiError $e ) {
+			/* translators: 1: invoice id, 2: the reason */
+			return array( 'ok' => false, 'message' => sprintf( __( 'Not attached to %1$s: %2$s', 'stablegate' ), $public_id, $e->getMessage() ) );
+		} catch ( RpcError $e ) {
+			/* translators: %s: invoice id */
+			return array( 'ok' => false, 'message' => sprintf( __( 'Not attached to %s: the network cannot be reached right now; try again in a minute.', 'stablegate' ), $public_id ) );
+		}
+		/* translators: 1: invoice id, 2: its state */
+		return array( 'ok' => true, 'message' => sprintf( __( 'Attached to %1$s, which is now %2$s.', 'stablegate' ), $public_id, $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) ) );
+	}
+
+	/** The edit screen of order $id (HPOS or posts storage). */
+	private static function orderUrl( int $id ): string {
+		$order = function_exists( 'wc_get_order' ) ? wc_get_order( $id ) : null;
+		return $order ? $order->get_edit_order_url() : admin_url( 'post.php?post=' . $id . '&action=edit' );
+	}
+
+	/** The per-user transient holding the last attach result. */
+	private static function noticeKey(): string {
+		return 'stablegate_notice_' . get_current_user_id();
 	}
 }

@@ -32,6 +32,7 @@ final class Plugin {
 		add_action( 'plugins_loaded', array( \Stablegate\WooCommerce\Integration::class, 'load' ), 20 );
 		if ( is_admin() ) {
 			add_action( 'admin_menu', array( Admin::class, 'menu' ) );
+			add_action( 'admin_post_stablegate_attach', array( Admin::class, 'attach' ) );
 		}
 	}
 

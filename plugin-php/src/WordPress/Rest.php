@@ -72,6 +72,24 @@ final class Rest {
 		);
 		register_rest_route(
 			self::NAMESPACE,
+			'/admin/transfers',
+			array(
+				'methods'             => 'GET',
+				'callback'            => array( self::class, 'adminTransfers' ),
+				'permission_callback' => array( self::class, 'isMerchant' ),
+			)
+		);
+		register_rest_route(
+			self::NAMESPACE,
+			'/admin/invoices/' . self::ID . '/claim',
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( self::class, 'adminClaim' ),
+				'permission_callback' => array( self::class, 'isMerchant' ),
+			)
+		);
+		register_rest_route(
+			self::NAMESPACE,
 			'/admin/test-connection',
 			array(
 				'methods'             => 'POST',
@@ -199,21 +217,84 @@ final class Rest {
 	public static function claim( \WP_REST_Request $request ): \WP_REST_Response|\WP_Error {
 		return self::handle(
 			static function () use ( $request ) {
-				$body = $request->get_json_params();
-				$tx   = is_array( $body ) ? ( $body['tx_hash'] ?? null ) : null;
-				if ( ! is_string( $tx ) || '' === $tx ) {
-					throw new ApiError( 400, 'invalid_body', 'send a JSON body {"tx_hash": "<transaction hash>"}', 'tx_hash' );
-				}
-				$row = self::row( $request );
-				if ( null === $row['network'] ) {
-					throw new ApiError( 409, 'network_not_chosen', 'choose a network before claiming a payment' );
-				}
-				$url = Settings::rpcUrl( (string) $row['network'] );
-				if ( '' === $url ) {
-					throw new ApiError( 503, 'rpc_unavailable', 'this network is not configured any more' );
-				}
-				$row = Invoices::claim( $row, $tx, new Rpc( $url ) );
+				$row = self::claimFor( self::row( $request ), self::txHash( $request ) );
 				return Invoices::statusDocument( $row, self::links( (string) $row['public_id'] ), null );
+			}
+		);
+	}
+
+	/**
+	 * Returns the tx_hash of a claim's JSON body.
+	 *
+	 * @throws ApiError 400 without one.
+	 */
+	private static function txHash( \WP_REST_Request $request ): string {
+		$body = $request->get_json_params();
+		$tx   = is_array( $body ) ? ( $body['tx_hash'] ?? null ) : null;
+		if ( ! is_string( $tx ) || '' === $tx ) {
+			throw new ApiError( 400, 'invalid_body', 'send a JSON body {"tx_hash": "<transaction hash>"}', 'tx_hash' );
+		}
+		return $tx;
+	}
+
+	/**
+	 * Credits the transfer $tx to the invoice of $row after fetching and checking it on chain: the
+	 * customer's claim and the merchant's "attach" both come here, with the same rules.
+	 *
+	 * @param array<string, mixed> $row The row.
+	 * @return array<string, mixed> The updated row.
+	 * @throws ApiError Naming why not.
+	 */
+	public static function claimFor( array $row, string $tx ): array {
+		if ( null === $row['network'] ) {
+			throw new ApiError( 409, 'network_not_chosen', 'choose a network before claiming a payment' );
+		}
+		$url = Settings::rpcUrl( (string) $row['network'] );
+		if ( '' === $url ) {
+			throw new ApiError( 503, 'rpc_unavailable', 'this network is not configured any more' );
+		}
+		return Invoices::claim( $row, $tx, new Rpc( $url ) );
+	}
+
+	/**
+	 * GET the transfers to the merchant's addresses that credited no invoice (unmatched, or
+	 * ambiguous between two), newest first: money received that still needs a home.
+	 */
+	public static function adminTransfers(): \WP_REST_Response {
+		global $wpdb;
+		$ledger = Schema::table( 'ledger' );
+		$rows   = $wpdb->get_results( "SELECT * FROM $ledger WHERE invoice_id IS NULL ORDER BY id DESC LIMIT 200", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$out    = array();
+		foreach ( $rows as $row ) {
+			try {
+				$network = Network::get( (string) $row['network'] );
+				$token   = $network->token( (string) $row['token'] );
+			} catch ( \Stablegate\Domain\DomainError $e ) {
+				continue; // A network removed from the registry since.
+			}
+			$out[] = array(
+				'network'      => $network->id(),
+				'token'        => $token['id'],
+				'tx'           => $row['tx_hash'],
+				'log_index'    => (int) $row['log_index'],
+				'explorer_url' => $network->explorerUrl( (string) $row['tx_hash'] ),
+				'from'         => (string) $row['from_address'],
+				'to'           => \Stablegate\Domain\Address::parseAny( (string) $row['to_hex'] )->withFamily( $network->family() )->display(),
+				'amount'       => \Stablegate\Domain\Amount::toDecimal( (string) $row['amount'], (int) $token['decimals'] ),
+				'symbol'       => $token['symbol'],
+				'outcome'      => $row['outcome'],
+				'block_number' => (int) $row['block_number'],
+				'block_time'   => gmdate( 'Y-m-d H:i:s', (int) $row['block_time'] ),
+			);
+		}
+		return new \WP_REST_Response( $out, 200 );
+	}
+
+	/** POST {tx_hash}: the merchant attaches a transfer to an invoice (the claim's checks apply). */
+	public static function adminClaim( \WP_REST_Request $request ): \WP_REST_Response|\WP_Error {
+		return self::handle(
+			static function () use ( $request ) {
+				return self::adminView( self::claimFor( self::row( $request ), self::txHash( $request ) ) );
 			}
 		);
 	}

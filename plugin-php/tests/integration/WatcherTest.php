@@ -168,6 +168,50 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( '3.21', $doc['amount_paid'] );
 	}
 
+	public function testTheMerchantSeesAnUnmatchedPaymentAndAttachesItToItsInvoice(): void {
+		global $wpdb;
+		$row  = $this->invoice( '5.55' );
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '5500000' ); // Short: matches nothing.
+		Helpers::cron();
+		$this->assertSame( 401, Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_status() );
+		$this->assertSame( 401, Helpers::rest( 'POST', '/stablegate/v1/admin/invoices/' . $row['public_id'] . '/claim', array( 'tx_hash' => $paid['tx'] ) )->get_status() );
+		$subscriber = wp_insert_user( array( 'user_login' => 'sub' . wp_rand(), 'user_pass' => wp_generate_password(), 'role' => 'subscriber' ) );
+		wp_set_current_user( $subscriber );
+		$this->assertSame( 403, Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_status() );
+
+		wp_set_current_user( 1 );
+		$listed = array_values( array_filter( Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_data(), static fn ( $t ) => $t['tx'] === $paid['tx'] ) );
+		$this->assertCount( 1, $listed, 'the merchant sees the payment' );
+		$this->assertSame( array( 'devnet', 'usdt', '5.5', 'USDT', 'unmatched', Helpers::RECIPIENT ), array( $listed[0]['network'], $listed[0]['token'], $listed[0]['amount'], $listed[0]['symbol'], $listed[0]['outcome'], $listed[0]['to'] ) );
+
+		// The screen lists it with an attach form protected by a nonce.
+		$_GET['state'] = 'unmatched';
+		ob_start();
+		\Stablegate\WordPress\Admin::page();
+		$html = (string) ob_get_clean();
+		unset( $_GET['state'] );
+		$this->assertStringContainsString( 'value="' . $paid['tx'] . '"', $html );
+		$this->assertStringContainsString( 'name="_wpnonce"', $html );
+		$this->assertStringContainsString( '<td>5.5</td>', $html );
+
+		$this->assertSame(
+			array( 'ok' => false, 'message' => 'No invoice inv_nope: paste the id from the invoice list (inv_ and 32 hex digits).' ),
+			\Stablegate\WordPress\Admin::attachTransfer( 'inv_nope', $paid['tx'] )
+		);
+		$other = $this->invoice( '5.56', 'devnet:usdt18' );
+		$wrong = \Stablegate\WordPress\Admin::attachTransfer( $other['public_id'], $paid['tx'] );
+		$this->assertFalse( $wrong['ok'] );
+		$this->assertStringContainsString( 'wrong_token', $wrong['message'], 'the claim\'s checks apply: a USDT transfer cannot pay an invoice in the 18-decimal token' );
+
+		$done = \Stablegate\WordPress\Admin::attachTransfer( $row['public_id'], $paid['tx'] );
+		$this->assertSame( array( 'ok' => true, 'message' => 'Attached to ' . $row['public_id'] . ', which is now new (paid_partial).' ), $done );
+		$this->assertSame( (string) $row['id'], $wpdb->get_var( $wpdb->prepare( 'SELECT invoice_id FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ) );
+		$this->assertSame( array(), array_filter( Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_data(), static fn ( $t ) => $t['tx'] === $paid['tx'] ), 'no longer unmatched' );
+		$again = Helpers::rest( 'POST', '/stablegate/v1/admin/invoices/' . $row['public_id'] . '/claim', array( 'tx_hash' => $paid['tx'] ) );
+		$this->assertSame( 409, $again->get_status() );
+		wp_set_current_user( 0 );
+	}
+
 	public function testAFakeTokenNamedUsdtPaysNothing(): void {
 		global $wpdb;
 		$row  = $this->invoice( '4.44' );

@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace Stablegate\WooCommerce;
 
+use Stablegate\WordPress\Settings;
+
 /**
  * Registers the gateway, the Blocks integration and the order flow with WooCommerce.
  */
@@ -44,6 +46,41 @@ final class Integration {
 		add_action( 'stablegate_invoice_event', array( OrderFlow::class, 'onEvent' ), 10, 2 );
 		add_filter( 'woocommerce_cancel_unpaid_order', array( OrderFlow::class, 'mayCancelUnpaid' ), 10, 2 );
 		add_filter( 'woocommerce_rest_prepare_payment_gateway', array( self::class, 'maskSecrets' ), 10, 2 );
+		add_filter( 'rest_request_before_callbacks', array( self::class, 'checkRestSettings' ), 10, 3 );
+	}
+
+	/**
+	 * WooCommerce's REST API can update the gateway's settings (PUT wc/v3/payment_gateways/
+	 * stablegate) without the settings screen's checks: the same checks run here, and a bad value
+	 * gets a 400 naming the field, with nothing written. A URL sent back as the masked host that
+	 * GET answered keeps the saved URL.
+	 *
+	 * @param mixed            $response What the callbacks would get (null to go on).
+	 * @param array            $handler  The route's handler.
+	 * @param \WP_REST_Request $request  The request.
+	 * @return mixed $response, or a \WP_Error.
+	 */
+	public static function checkRestSettings( $response, $handler, $request ) {
+		if ( null !== $response || ! $request instanceof \WP_REST_Request || 'GET' === $request->get_method()
+			|| ! preg_match( '#^/wc/v[0-9]+/payment_gateways/stablegate/?$#', $request->get_route() ) || ! is_array( $request['settings'] ) ) {
+			return $response;
+		}
+		$posted = $request['settings'];
+		$saved  = Settings::all();
+		foreach ( $posted as $key => $value ) {
+			$is_url = str_starts_with( (string) $key, 'rpc_' ) || 'rate_url' === $key;
+			if ( $is_url && '' !== (string) ( $saved[ $key ] ?? '' ) && (string) $value === (string) wp_parse_url( (string) $saved[ $key ], PHP_URL_HOST ) ) {
+				unset( $posted[ $key ] ); // The masked value GET answered: keep the saved URL.
+			}
+		}
+		$request->set_param( 'settings', $posted );
+		// What this change breaks (a value stored before a rule existed does not block every update).
+		$errors = array_diff_assoc( Settings::validate( array_merge( $saved, $posted ) ), Settings::validate( $saved ) );
+		if ( ! $errors ) {
+			return $response;
+		}
+		$text = implode( '; ', array_map( static fn ( $key, $message ) => "$key: $message", array_keys( $errors ), $errors ) );
+		return new \WP_Error( 'stablegate_invalid_settings', $text, array( 'status' => 400, 'fields' => array_keys( $errors ) ) );
 	}
 
 	/**

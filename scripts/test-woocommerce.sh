@@ -153,6 +153,7 @@ curl -s -b "$jar" -o "$REAL_SHOP_ENV/review.html" "$BASE_URL/wp-admin/admin.php?
 check "the review queue renders" grep -q 'Review queue' "$REAL_SHOP_ENV/review.html"
 
 node tests/e2e/woocommerce/admin-settings.cjs > "$REAL_SHOP_ENV/admin.json" || json "$REAL_SHOP_ENV/admin.json" "d.get('error')"
+check "test networks nobody configured are folded behind a button (the devnet, configured, is not)" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['testnets_folded'], d['testnets_unfolded'])")" = "({'sepolia': False, 'devnet': True, 'ethereum': True}, {'sepolia': True, 'confirmations': True})"
 check "the RPC field is empty in the browser; its placeholder names the saved host" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['rpc_field_value'], 'Saved (127.0.0.1)' in d['rpc_field_placeholder'])")" = "('', True)"
 check "Test connection passes its three checks against the saved URL" test "$(json "$REAL_SHOP_ENV/admin.json" "d['test_connection'].count('✓')")" = 3
 check "a mistyped address is caught live by the core's web build and blocks saving" test "$(json "$REAL_SHOP_ENV/admin.json" "('address_checksum' in d['bad_address_note'], d['bad_address_valid'], d['still_on_settings_after_bad_save'], d['good_address_valid'])")" = "(True, False, True, True)"

@@ -3,6 +3,31 @@
 // core's web build, the same parser the server and the widget use.
 const config = window.stablegateAdmin || {};
 
+// Test networks nobody configured are folded away: thirteen networks × two rows otherwise.
+(() => {
+  const rows = (config.testnets || [])
+    .flatMap((id) => [`rpc_${id}`, `confirmations_${id}`])
+    .map((key) => document.getElementById(`woocommerce_stablegate_${key}`))
+    .filter(Boolean)
+    .map((input) => input.closest('tr'));
+  if (!rows.length) return;
+  for (const row of rows) row.hidden = true;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button stablegate-show-testnets';
+  button.textContent = `${config.showTestnets} (${config.testnets.length})`;
+  button.addEventListener('click', () => {
+    for (const row of rows) row.hidden = false;
+    button.remove();
+  });
+  const cell = document.createElement('td');
+  cell.colSpan = 2;
+  cell.append(button);
+  const tr = document.createElement('tr');
+  tr.append(cell);
+  rows[0].before(tr);
+})();
+
 for (const button of document.querySelectorAll('.stablegate-test-connection')) {
   button.addEventListener('click', async () => {
     const network = button.dataset.network;

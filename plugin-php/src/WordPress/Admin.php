@@ -37,9 +37,12 @@ final class Admin {
 			'stablegate-admin',
 			'window.stablegateAdmin = ' . wp_json_encode(
 				array(
-					'rest'  => esc_url_raw( rest_url( Rest::NAMESPACE . '/admin/test-connection' ) ),
-					'nonce' => wp_create_nonce( 'wp_rest' ),
-					'core'  => plugins_url( 'assets/core/stablegate_wasm.js', STABLEGATE_FILE ),
+					'rest'         => esc_url_raw( rest_url( Rest::NAMESPACE . '/admin/test-connection' ) ),
+					'nonce'        => wp_create_nonce( 'wp_rest' ),
+					'core'         => plugins_url( 'assets/core/stablegate_wasm.js', STABLEGATE_FILE ),
+					// Test networks without a saved RPC URL are folded away behind a button.
+					'testnets'     => array_values( array_map( static fn ( $n ) => $n->id(), array_filter( \Stablegate\Domain\Network::all(), static fn ( $n ) => ! empty( $n->data['testnet'] ) && '' === Settings::rpcUrl( $n->id() ) ) ) ),
+					'showTestnets' => __( 'Show the test networks', 'stablegate' ),
 				)
 			) . ';',
 			'before'

@@ -38,6 +38,11 @@ const report = { console_errors: [] };
 })();
 
 async function connectionAndAddresses(page) {
+  // Test networks without a saved RPC URL are folded behind a button; the devnet (saved) is not.
+  const visible = (id) => page.locator(`#woocommerce_stablegate_rpc_${id}`).isVisible();
+  report.testnets_folded = { sepolia: await visible('sepolia'), devnet: await visible('devnet'), ethereum: await visible('ethereum') };
+  await page.locator('.stablegate-show-testnets').click();
+  report.testnets_unfolded = { sepolia: await visible('sepolia'), confirmations: await page.locator('#woocommerce_stablegate_confirmations_sepolia').isVisible() };
   const rpc = page.locator('#woocommerce_stablegate_rpc_devnet');
   report.rpc_field_value = await rpc.inputValue();
   report.rpc_field_placeholder = await rpc.getAttribute('placeholder');

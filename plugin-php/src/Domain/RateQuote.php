@@ -55,8 +55,8 @@ final class RateQuote {
 		foreach ( explode( '.', $path ) as $key ) {
 			if ( ! is_array( $value ) || ! array_key_exists( $key, $value ) ) {
 				$where = $walked ? implode( '.', $walked ) : 'the top level';
-				$keys  = is_array( $value ) ? implode( ', ', array_map( static fn ( $k ): string => mb_strimwidth( (string) $k, 0, 32, '…' ), array_slice( array_keys( $value ), 0, 10 ) ) ) : gettype( $value );
-				throw new DomainError( 'invalid_rate', $path, "the rate source's answer has no \"$key\" at $where (found: $keys)" );
+				$found = is_array( $value ) ? 'keys there: ' . count( $value ) : 'it is ' . gettype( $value );
+				throw new DomainError( 'invalid_rate', $path, "the rate source's answer has no \"$key\" at $where ($found)" );
 			}
 			$value    = $value[ $key ];
 			$walked[] = $key;

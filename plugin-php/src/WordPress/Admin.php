@@ -110,8 +110,14 @@ final class Admin {
 
 	/** The transfers that credited no invoice, each with a form to attach it to one. */
 	private static function unmatched(): void {
-		$rows = Rest::adminTransfers()->get_data();
-		echo '<p>' . esc_html__( 'Payments to your addresses that matched no invoice (a wrong amount, or a payment after the invoice\'s monitoring window). Attach one to its invoice: the same checks as a customer\'s claim apply.', 'stablegate' ) . '</p>';
+		$response = Rest::adminTransfers();
+		$rows     = $response->get_data();
+		$total    = (int) ( $response->get_headers()['X-WP-Total'] ?? count( $rows ) );
+		echo '<p>' . esc_html__( 'Payments to your addresses that matched no invoice (a wrong amount, or an amount that fits two invoices). Attach one to its invoice: the same checks as a customer\'s claim apply.', 'stablegate' ) . '</p>';
+		if ( $total > count( $rows ) ) {
+			/* translators: 1: how many are shown, 2: how many there are */
+			echo '<p><strong>' . esc_html( sprintf( __( 'Showing the newest %1$d of %2$d.', 'stablegate' ), count( $rows ), $total ) ) . '</strong></p>';
+		}
 		echo '<table class="widefat striped"><thead><tr>';
 		foreach ( array( __( 'Received (UTC)', 'stablegate' ), __( 'Network', 'stablegate' ), __( 'Amount', 'stablegate' ), __( 'From', 'stablegate' ), __( 'Transaction', 'stablegate' ), __( 'Why', 'stablegate' ), __( 'Attach to invoice', 'stablegate' ) ) as $heading ) {
 			echo '<th>' . esc_html( $heading ) . '</th>';
@@ -122,7 +128,7 @@ final class Admin {
 			$tx    = null === $row['explorer_url'] ? '<code>' . esc_html( $short ) . '</code>' : '<a href="' . esc_url( $row['explorer_url'] ) . '" rel="noreferrer" target="_blank"><code>' . esc_html( $short ) . '</code></a>';
 			echo '<tr><td>' . esc_html( $row['block_time'] ) . '</td><td>' . esc_html( $row['network'] . ' ' . $row['symbol'] ) . '</td><td>' . esc_html( $row['amount'] ) . '</td><td><code>' . esc_html( $row['from'] ) . '</code></td><td>' . wp_kses_post( $tx ) . '</td><td>' . esc_html( $row['outcome'] ) . '</td><td>';
 			echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
-			echo '<input type="hidden" name="action" value="stablegate_attach" /><input type="hidden" name="tx_hash" value="' . esc_attr( $row['tx'] ) . '" />';
+			echo '<input type="hidden" name="action" value="stablegate_attach" /><input type="hidden" name="tx_hash" value="' . esc_attr( $row['tx'] ) . '" /><input type="hidden" name="log_index" value="' . esc_attr( (string) $row['log_index'] ) . '" />';
 			wp_nonce_field( 'stablegate_attach' );
 			echo '<input type="text" name="invoice" placeholder="inv_…" pattern="inv_[0-9a-f]{32}" required aria-label="' . esc_attr__( 'Invoice id', 'stablegate' ) . '" /> ';
 			echo '<button type="submit" class="button">' . esc_html__( 'Attach', 'stablegate' ) . '</button></form></td></tr>';
@@ -141,30 +147,37 @@ final class Admin {
 		check_admin_referer( 'stablegate_attach' );
 		$invoice = isset( $_POST['invoice'] ) ? sanitize_text_field( wp_unslash( $_POST['invoice'] ) ) : '';
 		$tx      = isset( $_POST['tx_hash'] ) ? sanitize_text_field( wp_unslash( $_POST['tx_hash'] ) ) : '';
-		set_transient( self::noticeKey(), self::attachTransfer( $invoice, $tx ), 300 );
+		$index   = isset( $_POST['log_index'] ) && ctype_digit( (string) wp_unslash( $_POST['log_index'] ) ) ? (string) wp_unslash( $_POST['log_index'] ) : null;
+		set_transient( self::noticeKey(), self::attachTransfer( $invoice, $tx, $index ), 300 );
 		wp_safe_redirect( add_query_arg( array( 'page' => 'stablegate-invoices', 'state' => 'unmatched' ), admin_url( 'admin.php' ) ) );
 		exit;
 	}
 
 	/**
-	 * Attaches transfer $tx to invoice $public_id; the caller has checked the capability and nonce.
+	 * Attaches transfer $tx (log $log_index of it, or the first that fits) to invoice $public_id;
+	 * the caller has checked the capability and nonce. Never throws: the merchant reads a sentence.
 	 *
 	 * @return array{ok: bool, message: string}
 	 */
-	public static function attachTransfer( string $public_id, string $tx ): array {
+	public static function attachTransfer( string $public_id, string $tx, ?string $log_index = null ): array {
 		$row = preg_match( '/^inv_[0-9a-f]{32}\z/', $public_id ) ? Invoices::find( $public_id ) : null;
 		if ( null === $row ) {
 			/* translators: %s: what the merchant typed */
 			return array( 'ok' => false, 'message' => sprintf( __( 'No invoice %s: paste the id from the invoice list (inv_ and 32 hex digits).', 'stablegate' ), $public_id ) );
 		}
 		try {
-			$row = Rest::claimFor( $row, $tx );
-		} catch ( ApiError $e ) {
+			$row = Rest::claimFor( $row, $tx, $log_index );
+		} catch ( ApiError | \Stablegate\Domain\DomainError $e ) {
 			/* translators: 1: invoice id, 2: the reason */
 			return array( 'ok' => false, 'message' => sprintf( __( 'Not attached to %1$s: %2$s', 'stablegate' ), $public_id, $e->getMessage() ) );
 		} catch ( RpcError $e ) {
 			/* translators: %s: invoice id */
 			return array( 'ok' => false, 'message' => sprintf( __( 'Not attached to %s: the network cannot be reached right now; try again in a minute.', 'stablegate' ), $public_id ) );
+		} catch ( \Throwable $e ) {
+			// Another plugin's order hook, say, after the credit was saved: say so, never a white page.
+			error_log( 'stablegate: attaching to ' . $public_id . ' failed: ' . get_class( $e ) . ': ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
+			/* translators: %s: invoice id */
+			return array( 'ok' => false, 'message' => sprintf( __( 'Attaching to %s hit an unexpected error; look at the invoice to see whether the payment was recorded before trying again.', 'stablegate' ), $public_id ) );
 		}
 		/* translators: 1: invoice id, 2: its state */
 		return array( 'ok' => true, 'message' => sprintf( __( 'Attached to %1$s, which is now %2$s.', 'stablegate' ), $public_id, $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) ) );

@@ -368,6 +368,12 @@ final class Invoices {
 			case 'known':
 				$owner = $find( $decision['invoice'] );
 				self::insertLedger( $network_id, $token_id, $transfer, (int) $owner['row']['id'], 'credited' );
+				// A rescan (a reorg rewind) may meet a transfer a claim gave to another invoice.
+				$ledger = Schema::table( 'ledger' );
+				$holder = $wpdb->get_var( $wpdb->prepare( "SELECT invoice_id FROM $ledger WHERE network = %s AND tx_hash = %s AND log_index = %s", $network_id, $transfer['tx_hash'], $transfer['log_index'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				if ( (int) $holder !== (int) $owner['row']['id'] ) {
+					return 'ignored:already_credited';
+				}
 				$credited = $owner['invoice']->credit( $transfer, 'amount', false );
 				if ( $credited ) {
 					self::save( $owner['row'], $owner['invoice'] );
@@ -384,14 +390,18 @@ final class Invoices {
 	}
 
 	/**
-	 * Credits a transfer the customer claims by transaction hash, after the server fetched and
-	 * checked it itself (DESIGN §2 and §5).
+	 * Credits a transfer the customer claims by transaction hash (or the merchant attaches), after
+	 * the server fetched and checked it itself (DESIGN §2 and §5). A transfer already final is
+	 * credited as final, so that an invoice no longer watched (a claim after its monitoring
+	 * window) is still finished; one that is not final yet is refused for such an invoice.
 	 *
-	 * @param array<string, mixed> $row The row.
+	 * @param array<string, mixed> $row       The row.
+	 * @param string|null          $log_index Only this log of the transaction (the merchant's
+	 *                                        choice in a batch payout); null: the first that fits.
 	 * @return array<string, mixed> The updated row.
 	 * @throws ApiError 409/422 with the reason.
 	 */
-	public static function claim( array $row, string $tx_text, Rpc $rpc ): array {
+	public static function claim( array $row, string $tx_text, Rpc $rpc, ?string $log_index = null ): array {
 		$invoice = self::record( $row );
 		if ( null === $invoice ) {
 			throw new ApiError( 409, 'network_not_chosen', 'choose a network before claiming a payment' );
@@ -409,12 +419,29 @@ final class Invoices {
 		if ( '0x1' !== ( $receipt['status'] ?? '' ) ) {
 			throw new ApiError( 422, 'transaction_failed', 'the transaction failed on chain; it moved nothing', 'tx_hash' );
 		}
-		$block = $rpc->call( 'eth_getBlockByNumber', array( $receipt['blockNumber'], false ) );
-		$time  = Uint::fromHex( substr( (string) ( $block['timestamp'] ?? '0x0' ), 2 ) );
+		// The block, the head and the finality tag in one request: a claimed transfer that is
+		// already final is credited as final (the watcher only finishes watched invoices).
+		$policy = Settings::network( $network->id() );
+		$calls  = array( array( 'eth_getBlockByNumber', array( $receipt['blockNumber'], false ) ), array( 'eth_blockNumber', array() ) );
+		if ( null !== $policy->finalityTag() ) {
+			$calls[] = array( 'eth_getBlockByNumber', array( $policy->finalityTag(), false ) );
+		}
+		$got = $rpc->batch( $calls );
+		foreach ( $got as $result ) {
+			if ( $result instanceof RpcError ) {
+				throw $result;
+			}
+		}
+		$block  = $got[0];
+		$time   = Uint::fromHex( substr( (string) ( $block['timestamp'] ?? '0x0' ), 2 ) );
+		$number = (int) hexdec( substr( (string) $receipt['blockNumber'], 2 ) );
+		$tagged = is_array( $got[2] ?? null ) ? (int) hexdec( substr( (string) $got[2]['number'], 2 ) ) : null;
+		$final  = is_array( $block ) && strtolower( (string) ( $block['hash'] ?? '' ) ) === strtolower( (string) ( $receipt['blockHash'] ?? '' ) )
+			&& $policy->isFinal( $number, (int) hexdec( substr( (string) $got[1], 2 ) ), $tagged );
 		return self::withLock(
 			'chain_' . $network->id(),
 			10,
-			static function () use ( $row, $network, $receipt, $time ): array {
+			static function () use ( $row, $network, $receipt, $time, $final, $log_index ): array {
 				$watched = self::watched( $network->id() );
 				$target  = self::record( self::find( (string) $row['public_id'] ) );
 				$others  = array();
@@ -430,6 +457,9 @@ final class Invoices {
 					} catch ( DomainError $e ) {
 						continue; // Not a Transfer log (approval, other events).
 					}
+					if ( null !== $log_index && $transfer['log_index'] !== $log_index ) {
+						continue;
+					}
 					$transfer['block_time'] = $time;
 					try {
 						$verdict = Matching::claimTransfer( $network, $others, $target, $transfer );
@@ -437,8 +467,21 @@ final class Invoices {
 						$last_error = $e;
 						continue;
 					}
-					self::recordClaim( $network->id(), $target, $transfer );
+					if ( ! $final && ! $target->isWatched( (string) self::now() ) ) {
+						// Nobody would ever bring it to finality: refuse until it is final.
+						throw new ApiError( 409, 'not_final_yet', 'this transfer is not final yet; try again in a few minutes', 'tx_hash' );
+					}
+					try {
+						self::recordClaim( $network->id(), $target, $transfer );
+					} catch ( ApiError $e ) {
+						// This log credited another invoice; another log of the transaction may not have.
+						$last_error = new DomainError( 'already_credited', $transfer['tx_hash'], 'this transfer already credited another invoice' );
+						continue;
+					}
 					$target->credit( $transfer, 'claim', $verdict['review'] );
+					if ( $final ) {
+						$target->setEntryStatus( $transfer['tx_hash'], $transfer['log_index'], 'final' );
+					}
 					$fresh = self::find( (string) $row['public_id'] );
 					self::save( $fresh, $target );
 					return self::find( (string) $row['public_id'] );

@@ -67,7 +67,8 @@ final class Rates {
 		$now   = Invoices::now();
 		$store = self::storeCurrency();
 		$each  = 'url' === Settings::get( 'rate_source' ) && preg_match( '/\{currency(_lower)?\}/', Settings::get( 'rate_url' ) . Settings::get( 'rate_path' ) );
-		if ( '' !== $store && $currency !== $store && ! $each ) {
+		// A site pricing other currencies through the stablegate_rate filter decides for itself.
+		if ( '' !== $store && $currency !== $store && ! $each && ! has_filter( 'stablegate_rate' ) ) {
 			throw new ApiError( 422, 'invalid_currency', sprintf( 'the rate is set for %s only; an order in %s needs a rate source whose URL or path has {currency}', $store, $currency ), 'currency' );
 		}
 		if ( 'url' !== Settings::get( 'rate_source' ) ) {
@@ -85,7 +86,7 @@ final class Rates {
 		try {
 			return self::refresh( $currency );
 		} catch ( \RuntimeException $e ) {
-			$age = null === $cached ? 'no rate was ever fetched' : sprintf( 'the last rate is %d s old', $now - $cached['fetched_at'] );
+			$age = null === $cached ? 'no rate was ever fetched' : ( $now < $cached['fetched_at'] ? sprintf( 'the last rate is dated %d s in the future', $cached['fetched_at'] - $now ) : sprintf( 'the last rate is %d s old', $now - $cached['fetched_at'] ) );
 			throw new ApiError( 503, 'rate_unavailable', sprintf( 'the %s rate source failed (%s) and %s; the maximum age is %d s', $currency, $e->getMessage(), $age, $max_age ) );
 		}
 	}
@@ -130,8 +131,8 @@ final class Rates {
 		if ( null === $cached || ! self::isFresh( $cached, intdiv( max( 10, (int) Settings::get( 'rate_max_age' ) ), 2 ) ) ) {
 			try {
 				self::refresh( $currency );
-			} catch ( \RuntimeException $e ) {
-				// Checkouts will say why when the rate has gone stale; nothing to do here.
+			} catch ( \Throwable $e ) {
+				// Checkouts will say why when the rate has gone stale; the watcher runs next, whatever this did.
 				unset( $e );
 			}
 		}
@@ -151,7 +152,10 @@ final class Rates {
 		if ( ! self::isSecure( $url ) ) {
 			throw new \RuntimeException( sprintf( '%s: a rate source must use https:// (plain http:// only on this machine)', $host ) );
 		}
-		$response = wp_remote_get(
+		// https to a private or reserved address is refused (wp_safe_remote_get); plain http is
+		// only ever to this machine (isSecure), a merchant's own rate service.
+		$get      = 'https' === strtolower( (string) wp_parse_url( $url, PHP_URL_SCHEME ) ) ? 'wp_safe_remote_get' : 'wp_remote_get';
+		$response = $get(
 			$url,
 			array(
 				'timeout'             => self::TIMEOUT,

@@ -25,6 +25,9 @@ final class Rest {
 
 	private const ID = '(?P<id>inv_[0-9a-f]{32})';
 
+	/** How many unmatched transfers the admin list shows (newest first; X-WP-Total has them all). */
+	public const TRANSFERS_SHOWN = 200;
+
 	/** Registers the routes (on rest_api_init). */
 	public static function register(): void {
 		register_rest_route(
@@ -170,6 +173,8 @@ final class Rest {
 			return $e->toWpError();
 		} catch ( RpcError $e ) {
 			return new \WP_Error( 'stablegate_rpc_unavailable', 'the network cannot be reached right now; try again in a minute', array( 'status' => 503 ) );
+		} catch ( \Stablegate\Domain\DomainError $e ) {
+			return new \WP_Error( 'stablegate_' . $e->kind(), $e->getMessage(), array( 'status' => 422 ) );
 		}
 		$response = $response instanceof \WP_REST_Response ? $response : new \WP_REST_Response( $response, 200 );
 		$response->header( 'Cache-Control', 'no-store' );
@@ -241,11 +246,12 @@ final class Rest {
 	 * Credits the transfer $tx to the invoice of $row after fetching and checking it on chain: the
 	 * customer's claim and the merchant's "attach" both come here, with the same rules.
 	 *
-	 * @param array<string, mixed> $row The row.
+	 * @param array<string, mixed> $row       The row.
+	 * @param string|null          $log_index One log of the transaction, or null for the first that fits.
 	 * @return array<string, mixed> The updated row.
 	 * @throws ApiError Naming why not.
 	 */
-	public static function claimFor( array $row, string $tx ): array {
+	public static function claimFor( array $row, string $tx, ?string $log_index = null ): array {
 		if ( null === $row['network'] ) {
 			throw new ApiError( 409, 'network_not_chosen', 'choose a network before claiming a payment' );
 		}
@@ -253,7 +259,7 @@ final class Rest {
 		if ( '' === $url ) {
 			throw new ApiError( 503, 'rpc_unavailable', 'this network is not configured any more' );
 		}
-		return Invoices::claim( $row, $tx, new Rpc( $url ) );
+		return Invoices::claim( $row, $tx, new Rpc( $url ), $log_index );
 	}
 
 	/**
@@ -263,38 +269,60 @@ final class Rest {
 	public static function adminTransfers(): \WP_REST_Response {
 		global $wpdb;
 		$ledger = Schema::table( 'ledger' );
-		$rows   = $wpdb->get_results( "SELECT * FROM $ledger WHERE invoice_id IS NULL ORDER BY id DESC LIMIT 200", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$rows   = $wpdb->get_results( "SELECT * FROM $ledger WHERE invoice_id IS NULL ORDER BY id DESC LIMIT " . self::TRANSFERS_SHOWN, ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$total  = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $ledger WHERE invoice_id IS NULL" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$out    = array();
 		foreach ( $rows as $row ) {
 			try {
-				$network = Network::get( (string) $row['network'] );
-				$token   = $network->token( (string) $row['token'] );
+				$out[] = self::transferView( $row );
 			} catch ( \Stablegate\Domain\DomainError $e ) {
-				continue; // A network removed from the registry since.
+				continue; // A network or token removed from the registry since.
 			}
-			$out[] = array(
-				'network'      => $network->id(),
-				'token'        => $token['id'],
-				'tx'           => $row['tx_hash'],
-				'log_index'    => (int) $row['log_index'],
-				'explorer_url' => $network->explorerUrl( (string) $row['tx_hash'] ),
-				'from'         => (string) $row['from_address'],
-				'to'           => \Stablegate\Domain\Address::parseAny( (string) $row['to_hex'] )->withFamily( $network->family() )->display(),
-				'amount'       => \Stablegate\Domain\Amount::toDecimal( (string) $row['amount'], (int) $token['decimals'] ),
-				'symbol'       => $token['symbol'],
-				'outcome'      => $row['outcome'],
-				'block_number' => (int) $row['block_number'],
-				'block_time'   => gmdate( 'Y-m-d H:i:s', (int) $row['block_time'] ),
-			);
 		}
-		return new \WP_REST_Response( $out, 200 );
+		$response = new \WP_REST_Response( $out, 200 );
+		$response->header( 'X-WP-Total', (string) $total );
+		return $response;
 	}
 
-	/** POST {tx_hash}: the merchant attaches a transfer to an invoice (the claim's checks apply). */
+	/**
+	 * What the unmatched list shows of a ledger row.
+	 *
+	 * @param array<string, mixed> $row The ledger row.
+	 * @return array<string, mixed>
+	 * @throws \Stablegate\Domain\DomainError For a network or token the registry no longer has.
+	 */
+	private static function transferView( array $row ): array {
+		$network = Network::get( (string) $row['network'] );
+		$token   = $network->token( (string) $row['token'] );
+		return array(
+			'network'      => $network->id(),
+			'token'        => $token['id'],
+			'tx'           => $row['tx_hash'],
+			'log_index'    => (int) $row['log_index'],
+			'explorer_url' => $network->explorerUrl( (string) $row['tx_hash'] ),
+			'from'         => (string) $row['from_address'],
+			'to'           => \Stablegate\Domain\Address::parseAny( (string) $row['to_hex'] )->withFamily( $network->family() )->display(),
+			'amount'       => \Stablegate\Domain\Amount::toDecimal( (string) $row['amount'], (int) $token['decimals'] ),
+			'symbol'       => $token['symbol'],
+			'outcome'      => $row['outcome'],
+			'block_number' => (int) $row['block_number'],
+			'block_time'   => gmdate( 'Y-m-d H:i:s', (int) $row['block_time'] ),
+		);
+	}
+
+	/**
+	 * POST {tx_hash, log_index?}: the merchant attaches a transfer to an invoice (the claim's
+	 * checks apply); log_index picks one log of a transaction that paid several addresses.
+	 */
 	public static function adminClaim( \WP_REST_Request $request ): \WP_REST_Response|\WP_Error {
 		return self::handle(
 			static function () use ( $request ) {
-				return self::adminView( self::claimFor( self::row( $request ), self::txHash( $request ) ) );
+				$body  = $request->get_json_params();
+				$index = is_array( $body ) && isset( $body['log_index'] ) ? (string) $body['log_index'] : null;
+				if ( null !== $index && ! ctype_digit( $index ) ) {
+					throw new ApiError( 400, 'invalid_body', 'log_index must be a whole number (the log of the transaction)', 'log_index' );
+				}
+				return self::adminView( self::claimFor( self::row( $request ), self::txHash( $request ), $index ) );
 			}
 		);
 	}

@@ -157,12 +157,12 @@ final class RatesTest extends TestCase {
 	public function testAnswersThatAreNotAPositiveDecimalAreRefusedWithTheReason(): void {
 		$cases = array(
 			'not JSON'           => array( 'Service <b>unavailable</b>', 'did not answer JSON' ),
-			'path missing'       => array( '{"rates": {"EUR": 1, "GBP": 0.84}}', 'no "USD" at rates (found: EUR, GBP)' ),
+			'path missing'       => array( '{"rates": {"EUR": 1, "GBP": 0.84}}', 'no "USD" at rates (keys there: 2)' ),
 			'negative'           => array( '{"rates": {"USD": -1.08}}', 'not a decimal above zero' ),
 			'zero'               => array( '{"rates": {"USD": "0.000"}}', 'not a decimal above zero' ),
 			'exponent'           => array( '{"rates": {"USD": 1.08e0}}', 'not a decimal above zero' ),
 			'an object'          => array( '{"rates": {"USD": {"rate": 1.08}}}', 'not a decimal above zero' ),
-			'digits in a string' => array( '{"note": "rates.USD 1.5", "rates": {"usd": 1.08}}', 'no "USD" at rates (found: usd)' ),
+			'digits in a string' => array( '{"note": "rates.USD 1.5", "rates": {"usd": 1.08}}', 'no "USD" at rates (keys there: 1)' ),
 		);
 		foreach ( $cases as $name => list( $body, $reason ) ) {
 			self::answer( 200, $body );
@@ -241,7 +241,7 @@ final class RatesTest extends TestCase {
 		$this->now -= 120; // The clock stepped back (or another web node's clock is behind).
 		self::answer( 500, '{}' );
 		$e = $this->refused( '10' );
-		$this->assertStringContainsString( 'the last rate is -120 s old', $e->getMessage() );
+		$this->assertStringContainsString( 'the last rate is dated 120 s in the future', $e->getMessage() );
 	}
 
 	public function testAnOrderInAnotherCurrencyIsNotPricedAtTheStoresRate(): void {

@@ -212,6 +212,35 @@ final class WatcherTest extends TestCase {
 		wp_set_current_user( 0 );
 	}
 
+	public function testAPaymentAttachedAfterTheMonitoringWindowSettlesWhenFinalAndWaitsWhenNot(): void {
+		$final   = $this->invoice( '6.66' );
+		$pending = $this->invoice( '6.77' );
+		$paid    = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6700000' ); // Over: unmatched.
+		Helpers::mine( 10 );
+		$late = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6800000' ); // Over, and not final.
+		Helpers::cron();
+		$later = time() + 3 * 86400; // Days later: both invoices are past their monitoring window.
+		add_filter( 'stablegate_now', static fn () => $later );
+		Invoices::sweep();
+		$this->assertNull( Invoices::find( $final['public_id'] )['reserved_amount'], 'no longer watched' );
+		wp_set_current_user( 1 );
+		$wait = \Stablegate\WordPress\Admin::attachTransfer( $pending['public_id'], $late['tx'] );
+		$this->assertFalse( $wait['ok'] );
+		$this->assertStringContainsString( 'not final yet', $wait['message'], 'nobody would ever finish it: refused until it is final' );
+		$done = \Stablegate\WordPress\Admin::attachTransfer( $final['public_id'], $paid['tx'], '0' );
+		$this->assertTrue( $done['ok'], $done['message'] );
+		$row = Invoices::find( $final['public_id'] );
+		$this->assertSame( 'settled', $row['state'], 'final at once: the watcher no longer looks at this invoice' );
+		$this->assertSame( 'paid_over', $row['exception'] );
+		Helpers::mine( 10 );
+		Helpers::cron();
+		$this->assertSame( 'settled', Invoices::find( $final['public_id'] )['state'] );
+		$other = \Stablegate\WordPress\Admin::attachTransfer( $pending['public_id'], $paid['tx'] );
+		$this->assertStringContainsString( 'already credited', $other['message'] );
+		remove_all_filters( 'stablegate_now' );
+		wp_set_current_user( 0 );
+	}
+
 	public function testAFakeTokenNamedUsdtPaysNothing(): void {
 		global $wpdb;
 		$row  = $this->invoice( '4.44' );

@@ -113,7 +113,7 @@ final class Admin {
 		$response = Rest::adminTransfers();
 		$rows     = $response->get_data();
 		$total    = (int) ( $response->get_headers()['X-WP-Total'] ?? count( $rows ) );
-		echo '<p>' . esc_html__( 'Payments to your addresses that matched no invoice (a wrong amount, or an amount that fits two invoices). Attach one to its invoice: the same checks as a customer\'s claim apply.', 'stablegate' ) . '</p>';
+		echo '<p>' . esc_html__( 'Payments to your addresses that matched no invoice (a wrong amount, an amount that fits two invoices, or a payment when no invoice was open for it). Attach one to its invoice: the same checks as a customer\'s claim apply.', 'stablegate' ) . '</p>';
 		if ( $total > count( $rows ) ) {
 			/* translators: 1: how many are shown, 2: how many there are */
 			echo '<p><strong>' . esc_html( sprintf( __( 'Showing the newest %1$d of %2$d.', 'stablegate' ), count( $rows ), $total ) ) . '</strong></p>';

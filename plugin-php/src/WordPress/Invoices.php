@@ -348,7 +348,8 @@ final class Invoices {
 	 * unique key and the record's own check make the second call change nothing).
 	 *
 	 * @param array<string, mixed> $transfer The transfer, with its block time.
-	 * @return string What happened: credited:<invoice>, known:<invoice>, unmatched, ambiguous, ignored:<reason>.
+	 * @return string What happened: credited:<invoice>, known:<invoice>, unmatched, ambiguous,
+	 *                kept:<why no invoice fits>, ignored:<reason>.
 	 */
 	public static function applyTransfer( string $network_id, string $token_id, array $transfer ): string {
 		global $wpdb;
@@ -385,6 +386,18 @@ final class Invoices {
 				self::insertLedger( $network_id, $token_id, $transfer, null, $decision['decision'] );
 				return $decision['decision'];
 			default:
+				// The watcher only passes transfers of this token to the merchant's own addresses:
+				// one that fits no open invoice (none open, days late, before the invoice) is money
+				// received all the same, kept for the merchant's Unmatched payments.
+				$kept = array(
+					'wrong_recipient'         => 'no_open_invoice',
+					'transfer_after_window'   => 'after_window',
+					'transfer_before_invoice' => 'before_invoice',
+				)[ $decision['reason'] ] ?? null;
+				if ( null !== $kept ) {
+					self::insertLedger( $network_id, $token_id, $transfer, null, $kept );
+					return 'kept:' . $kept;
+				}
 				return 'ignored:' . $decision['reason'];
 		}
 	}

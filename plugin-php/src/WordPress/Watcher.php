@@ -165,9 +165,20 @@ final class Watcher {
 	 * @param string[] $outcomes What happened to each transfer, appended to.
 	 */
 	private static function pollToken( Network $network, string $token_id, Rpc $rpc, int $head, ?int $tagged, array &$outcomes ): int {
+		// The receiving addresses of the settings are scanned even when no invoice is open, so a
+		// payment that fits no invoice (days late, a wrong amount) is still recorded and shown to
+		// the merchant; addresses of still-watched invoices are scanned even if removed since.
 		$recipients = Invoices::watchedRecipients( $network->id(), $token_id );
+		foreach ( Settings::addresses( $network->family() ) as $text ) {
+			try {
+				$recipients[] = $network->parseAddress( $text )->hex();
+			} catch ( \Stablegate\Domain\DomainError $e ) {
+				continue; // The settings screen refuses these; one stored by hand is skipped.
+			}
+		}
+		$recipients = array_values( array_unique( $recipients ) );
 		if ( ! $recipients ) {
-			// Nothing is watched: no transfer can matter, so the cursor follows the head.
+			// No address at all: no transfer can matter, so the cursor follows the head.
 			self::saveCursor( $network->id(), $token_id, $head );
 			return $head;
 		}
@@ -249,6 +260,11 @@ final class Watcher {
 				$transfer = TransferLog::decode( $network, $log );
 			} catch ( DomainError $e ) {
 				$outcomes[] = 'undecodable:' . $e->kind();
+				continue;
+			}
+			// The filter was the node's; this check is ours: this token, to one of our addresses.
+			if ( ! $transfer['token']->equals( $token['contract'] ) || ! in_array( $transfer['to']->hex(), $recipients, true ) ) {
+				$outcomes[] = $transfer['tx_hash'] . ':ignored:not_ours';
 				continue;
 			}
 			$transfer['block_time'] = $transfer['block_time'] ?? $times[ (string) $log['blockNumber'] ];

@@ -73,7 +73,7 @@ final class WatcherTest extends TestCase {
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '12340000' );
 
 		$polls = Helpers::cron();
-		$this->assertLessThanOrEqual( 3, $polls['devnet']['requests'], 'HTTP requests of one poll' );
+		$this->assertLessThanOrEqual( 4, $polls['devnet']['requests'], 'HTTP requests of one poll: head, one eth_getLogs per token (usdt, usdt18), one batch' );
 		$this->assertLessThanOrEqual( 12, $polls['devnet']['setup_requests'], 'the first scan\'s start-block search' );
 		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
 		$this->assertSame( 'processing', $doc['state'] );
@@ -117,7 +117,7 @@ final class WatcherTest extends TestCase {
 		Helpers::cron(); // The first scan finds its start block once (counted apart).
 		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '1670000' ); // Slot 17.
 		$polls = Helpers::cron();
-		$this->assertSame( 3, $polls['devnet']['requests'], 'head, eth_getLogs, one batch: independent of 40 open invoices' );
+		$this->assertSame( 4, $polls['devnet']['requests'], 'head, one eth_getLogs per token (usdt, usdt18), one batch: independent of 40 open invoices' );
 		$states = array_map( static fn ( $r ) => Invoices::find( $r['public_id'] )['state'], $rows );
 		$this->assertSame( 'processing', $states[17] );
 		$this->assertSame( 39, count( array_keys( $states, 'new', true ) ) );
@@ -162,7 +162,7 @@ final class WatcherTest extends TestCase {
 
 		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '210000', 3 ); // The rest, already final.
 		$polls = Helpers::cron(); // One poll: seen and final at once.
-		$this->assertLessThanOrEqual( 3, $polls['devnet']['requests'] );
+		$this->assertLessThanOrEqual( 4, $polls['devnet']['requests'], 'head, one eth_getLogs per token, one batch' );
 		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
 		$this->assertSame( 'settled', $doc['state'], wp_json_encode( $doc ) );
 		$this->assertSame( '3.21', $doc['amount_paid'] );
@@ -238,6 +238,20 @@ final class WatcherTest extends TestCase {
 		$other = \Stablegate\WordPress\Admin::attachTransfer( $pending['public_id'], $paid['tx'] );
 		$this->assertStringContainsString( 'already credited', $other['message'] );
 		remove_all_filters( 'stablegate_now' );
+		wp_set_current_user( 0 );
+	}
+
+	public function testAPaymentWhileNoInvoiceIsOpenIsStillRecorded(): void {
+		global $wpdb;
+		Helpers::cron(); // The watcher is running; no invoice is open.
+		$paid  = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '9120000' ); // Days late, say.
+		$polls = Helpers::cron();
+		$this->assertLessThanOrEqual( 4, $polls['devnet']['requests'], 'head, one eth_getLogs per token, one batch' );
+		$this->assertContains( $paid['tx'] . ':kept:no_open_invoice', $polls['devnet']['outcomes'] );
+		$this->assertSame( 'no_open_invoice', $wpdb->get_var( $wpdb->prepare( 'SELECT outcome FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ), 'kept for the merchant, never dropped' );
+		wp_set_current_user( 1 );
+		$listed = array_filter( Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_data(), static fn ( $t ) => $t['tx'] === $paid['tx'] );
+		$this->assertCount( 1, $listed, 'under Unmatched payments' );
 		wp_set_current_user( 0 );
 	}
 

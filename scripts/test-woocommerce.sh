@@ -152,6 +152,27 @@ check "the invoice list shows settled invoices" grep -q '>settled<' "$REAL_SHOP_
 curl -s -b "$jar" -o "$REAL_SHOP_ENV/review.html" "$BASE_URL/wp-admin/admin.php?page=stablegate-invoices&state=needs_review"
 check "the review queue renders" grep -q 'Review queue' "$REAL_SHOP_ENV/review.html"
 
+# Review: the customer of order R1 claims a transfer that order R2's invoice expects (before the
+# watcher saw it): credited to R1 for a person to check. The merchant marks it reviewed with a
+# note, from the queue's form; the note lands on the order, which stays on hold for them to decide.
+"$RS/store-api-checkout.sh" stablegate '[{"key":"stablegate_network","value":"devnet:usdt"}]' > "$REAL_SHOP_ENV/r1.json" 2> /dev/null || true
+"$RS/store-api-checkout.sh" stablegate '[{"key":"stablegate_network","value":"devnet:usdt"}]' > "$REAL_SHOP_ENV/r2.json" 2> /dev/null || true
+r1=$(json "$REAL_SHOP_ENV/r1.json" "d['order_id']")
+r2=$(json "$REAL_SHOP_ENV/r2.json" "d['order_id']")
+wc eval "\$r = Stablegate\\WordPress\\Invoices::forOrder($r2); echo wp_json_encode(array('recipient' => \$r['recipient_hex'], 'amount' => \$r['reserved_amount']));" > "$REAL_SHOP_ENV/r2-invoice.json" 2>&1 || true
+node tests/devnet/pay.js --url "$DEVNET_URL" --token UsdtLike --to "$(json "$REAL_SHOP_ENV/r2-invoice.json" "d['recipient']")" --amount "$(json "$REAL_SHOP_ENV/r2-invoice.json" "d['amount']")" > "$REAL_SHOP_ENV/r-pay.json" 2>&1 || true
+r_tx=$(tail -1 "$REAL_SHOP_ENV/r-pay.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tx"])' 2>/dev/null || echo none)
+wc eval "\$r = Stablegate\\WordPress\\Rest::claimFor(Stablegate\\WordPress\\Invoices::forOrder($r1), '$r_tx'); echo wp_json_encode(array('invoice' => \$r['public_id'], 'exception' => \$r['exception'], 'order' => wc_get_order($r1)->get_status()));" > "$REAL_SHOP_ENV/r1-claim.json" 2>&1 || true
+check "R: a claim another invoice could own puts order #$r1 on hold for review" test "$(json "$REAL_SHOP_ENV/r1-claim.json" "(d['exception'], d['order'])")" = "('needs_review', 'on-hold')"
+r_invoice=$(json "$REAL_SHOP_ENV/r1-claim.json" "d['invoice']")
+curl -s -b "$jar" -o "$REAL_SHOP_ENV/queue.html" "$BASE_URL/wp-admin/admin.php?page=stablegate-invoices&state=needs_review"
+r_nonce=$(python3 -c 'import re,sys; print(re.search(r"name=\"_wpnonce\" value=\"([0-9a-f]+)\"", open(sys.argv[1]).read()).group(1))' "$REAL_SHOP_ENV/queue.html" 2>/dev/null || echo none)
+check "R: the review queue lists it with a form" grep -q "name=\"invoice\" value=\"$r_invoice\"" "$REAL_SHOP_ENV/queue.html"
+curl -s -L -b "$jar" -o "$REAL_SHOP_ENV/reviewed.html" --data-urlencode "action=stablegate_review" --data-urlencode "invoice=$r_invoice" --data-urlencode "note=Asked the customer: the transfer was theirs. Refunded 0.01 USDT." --data-urlencode "_wpnonce=$r_nonce" --data-urlencode "_wp_http_referer=/wp-admin/admin.php?page=stablegate-invoices&state=needs_review" "$BASE_URL/wp-admin/admin-post.php"
+check "R: marked reviewed with the form: it leaves the queue" bash -c "grep -q 'Invoice $r_invoice marked reviewed; it left the queue.' '$REAL_SHOP_ENV/reviewed.html' && ! grep -q 'name=\"invoice\" value=\"$r_invoice\"' '$REAL_SHOP_ENV/reviewed.html'"
+wc order "$r1" > "$REAL_SHOP_ENV/order-$r1.json" 2>&1 || true
+check "R: the note is on the order, which stays on hold for the merchant" bash -c "grep -q 'reviewed by .*Asked the customer: the transfer was theirs' '$REAL_SHOP_ENV/order-$r1.json' && test \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"status\"])' '$REAL_SHOP_ENV/order-$r1.json')\" = on-hold"
+
 node tests/e2e/woocommerce/admin-settings.cjs > "$REAL_SHOP_ENV/admin.json" || json "$REAL_SHOP_ENV/admin.json" "d.get('error')"
 check "test networks nobody configured are folded behind a button (the devnet, configured, is not)" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['testnets_folded'], d['testnets_unfolded'])")" = "({'sepolia': False, 'devnet': True, 'ethereum': True}, {'sepolia': True, 'confirmations': True})"
 check "the RPC field is empty in the browser; its placeholder names the saved host" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['rpc_field_value'], 'Saved (127.0.0.1)' in d['rpc_field_placeholder'])")" = "('', True)"

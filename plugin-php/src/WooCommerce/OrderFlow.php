@@ -22,6 +22,23 @@ use Stablegate\WordPress\Invoices;
 final class OrderFlow {
 
 	/**
+	 * The merchant marked the invoice reviewed (stablegate_invoice_reviewed): the note goes on the
+	 * order, whose status stays the merchant's to set.
+	 *
+	 * @param array<string, mixed> $row  The invoice row.
+	 * @param string               $note What the merchant did.
+	 */
+	public static function onReviewed( array $row, string $note ): void {
+		$order = empty( $row['order_id'] ) ? null : wc_get_order( (int) $row['order_id'] );
+		if ( ! $order ) {
+			return;
+		}
+		$user = wp_get_current_user();
+		/* translators: 1: invoice id, 2: the merchant's name, 3: their note */
+		$order->add_order_note( sprintf( __( 'Stablegate invoice %1$s reviewed by %2$s: %3$s', 'stablegate' ), $row['public_id'], $user->exists() ? $user->display_name : __( 'an administrator', 'stablegate' ), $note ) );
+	}
+
+	/**
 	 * Handles one invoice event.
 	 *
 	 * @param array<string, mixed> $event The event.

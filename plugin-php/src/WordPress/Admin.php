@@ -82,28 +82,44 @@ final class Admin {
 		if ( '' !== $state ) {
 			$request->set_param( 'state', $state );
 		}
-		$rows = Rest::adminList( $request )->get_data();
+		$rows     = Rest::adminList( $request )->get_data();
+		$queue    = 'needs_review' === $state;
+		$headings = array( __( 'Invoice', 'stablegate' ), __( 'Order', 'stablegate' ), __( 'State', 'stablegate' ), __( 'Network', 'stablegate' ), __( 'Amount due', 'stablegate' ), __( 'Store amount', 'stablegate' ), __( 'Transfers', 'stablegate' ), __( 'Created (UTC)', 'stablegate' ) );
+		if ( $queue ) {
+			echo '<p>' . esc_html__( 'Invoices a person must look at: a payment to a cancelled invoice, or a claim another invoice could also own. Decide (refund, or complete the order yourself), then mark the invoice reviewed with a note saying what you did; the note also goes on the order.', 'stablegate' ) . '</p>';
+			$headings[] = __( 'Mark reviewed', 'stablegate' );
+		}
 		echo '<table class="widefat striped"><thead><tr>';
-		foreach ( array( __( 'Invoice', 'stablegate' ), __( 'Order', 'stablegate' ), __( 'State', 'stablegate' ), __( 'Network', 'stablegate' ), __( 'Amount due', 'stablegate' ), __( 'Store amount', 'stablegate' ), __( 'Transfers', 'stablegate' ), __( 'Created (UTC)', 'stablegate' ) ) as $heading ) {
+		foreach ( $headings as $heading ) {
 			echo '<th>' . esc_html( $heading ) . '</th>';
 		}
 		echo '</tr></thead><tbody>';
 		foreach ( $rows as $row ) {
 			$order = null === $row['order_id'] ? '—' : '<a href="' . esc_url( self::orderUrl( (int) $row['order_id'] ) ) . '">#' . esc_html( (string) $row['order_id'] ) . '</a>';
+			/* translators: %s: the merchant's review note */
+			$reviewed = null === $row['review_note'] ? '' : ' — ' . sprintf( __( 'reviewed: %s', 'stablegate' ), $row['review_note'] );
 			printf(
-				'<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td></tr>',
+				'<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td>',
 				esc_html( $row['invoice'] ),
 				wp_kses_post( $order ),
-				esc_html( $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) ),
+				esc_html( $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) . $reviewed ),
 				esc_html( (string) $row['network'] ),
 				esc_html( (string) $row['amount_due'] ),
 				esc_html( $row['fiat'] ),
 				(int) $row['transfers'],
 				esc_html( $row['created_at'] )
 			);
+			if ( $queue ) {
+				echo '<td><form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
+				echo '<input type="hidden" name="action" value="stablegate_review" /><input type="hidden" name="invoice" value="' . esc_attr( $row['invoice'] ) . '" />';
+				wp_nonce_field( 'stablegate_review' );
+				echo '<textarea name="note" rows="2" cols="30" maxlength="1000" required aria-label="' . esc_attr__( 'What you did', 'stablegate' ) . '"></textarea> ';
+				echo '<button type="submit" class="button">' . esc_html__( 'Mark reviewed', 'stablegate' ) . '</button></form></td>';
+			}
+			echo '</tr>';
 		}
 		if ( ! $rows ) {
-			echo '<tr><td colspan="8">' . esc_html__( 'No invoices.', 'stablegate' ) . '</td></tr>';
+			echo '<tr><td colspan="' . count( $headings ) . '">' . esc_html( $queue ? __( 'Nothing to review.', 'stablegate' ) : __( 'No invoices.', 'stablegate' ) ) . '</td></tr>';
 		}
 		echo '</tbody></table>';
 	}
@@ -141,16 +157,73 @@ final class Admin {
 
 	/** Handles the attach form (admin-post.php): capability and nonce, then the claim's checks. */
 	public static function attach(): void {
+		self::handleForm(
+			'stablegate_attach',
+			'unmatched',
+			static function (): array {
+				// phpcs:disable WordPress.Security.NonceVerification.Missing -- handleForm checked it.
+				$invoice = isset( $_POST['invoice'] ) ? sanitize_text_field( wp_unslash( $_POST['invoice'] ) ) : '';
+				$tx      = isset( $_POST['tx_hash'] ) ? sanitize_text_field( wp_unslash( $_POST['tx_hash'] ) ) : '';
+				$index   = isset( $_POST['log_index'] ) && ctype_digit( (string) wp_unslash( $_POST['log_index'] ) ) ? (string) wp_unslash( $_POST['log_index'] ) : null;
+				// phpcs:enable
+				return self::attachTransfer( $invoice, $tx, $index );
+			}
+		);
+	}
+
+	/** Handles the review form (admin-post.php): capability and nonce, then the note. */
+	public static function review(): void {
+		self::handleForm(
+			'stablegate_review',
+			'needs_review',
+			static function (): array {
+				// phpcs:disable WordPress.Security.NonceVerification.Missing -- handleForm checked it.
+				$invoice = isset( $_POST['invoice'] ) ? sanitize_text_field( wp_unslash( $_POST['invoice'] ) ) : '';
+				$note    = isset( $_POST['note'] ) ? sanitize_textarea_field( wp_unslash( $_POST['note'] ) ) : '';
+				// phpcs:enable
+				return self::markReviewed( $invoice, $note );
+			}
+		);
+	}
+
+	/**
+	 * Runs a form of the invoice screen: the capability, then the nonce of $action, then $work
+	 * (which returns {ok, message}); the message is shown after the redirect back to $state.
+	 */
+	private static function handleForm( string $action, string $state, callable $work ): void {
 		if ( ! Rest::isMerchant() ) {
 			wp_die( esc_html__( 'You are not allowed to see the invoices.', 'stablegate' ), '', array( 'response' => 403 ) );
 		}
-		check_admin_referer( 'stablegate_attach' );
-		$invoice = isset( $_POST['invoice'] ) ? sanitize_text_field( wp_unslash( $_POST['invoice'] ) ) : '';
-		$tx      = isset( $_POST['tx_hash'] ) ? sanitize_text_field( wp_unslash( $_POST['tx_hash'] ) ) : '';
-		$index   = isset( $_POST['log_index'] ) && ctype_digit( (string) wp_unslash( $_POST['log_index'] ) ) ? (string) wp_unslash( $_POST['log_index'] ) : null;
-		set_transient( self::noticeKey(), self::attachTransfer( $invoice, $tx, $index ), 300 );
-		wp_safe_redirect( add_query_arg( array( 'page' => 'stablegate-invoices', 'state' => 'unmatched' ), admin_url( 'admin.php' ) ) );
+		check_admin_referer( $action );
+		set_transient( self::noticeKey(), $work(), 300 );
+		wp_safe_redirect( add_query_arg( array( 'page' => 'stablegate-invoices', 'state' => $state ), admin_url( 'admin.php' ) ) );
 		exit;
+	}
+
+	/**
+	 * Marks invoice $public_id reviewed with $note; the caller has checked the capability and
+	 * nonce. Never throws: the merchant reads a sentence.
+	 *
+	 * @return array{ok: bool, message: string}
+	 */
+	public static function markReviewed( string $public_id, string $note ): array {
+		$row = preg_match( '/^inv_[0-9a-f]{32}\z/', $public_id ) ? Invoices::find( $public_id ) : null;
+		if ( null === $row ) {
+			/* translators: %s: what the merchant typed */
+			return array( 'ok' => false, 'message' => sprintf( __( 'No invoice %s: paste the id from the invoice list (inv_ and 32 hex digits).', 'stablegate' ), $public_id ) );
+		}
+		try {
+			Invoices::markReviewed( $row, $note );
+		} catch ( ApiError $e ) {
+			/* translators: 1: invoice id, 2: the reason */
+			return array( 'ok' => false, 'message' => sprintf( __( 'Not marked reviewed (%1$s): %2$s', 'stablegate' ), $public_id, $e->getMessage() ) );
+		} catch ( \Throwable $e ) {
+			error_log( 'stablegate: marking ' . $public_id . ' reviewed failed: ' . get_class( $e ) . ': ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
+			/* translators: %s: invoice id */
+			return array( 'ok' => false, 'message' => sprintf( __( 'Marking %s reviewed hit an unexpected error; look at the invoice before trying again.', 'stablegate' ), $public_id ) );
+		}
+		/* translators: %s: invoice id */
+		return array( 'ok' => true, 'message' => sprintf( __( 'Invoice %s marked reviewed; it left the queue.', 'stablegate' ), $public_id ) );
 	}
 
 	/**

@@ -507,6 +507,34 @@ final class Invoices {
 		);
 	}
 
+	/**
+	 * Marks a needs_review invoice reviewed with the merchant's note (what was done: refunded,
+	 * accepted, ...). The invoice's state stays what the ledger says; it leaves the review queue,
+	 * and the note is kept on it (and on its order, by the stablegate_invoice_reviewed action).
+	 *
+	 * @param array<string, mixed> $row The row.
+	 * @return array<string, mixed> The updated row.
+	 * @throws ApiError 422 without a note or for an invoice that needs no review; 409 when done.
+	 */
+	public static function markReviewed( array $row, string $note ): array {
+		global $wpdb;
+		$note = trim( sanitize_textarea_field( $note ) );
+		if ( '' === $note || mb_strlen( $note ) > 1000 ) {
+			throw new ApiError( 422, 'invalid_note', 'say in a note (up to 1,000 characters) what was done, for example "refunded 5 USDT to the sender"', 'note' );
+		}
+		if ( 'needs_review' !== $row['exception'] ) {
+			throw new ApiError( 422, 'no_review_needed', sprintf( 'invoice %s does not need a review (it is %s)', $row['public_id'], $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) ) );
+		}
+		// Only a row not reviewed yet: two merchants resolving at once get one note, not two.
+		$done = $wpdb->query( $wpdb->prepare( 'UPDATE ' . Schema::table( 'invoices' ) . ' SET review_note = %s, updated_at = %d WHERE id = %d AND review_note IS NULL', $note, self::now(), (int) $row['id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		if ( 1 !== (int) $done ) {
+			throw new ApiError( 409, 'already_reviewed', sprintf( 'invoice %s was already marked reviewed', $row['public_id'] ) );
+		}
+		$row = self::find( (string) $row['public_id'] );
+		do_action( 'stablegate_invoice_reviewed', $row, $note );
+		return $row;
+	}
+
 	private static function claimStatus( string $kind ): int {
 		return 'already_credited' === $kind ? 409 : 422;
 	}

@@ -33,6 +33,7 @@ final class Plugin {
 		if ( is_admin() ) {
 			add_action( 'admin_menu', array( Admin::class, 'menu' ) );
 			add_action( 'admin_post_stablegate_attach', array( Admin::class, 'attach' ) );
+			add_action( 'admin_post_stablegate_review', array( Admin::class, 'review' ) );
 		}
 	}
 

@@ -93,6 +93,15 @@ final class Rest {
 		);
 		register_rest_route(
 			self::NAMESPACE,
+			'/admin/invoices/' . self::ID . '/review',
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( self::class, 'adminReview' ),
+				'permission_callback' => array( self::class, 'isMerchant' ),
+			)
+		);
+		register_rest_route(
+			self::NAMESPACE,
 			'/admin/test-connection',
 			array(
 				'methods'             => 'POST',
@@ -327,13 +336,25 @@ final class Rest {
 		);
 	}
 
+	/** POST {note}: the merchant marks a needs_review invoice reviewed, saying what was done. */
+	public static function adminReview( \WP_REST_Request $request ): \WP_REST_Response|\WP_Error {
+		return self::handle(
+			static function () use ( $request ) {
+				$body = $request->get_json_params();
+				$note = is_array( $body ) && is_string( $body['note'] ?? null ) ? $body['note'] : '';
+				return self::adminView( Invoices::markReviewed( self::row( $request ), $note ) );
+			}
+		);
+	}
+
 	/** GET the merchant's invoice list (optionally by state, or the needs_review queue). */
 	public static function adminList( \WP_REST_Request $request ): \WP_REST_Response|\WP_Error {
 		global $wpdb;
 		$table = Schema::table( 'invoices' );
 		$state = $request->get_param( 'state' );
 		if ( 'needs_review' === $state ) {
-			$rows = $wpdb->get_results( "SELECT * FROM $table WHERE exception = 'needs_review' ORDER BY id DESC LIMIT 200", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			// The queue: invoices a person must look at, until one marks them reviewed.
+			$rows = $wpdb->get_results( "SELECT * FROM $table WHERE exception = 'needs_review' AND review_note IS NULL ORDER BY id DESC LIMIT 200", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		} elseif ( is_string( $state ) ) {
 			$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $table WHERE state = %s ORDER BY id DESC LIMIT 200", $state ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		} else {
@@ -362,6 +383,7 @@ final class Rest {
 			'recipient'  => null === $invoice ? null : $invoice->recipient->display(),
 			'transfers'  => null === $invoice ? 0 : count( $invoice->ledger ),
 			'created_at' => gmdate( 'Y-m-d H:i:s', (int) $row['created_at'] ),
+			'review_note' => $row['review_note'] ?? null,
 		);
 	}
 

@@ -43,6 +43,19 @@ final class Helpers {
 		remove_all_filters( 'stablegate_now' );
 	}
 
+	/** Renders the merchant's invoice screen at $state ('' for all) as the current user sees it. */
+	public static function adminPage( string $state ): string {
+		$_GET['state'] = $state;
+		ob_start();
+		try {
+			\Stablegate\WordPress\Admin::page();
+		} finally {
+			$html = (string) ob_get_clean();
+			unset( $_GET['state'] );
+		}
+		return $html;
+	}
+
 	public static function devnetUrl(): string {
 		return (string) getenv( 'DEVNET_URL' );
 	}

@@ -185,11 +185,7 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( array( 'devnet', 'usdt', '5.5', 'USDT', 'unmatched', Helpers::RECIPIENT ), array( $listed[0]['network'], $listed[0]['token'], $listed[0]['amount'], $listed[0]['symbol'], $listed[0]['outcome'], $listed[0]['to'] ) );
 
 		// The screen lists it with an attach form protected by a nonce.
-		$_GET['state'] = 'unmatched';
-		ob_start();
-		\Stablegate\WordPress\Admin::page();
-		$html = (string) ob_get_clean();
-		unset( $_GET['state'] );
+		$html = Helpers::adminPage( 'unmatched' );
 		$this->assertStringContainsString( 'value="' . $paid['tx'] . '"', $html );
 		$this->assertStringContainsString( 'name="_wpnonce"', $html );
 		$this->assertStringContainsString( '<td>5.5</td>', $html );
@@ -252,6 +248,38 @@ final class WatcherTest extends TestCase {
 		wp_set_current_user( 1 );
 		$listed = array_filter( Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_data(), static fn ( $t ) => $t['tx'] === $paid['tx'] );
 		$this->assertCount( 1, $listed, 'under Unmatched payments' );
+		wp_set_current_user( 0 );
+	}
+
+	public function testTheMerchantMarksAReviewResolvedWithANote(): void {
+		$a    = $this->invoice( '3.3' );
+		$b    = $this->invoice( '3.3' ); // The next slot: 3.31.
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '3310000' );
+		// The customer of A claims the transfer that B expects, before the watcher saw it (a status
+		// poll would run the watcher): credited to A, for a person to check.
+		list( $route, $query ) = Helpers::link( \Stablegate\WordPress\Rest::links( $a['public_id'] )['claim'] );
+		$this->assertSame( 200, Helpers::rest( 'POST', $route, array( 'tx_hash' => $paid['tx'] ), $query )->get_status() );
+		$this->assertSame( 'needs_review', Invoices::find( $a['public_id'] )['exception'] );
+		$review = '/stablegate/v1/admin/invoices/' . $a['public_id'] . '/review';
+		$this->assertSame( 401, Helpers::rest( 'POST', $review, array( 'note' => 'x' ) )->get_status() );
+
+		wp_set_current_user( 1 );
+		$queue = static fn (): array => array_column( Helpers::rest( 'GET', '/stablegate/v1/admin/invoices', null, array( 'state' => 'needs_review' ) )->get_data(), 'invoice' );
+		$this->assertContains( $a['public_id'], $queue() );
+		$html = Helpers::adminPage( 'needs_review' );
+		$this->assertStringContainsString( 'name="invoice" value="' . $a['public_id'] . '"', $html );
+		$this->assertStringContainsString( 'value="stablegate_review"', $html );
+
+		$this->assertSame( 'stablegate_invalid_note', Helpers::rest( 'POST', $review, array( 'note' => '  ' ) )->as_error()->get_error_code() );
+		$this->assertSame( 'stablegate_no_review_needed', Helpers::rest( 'POST', '/stablegate/v1/admin/invoices/' . $b['public_id'] . '/review', array( 'note' => 'ok' ) )->as_error()->get_error_code() );
+		$done = \Stablegate\WordPress\Admin::markReviewed( $a['public_id'], "Checked <b>with</b> the customer: the 3.31 was theirs.\nKept." );
+		$this->assertTrue( $done['ok'], $done['message'] );
+		$this->assertNotContains( $a['public_id'], $queue(), 'it left the queue' );
+		$row = Invoices::find( $a['public_id'] );
+		$this->assertSame( "Checked with the customer: the 3.31 was theirs.\nKept.", $row['review_note'], 'tags stripped, lines kept' );
+		$this->assertSame( 'needs_review', $row['exception'], 'the state stays what the ledger says' );
+		$this->assertSame( 409, Helpers::rest( 'POST', $review, array( 'note' => 'again' ) )->get_status() );
+		$this->assertStringContainsString( 'reviewed: Checked with the customer', Helpers::adminPage( '' ) );
 		wp_set_current_user( 0 );
 	}
 

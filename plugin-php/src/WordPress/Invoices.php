@@ -294,17 +294,21 @@ final class Invoices {
 		$now    = self::now();
 		$event  = $invoice->sync( (string) $now );
 		$status = $invoice->status( (string) $now );
-		$wpdb->update(
-			Schema::table( 'invoices' ),
-			array(
-				'record'          => wp_json_encode( $invoice->toJson() ),
-				'state'           => $status['state'],
-				'exception'       => $status['exception'],
-				'reserved_amount' => $invoice->isWatched( (string) $now ) ? $invoice->amount_due : null,
-				'updated_at'      => $now,
-			),
-			array( 'id' => (int) $row['id'] )
+		$seen   = (bool) array_filter( $invoice->ledger, static fn ( array $e ): bool => 'seen' === $e['status'] );
+		$values = array(
+			'record'          => wp_json_encode( $invoice->toJson() ),
+			'state'           => $status['state'],
+			'exception'       => $status['exception'],
+			// Watched until its window ends, and past it while a payment still waits for finality
+			// (the watcher finishes only watched invoices); an amount once released is not taken back.
+			'reserved_amount' => $invoice->isWatched( (string) $now ) || ( $seen && null !== $row['reserved_amount'] ) ? $invoice->amount_due : null,
+			'updated_at'      => $now,
 		);
+		$before = empty( $row['record'] ) ? 0 : count( self::record( $row )->ledger );
+		if ( 'needs_review' === $status['exception'] && count( $invoice->ledger ) > $before ) {
+			$values['review_note'] = null; // A new payment to review: back in the queue (the old note is on the order).
+		}
+		$wpdb->update( Schema::table( 'invoices' ), $values, array( 'id' => (int) $row['id'] ) );
 		if ( null !== $event ) {
 			do_action( 'stablegate_invoice_event', $event, self::find( (string) $row['public_id'] ) );
 		}
@@ -364,14 +368,26 @@ final class Invoices {
 			}
 			throw new \LogicException( "matched invoice $public_id is not watched" );
 		};
+		// A ledger row that cannot be written stops the poll (its cursor stays): never skipped.
+		$keep = static function ( ?int $invoice_id, string $outcome ) use ( $network_id, $token_id, $transfer, $wpdb ): void {
+			if ( ! self::insertLedger( $network_id, $token_id, $transfer, $invoice_id, $outcome ) ) {
+				throw new \RuntimeException( 'could not write the ledger row of ' . $transfer['tx_hash'] . ': ' . $wpdb->last_error );
+			}
+		};
+		if ( 'credit' !== $decision['decision'] && 'known' !== $decision['decision'] && Uint::isZero( $transfer['amount'] ) ) {
+			return 'ignored:zero_amount'; // Address-poisoning spam: nothing received, nothing to show.
+		}
 		switch ( $decision['decision'] ) {
 			case 'credit':
 			case 'known':
 				$owner = $find( $decision['invoice'] );
-				self::insertLedger( $network_id, $token_id, $transfer, (int) $owner['row']['id'], 'credited' );
+				$keep( (int) $owner['row']['id'], 'credited' );
 				// A rescan (a reorg rewind) may meet a transfer a claim gave to another invoice.
 				$ledger = Schema::table( 'ledger' );
 				$holder = $wpdb->get_var( $wpdb->prepare( "SELECT invoice_id FROM $ledger WHERE network = %s AND tx_hash = %s AND log_index = %s", $network_id, $transfer['tx_hash'], $transfer['log_index'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				if ( null === $holder ) {
+					throw new \RuntimeException( 'the ledger row of ' . $transfer['tx_hash'] . ' is missing after its write' );
+				}
 				if ( (int) $holder !== (int) $owner['row']['id'] ) {
 					return 'ignored:already_credited';
 				}
@@ -383,7 +399,7 @@ final class Invoices {
 			case 'unmatched':
 			case 'ambiguous':
 				// Kept, never dropped: the customer can claim it by hash, the merchant sees it.
-				self::insertLedger( $network_id, $token_id, $transfer, null, $decision['decision'] );
+				$keep( null, $decision['decision'] );
 				return $decision['decision'];
 			default:
 				// The watcher only passes transfers of this token to the merchant's own addresses:
@@ -395,7 +411,7 @@ final class Invoices {
 					'transfer_before_invoice' => 'before_invoice',
 				)[ $decision['reason'] ] ?? null;
 				if ( null !== $kept ) {
-					self::insertLedger( $network_id, $token_id, $transfer, null, $kept );
+					$keep( null, $kept );
 					return 'kept:' . $kept;
 				}
 				return 'ignored:' . $decision['reason'];
@@ -527,6 +543,9 @@ final class Invoices {
 		}
 		// Only a row not reviewed yet: two merchants resolving at once get one note, not two.
 		$done = $wpdb->query( $wpdb->prepare( 'UPDATE ' . Schema::table( 'invoices' ) . ' SET review_note = %s, updated_at = %d WHERE id = %d AND review_note IS NULL', $note, self::now(), (int) $row['id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		if ( false === $done ) {
+			throw new \RuntimeException( 'could not store the review note: ' . $wpdb->last_error );
+		}
 		if ( 1 !== (int) $done ) {
 			throw new ApiError( 409, 'already_reviewed', sprintf( 'invoice %s was already marked reviewed', $row['public_id'] ) );
 		}

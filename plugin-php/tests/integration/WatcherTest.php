@@ -241,13 +241,38 @@ final class WatcherTest extends TestCase {
 		global $wpdb;
 		Helpers::cron(); // The watcher is running; no invoice is open.
 		$paid  = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '9120000' ); // Days late, say.
+		$spam  = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '0' ); // Address poisoning: nothing moved.
 		$polls = Helpers::cron();
+		$this->assertContains( $spam['tx'] . ':ignored:zero_amount', $polls['devnet']['outcomes'] );
+		$this->assertSame( '0', $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $spam['tx'] ) ) );
 		$this->assertLessThanOrEqual( 4, $polls['devnet']['requests'], 'head, one eth_getLogs per token, one batch' );
 		$this->assertContains( $paid['tx'] . ':kept:no_open_invoice', $polls['devnet']['outcomes'] );
 		$this->assertSame( 'no_open_invoice', $wpdb->get_var( $wpdb->prepare( 'SELECT outcome FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ), 'kept for the merchant, never dropped' );
 		wp_set_current_user( 1 );
 		$listed = array_filter( Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_data(), static fn ( $t ) => $t['tx'] === $paid['tx'] );
 		$this->assertCount( 1, $listed, 'under Unmatched payments' );
+		wp_set_current_user( 0 );
+	}
+
+	public function testAPaymentClaimedJustBeforeTheWindowEndsIsStillFinished(): void {
+		$row  = $this->invoice( '6.11' );
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6200000' ); // Over: unmatched, not final.
+		Helpers::cron();
+		$end = (int) $row['monitor_until'];
+		add_filter( 'stablegate_now', static fn () => $end - 5 );
+		wp_set_current_user( 1 );
+		$done = \Stablegate\WordPress\Admin::attachTransfer( $row['public_id'], $paid['tx'] );
+		$this->assertTrue( $done['ok'], $done['message'] );
+		remove_all_filters( 'stablegate_now' );
+		add_filter( 'stablegate_now', static fn () => $end + 60 ); // The window ends before finality.
+		Invoices::sweep();
+		$this->assertNotNull( Invoices::find( $row['public_id'] )['reserved_amount'], 'still watched: a payment waits for finality' );
+		Helpers::mine( 3 );
+		Helpers::cron();
+		$done = Invoices::find( $row['public_id'] );
+		$this->assertSame( array( 'settled', 'paid_over' ), array( $done['state'], $done['exception'] ) );
+		$this->assertNull( $done['reserved_amount'], 'released once final' );
+		remove_all_filters( 'stablegate_now' );
 		wp_set_current_user( 0 );
 	}
 
@@ -280,6 +305,14 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( 'needs_review', $row['exception'], 'the state stays what the ledger says' );
 		$this->assertSame( 409, Helpers::rest( 'POST', $review, array( 'note' => 'again' ) )->get_status() );
 		$this->assertStringContainsString( 'reviewed: Checked with the customer', Helpers::adminPage( '' ) );
+
+		// Another payment to review on the same invoice brings it back to the queue.
+		$c      = $this->invoice( '3.3' ); // 3.32.
+		$second = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '3320000' );
+		$this->assertSame( 200, Helpers::rest( 'POST', $route, array( 'tx_hash' => $second['tx'] ), $query )->get_status() );
+		$this->assertContains( $a['public_id'], $queue(), 'back in the queue' );
+		$this->assertNull( Invoices::find( $a['public_id'] )['review_note'] );
+		$this->assertNotNull( $c['reserved_amount'] );
 		wp_set_current_user( 0 );
 	}
 

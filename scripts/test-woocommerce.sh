@@ -194,6 +194,7 @@ for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$rate_port/" && 
 RATE_URL=http://127.0.0.1:$rate_port node tests/e2e/woocommerce/admin-settings.cjs policy > "$REAL_SHOP_ENV/policy.json" || json "$REAL_SHOP_ENV/policy.json" "d.get('error')"
 check "E: fewer confirmations than the network's own are refused with the reason" test "$(json "$REAL_SHOP_ENV/policy.json" "any(\"cannot be below the network's own 3\" in n for n in d['weaker_finality_notices'])")" = True
 check "E: the rate source is tried on save and its rate shown" test "$(json "$REAL_SHOP_ENV/policy.json" "any('Rate source checked: 1 USD = 1.25 USDT (from 127.0.0.1)' in n for n in d['rate_saved_notices'])")" = True
+check "E: the settings screen shows the rate new payments get and its age" test "$(json "$REAL_SHOP_ENV/policy.json" "str(d['rate_status']).startswith('Last rate: 1 USD = 1.25 USDT, fetched ')")" = True
 check "E: the source URL (with its key) never comes back to the browser" test "$(json "$REAL_SHOP_ENV/policy.json" "(d['rate_url_field_value'], d['page_holds_the_key'], 'Saved (127.0.0.1)' in d['rate_url_placeholder'])")" = "('', False, True)"
 wc option woocommerce_stablegate_settings > "$REAL_SHOP_ENV/settings-policy.json" 2>/dev/null
 check "E: saved: 6 devnet confirmations and the source" test "$(json "$REAL_SHOP_ENV/settings-policy.json" "(lambda o: (o['confirmations_devnet'], o['rate_source'], o['rate_path']))(d['woocommerce_stablegate_settings'])")" = "('6', 'url', 'rates.usdt')"

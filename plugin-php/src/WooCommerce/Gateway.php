@@ -184,7 +184,8 @@ class Gateway extends \WC_Payment_Gateway {
 				'title'       => __( 'Maximum age of the rate (seconds)', 'stablegate' ),
 				'type'        => 'number',
 				'default'     => '600',
-				'description' => self::rateStatus(),
+				// The gateway is built on every checkout request; the rate's status is for the admin only.
+				'description' => is_admin() ? self::rateStatus() : '',
 			),
 			'precision'           => array(
 				'title'   => __( 'Round amounts up to', 'stablegate' ),
@@ -295,10 +296,10 @@ class Gateway extends \WC_Payment_Gateway {
 
 	/** Says which rate new invoices get now, for the settings screen. */
 	private static function rateStatus(): string {
-		if ( 'url' !== Settings::get( 'rate_source' ) || ! function_exists( 'get_woocommerce_currency' ) ) {
+		if ( 'url' !== Settings::get( 'rate_source' ) ) {
 			return __( 'Used with a rate source: older than this and failing, new payments are refused (never priced at an old or made-up rate).', 'stablegate' );
 		}
-		$currency = (string) get_woocommerce_currency();
+		$currency = Rates::storeCurrency();
 		$cached   = Rates::cached( $currency );
 		if ( null === $cached ) {
 			return __( 'No rate has been fetched yet.', 'stablegate' );

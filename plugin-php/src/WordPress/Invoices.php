@@ -304,8 +304,8 @@ final class Invoices {
 			'reserved_amount' => $invoice->isWatched( (string) $now ) || ( $seen && null !== $row['reserved_amount'] ) ? $invoice->amount_due : null,
 			'updated_at'      => $now,
 		);
-		$before = empty( $row['record'] ) ? 0 : count( self::record( $row )->ledger );
-		if ( 'needs_review' === $status['exception'] && count( $invoice->ledger ) > $before ) {
+		// The stored record is parsed only for an invoice that needs review (this runs on every sweep).
+		if ( 'needs_review' === $status['exception'] && count( $invoice->ledger ) > ( empty( $row['record'] ) ? 0 : count( self::record( $row )->ledger ) ) ) {
 			$values['review_note'] = null; // A new payment to review: back in the queue (the old note is on the order).
 		}
 		$wpdb->update( Schema::table( 'invoices' ), $values, array( 'id' => (int) $row['id'] ) );

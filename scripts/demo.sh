@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "demo: installing what is missing (scripts/setup.sh)"
-scripts/setup.sh
+STABLEGATE_SETUP=demo scripts/setup.sh
 echo "demo: building the core's wasm packages (scripts/build-wasm.sh)"
 scripts/build-wasm.sh
 echo "demo: compiling the server (tsc)"

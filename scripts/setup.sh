@@ -10,6 +10,10 @@ root=$PWD
 
 log() { printf 'setup: %s\n' "$*"; }
 
+# Debian packages first (as root through apt; otherwise it stops with the exact command to run):
+# `make test` needs them all, `make demo` only node and npm (STABLEGATE_SETUP=demo).
+scripts/setup-system.sh "${STABLEGATE_SETUP:-test}"
+
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -10,7 +10,10 @@ mkdir -p "$debs"
 exec 9> "$debs/.lock"   # parallel runs: one downloads, the others wait for it
 flock 9
 if ! ls "$debs"/wordpress_*.deb >/dev/null 2>&1; then
-  (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root wordpress php-getid3 libjs-underscore libjs-cropper >/dev/null)
+  get() { (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root wordpress php-getid3 libjs-underscore libjs-cropper >/dev/null); }
+  # On a machine whose package lists were never fetched, fetch them once (as root) and retry.
+  get 2>/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && get; } || {
+    echo "get-wordpress: cannot download Debian's wordpress package; run: sudo apt-get update" >&2; exit 1; }
 fi
 rm -rf "$root"
 for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$root"; done

@@ -5,6 +5,7 @@ import { DECIMAL } from './config';
 import type { RateConfig } from './config';
 import { ApiError, invalid } from './errors';
 import type { Logger } from './log';
+import { redactUrl } from './rpc';
 
 export interface Rate {
   currency: string;
@@ -77,7 +78,16 @@ export class Rates {
 
   /** Fetches the source now, whatever the cache holds (doctor, and refreshing). */
   async fetchSource(config: RateConfig): Promise<Rate> {
-    const response = await fetch(config.url as string, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' } });
+    const url = config.url as string;
+    // Never followed: a redirect could lead from the https source to plain http, or to any host
+    // at all, and the rate read there would price invoices.
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' }, redirect: 'manual' });
+    if (response.status >= 300 && response.status < 400) {
+      const location = response.headers.get('location');
+      // Relative locations resolve against the source; redactUrl says "invalid-url" for the rest.
+      const target = location === null ? 'nowhere' : redactUrl(URL.canParse(location, url) ? new URL(location, url).href : location);
+      throw new Error(`the source ${redactUrl(url)} answered HTTP ${response.status}, a redirect to ${target}; a rate is read only from the configured URL: set it to the final one`);
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const text = await response.text();
     let parsed: unknown;

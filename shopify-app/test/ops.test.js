@@ -25,7 +25,13 @@ const cli = (args, env = {}, cwd = undefined) =>
 // A rate source: {"data": {"rate": <value>}}, or an error, as the test sets it (`raw`: the JSON
 // text itself, for numbers a JS number cannot hold).
 let rateAnswer = { status: 200, body: { data: { rate: '1.25' } } };
-const source = http.createServer((req, res) => res.writeHead(rateAnswer.status, { 'content-type': 'application/json' }).end(rateAnswer.raw ?? JSON.stringify(rateAnswer.body)));
+// Its /moved path redirects to the rate itself; `rateReads` counts the answers with a rate.
+let rateReads = 0;
+const source = http.createServer((req, res) => {
+  if (req.url.startsWith('/moved')) return res.writeHead(302, { location: `http://127.0.0.1:${source.address().port}/rate` }).end();
+  rateReads++;
+  res.writeHead(rateAnswer.status, { 'content-type': 'application/json' }).end(rateAnswer.raw ?? JSON.stringify(rateAnswer.body));
+});
 // A loopback listener that webhooks must never reach without allow_private: it counts hits.
 const inside = { hits: 0 };
 const insideServer = http.createServer((req, res) => {
@@ -51,7 +57,11 @@ before(async () => {
   const url = `http://127.0.0.1:${source.address().port}/rate`;
   const port = insideServer.address().port;
   s = await startStack('ops', {
-    rates: { GBP: { url, path: 'data.rate', max_age: 30 }, CNY: { url: `${url}?cny`, path: 'data.rate', invert: true, max_age: 30 } },
+    rates: {
+      GBP: { url, path: 'data.rate', max_age: 30 },
+      CNY: { url: `${url}?cny`, path: 'data.rate', invert: true, max_age: 30 },
+      CHF: { url: `http://127.0.0.1:${source.address().port}/moved`, path: 'data.rate', max_age: 30 },
+    },
     raw: {
       webhooks: {
         endpoints: [
@@ -112,6 +122,15 @@ test('a rate is the number the source wrote, never a float; a source quoting CNY
   assert.equal(refused.body.error.code, 'rate_unavailable');
   assert.match(refused.body.error.message, /found a string of 18 characters/);
   assert.doesNotMatch(refused.body.error.message, /internal-token/);
+});
+
+test('a rate source that answers with a redirect is refused, naming the source; the redirect is not followed', async () => {
+  rateAnswer = { status: 200, body: { data: { rate: '1.25' } } };
+  const reads = rateReads;
+  const moved = await s.api('POST', '/api/v1/invoices', { fiat_amount: '8', currency: 'CHF', networks: ['devnet'] });
+  assert.deepEqual([moved.status, moved.body.error?.code, moved.body.error?.field], [503, 'rate_unavailable', 'currency'], JSON.stringify(moved.body));
+  assert.match(moved.body.error.message, /CHF rate source failed \(the source http:\/\/127\.0\.0\.1:\d+ answered HTTP 302, a redirect to http:\/\/127\.0\.0\.1:\d+; a rate is read only from the configured URL: set it to the final one\)/);
+  assert.equal(rateReads, reads, 'the redirect target was never asked');
 });
 
 test('webhooks to loopback or private addresses are refused unless allowed, and dead-lettered at once', async () => {

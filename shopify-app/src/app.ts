@@ -6,7 +6,7 @@ import http = require('node:http');
 import path = require('node:path');
 import type { AddressInfo } from 'node:net';
 import sg = require('./core');
-import { createApiKey, findApiKey } from './apikeys';
+import { findApiKey, syncEnvApiKeys } from './apikeys';
 import type { Config } from './config';
 import { Db, openDb } from './db';
 import { ApiError, invalid } from './errors';
@@ -145,7 +145,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const log = options.logger ?? createLogger(config.log);
   const { db, applied } = await openDb(config.database);
   if (applied.length) log.info('database migrated', { versions: applied, kind: db.kind });
-  for (const key of config.bootstrapApiKeys) await createApiKey(db, 'from environment', key);
+  const withdrawn = await syncEnvApiKeys(db, config.bootstrapApiKeys);
+  if (withdrawn.length) log.info('API keys no longer in api_keys_env revoked', { keys: withdrawn });
   const rates = new Rates(config.rates, clock, log);
   const invoices = new Invoices(db, config, clock, log, rates);
   const watcher = new Watcher(config, db, invoices, log);

@@ -1,5 +1,5 @@
 // The `stablegate` command.
-import { createApiKey, revokeApiKey } from './apikeys';
+import { createApiKey, ENV_KEY_NAME, revokeApiKey } from './apikeys';
 import { startApp } from './app';
 import { loadConfig } from './config';
 import { openDb } from './db';
@@ -72,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
           console.log(`revoked ${arg}`);
           return 0;
         }
+        // That name marks the keys of api_keys_env, which the server revokes once they leave it.
+        if (arg === ENV_KEY_NAME) throw new Error(`"${ENV_KEY_NAME}" is the name of the keys from api_keys_env; choose another name`);
         const { id, key } = await createApiKey(db, arg);
         console.log(`created ${id}; the key (shown once, store it now):\n${key}`);
         return 0;

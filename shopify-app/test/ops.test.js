@@ -255,6 +255,37 @@ test('CLI: api-key create (stored hashed) and webhooks dead-letters / resend', {
   assert.match(missing.stderr, /no webhook delivery has this id/);
 });
 
+test('api_keys_env: at start, the keys removed from the variable stop working; a key revoked with the CLI stays revoked', { timeout: 60000 }, async () => {
+  const { startApp } = require('../dist/app');
+  const db = path.join(s.dir, 'env-keys.db');
+  const [kept, removed] = ['sg_env_kept_' + 'a'.repeat(32), 'sg_env_removed_' + 'b'.repeat(32)];
+  /** Starts the server on one database with SG_KEYS = `keys`; returns the status each key gets. */
+  const statuses = async (keys) => {
+    const config = parseConfig({ ...s.raw, database: { sqlite: db }, api_keys_env: 'SG_KEYS' }, { ...s.env, SG_KEYS: keys });
+    const app = await startApp(config, { background: false });
+    try {
+      const status = async (key) => (await fetch(`${app.url}/api/v1/invoices`, { headers: { authorization: `Bearer ${key}` } })).status;
+      return [await status(kept), await status(removed)];
+    } finally {
+      await app.stop();
+    }
+  };
+  assert.deepEqual(await statuses(`${kept},${removed}`), [200, 200]);
+  assert.deepEqual(await statuses(kept), [200, 401], 'a key removed from the variable is refused after a restart');
+  assert.deepEqual(await statuses(''), [401, 401], 'an empty variable leaves no key of it');
+  // Put back, it is the variable's again; a key revoked with the CLI stays revoked whatever it holds.
+  assert.deepEqual(await statuses(`${kept} ${removed}`), [200, 200]);
+  const { openDb } = require('../dist/db');
+  const { findApiKey, revokeApiKey } = require('../dist/apikeys');
+  const store = (await openDb({ sqlite: db })).db;
+  try {
+    assert.equal(await revokeApiKey(store, await findApiKey(store, kept)), true);
+  } finally {
+    await store.close();
+  }
+  assert.deepEqual(await statuses(`${kept} ${removed}`), [401, 200]);
+});
+
 test('stablegate serve: JSON logs, answers, and stops cleanly on SIGINT', { timeout: 60000 }, async () => {
   const { spawn } = require('node:child_process');
   const file = path.join(s.dir, 'serve.config.json');

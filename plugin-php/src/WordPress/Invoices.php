@@ -28,6 +28,9 @@ final class Invoices {
 	/** How many times an allocation is retried when a concurrent checkout took the same amount. */
 	private const ALLOCATION_ATTEMPTS = 20;
 
+	/** How many times a change is re-applied when other writers keep writing the invoice first. */
+	private const WRITE_ATTEMPTS = 20;
+
 	/** Returns the current unix time (filterable, for tests). */
 	public static function now(): int {
 		return (int) apply_filters( 'stablegate_now', time() );
@@ -139,10 +142,7 @@ final class Invoices {
 	 * @return array<string, mixed>|null
 	 */
 	public static function find( string $public_id ): ?array {
-		global $wpdb;
-		$table = Schema::table( 'invoices' );
-		$row   = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM $table WHERE public_id = %s", $public_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		return $row ?: null;
+		return InvoiceTable::site()->find( $public_id );
 	}
 
 	/**
@@ -195,6 +195,7 @@ final class Invoices {
 		$base    = self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $wanted['network'], $wanted['token'] );
 		$step    = Amount::fromDecimal( (string) Settings::get( 'step' ), (int) $token['decimals'] );
 		$table   = Schema::table( 'invoices' );
+		$rows    = InvoiceTable::site();
 		foreach ( Settings::addresses( $network->family() ) as $address_text ) {
 			$recipient = $network->parseAddress( $address_text );
 			for ( $attempt = 0; $attempt < self::ALLOCATION_ATTEMPTS; $attempt++ ) {
@@ -218,36 +219,41 @@ final class Invoices {
 					)
 				);
 				$event = $invoice->sync( (string) $now );
-				// The unique key (network, token, recipient_hex, reserved_amount) refuses this
-				// update when a concurrent checkout reserved the same amount first: retry.
-				$wpdb->suppress_errors( true );
-				$updated = $wpdb->query(
-					$wpdb->prepare(
-						"UPDATE $table SET network = %s, token = %s, recipient_hex = %s, reserved_amount = %s, record = %s, created_at = %d, updated_at = %d WHERE id = %d AND record IS NULL", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-						$network->id(),
-						$token['id'],
-						$recipient->hex(),
-						$slot['amount'],
-						wp_json_encode( $invoice->toJson() ),
-						$now,
-						$now,
-						(int) $row['id']
-					)
-				);
-				$error = $wpdb->last_error;
-				$wpdb->suppress_errors( false );
-				if ( 1 === $updated ) {
+				try {
+					$written = $rows->write(
+						$row,
+						array(
+							'network'         => $network->id(),
+							'token'           => $token['id'],
+							'recipient_hex'   => $recipient->hex(),
+							'reserved_amount' => $slot['amount'],
+							'record'          => wp_json_encode( $invoice->toJson() ),
+							'created_at'      => $now,
+							'updated_at'      => $now,
+						)
+					);
+				} catch ( \RuntimeException $e ) {
+					if ( InvoiceTable::DUPLICATE_KEY !== $e->getCode() ) {
+						throw $e;
+					}
+					// The unique key (network, token, recipient_hex, reserved_amount) refused the
+					// amount: a concurrent checkout reserved it first. Retry with the next free one.
+					continue;
+				}
+				if ( $written ) {
 					$fresh = self::find( $row['public_id'] );
 					if ( null !== $event ) {
 						do_action( 'stablegate_invoice_event', $event, $fresh );
 					}
 					return $fresh;
 				}
-				if ( 0 === $updated ) {
+				// Another writer came first (a second choice, the sweep expiring it): look again.
+				$row = self::find( (string) $row['public_id'] );
+				if ( ! empty( $row['record'] ) ) {
 					throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
 				}
-				if ( ! str_contains( $error, 'Duplicate' ) ) {
-					throw new \RuntimeException( 'could not reserve the amount: ' . $error );
+				if ( 'new' !== $row['state'] ) {
+					throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
 				}
 			}
 		}
@@ -285,14 +291,65 @@ final class Invoices {
 	}
 
 	/**
-	 * Stores a changed record and emits its event, if any.
+	 * Applies $change to the invoice's record and stores it with its derived columns (state,
+	 * exception, reserved amount) at the current time, then emits its event, if any. The write
+	 * is a compare-and-swap on the row's version: when another writer stored the invoice since
+	 * $row was read, the row is read again and $change applied again to the fresh record, so no
+	 * writer overwrites another's credit. Nothing is written when nothing changed.
 	 *
-	 * @param array<string, mixed> $row The row.
+	 * @param array<string, mixed>    $row    The row as read, with a record (the first attempt uses it).
+	 * @param callable(Invoice): mixed $change Changes the record in place (called once per attempt; its result is ignored).
+	 * @return array<string, mixed> The row as stored.
+	 * @throws \RuntimeException When the invoice keeps being written by others, or the database fails.
 	 */
-	public static function save( array $row, Invoice $invoice ): void {
-		global $wpdb;
-		$now    = self::now();
-		$event  = $invoice->sync( (string) $now );
+	public static function change( array $row, callable $change ): array {
+		$rows = InvoiceTable::site();
+		for ( $attempt = 0; $attempt < self::WRITE_ATTEMPTS; $attempt++ ) {
+			$invoice = self::record( $row );
+			if ( null === $invoice ) {
+				throw new \LogicException( "invoice {$row['public_id']} has no record to change" );
+			}
+			$change( $invoice );
+			$now    = self::now();
+			$event  = $invoice->sync( (string) $now );
+			$values = self::derivedColumns( $row, $invoice, $now );
+			if ( null === $event && ! self::differs( $row, $values ) ) {
+				return $row; // The sweep's common case: nothing changed since the last write.
+			}
+			if ( $rows->write( $row, $values + array( 'updated_at' => $now ) ) ) {
+				$fresh = $rows->find( (string) $row['public_id'] );
+				if ( null !== $event ) {
+					do_action( 'stablegate_invoice_event', $event, $fresh );
+				}
+				return $fresh;
+			}
+			$row = $rows->find( (string) $row['public_id'] );
+		}
+		throw new \RuntimeException( "invoice {$row['public_id']} was written by others " . self::WRITE_ATTEMPTS . ' times in a row; retry later' );
+	}
+
+	/**
+	 * Whether $values differ from the row's columns.
+	 *
+	 * @param array<string, mixed>       $row    The row.
+	 * @param array<string, string|null> $values Columns.
+	 */
+	private static function differs( array $row, array $values ): bool {
+		foreach ( $values as $column => $value ) {
+			if ( ( $row[ $column ] ?? null ) !== $value ) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * The columns stored from a record at $now (the record itself included).
+	 *
+	 * @param array<string, mixed> $row The row the record was read from.
+	 * @return array<string, string|null>
+	 */
+	private static function derivedColumns( array $row, Invoice $invoice, int $now ): array {
 		$status = $invoice->status( (string) $now );
 		$seen   = (bool) array_filter( $invoice->ledger, static fn ( array $e ): bool => 'seen' === $e['status'] );
 		$values = array(
@@ -302,16 +359,12 @@ final class Invoices {
 			// Watched until its window ends, and past it while a payment still waits for finality
 			// (the watcher finishes only watched invoices); an amount once released is not taken back.
 			'reserved_amount' => $invoice->isWatched( (string) $now ) || ( $seen && null !== $row['reserved_amount'] ) ? $invoice->amount_due : null,
-			'updated_at'      => $now,
 		);
 		// The stored record is parsed only for an invoice that needs review (this runs on every sweep).
 		if ( 'needs_review' === $status['exception'] && count( $invoice->ledger ) > ( empty( $row['record'] ) ? 0 : count( self::record( $row )->ledger ) ) ) {
 			$values['review_note'] = null; // A new payment to review: back in the queue (the old note is on the order).
 		}
-		$wpdb->update( Schema::table( 'invoices' ), $values, array( 'id' => (int) $row['id'] ) );
-		if ( null !== $event ) {
-			do_action( 'stablegate_invoice_event', $event, self::find( (string) $row['public_id'] ) );
-		}
+		return $values;
 	}
 
 	/**
@@ -391,10 +444,13 @@ final class Invoices {
 				if ( (int) $holder !== (int) $owner['row']['id'] ) {
 					return 'ignored:already_credited';
 				}
-				$credited = $owner['invoice']->credit( $transfer, 'amount', false );
-				if ( $credited ) {
-					self::save( $owner['row'], $owner['invoice'] );
-				}
+				$credited = false;
+				self::change(
+					$owner['row'],
+					static function ( Invoice $invoice ) use ( $transfer, &$credited ): void {
+						$credited = $invoice->credit( $transfer, 'amount', false );
+					}
+				);
 				return ( $credited ? 'credited:' : 'known:' ) . $decision['invoice'];
 			case 'unmatched':
 			case 'ambiguous':
@@ -507,13 +563,15 @@ final class Invoices {
 						$last_error = new DomainError( 'already_credited', $transfer['tx_hash'], 'this transfer already credited another invoice' );
 						continue;
 					}
-					$target->credit( $transfer, 'claim', $verdict['review'] );
-					if ( $final ) {
-						$target->setEntryStatus( $transfer['tx_hash'], $transfer['log_index'], 'final' );
-					}
-					$fresh = self::find( (string) $row['public_id'] );
-					self::save( $fresh, $target );
-					return self::find( (string) $row['public_id'] );
+					return self::change(
+						self::find( (string) $row['public_id'] ),
+						static function ( Invoice $invoice ) use ( $transfer, $verdict, $final ): void {
+							$invoice->credit( $transfer, 'claim', $verdict['review'] );
+							if ( $final ) {
+								$invoice->setEntryStatus( $transfer['tx_hash'], $transfer['log_index'], 'final' );
+							}
+						}
+					);
 				}
 				if ( null !== $last_error ) {
 					throw new ApiError( self::claimStatus( $last_error->kind() ), $last_error->kind(), $last_error->getMessage(), 'tx_hash' );
@@ -533,21 +591,26 @@ final class Invoices {
 	 * @throws ApiError 422 without a note or for an invoice that needs no review; 409 when done.
 	 */
 	public static function markReviewed( array $row, string $note ): array {
-		global $wpdb;
 		$note = trim( sanitize_textarea_field( $note ) );
 		if ( '' === $note || mb_strlen( $note ) > 1000 ) {
 			throw new ApiError( 422, 'invalid_note', 'say in a note (up to 1,000 characters) what was done, for example "refunded 5 USDT to the sender"', 'note' );
 		}
-		if ( 'needs_review' !== $row['exception'] ) {
-			throw new ApiError( 422, 'no_review_needed', sprintf( 'invoice %s does not need a review (it is %s)', $row['public_id'], $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) ) );
-		}
-		// Only a row not reviewed yet: two merchants resolving at once get one note, not two.
-		$done = $wpdb->query( $wpdb->prepare( 'UPDATE ' . Schema::table( 'invoices' ) . ' SET review_note = %s, updated_at = %d WHERE id = %d AND review_note IS NULL', $note, self::now(), (int) $row['id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		if ( false === $done ) {
-			throw new \RuntimeException( 'could not store the review note: ' . $wpdb->last_error );
-		}
-		if ( 1 !== (int) $done ) {
-			throw new ApiError( 409, 'already_reviewed', sprintf( 'invoice %s was already marked reviewed', $row['public_id'] ) );
+		$rows = InvoiceTable::site();
+		for ( $attempt = 0; ; $attempt++ ) {
+			if ( 'needs_review' !== $row['exception'] ) {
+				throw new ApiError( 422, 'no_review_needed', sprintf( 'invoice %s does not need a review (it is %s)', $row['public_id'], $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) ) );
+			}
+			// Only a row not reviewed yet: two merchants resolving at once get one note, not two.
+			if ( null !== $row['review_note'] ) {
+				throw new ApiError( 409, 'already_reviewed', sprintf( 'invoice %s was already marked reviewed', $row['public_id'] ) );
+			}
+			if ( $rows->write( $row, array( 'review_note' => $note, 'updated_at' => self::now() ) ) ) {
+				break;
+			}
+			if ( $attempt >= self::WRITE_ATTEMPTS ) {
+				throw new ApiError( 503, 'busy', 'this invoice is being updated; retry in a moment' );
+			}
+			$row = $rows->find( (string) $row['public_id'] ); // Another writer came first: look again.
 		}
 		$row = self::find( (string) $row['public_id'] );
 		do_action( 'stablegate_invoice_reviewed', $row, $note );
@@ -578,26 +641,44 @@ final class Invoices {
 
 	/**
 	 * Re-derives every watched invoice's state at the current time (expiry, end of monitoring),
-	 * emitting events and releasing the amounts of invoices no longer watched.
+	 * emitting events and releasing the amounts of invoices no longer watched. Each network's
+	 * invoices are read and written under the network's lock, the one the watcher and claims
+	 * hold, so that an expiry is never decided between a poll's match and its credit; and every
+	 * write is versioned (change()), so that a record read before another writer's credit is read
+	 * again, never written back over it.
+	 *
+	 * @return int Invoices swept.
 	 */
 	public static function sweep(): int {
 		global $wpdb;
 		$table = Schema::table( 'invoices' );
-		$rows  = $wpdb->get_results( "SELECT * FROM $table WHERE reserved_amount IS NOT NULL OR (record IS NULL AND state = 'new')", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$now   = self::now();
 		$n     = 0;
-		foreach ( $rows as $row ) {
-			$invoice = self::record( $row );
-			if ( null === $invoice ) {
-				if ( $now >= (int) $row['expires_at'] ) {
-					$wpdb->update( $table, array( 'state' => 'expired', 'updated_at' => $now ), array( 'id' => (int) $row['id'] ) );
-					do_action( 'stablegate_invoice_event', array( 'type' => 'invoice.expired', 'invoice' => $row['public_id'], 'state' => 'expired', 'exception' => null, 'at' => (string) $now ), self::find( $row['public_id'] ) );
-					++$n;
-				}
-				continue;
+		foreach ( $wpdb->get_col( "SELECT DISTINCT network FROM $table WHERE reserved_amount IS NOT NULL" ) as $network ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			try {
+				$n += self::withLock(
+					'chain_' . $network,
+					10,
+					static function () use ( $network ): int {
+						$watched = self::watched( (string) $network );
+						foreach ( $watched as $w ) {
+							self::change( $w['row'], static fn () => null );
+						}
+						return count( $watched );
+					}
+				);
+			} catch ( ApiError $busy ) {
+				continue; // A poll held the network too long: the next minute's sweep does it.
 			}
-			self::save( $row, $invoice );
-			++$n;
+		}
+		// Invoices whose customer never chose a network have no record: they only expire.
+		$rows = InvoiceTable::site();
+		foreach ( $wpdb->get_results( "SELECT * FROM $table WHERE record IS NULL AND state = 'new'", ARRAY_A ) as $row ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$now = self::now();
+			// A lost race means a choice (or another sweep) came first: nothing to expire.
+			if ( $now >= (int) $row['expires_at'] && $rows->write( $row, array( 'state' => 'expired', 'updated_at' => $now ) ) ) {
+				do_action( 'stablegate_invoice_event', array( 'type' => 'invoice.expired', 'invoice' => $row['public_id'], 'state' => 'expired', 'exception' => null, 'at' => (string) $now ), self::find( $row['public_id'] ) );
+				++$n;
+			}
 		}
 		return $n;
 	}

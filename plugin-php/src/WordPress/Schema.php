@@ -17,10 +17,11 @@ namespace Stablegate\WordPress;
  *   one amount on one address, under any concurrency (reserved_amount is NULL once an invoice is
  *   no longer watched, and MySQL unique keys allow many NULLs);
  * - ledger (network, tx_hash, log_index): a transfer credits at most one invoice, once.
+ * Every write of an invoice is a compare-and-swap on its version (InvoiceTable::write).
  */
 final class Schema {
 
-	public const VERSION = 2;
+	public const VERSION = 3;
 	public const OPTION  = 'stablegate_db_version';
 
 	/** Returns a table name with the site's prefix. */
@@ -97,9 +98,14 @@ final class Schema {
 		// Version 2: the review note an admin leaves when resolving a needs_review invoice.
 		$v2    = $v1;
 		$v2[0] = str_replace( "  return_url text DEFAULT NULL,\n", "  return_url text DEFAULT NULL,\n  review_note text DEFAULT NULL,\n", $v1[0] );
+		// Version 3: the row's version, which every write compares and bumps, so that a writer
+		// holding a stale record (the cron sweep, say) cannot overwrite another writer's credit.
+		$v3    = $v2;
+		$v3[0] = str_replace( "  updated_at bigint(20) unsigned NOT NULL,\n", "  updated_at bigint(20) unsigned NOT NULL,\n  version bigint(20) unsigned NOT NULL DEFAULT 0,\n", $v2[0] );
 		return array(
 			1 => $v1,
 			2 => $v2,
+			3 => $v3,
 		);
 	}
 

@@ -10,6 +10,7 @@ declare(strict_types=1);
 namespace Stablegate\WordPress;
 
 use Stablegate\Domain\DomainError;
+use Stablegate\Domain\Invoice;
 use Stablegate\Domain\Network;
 use Stablegate\Domain\TransferLog;
 
@@ -276,10 +277,10 @@ final class Watcher {
 			$receipt   = $results[ count( $blocks ) + $i ];
 			$entry     = $p['entry'];
 			$canonical = is_array( $receipt ) && '0x1' === ( $receipt['status'] ?? '' ) && strtolower( (string) $receipt['blockHash'] ) === strtolower( $entry['block_hash'] );
-			$row       = Invoices::find( $p['public_id'] );
-			$invoice   = Invoices::record( $row );
-			$invoice->setEntryStatus( $entry['tx_hash'], $entry['log_index'], $canonical ? 'final' : 'removed' );
-			Invoices::save( $row, $invoice );
+			Invoices::change(
+				Invoices::find( $p['public_id'] ),
+				static fn ( Invoice $invoice ): bool => $invoice->setEntryStatus( $entry['tx_hash'], $entry['log_index'], $canonical ? 'final' : 'removed' )
+			);
 			if ( ! $canonical ) {
 				// Reorganised away: credit nothing, and rescan from its block so that the same
 				// transfer, mined again elsewhere, is found and reinstated.
@@ -295,18 +296,25 @@ final class Watcher {
 		}
 		if ( $receipts ) {
 			foreach ( Invoices::watched( $network->id() ) as $w ) {
-				$changed = false;
+				$final = array();
 				foreach ( $w['invoice']->ledger as $entry ) {
 					$receipt = $receipts[ strtolower( TransferLog::rpcTxHash( $entry['tx_hash'] ) ) ] ?? null;
 					// Only the canonical case is decided here; anything else stays seen and goes
 					// through the pending path above on the next poll, the one place that removes.
 					if ( 'seen' === $entry['status'] && is_array( $receipt ) && '0x1' === ( $receipt['status'] ?? '' ) && strtolower( (string) $receipt['blockHash'] ) === strtolower( $entry['block_hash'] ) ) {
-						$changed    = $w['invoice']->setEntryStatus( $entry['tx_hash'], $entry['log_index'], 'final' ) || $changed;
+						$final[]    = $entry;
 						$outcomes[] = $entry['tx_hash'] . ':final';
 					}
 				}
-				if ( $changed ) {
-					Invoices::save( $w['row'], $w['invoice'] );
+				if ( $final ) {
+					Invoices::change(
+						$w['row'],
+						static function ( Invoice $invoice ) use ( $final ): void {
+							foreach ( $final as $entry ) {
+								$invoice->setEntryStatus( $entry['tx_hash'], $entry['log_index'], 'final' );
+							}
+						}
+					);
 				}
 			}
 		}

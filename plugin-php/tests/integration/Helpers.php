@@ -43,6 +43,32 @@ final class Helpers {
 		remove_all_filters( 'stablegate_now' );
 	}
 
+	/**
+	 * Collects every stablegate_invoice_event into $events, in place of the order flow, until
+	 * restoreOrderFlow().
+	 *
+	 * @param array<int, array> $events Appended to.
+	 */
+	public static function captureEvents( array &$events ): void {
+		$events = array();
+		add_action(
+			'stablegate_invoice_event',
+			static function ( array $event ) use ( &$events ): void {
+				$events[] = $event;
+			},
+			10,
+			1
+		);
+	}
+
+	/** Puts the order flow back as the only listener of stablegate_invoice_event. */
+	public static function restoreOrderFlow(): void {
+		remove_all_actions( 'stablegate_invoice_event' );
+		if ( class_exists( 'WooCommerce' ) ) {
+			add_action( 'stablegate_invoice_event', array( \Stablegate\WooCommerce\OrderFlow::class, 'onEvent' ), 10, 2 );
+		}
+	}
+
 	/** Renders the merchant's invoice screen at $state ('' for all) as the current user sees it. */
 	public static function adminPage( string $state ): string {
 		$_GET['state'] = $state;

@@ -43,19 +43,31 @@ final class SchemaTest extends TestCase {
 		$wpdb->query( "ALTER TABLE $table DROP COLUMN review_note" );
 		update_option( Schema::OPTION, 1 );
 		$this->assertNull( $wpdb->get_var( "SHOW COLUMNS FROM $table LIKE 'review_note'" ) );
-		$this->assertSame( 2, Schema::migrate() );
+		$this->assertSame( Schema::VERSION, Schema::migrate() );
 		$this->assertSame( 'review_note', $wpdb->get_var( "SHOW COLUMNS FROM $table LIKE 'review_note'" ) );
-		$this->assertSame( 2, (int) get_option( Schema::OPTION ) );
+		$this->assertSame( Schema::VERSION, (int) get_option( Schema::OPTION ) );
 		// Running the current version's SQL again changes nothing.
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 		$this->assertSame( array(), dbDelta( Schema::migrations()[ Schema::VERSION ], false ) );
+	}
+
+	public function testUpgradeFromVersionTwoVersionsEveryInvoiceRow(): void {
+		global $wpdb;
+		Helpers::reset();
+		$row   = \Stablegate\WordPress\Invoices::create( array( 'fiat_amount' => '1.23', 'currency' => 'USD', 'choices' => array( array( 'network' => 'devnet', 'token' => 'usdt' ) ) ) );
+		$table = Schema::table( 'invoices' );
+		$wpdb->query( "ALTER TABLE $table DROP COLUMN version" );
+		update_option( Schema::OPTION, 2 );
+		$this->assertSame( 3, Schema::migrate() );
+		$this->assertSame( '0', \Stablegate\WordPress\Invoices::find( $row['public_id'] )['version'], 'an existing invoice starts at version 0' );
+		$this->assertSame( '0', $wpdb->get_row( "SHOW COLUMNS FROM $table LIKE 'version'", ARRAY_A )['Default'] );
 	}
 
 	public function testFreshInstallFromNothing(): void {
 		global $wpdb;
 		Schema::drop();
 		$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema::table( 'ledger' ) ) ) );
-		$this->assertSame( 2, Schema::migrate() );
+		$this->assertSame( Schema::VERSION, Schema::migrate() );
 		$this->assertSame( Schema::table( 'ledger' ), $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema::table( 'ledger' ) ) ) );
 	}
 

@@ -26,22 +26,11 @@ final class WatcherTest extends TestCase {
 
 	protected function setUp(): void {
 		Helpers::reset( array( 'networks' => array( 'devnet:usdt', 'devnet:usdt18' ) ) );
-		$this->events = array();
-		add_action(
-			'stablegate_invoice_event',
-			function ( array $event ): void {
-				$this->events[] = $event;
-			},
-			10,
-			1
-		);
+		Helpers::captureEvents( $this->events );
 	}
 
 	protected function tearDown(): void {
-		remove_all_actions( 'stablegate_invoice_event' );
-		if ( class_exists( 'WooCommerce' ) ) {
-			add_action( 'stablegate_invoice_event', array( \Stablegate\WooCommerce\OrderFlow::class, 'onEvent' ), 10, 2 );
-		}
+		Helpers::restoreOrderFlow();
 	}
 
 	private function invoice( string $fiat, string $choice = 'devnet:usdt' ): array {

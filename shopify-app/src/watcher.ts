@@ -12,7 +12,7 @@ import sg = require('./core');
 import type { EthLog, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import type { Config, NetworkConfig } from './config';
 import type { Db } from './db';
-import { ApiError } from './errors';
+import { ApiError, coreCode } from './errors';
 import type { Invoices } from './invoices';
 import type { Logger } from './log';
 import { addressTopic, network as registryNetwork, rpcTxHash, token as registryToken, TRANSFER_TOPIC } from './registry';
@@ -326,10 +326,18 @@ export class Watcher {
     if (receipt.status !== '0x1') throw new ApiError(422, 'transaction_failed', 'the transaction failed on chain; it moved nothing', 'tx_hash');
     const block = await call<Block | null>('eth_getBlockByNumber', [receipt.blockNumber, false]);
     if (!block) throw new ApiError(422, 'transaction_not_found', `the block of this transaction is not on ${network} now (reorganised?)`, 'tx_hash');
+    // Only the registry's token contracts can pay an invoice (the claim keeps its own token's):
+    // a log of any other contract is not decoded at all, so however malformed, it fails nothing.
+    const contracts = new Set((registryNetwork(network)?.tokens ?? []).map((t) => sg.parseAddress(network, t.contract).hex));
     return receipt.logs
-      .filter((l) => l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && l.topics.length === 3)
+      .filter((l) => l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && l.topics.length === 3 && contracts.has(l.address.toLowerCase()))
       .map((l) => {
-        const t = sg.decodeTransferLog(network, { ...l, removed: false });
+        let t: Transfer;
+        try {
+          t = sg.decodeTransferLog(network, { ...l, removed: false });
+        } catch (error) {
+          throw new ApiError(422, coreCode(error) ?? 'invalid_log', `log ${Number(l.logIndex)} of the token contract ${l.address} cannot be read as a Transfer: ${(error as Error).message}`, 'tx_hash');
+        }
         t.block_time = String(Number(block.timestamp));
         return t;
       });

@@ -221,3 +221,41 @@ async function waitCursor(block) {
   }
   throw new Error(`the watcher did not reach block ${block}`);
 }
+
+// One transaction with two Transfer-topic logs: first one of another contract whose data is not an
+// amount word (an ERC-20 decoder throws on it), then a real transfer of the registry's token.
+const NOISY_SOURCE = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+contract Noisy {
+    function relay(address token, address to, uint256 amount) external {
+        bytes32 topic = keccak256("Transfer(address,address,uint256)");
+        assembly { log3(0, 0, topic, 0, to) }
+        (bool minted, ) = token.call(abi.encodeWithSignature("mint(address,uint256)", address(this), amount));
+        (bool sent, ) = token.call(abi.encodeWithSignature("transfer(address,uint256)", to, amount));
+        require(minted && sent, "token call failed");
+    }
+}`;
+
+test('a claimed transaction that also holds a malformed Transfer-topic log of another contract is judged by its token transfer, not a 500', { timeout: 60000 }, async () => {
+  const solc = require('solc');
+  const { waitForReceipt } = require('../../tests/devnet/rpc');
+  const input = { language: 'Solidity', sources: { 'Noisy.sol': { content: NOISY_SOURCE } }, settings: { outputSelection: { '*': { '*': ['evm.bytecode.object', 'evm.methodIdentifiers'] } } } };
+  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const compiled = output.contracts?.['Noisy.sol']?.Noisy;
+  assert.ok(compiled, JSON.stringify(output.errors));
+  const [from] = await s.net.rpc('eth_accounts');
+  const deployed = await waitForReceipt(s.net.url, await s.net.rpc('eth_sendTransaction', [{ from, data: '0x' + compiled.evm.bytecode.object, gas: '0x1e8480' }]));
+  const noisy = deployed.contractAddress;
+
+  const inv = await create({ amount: '41' });
+  const word = (hex) => hex.slice(2).toLowerCase().padStart(64, '0');
+  const data = '0x' + compiled.evm.methodIdentifiers['relay(address,address,uint256)'] + word(s.net.tokens.UsdtLike) + word(inv.recipient) + word('0x' + (40990000).toString(16));
+  const receipt = await waitForReceipt(s.net.url, await s.net.rpc('eth_sendTransaction', [{ from, to: noisy, data, gas: '0x1e8480' }]));
+  assert.equal(receipt.status, '0x1');
+  const usdt = [s.net.tokens.UsdtLike.toLowerCase(), '0x' + word('0x' + (40990000).toString(16))];
+  assert.deepEqual(receipt.logs.map((l) => [l.address.toLowerCase(), l.data]), [[noisy.toLowerCase(), '0x'], usdt, usdt], 'the bad log, the mint, the payment');
+
+  const claimed = await claim(inv.id, receipt.transactionHash);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  assert.deepEqual(claimed.body.transfers.map((t) => [t.tx, t.amount]), [[receipt.transactionHash, '40.99']]);
+});

@@ -448,7 +448,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const baseUrl = config.publicUrl ?? `http://${req.headers.host ?? `${config.listen.host}:${config.listen.port}`}`;
+    const baseUrl = invoices.publicUrl;
     if (req.method === 'OPTIONS') {
       res.writeHead(204, CORS);
       res.end();
@@ -526,6 +526,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  // Without public_url, links name the address the server listens on (config.ts refuses a
+  // wildcard listen address without public_url, so this is one a client can reach).
+  if (config.publicUrl === null) invoices.publicUrl = url;
   const sweeper = setInterval(() => void invoices.sweep().catch((e) => log.error('sweep failed', { error: (e as Error).message })), 1000);
   if (options.background !== false) {
     watcher.start();

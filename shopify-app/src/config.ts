@@ -157,6 +157,11 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   const listenRaw = isObject(raw.listen) ? raw.listen : {};
   const listen = { host: str(listenRaw, 'host', 'listen', '127.0.0.1'), port: int(listenRaw, 'port', 'listen', 8080) };
   const publicUrl = raw.public_url === undefined ? null : httpUrl(str(raw, 'public_url', ''), 'public_url').replace(/\/$/, '');
+  // Without public_url the links name the listen address (never a request's Host header); a
+  // wildcard address names no host a customer can reach.
+  if (publicUrl === null && ['0.0.0.0', '::', '[::]'].includes(listen.host)) {
+    throw new ConfigError('public_url', `is required when listen.host is ${listen.host}: set it to the URL customers reach this server at`);
+  }
 
   const dbRaw = isObject(raw.database) ? raw.database : {};
   const database: Config['database'] = {};

@@ -95,6 +95,13 @@ export class Invoices {
   readonly heads = new Map<string, number>();
   private readonly forUpdate: string;
 
+  /**
+   * The base of every link the server hands out, in answers, webhook bodies and what it stores:
+   * `public_url`, else the address the server listens on (startApp sets it once listening).
+   * Never a request's Host header, which any caller chooses.
+   */
+  publicUrl: string;
+
   constructor(
     readonly db: Db,
     readonly config: Config,
@@ -102,6 +109,7 @@ export class Invoices {
     private readonly log: Logger,
     private readonly rates: Rates,
   ) {
+    this.publicUrl = config.publicUrl ?? '';
     this.changes.setMaxListeners(0);
     this.forUpdate = db.kind === 'postgres' ? ' FOR UPDATE' : '';
   }
@@ -479,7 +487,7 @@ export class Invoices {
     const status = record ? sg.invoiceStatus(record, now) : null;
     const fmt = (units: string) => sg.formatAmount(row.network as string, units, row.token);
     const state = status ? status.state : row.state === 'new' && now >= row.expires_at ? 'expired' : row.state;
-    const base = baseUrl ?? this.config.publicUrl ?? '';
+    const base = baseUrl ?? this.publicUrl;
     return {
       id: row.id,
       order_id: row.order_id,

@@ -6,6 +6,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 const Ajv2020 = require('../../node_modules/ajv/dist/2020').default;
 const { startStack, API_KEY, WEBHOOK_SECRET } = require('./helpers');
@@ -171,6 +172,39 @@ test('Idempotency-Key: a repeat replays, the same key with another body is refus
   assert.equal((await call('GET', '/api/v1/invoices?order_id=twins')).body.data.length, 1);
   const other = await call('POST', '/api/v1/invoices', { ...body, amount: '4' }, { 'idempotency-key': 'key-1' });
   assert.deepEqual([other.status, other.body.error.code], [422, 'idempotency_key_reused']);
+});
+
+test('a request\'s Host header reaches no link: not the answer, the stored replay, or a webhook body', { timeout: 30000 }, async () => {
+  // fetch() does not let a caller set Host; a raw request does, as any client can.
+  const forged = (method, urlPath, body, headers = {}) =>
+    new Promise((resolve, reject) => {
+      const text = body === undefined ? '' : JSON.stringify(body);
+      const req = http.request(`${s.app.url}${urlPath}`, { method, headers: { host: 'attacker.example', authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      });
+      req.on('error', reject);
+      req.end(text);
+    });
+  const links = (invoice) => [invoice.status_url, invoice.pay_url];
+  const own = (invoice) => [`${s.app.url}/api/v1/checkout/${invoice.id}`, `${s.app.url}/pay/${invoice.id}`];
+  const created = await forged('POST', '/api/v1/invoices', { amount: '6.66', networks: ['devnet'], order_id: 'host' }, { 'idempotency-key': 'host-1' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const inv = created.body;
+  assert.deepEqual(links(inv), own(inv));
+  const replayed = await call('POST', '/api/v1/invoices', { amount: '6.66', networks: ['devnet'], order_id: 'host' }, { 'idempotency-key': 'host-1' });
+  assert.deepEqual(links(replayed.body), own(inv));
+  const doc = await forged('GET', `/api/v1/checkout/${inv.id}`);
+  assert.ok(Object.values(doc.body.links).every((l) => l === null || l.startsWith(`${s.app.url}/`)), JSON.stringify(doc.body.links));
+  // The events of requests that carried the forged Host.
+  assert.equal((await forged('POST', `/api/v1/invoices/${inv.id}/cancel`)).status, 200);
+  for (const type of ['invoice.created', 'invoice.invalid']) {
+    const event = await s.receiver.waitFor((e) => e.type === type && e.data.invoice.id === inv.id);
+    assert.deepEqual(links(event.data.invoice), own(inv), type);
+  }
+  const stored = await s.app.db.all('SELECT body FROM events WHERE invoice_id = ?', [inv.id]);
+  assert.ok(stored.length >= 2 && stored.every((e) => !e.body.includes('attacker.example')), 'no stored event names the Host');
 });
 
 test('several networks: choices until the customer chooses; bad choices name the field', async () => {

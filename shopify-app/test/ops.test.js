@@ -182,6 +182,7 @@ test('configuration errors name the key', () => {
     [{ ...base, rates: { EUR: { url: 'http://rates.example/eur', path: 'r' } } }, /config rates\.EUR\.url: must be an https:\/\/ URL/],
     [{ ...base, rates: { EUR: { url: 'https://rates.example/eur', path: 'r', invert: 'yes' } } }, /config rates\.EUR\.invert: must be true or false/],
     [{ ...base, webhooks: { endpoints: [{ url: 'https://x.example/h', secret_env: 'NOPE_NOT_SET' }] } }, /config webhooks\.endpoints\[0\]\.secret_env: environment variable NOPE_NOT_SET is not set/],
+    [{ ...base, listen: { host: '0.0.0.0' } }, /config public_url: is required when listen\.host is 0\.0\.0\.0: set it to the URL customers reach this server at/],
     [{ networks: { tron: { rpc: ['http://127.0.0.1:1'], addresses: ['TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t'] } }, demo: { wallet: '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc' } }, /config demo: demo mode .* only runs with devnet networks/],
   ];
   for (const [raw, message] of bad) assert.throws(() => parseConfig(raw, {}), message);

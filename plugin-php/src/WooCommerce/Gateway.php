@@ -16,6 +16,7 @@ use Stablegate\WordPress\Invoices;
 use Stablegate\WordPress\Rates;
 use Stablegate\WordPress\Rest;
 use Stablegate\WordPress\Settings;
+use Stablegate\WordPress\Watcher;
 
 /**
  * USDT straight to the merchant's wallet. process_payment creates the invoice (choosing the
@@ -94,7 +95,9 @@ class Gateway extends \WC_Payment_Gateway {
 				'title'       => sprintf( __( 'RPC URL: %s', 'stablegate' ), $network->names()['en'] ),
 				'type'        => 'stablegate_secret',
 				'network'     => $network->id(),
-				'description' => __( 'JSON-RPC endpoint (may include your API key; it stays on this server).', 'stablegate' ),
+				'description' => __( 'JSON-RPC endpoint (may include your API key; it stays on this server).', 'stablegate' )
+					// The gateway is built on every checkout request; the watcher's status is for the admin only.
+					. ( is_admin() ? Watcher::describe( $network->id() ) : '' ),
 			);
 			$least = $network->finalityConfirmations();
 			$fields[ 'confirmations_' . $network->id() ] = array(

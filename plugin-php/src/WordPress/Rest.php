@@ -268,7 +268,7 @@ final class Rest {
 		if ( '' === $url ) {
 			throw new ApiError( 503, 'rpc_unavailable', 'this network is not configured any more' );
 		}
-		return Invoices::claim( $row, $tx, new Rpc( $url ), $log_index );
+		return Invoices::claim( $row, $tx, Rpc::forNetwork( (string) $row['network'], $url ), $log_index );
 	}
 
 	/**

@@ -13,6 +13,11 @@ namespace Stablegate\WordPress;
  * JSON-RPC 2.0 calls and batches to a node (EVM, or TRON's JSON-RPC). Counts its HTTP requests,
  * so that tests can hold the watcher to its budget. The URL may hold an API key: it is never
  * logged or shown; errors name the host only.
+ *
+ * Given the registry's chain id, the client asks the node's eth_chainId in its first request (in
+ * the same batch: no request of its own) and refuses to return anything from a node of another
+ * chain: a testnet or a fork can serve the same token contract and the same logs, and must never
+ * credit an invoice.
  */
 final class Rpc {
 
@@ -22,7 +27,16 @@ final class Rpc {
 	/** Of those, the one-time requests of a first scan's start-block search. */
 	public int $setup_requests = 0;
 
-	public function __construct( private string $url, private int $timeout = 15 ) {
+	/** The node's chain id was checked (or no chain id was given). */
+	private bool $chain_checked;
+
+	public function __construct( private string $url, private int $timeout = 15, private ?int $chain_id = null ) {
+		$this->chain_checked = null === $chain_id;
+	}
+
+	/** Returns a client of the RPC URL of $network_id in the settings, held to its chain id. */
+	public static function forNetwork( string $network_id, string $url, int $timeout = 15 ): self {
+		return new self( $url, $timeout, \Stablegate\Domain\Network::get( $network_id )->chainId() );
 	}
 
 	/** Returns the host of the URL, for messages (never the path or query, which may hold a key). */
@@ -50,12 +64,36 @@ final class Rpc {
 	 *
 	 * @param array<int, array{0: string, 1: mixed[]}> $calls Method and parameters.
 	 * @return mixed[]
-	 * @throws RpcError When the request itself fails.
+	 * @throws RpcError When the request itself fails, or the node serves another chain.
 	 */
 	public function batch( array $calls ): array {
 		if ( ! $calls ) {
 			return array();
 		}
+		if ( ! $this->chain_checked ) {
+			$results = $this->send( array_merge( array( array( 'eth_chainId', array() ) ), $calls ) );
+			$chain   = array_shift( $results );
+			if ( $chain instanceof RpcError ) {
+				throw $chain;
+			}
+			$served = is_string( $chain ) && preg_match( '/^0x[0-9a-fA-F]{1,15}\z/', $chain ) ? (int) hexdec( substr( $chain, 2 ) ) : null;
+			if ( $served !== $this->chain_id ) {
+				throw new RpcError( sprintf( 'RPC %s serves chain %s, not chain %d: nothing is read from it; set the RPC URL of this network', $this->host(), null === $served ? wp_json_encode( $chain ) : (string) $served, $this->chain_id ) );
+			}
+			$this->chain_checked = true;
+			return $results;
+		}
+		return $this->send( $calls );
+	}
+
+	/**
+	 * Sends the calls in one HTTP request.
+	 *
+	 * @param array<int, array{0: string, 1: mixed[]}> $calls Method and parameters.
+	 * @return mixed[]
+	 * @throws RpcError When the request itself fails.
+	 */
+	private function send( array $calls ): array {
 		$body = array();
 		foreach ( $calls as $i => $call ) {
 			$body[] = array(

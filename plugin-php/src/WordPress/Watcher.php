@@ -85,6 +85,26 @@ final class Watcher {
 	}
 
 	/**
+	 * Says how the last run of $network_id went, for the settings screen (after the RPC URL's own
+	 * description: starts with a space; empty for a network without an RPC URL).
+	 */
+	public static function describe( string $network_id ): string {
+		if ( '' === Settings::rpcUrl( $network_id ) ) {
+			return '';
+		}
+		$stats = self::stats( $network_id );
+		if ( ! empty( $stats['last_error'] ) ) {
+			/* translators: %s: the error, naming the RPC host only */
+			return ' ' . sprintf( __( 'The watcher cannot use it: %s', 'stablegate' ), $stats['last_error'] );
+		}
+		if ( isset( $stats['last_poll_at'], $stats['head'] ) ) {
+			/* translators: 1: seconds, 2: block number */
+			return ' ' . sprintf( __( 'Watched %1$d seconds ago, up to block %2$d.', 'stablegate' ), max( 0, Invoices::now() - (int) $stats['last_poll_at'] ), (int) $stats['head'] );
+		}
+		return ' ' . __( 'Not watched yet: WP-Cron runs the watcher every minute.', 'stablegate' );
+	}
+
+	/**
 	 * Merges $values into the stats of $network.
 	 *
 	 * @param array<string, mixed> $values Values.
@@ -105,7 +125,7 @@ final class Watcher {
 			return array( 'skipped' => 'no RPC URL' );
 		}
 		try {
-			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Settings::network( $network_id ), new Rpc( $url ) ) );
+			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Settings::network( $network_id ), Rpc::forNetwork( $network_id, $url ) ) );
 		} catch ( ApiError $busy ) {
 			return array( 'skipped' => 'another poll of this network is running' );
 		}

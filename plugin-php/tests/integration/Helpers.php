@@ -82,6 +82,34 @@ final class Helpers {
 		return $html;
 	}
 
+	/**
+	 * Starts PHP's built-in server on a free port with $router and waits until it listens.
+	 *
+	 * @param array<string, string> $env Environment of the server.
+	 * @return array{0: resource, 1: string} The process (proc_terminate it) and its URL.
+	 */
+	public static function phpServer( string $router, array $env ): array {
+		$probe = stream_socket_server( 'tcp://127.0.0.1:0' );
+		$port  = (int) substr( (string) strrchr( stream_socket_get_name( $probe, false ), ':' ), 1 );
+		fclose( $probe );
+		$server = proc_open(
+			array( PHP_BINARY, '-S', "127.0.0.1:$port", $router ),
+			array( array( 'file', '/dev/null', 'r' ), array( 'file', '/dev/null', 'w' ), array( 'file', '/dev/null', 'w' ) ),
+			$pipes,
+			null,
+			$env
+		);
+		for ( $i = 0; $i < 100; $i++ ) {
+			$socket = @fsockopen( '127.0.0.1', $port, $errno, $error, 0.1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- polled until the server listens.
+			if ( $socket ) {
+				fclose( $socket );
+				break;
+			}
+			usleep( 50000 );
+		}
+		return array( $server, "http://127.0.0.1:$port" );
+	}
+
 	public static function devnetUrl(): string {
 		return (string) getenv( 'DEVNET_URL' );
 	}

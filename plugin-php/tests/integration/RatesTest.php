@@ -30,26 +30,8 @@ final class RatesTest extends TestCase {
 	public static function setUpBeforeClass(): void {
 		self::$dir = sys_get_temp_dir() . '/sg-rates-' . bin2hex( random_bytes( 4 ) );
 		mkdir( self::$dir );
-		$probe = stream_socket_server( 'tcp://127.0.0.1:0' );
-		$port  = (int) substr( (string) strrchr( stream_socket_get_name( $probe, false ), ':' ), 1 );
-		fclose( $probe );
 		self::answer( 200, '{}' );
-		self::$server = proc_open(
-			array( PHP_BINARY, '-S', "127.0.0.1:$port", __DIR__ . '/rate-source.php' ),
-			array( array( 'file', '/dev/null', 'r' ), array( 'file', '/dev/null', 'w' ), array( 'file', '/dev/null', 'w' ) ),
-			$pipes,
-			null,
-			array( 'RATE_DIR' => self::$dir )
-		);
-		for ( $i = 0; $i < 100; $i++ ) {
-			$socket = @fsockopen( '127.0.0.1', $port, $errno, $error, 0.1 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- polled until the server listens.
-			if ( $socket ) {
-				fclose( $socket );
-				break;
-			}
-			usleep( 50000 );
-		}
-		self::$url = "http://127.0.0.1:$port";
+		list( self::$server, self::$url ) = Helpers::phpServer( __DIR__ . '/rate-source.php', array( 'RATE_DIR' => self::$dir ) );
 	}
 
 	public static function tearDownAfterClass(): void {

@@ -370,6 +370,42 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( 'processing', Invoices::find( $row['public_id'] )['state'] );
 	}
 
+	public function testANodeOfAnotherChainCreditsNothingAndTheSettingsSayWhy(): void {
+		global $wpdb;
+		// A fork or a testnet can serve the same token contract and the same logs: this node
+		// forwards to the devnet but says it is Sepolia.
+		list( $node, $url ) = Helpers::phpServer( __DIR__ . '/other-chain-rpc.php', array( 'DEVNET_URL' => Helpers::devnetUrl() ) );
+		$settings           = static fn ( string $rpc ) => update_option( 'woocommerce_stablegate_settings', array_merge( get_option( 'woocommerce_stablegate_settings' ), array( 'rpc_devnet' => $rpc ) ) );
+		try {
+			$row = $this->invoice( '6.02' );
+			Helpers::cron(); // The cursor stands before the payment.
+			$this->assertStringStartsWith( ' Watched ', Watcher::describe( 'devnet' ) );
+			$settings( $url );
+			$paid  = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6020000', 3 ); // Final at once.
+			$polls = Helpers::cron();
+			$this->assertStringContainsString( 'serves chain 11155111, not chain 31337', $polls['devnet']['error'] ?? '', wp_json_encode( $polls ) );
+			$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
+			$this->assertSame( '0', $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ), 'not even recorded' );
+			delete_transient( 'stablegate_polled_devnet' );
+			$this->assertSame( 'new', $this->doc( Invoices::find( $row['public_id'] ) )['state'], 'nor by a status poll' );
+			list( $route, $query ) = Helpers::link( \Stablegate\WordPress\Rest::links( $row['public_id'] )['claim'] );
+			$claim                 = Helpers::rest( 'POST', $route, array( 'tx_hash' => $paid['tx'] ), $query );
+			$this->assertSame( 503, $claim->get_status(), 'nor by a claim' );
+			$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
+			$this->assertStringContainsString( 'The watcher cannot use it: RPC 127.0.0.1 serves chain 11155111, not chain 31337', Watcher::describe( 'devnet' ), 'the settings screen says why' );
+
+			// Back on a node of the right chain: nothing was skipped, at the same cost per poll.
+			$settings( Helpers::devnetUrl() );
+			$polls = Helpers::cron();
+			$this->assertLessThanOrEqual( 4, $polls['devnet']['requests'], 'the chain id rides in the first batch: head, one eth_getLogs per token, one batch' );
+			$this->assertSame( 'settled', Invoices::find( $row['public_id'] )['state'] );
+			$this->assertStringStartsWith( ' Watched ', Watcher::describe( 'devnet' ) );
+		} finally {
+			proc_terminate( $node );
+			proc_close( $node );
+		}
+	}
+
 	public function testAStricterFinalityPolicyWaitsLongerAndShowsIt(): void {
 		Helpers::reset( array( 'confirmations_devnet' => '6' ) );
 		$row  = $this->invoice( '6.54' );

@@ -7,7 +7,8 @@ import http = require('node:http');
 import path = require('node:path');
 import type { AddressInfo } from 'node:net';
 import sg = require('./core');
-import { App, escapeHtml, startApp } from './app';
+import { App, startApp } from './app';
+import { escapeHtml } from './paypage';
 import { parseConfig } from './config';
 import { createLogger, Logger } from './log';
 

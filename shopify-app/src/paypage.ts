@@ -1,0 +1,71 @@
+// The hosted pay page: a title, the <stablegate-checkout> widget pointed at the invoice's status
+// document, and in demo mode a button that pays from the devnet's demo wallet. Every value put
+// into the HTML goes through escapeHtml; the page loads only its own scripts (see PAY_PAGE_HEADERS).
+import type { InvoiceRow } from './invoices';
+
+/** Escapes the five characters that can end an HTML text or quoted attribute. */
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The HTML of the pay page of `row`; without the widget's build it links the status document. */
+export function payPage(row: InvoiceRow, statusUrl: string, demo: boolean, widgetPresent: boolean): string {
+  const title = `Pay invoice ${row.order_id ?? row.id}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="/assets/pay.css">
+${widgetPresent ? '<script type="module" src="/widget/stablegate-checkout.js"></script>' : ''}
+</head>
+<body>
+<main>
+<h1>${escapeHtml(title)}</h1>
+${
+  widgetPresent
+    ? `<stablegate-checkout status-url="${escapeHtml(statusUrl)}"></stablegate-checkout>`
+    : `<p class="missing">The checkout widget is not built on this server (crates/wasm/pkg/widget is missing). Status: <a href="${escapeHtml(statusUrl)}">${escapeHtml(statusUrl)}</a></p>`
+}
+${
+  demo
+    ? `<section class="demo"><p>Demo mode: the devnet's unlocked demo wallet can pay this invoice for you.</p>
+<button type="button" id="demo-pay" data-invoice="${escapeHtml(row.id)}">Pay from the demo wallet</button>
+<p id="demo-result" role="status"></p>
+<script type="module" src="/assets/demo-wallet.js"></script></section>`
+    : ''
+}
+</main>
+</body>
+</html>`;
+}
+
+/**
+ * The pay page's headers: scripts only from this server (the widget compiles its wasm, hence
+ * 'wasm-unsafe-eval'), inline styles for the widget's shadow DOM, and no framing.
+ */
+export const PAY_PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+};
+
+/** The pay page's stylesheet, served at /assets/pay.css. */
+export const PAY_CSS = `body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#111}main{max-width:34rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.2rem}.demo{margin-top:1.5rem;padding:1rem;border:1px dashed #999;border-radius:8px}button{font:inherit;padding:.5rem 1rem}
+@media (prefers-color-scheme:dark){body{background:#111;color:#eee}}`;
+
+/** The demo button's script, served at /assets/demo-wallet.js in demo mode only. */
+export const DEMO_WALLET_JS = `// Demo mode only: asks the server to pay this invoice from the devnet's demo wallet.
+const button = document.getElementById('demo-pay');
+const result = document.getElementById('demo-result');
+button.addEventListener('click', async () => {
+  button.disabled = true;
+  result.textContent = 'Sending…';
+  const response = await fetch('/demo/pay/' + encodeURIComponent(button.dataset.invoice), { method: 'POST' });
+  const body = await response.json();
+  result.textContent = response.ok ? 'Sent: ' + body.tx_hash : 'Failed: ' + body.error.message;
+  button.disabled = response.ok;
+});
+`;

@@ -15,6 +15,7 @@
 import init, {
   balanceOfCalldata,
   normalizeTxHash,
+  paymentUri,
   qrSvg,
   toBaseUnits,
   transferCalldata,
@@ -494,9 +495,15 @@ export class StablegateCheckout extends HTMLElement {
     const shown = h('span', { class: 'address' }, h('b', {}, recipient.slice(0, head)), recipient.slice(head, -5), h('b', {}, recipient.slice(-5)));
     let qr;
     try {
-      qr = h('div', { class: 'qr', role: 'img', 'aria-label': this.#t('qr_label', { amount, symbol, address: recipient }) });
-      // qrSvg returns fixed markup built from module coordinates only (no text from the document).
-      qr.innerHTML = qrSvg(doc.payment_uri);
+      // The QR must pay what is shown: the core rebuilds the request from the recipient, amount
+      // and token, and a document whose payment_uri differs gets no QR.
+      if (paymentUri({ network: doc.network, token: doc.token.id, recipient, amount: doc.amount_remaining }) !== doc.payment_uri) {
+        qr = h('p', { class: 'warning', role: 'alert' }, this.#t('qr_mismatch'));
+      } else {
+        qr = h('div', { class: 'qr', role: 'img', 'aria-label': this.#t('qr_label', { amount, symbol, address: recipient }) });
+        // qrSvg returns fixed markup built from module coordinates only (no text from the document).
+        qr.innerHTML = qrSvg(doc.payment_uri);
+      }
     } catch {
       qr = null;
     }

@@ -7,7 +7,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startHost } = require('./host');
-const { launch } = require('./browser');
+const { launch, decodeQr } = require('./browser');
 const { invoiceStory, choiceDoc } = require('./docs');
 
 const MARKUP = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>';
@@ -82,6 +82,36 @@ test('markup in every field of the document is shown as text; links go only to h
   assert.equal(settled.pwned, false);
   assert.deepEqual(settled.hrefs, []);
   assert.deepEqual(foreignRequests(), []);
+  await page.close();
+});
+
+test('a payment_uri that pays another address, amount or token than the widget shows draws no QR, and says so', async () => {
+  const sg = require('../../../crates/wasm/pkg/node');
+  const recipient = '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720';
+  const story = invoiceStory({ base: host.url, name: 'hostile-qr', recipient, amount: '5' });
+  const honest = story.doc();
+  const uri = (o) => sg.paymentUri({ network: 'devnet', recipient, amount: '5', ...o });
+  assert.equal(uri({}), honest.payment_uri, 'the honest request, rebuilt');
+  const page = await browser.context.newPage();
+  await page.goto(`${host.url}/page?s=hostile-qr`);
+  const widget = page.locator('stablegate-checkout');
+  for (const [what, payment_uri] of [
+    ['another address', uri({ recipient: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' })],
+    ['another amount', uri({ amount: '50' })],
+    ['another token', uri({ token: 'usdt18' })],
+  ]) {
+    host.set('hostile-qr', { ...honest, payment_uri });
+    await page.reload();
+    await widget.locator('[data-field="amount"]').waitFor({ timeout: 5000 });
+    assert.equal(await widget.locator('.qr').count(), 0, `no QR for ${what}`);
+    assert.equal(await widget.locator('[role="alert"]', { hasText: 'This payment request does not match the address and amount shown' }).count(), 1, what);
+    // What the widget shows stays the document's recipient and amount.
+    assert.equal(await widget.locator('[data-field="amount"]').innerText(), '5 USDT');
+  }
+  host.set('hostile-qr', honest);
+  await page.reload();
+  await widget.locator('.qr').waitFor({ timeout: 5000 });
+  assert.equal(decodeQr(await widget.locator('.qr').screenshot()), honest.payment_uri);
   await page.close();
 });
 

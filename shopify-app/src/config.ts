@@ -68,7 +68,14 @@ export interface Config {
   rates: RateConfig[];
   webhooks: { endpoints: WebhookEndpoint[]; retrySchedule: number[]; pollMs: number; timeoutMs: number };
   /** Claim rate limits; behind `trustedProxies` the client is read from X-Forwarded-For. */
-  claims: { perInvoicePerMinute: number; perClientPerMinute: number; trustedProxies: string[] };
+  claims: {
+    perInvoicePerMinute: number;
+    perClientPerMinute: number;
+    trustedProxies: string[];
+    /** USDT: claims of transfers up to this amount credit without review ("0": every claim the
+     *  claimer cannot be shown to own goes to the merchant's review, DESIGN §5). */
+    autoAcceptUpTo: string;
+  };
   /** Present only in demo mode: the unlocked devnet account that "pays from the demo wallet". */
   demo: { wallet: string } | null;
   /** Where the widget's files are (crates/wasm/pkg/widget by default). */
@@ -332,6 +339,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       perInvoicePerMinute: int(claimsRaw, 'per_invoice_per_minute', 'claims', 5, 1),
       perClientPerMinute: int(claimsRaw, 'per_client_per_minute', 'claims', 30, 1),
       trustedProxies,
+      autoAcceptUpTo: decimal(claimsRaw, 'auto_accept_up_to', 'claims', '0'),
     },
     demo,
     widgetDir:

@@ -99,6 +99,27 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
       `CREATE INDEX invoices_watched_band ON invoices (network, token, recipient, amount_key) WHERE watched = 1`,
     ],
   },
+  {
+    version: 3,
+    name: 'invoices.version (every write is versioned) and invoices.released (a reused reservation)',
+    sql: () => [
+      // DESIGN §5: every write to an invoice record is versioned, so no writer loses another's credit.
+      `ALTER TABLE invoices ADD COLUMN version BIGINT NOT NULL DEFAULT 0`,
+      // An expired unpaid invoice whose amount went to a newer one stays watched (a late payment
+      // still finds it, for review) but no longer holds the amount: the unique index is over holders.
+      `ALTER TABLE invoices ADD COLUMN released INTEGER NOT NULL DEFAULT 0`,
+      `DROP INDEX invoices_watched_amount`,
+      `CREATE UNIQUE INDEX invoices_reserved_amount ON invoices (network, token, recipient, amount_due) WHERE watched = 1 AND released = 0`,
+      `DROP INDEX invoices_watched_band`,
+      `CREATE INDEX invoices_reserved_band ON invoices (network, token, recipient, amount_key) WHERE watched = 1 AND released = 0`,
+      `CREATE INDEX ledger_block ON ledger (network, token, block_number)`,
+      // The cursor is now the core's final cursor (every block up to it searched after it was
+      // final); a cursor saved before meant "searched up to". Going back 200 blocks once covers
+      // every registry network's finality depth, so no block is left unsearched after it became
+      // final; the blocks searched again credit nothing twice.
+      `UPDATE cursors SET block = CASE WHEN block > 200 THEN block - 200 ELSE 0 END`,
+    ],
+  },
 ];
 
 /** The sortable key of a base-unit amount: 40 digits (u128 has at most 39). */

@@ -1,12 +1,13 @@
-// Invoices: creation with unique amounts, the customer's network choice, cancel/review, the
-// status document, and applying what the chain says (credits, finality, claims). Every payment
-// rule is the core's (createInvoice, allocateAmount, matchTransfer, claimTransfer,
-// creditTransfer, setEntryStatus, syncInvoice, invoiceStatus, statusDocument); this module does
-// the storage around them, in transactions, behind the database's unique constraints.
+// Invoices: creation with unique amounts, the customer's network choice, cancel, review and its
+// resolution, the status document, claims, and storing what a watcher poll decided. Every payment
+// rule is the core's (createInvoice, allocateInPool, claimTransfer, creditTransfer, applyPoll,
+// resolveReview, syncInvoice, statusDocument, statusBeforeChoice); this module does the storage
+// around them, in transactions, behind the database's unique constraints, and every write of an
+// invoice row is versioned so that no writer loses another's credit.
 import crypto = require('node:crypto');
 import { EventEmitter } from 'node:events';
 import sg = require('./core');
-import type { Invoice, StatusDocument, Transfer, InvoiceEvent } from '../../crates/wasm/pkg/node/stablegate_wasm';
+import type { Invoice, InvoiceEvent, OpenChoice, PollOutcome, PoolAllocation, StatusDocument, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import { DECIMAL } from './config';
 import type { Config, NetworkConfig } from './config';
 import { Db, Queryable, amountKey, isUniqueViolation } from './db';
@@ -37,6 +38,10 @@ export interface InvoiceRow {
   monitor_until: number;
   record: string | null;
   updated_at: number;
+  /** Bumped by every write of the row: a writer whose version is stale loses (DESIGN §5). */
+  version: number;
+  /** 1 once its unique amount went to a newer invoice (it expired unpaid, its band was full). */
+  released: number;
 }
 
 export interface LedgerRow {
@@ -83,6 +88,16 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(
 /** An unguessable id: 128 random bits. The status URL is the id, so it must not be guessable. */
 export function newId(prefix: string): string {
   return `${prefix}_${crypto.randomBytes(16).toString('base64url')}`;
+}
+
+/** Steps beyond the band whose invoices the allocation reads: more than the core's gap (2). */
+const BAND_MARGIN_STEPS = 4n;
+
+/** Another writer changed the invoice row since it was read; retry from a fresh read. */
+export class WriteConflict extends ApiError {
+  constructor(id: string) {
+    super(409, 'write_conflict', `invoice ${id} changed meanwhile; retry`, undefined, 1);
+  }
 }
 
 const CREATE_FIELDS = new Set(['amount', 'fiat_amount', 'currency', 'order_id', 'networks', 'redirect_url', 'metadata', 'expires_in']);
@@ -268,6 +283,8 @@ export class Invoices {
       monitor_until: expiresAt + this.config.invoice.monitoring,
       record: null,
       updated_at: now,
+      version: 0,
+      released: 0,
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -338,71 +355,103 @@ export class Invoices {
   }
 
   /**
-   * Fixes the network of `row`: picks the smallest free unique amount on the first receiving
-   * address of the pool that has one (allocateAmount), and creates the core's record. The
-   * unique index on watched amounts makes a collision impossible even if two processes race.
+   * Fixes the network of `row`: the core picks the receiving address and unique amount over the
+   * merchant's pool (allocateInPool), given the watched invoices holding amounts near the band,
+   * and may reuse an expired unpaid invoice's reservation, which is then marked released. The
+   * unique index on held amounts makes a collision impossible even if two processes race.
    */
-  private async allocate(q: Queryable, row: InvoiceRow, choice: Choice, now: number, baseUrl: string): Promise<InvoiceRow> {
+  private async allocate(q: Queryable, row: InvoiceRow, choice: Choice, now: number, baseUrl: string | null): Promise<InvoiceRow> {
     const net = this.networkConfig(choice.network) as NetworkConfig;
     const inv = this.config.invoice;
     await this.db.lock(q, `allocate:${choice.network}:${choice.token}`);
     const baseUnits = sg.toBaseUnits(choice.network, row.base_amount, choice.token);
     const stepUnits = sg.toBaseUnits(choice.network, inv.step, choice.token);
+    // The invoices whose amounts can matter: the band, widened by more steps than the core's gap
+    // (a query bound only; the core decides which amounts are clear).
+    const margin = BigInt(stepUnits) * BAND_MARGIN_STEPS;
+    const low = BigInt(baseUnits) > margin ? BigInt(baseUnits) - margin : 0n;
+    const high = BigInt(baseUnits) + BigInt(stepUnits) * BigInt(inv.maxSlots) + margin;
+    const pool = [];
     for (const address of net.addresses) {
-      const hex = sg.parseAddress(choice.network, address).hex;
-      // Only the band the core may pick from matters: [base, base + step × slots).
-      const taken = await q.all<{ amount_due: string }>(
-        `SELECT amount_due FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1 AND amount_key >= ? AND amount_key < ?`,
-        [choice.network, choice.token, hex, amountKey(baseUnits), amountKey(BigInt(baseUnits) + BigInt(stepUnits) * BigInt(inv.maxSlots))],
+      const holders = await q.all<InvoiceRow>(
+        `SELECT * FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1 AND released = 0 AND amount_key >= ? AND amount_key < ?`,
+        [choice.network, choice.token, sg.parseAddress(choice.network, address).hex, amountKey(low), amountKey(high)],
       );
-      let amount: string;
-      try {
-        amount = sg.allocateAmount({ baseUnits, stepUnits, maxSlots: String(inv.maxSlots), taken: taken.map((t) => t.amount_due) }).amount;
-      } catch (error) {
-        if (coreCode(error) === 'amount_band_full') continue;
-        throw error;
-      }
-      const record = sg.createInvoice({
-        id: row.id,
-        network: choice.network,
-        token: choice.token,
-        recipient: address,
-        amount_due: amount,
-        tolerance: sg.toBaseUnits(choice.network, inv.tolerance, choice.token),
-        created_at: String(row.created_at),
-        expires_in: String(Math.max(0, row.expires_at - row.created_at)),
-        monitoring: String(row.monitor_until - row.expires_at),
-      });
-      const chosen: InvoiceRow = { ...row, network: choice.network, token: choice.token, recipient: hex, amount_due: amount, watched: 1 };
-      // save() writes the chosen network and amount together with the record (one UPDATE).
-      return this.save(q, chosen, record, now, baseUrl);
+      pool.push({ recipient: address, invoices: holders.map((h) => this.record(h) as Invoice) });
     }
-    throw new ApiError(
-      503,
-      'amount_band_full',
-      `every receiving address on ${choice.network} has ${inv.maxSlots} open invoices near ${row.base_amount} USDT; retry shortly or add an address`,
-      undefined,
-      30,
-    );
+    let allocation: PoolAllocation;
+    try {
+      allocation = sg.allocateInPool({ baseUnits, stepUnits, maxSlots: String(inv.maxSlots), pool, now });
+    } catch (error) {
+      if (coreCode(error) !== 'amount_band_full') throw error;
+      throw new ApiError(
+        503,
+        'amount_band_full',
+        `every receiving address on ${choice.network} has its ${inv.maxSlots} amounts near ${row.base_amount} USDT held by open invoices; retry shortly or add an address`,
+        undefined,
+        30,
+      );
+    }
+    if (allocation.reuses !== null) {
+      const old = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [allocation.reuses])) as InvoiceRow;
+      await this.write(q, { ...old, released: 1 }, { ...(this.record(old) as Invoice), released: true }, now);
+      this.log.info('amount reused from an expired unpaid invoice', { invoice: row.id, released: old.id, amount: allocation.amount });
+    }
+    const record = sg.createInvoice({
+      id: row.id,
+      network: choice.network,
+      token: choice.token,
+      recipient: allocation.recipient,
+      amount_due: allocation.amount,
+      tolerance: sg.toBaseUnits(choice.network, inv.tolerance, choice.token),
+      created_at: String(row.created_at),
+      expires_in: String(Math.max(0, row.expires_at - row.created_at)),
+      monitoring: String(row.monitor_until - row.expires_at),
+    });
+    const hex = sg.parseAddress(choice.network, allocation.recipient).hex;
+    const chosen: InvoiceRow = { ...row, network: choice.network, token: choice.token, recipient: hex, amount_due: allocation.amount, watched: 1 };
+    // save() writes the chosen network and amount together with the record (one UPDATE).
+    return this.save(q, chosen, record, now, baseUrl);
   }
 
-  /** Stores a changed record: derives state with the core, emits its event, keeps `watched` right. */
+  /** Stores a changed record after the core's sync, and announces its event if it has one. */
   private async save(q: Queryable, row: InvoiceRow, record: Invoice, now: number, baseUrl: string | null): Promise<InvoiceRow> {
     const synced = sg.syncInvoice(record, now);
-    const status = sg.invoiceStatus(synced.invoice, now);
-    const watched = now <= Number(synced.invoice.monitor_until) ? 1 : 0;
-    const updated: InvoiceRow = { ...row, record: JSON.stringify(synced.invoice), state: status.state, exception: status.exception, watched, updated_at: now };
-    await q.run(
-      `UPDATE invoices SET record = ?, state = ?, exception = ?, watched = ?, updated_at = ?, network = ?, token = ?, recipient = ?, amount_due = ?, amount_key = ? WHERE id = ?`,
-      [updated.record, updated.state, updated.exception, watched, now, row.network, row.token, row.recipient, row.amount_due, row.amount_due === null ? null : amountKey(row.amount_due), row.id],
-    );
-    if (synced.event) await this.event(q, updated, synced.event, { id: synced.event.id, type: synced.event.type }, now, baseUrl);
+    const updated = await this.write(q, row, synced.invoice, now);
+    if (synced.event) await this.announce(q, updated, synced.event, now, baseUrl);
     return updated;
+  }
+
+  /**
+   * Writes `record` over the row read as `row`, if nobody wrote the row since (its version): a
+   * stale writer fails with a retryable 409 instead of erasing another's credit. The state
+   * columns are the last announced ones (`last_event`), so listing needs no core call.
+   */
+  private async write(q: Queryable, row: InvoiceRow, record: Invoice, now: number): Promise<InvoiceRow> {
+    const [state, exception] = record.last_event ?? ['new', null];
+    const watched = now <= Number(record.monitor_until) ? 1 : 0;
+    const released = record.released ? 1 : 0;
+    const updated: InvoiceRow = { ...row, record: JSON.stringify(record), state, exception, watched, released, updated_at: now, version: row.version + 1 };
+    const changed = await q.run(
+      `UPDATE invoices SET record = ?, state = ?, exception = ?, watched = ?, released = ?, updated_at = ?, network = ?, token = ?, recipient = ?,
+         amount_due = ?, amount_key = ?, version = ? WHERE id = ? AND version = ?`,
+      [updated.record, state, exception, watched, released, now, row.network, row.token, row.recipient, row.amount_due,
+        row.amount_due === null ? null : amountKey(row.amount_due), updated.version, row.id, row.version],
+    );
+    if (changed !== 1) throw new WriteConflict(row.id);
+    return updated;
+  }
+
+  /** Records the core's event `core` of `row` and queues its webhook deliveries. */
+  private announce(q: Queryable, row: InvoiceRow, core: InvoiceEvent, now: number, baseUrl: string | null) {
+    return this.event(q, row, core, { id: core.id, type: core.type }, now, baseUrl);
   }
 
   /** Records an event and queues one webhook delivery per endpoint, in the caller's transaction. */
   private async event(q: Queryable, row: InvoiceRow, core: InvoiceEvent | null, head: { id: string; type: string }, now: number, baseUrl: string | null) {
-    const body = JSON.stringify({ id: head.id, type: head.type, created_at: iso(now), data: { invoice: this.view(row, now, baseUrl) } });
+    // A review resolution travels with its event: the merchant's decision and note.
+    const resolution = core?.resolution ? { resolution: core.resolution } : {};
+    const body = JSON.stringify({ id: head.id, type: head.type, created_at: iso(now), data: { invoice: this.view(row, now, baseUrl), ...resolution } });
     await q.run(`INSERT INTO events (id, invoice_id, type, body, created_at) VALUES (?, ?, ?, ?, ?)`, [head.id, row.id, head.type, body, now]);
     for (const endpoint of this.config.webhooks.endpoints) {
       await q.run(
@@ -528,62 +577,25 @@ export class Invoices {
     };
   }
 
-  /** The status document (DESIGN §8) the widget renders. */
+  /** The status document (DESIGN §8) the widget renders, built by the core. */
   statusDocument(row: InvoiceRow, baseUrl: string): StatusDocument {
     const now = this.clock();
     const record = this.record(row);
     const path = `${baseUrl}/api/v1/checkout/${row.id}`;
     const links = { choose: `${path}/choose`, claim: `${path}/claim`, events: `${path}/events`, new_invoice: null };
-    const pollAfter = 3000;
+    const context = { now, return_url: row.redirect_url, poll_after_ms: 3000 };
     if (record) {
-      const head = this.heads.get(record.network);
-      const doc = sg.statusDocument(record, { now, head: head ?? null, return_url: row.redirect_url, poll_after_ms: pollAfter, links: { ...links, choose: null } });
-      // A stricter min_confirmations of this server shows as the number to wait for; the core
-      // capped `seen` at the registry's number, so it is taken again from the pending transfer.
-      const min = this.networkConfig(record.network)?.minConfirmations ?? 0;
-      if (doc.finality && min > doc.finality.required) {
-        const pending = doc.transfers.filter((t) => t.status === 'processing').at(-1);
-        doc.finality = { seen: Math.min(pending?.confirmations ?? doc.finality.seen, min), required: min };
-      }
-      return doc;
+      return sg.statusDocument(record, {
+        ...context,
+        head: this.heads.get(record.network) ?? null,
+        min_confirmations: this.networkConfig(record.network)?.minConfirmations ?? 0,
+        links: { ...links, choose: null },
+      });
     }
-    // Before the customer picks a network there is no core record yet: the document lists the
-    // choices, each with the amount it would cost (the unique amount is allocated on choice).
-    const state = row.state === 'new' && now >= row.expires_at ? 'expired' : (row.state as StatusDocument['state']);
-    const open = state === 'new';
-    const accepted = JSON.parse(row.accepted) as Choice[];
-    return {
-      invoice: row.id,
-      state,
-      exception: null,
-      network: null,
-      network_names: null,
-      chain_id: null,
-      token: null,
-      recipient: null,
-      amount_due: row.base_amount,
-      amount_paid: '0',
-      amount_remaining: open ? row.base_amount : '0',
-      payment_uri: null,
-      expires_at: iso(row.expires_at),
-      finality: null,
-      transfers: [],
-      choices: open
-        ? accepted.map((c) => {
-            const tok = registryToken(c.network, c.token);
-            return {
-              network: c.network,
-              token: c.token,
-              names: registryNetwork(c.network)!.names,
-              symbol: tok!.symbol,
-              amount: sg.formatAmount(c.network, sg.toBaseUnits(c.network, row.base_amount, c.token), c.token),
-            };
-          })
-        : [],
-      return_url: row.redirect_url,
-      poll_after_ms: open ? pollAfter : 0,
-      links: open ? links : { ...links, choose: null, claim: null },
-    };
+    // Before the customer picks a network there is no core record yet: the core lists the choices.
+    const state = (row.state === 'invalid' ? 'invalid' : row.state === 'expired' ? 'expired' : 'new') as OpenChoice['state'];
+    const open: OpenChoice = { invoice: row.id, state, base_amount: row.base_amount, expires_at: String(row.expires_at), accepted: JSON.parse(row.accepted) as Choice[] };
+    return sg.statusBeforeChoice(open, { ...context, links });
   }
 
   // ---------------------------------------------------------------- changes by people
@@ -617,7 +629,7 @@ export class Invoices {
       if (!record) {
         if (current.state !== 'new' || now >= current.expires_at) throw new ApiError(409, 'invoice_not_cancellable', `an invoice in state ${current.state} cannot be cancelled`);
         const updated = { ...current, state: 'invalid', updated_at: now };
-        await q.run(`UPDATE invoices SET state = 'invalid', updated_at = ? WHERE id = ?`, [now, id]);
+        await q.run(`UPDATE invoices SET state = 'invalid', updated_at = ?, version = version + 1 WHERE id = ?`, [now, id]);
         await this.event(q, updated, null, { id: `${id}:cancelled`, type: 'invoice.invalid' }, now, baseUrl);
         return updated;
       }
@@ -653,84 +665,84 @@ export class Invoices {
 
   // ---------------------------------------------------------------- the chain
 
+  /** The credited entries of (network, token) not final yet (the plan checks them), with their invoice. */
+  async pendingEntries(networkId: string, tokenId: string) {
+    const rows = await this.db.all<{ tx_hash: string; log_index: number; block_number: number; invoice_id: string }>(
+      `SELECT tx_hash, log_index, block_number, invoice_id FROM ledger WHERE network = ? AND token = ? AND status = 'seen' AND invoice_id IS NOT NULL`,
+      [networkId, tokenId],
+    );
+    return rows.map((r) => ({ tx_hash: r.tx_hash, log_index: String(r.log_index), block_number: String(r.block_number), invoice: r.invoice_id }));
+  }
+
   /**
-   * Applies one Transfer log (decoded by the core, with its block time) seen by the watcher.
-   * Every transfer to a watched address is kept in the ledger, credited or not.
+   * What a poll of (network, token) needs besides the chain: the watched invoices, the invoices
+   * owning any of the fetched transfers or an entry being checked, and which fetched transfers are
+   * already stored unmatched (a rescan, or the same transaction mined again in another block, must
+   * not store them twice). Looked up by key, whatever block they were stored with.
    */
-  async applyTransfer(networkId: string, tokenId: string, transfer: Transfer): Promise<string> {
-    const now = this.clock();
-    const recipient = sg.parseAddress(networkId, transfer.to).hex;
-    let touched: string | null = null;
-    const outcome = await this.db.tx(async (q) => {
-      await this.db.lock(q, `recipient:${networkId}:${recipient}`);
-      const existing = await q.get<LedgerRow>(`SELECT * FROM ledger WHERE network = ? AND tx_hash = ? AND log_index = ?`, [
-        networkId,
-        transfer.tx_hash,
-        Number(transfer.log_index),
-      ]);
-      if (existing) {
-        if (!existing.invoice_id || existing.status !== 'removed') return 'known';
-        // Reorganised away earlier and now seen in a new block: the core reinstates it.
-        const row = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [existing.invoice_id])) as InvoiceRow;
-        const credited = sg.creditTransfer(this.record(row) as Invoice, transfer, existing.matched_by === 'claim' ? 'claim' : 'amount', false);
-        await q.run(`UPDATE ledger SET block_number = ?, block_hash = ?, block_time = ?, status = 'seen' WHERE network = ? AND tx_hash = ? AND log_index = ?`, [
-          Number(transfer.block_number),
-          transfer.block_hash,
-          Number(transfer.block_time),
-          networkId,
-          transfer.tx_hash,
-          Number(transfer.log_index),
-        ]);
-        await this.save(q, row, credited.invoice, now, null);
-        touched = row.id;
-        return 'reinstated';
-      }
-      const rows = await q.all<InvoiceRow>(`SELECT * FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1`, [
-        networkId,
-        tokenId,
-        recipient,
-      ]);
-      const decision = sg.matchTransfer(networkId, rows.map((r) => this.record(r) as Invoice), transfer);
-      const ledger = (invoiceId: string | null, matchedBy: string | null, note: string | null) =>
-        q.run(
-          `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?)`,
-          [networkId, transfer.tx_hash, Number(transfer.log_index), tokenId, recipient, transfer.from, transfer.amount, Number(transfer.block_number),
-            transfer.block_hash, Number(transfer.block_time), invoiceId, matchedBy, note, now],
-        );
-      if (decision.decision === 'credit') {
-        // Re-read under a row lock: a cancel or review may have changed the record meanwhile.
-        const row = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [decision.invoice])) as InvoiceRow;
-        await ledger(row.id, 'amount', null);
-        const credited = sg.creditTransfer(this.record(row) as Invoice, transfer, 'amount', false);
-        await this.save(q, row, credited.invoice, now, null);
-        touched = row.id;
-        return `credit ${row.id}`;
-      }
-      const note =
-        decision.decision === 'ignored' ? `ignored: ${decision.reason}` : decision.decision === 'ambiguous' ? `ambiguous: ${decision.invoices.join(',')}` : decision.decision;
-      await ledger(null, null, note);
-      return note;
-    });
-    if (touched) this.changes.emit('change', touched);
-    return outcome;
+  async pollState(networkId: string, tokenId: string, transfers: Transfer[], checked: string[]) {
+    const rows = await this.db.all<InvoiceRow>(`SELECT * FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [networkId, tokenId]);
+    const hashes = [...new Set(transfers.map((t) => t.tx_hash))];
+    const known: { tx_hash: string; log_index: number; invoice_id: string | null }[] = [];
+    for (let i = 0; i < hashes.length; i += 500) {
+      const chunk = hashes.slice(i, i + 500);
+      known.push(
+        ...(await this.db.all<{ tx_hash: string; log_index: number; invoice_id: string | null }>(
+          `SELECT tx_hash, log_index, invoice_id FROM ledger WHERE network = ? AND tx_hash IN (${chunk.map(() => '?').join(',')})`,
+          [networkId, ...chunk],
+        )),
+      );
+    }
+    const ids = new Set(rows.map((r) => r.id));
+    const owners = [...new Set([...known.map((k) => k.invoice_id), ...checked])].filter((id): id is string => id !== null && !ids.has(id));
+    for (const id of owners) {
+      const owner = await this.get(id);
+      if (owner) rows.push(owner);
+    }
+    const unmatched = known.filter((k) => k.invoice_id === null).map((k) => ({ tx_hash: k.tx_hash, log_index: String(k.log_index) }));
+    return { rows, unmatched };
   }
 
-  /** Ledger entries credited to invoices and not final yet, for the watcher's finality pass. */
-  pendingEntries(networkId: string, tokenId: string) {
-    return this.db.all<LedgerRow>(`SELECT * FROM ledger WHERE network = ? AND token = ? AND status = 'seen' AND invoice_id IS NOT NULL`, [networkId, tokenId]);
-  }
-
-  /** Marks an entry final (its block is final and canonical) or removed (it is not). */
-  async settleEntry(entry: LedgerRow, status: 'final' | 'removed'): Promise<void> {
+  /**
+   * Stores what the core decided for one poll (applyPoll), in one transaction: the ledger writes,
+   * each changed invoice (versioned against the rows the poll read: a claim, a review or a sweep
+   * that wrote meanwhile makes the whole poll fail and run again from the same cursor), the
+   * events, and the cursor.
+   */
+  async storePoll(networkId: string, tokenId: string, rows: InvoiceRow[], outcome: PollOutcome, saveCursor: (q: Queryable) => Promise<void>): Promise<void> {
     const now = this.clock();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const stored = new Map<string, InvoiceRow>();
     await this.db.tx(async (q) => {
-      const row = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [entry.invoice_id])) as InvoiceRow;
-      const changed = sg.setEntryStatus(this.record(row) as Invoice, entry.tx_hash, String(entry.log_index), status);
-      await q.run(`UPDATE ledger SET status = ? WHERE network = ? AND tx_hash = ? AND log_index = ?`, [status, entry.network, entry.tx_hash, entry.log_index]);
-      await this.save(q, row, changed.invoice, now, null);
+      for (const record of outcome.invoices) {
+        const row = byId.get(record.id) as InvoiceRow;
+        stored.set(record.id, await this.write(q, row, record, now));
+      }
+      for (const w of outcome.ledger) {
+        const t = w.transfer;
+        if (w.op === 'insert') {
+          await q.run(
+            `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            [networkId, t.tx_hash, Number(t.log_index), tokenId, sg.parseAddress(networkId, t.to).hex, t.from, t.amount, Number(t.block_number),
+              t.block_hash, Number(t.block_time), w.invoice, w.matched_by, w.status, w.review ? 'review' : w.note, now],
+          );
+        } else {
+          await q.run(`UPDATE ledger SET block_number = ?, block_hash = ?, block_time = ?, status = ? WHERE network = ? AND tx_hash = ? AND log_index = ?`, [
+            Number(t.block_number),
+            t.block_hash,
+            Number(t.block_time),
+            w.status,
+            networkId,
+            t.tx_hash,
+            Number(t.log_index),
+          ]);
+        }
+      }
+      for (const event of outcome.events) await this.announce(q, stored.get(event.invoice) as InvoiceRow, event, now, null);
+      await saveCursor(q);
     });
-    this.changes.emit('change', entry.invoice_id);
+    for (const id of stored.keys()) this.changes.emit('change', id);
   }
 
   /**
@@ -783,9 +795,11 @@ export class Invoices {
         }
         let review: boolean;
         try {
-          review = sg.claimTransfer(row.network as string, others, record, transfer).review;
+          review = sg.claimTransfer(row.network as string, others, record, transfer, this.claimPolicy(row.network as string, row.token as string)).review;
         } catch (error) {
-          lastError = new ApiError(422, coreCode(error) ?? 'claim_refused', (error as Error).message, 'tx_hash');
+          // The exact amount of another invoice is that invoice's (the watcher credits it there).
+          const status = coreCode(error) === 'reserved_for_another_invoice' ? 409 : 422;
+          lastError = new ApiError(status, coreCode(error) ?? 'claim_refused', (error as Error).message, 'tx_hash');
           continue;
         }
         if (existing) {
@@ -812,8 +826,51 @@ export class Invoices {
       return this.save(q, row, record, now, baseUrl);
     });
     this.changes.emit('change', id);
-    this.log.info('claim credited', { invoice: id, tx: txHash });
+    this.log.info(result.exception === 'needs_review' ? 'claim credited for the merchant\'s review' : 'claim credited', { invoice: id, tx: txHash });
     return result;
+  }
+
+  /** The merchant's claim policy on (network, token), in base units (config claims.auto_accept_up_to). */
+  private claimPolicy(network: string, token: string) {
+    return { auto_accept_up_to: sg.toBaseUnits(network, this.config.claims.autoAcceptUpTo, token) };
+  }
+
+  /**
+   * The merchant resolves the review of an invoice in needs_review: `accept` takes its payments
+   * as this invoice's; a rejection puts the transfers that caused the review back on the
+   * unmatched list. Either way an event announces the resolution with the merchant's note.
+   */
+  async resolveReview(id: string, body: unknown, baseUrl: string): Promise<InvoiceRow> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_body', 'the request body must be a JSON object', 'body');
+    const { decision, note } = body as Record<string, unknown>;
+    if (decision !== 'accept' && decision !== 'reject') throw invalid('decision', 'must be "accept" or "reject"');
+    if (typeof note !== 'string' || note.trim() === '' || note.length > 1000) throw invalid('note', 'must be a note of 1 to 1000 characters saying why');
+    const row = await this.underLock(id, async (q, current, now) => {
+      const record = this.record(current);
+      if (!record) throw new ApiError(409, 'not_in_review', 'an invoice without a network has no payment to review');
+      let resolved;
+      try {
+        resolved = sg.resolveReview(record, decision === 'accept', note, now);
+      } catch (error) {
+        if (coreCode(error) === 'not_in_review') throw new ApiError(409, 'not_in_review', 'this invoice is not waiting for a review');
+        throw error;
+      }
+      for (const entry of resolved.returned) {
+        // Back on the unmatched list, visible and claimable again.
+        await q.run(`UPDATE ledger SET invoice_id = NULL, matched_by = NULL, note = ? WHERE network = ? AND tx_hash = ? AND log_index = ? AND invoice_id = ?`, [
+          `returned by review of ${id}`,
+          current.network,
+          entry.tx_hash,
+          Number(entry.log_index),
+          id,
+        ]);
+      }
+      const updated = await this.write(q, current, resolved.invoice, now);
+      if (resolved.event) await this.announce(q, updated, resolved.event, now, baseUrl);
+      return updated;
+    });
+    this.log.info('review resolved', { invoice: id, decision, state: row.state });
+    return row;
   }
 
   /** Time-driven changes: expiry, and the end of the monitoring window (the amount is freed). */
@@ -831,7 +888,7 @@ export class Invoices {
           await this.save(q, row, record, now, null);
         } else if (row.state === 'new' && row.expires_at <= now) {
           const updated = { ...row, state: 'expired', updated_at: now };
-          await q.run(`UPDATE invoices SET state = 'expired', updated_at = ? WHERE id = ?`, [now, id]);
+          await q.run(`UPDATE invoices SET state = 'expired', updated_at = ?, version = version + 1 WHERE id = ?`, [now, id]);
           await this.event(q, updated, null, { id: `${id}:expired`, type: 'invoice.expired' }, now, null);
         }
       });

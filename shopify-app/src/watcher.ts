@@ -1,17 +1,16 @@
-// The chain watcher (DESIGN §6): per network and token, one eth_getLogs per poll for Transfer
-// logs to any of the merchant's receiving addresses (topic 2 as an array), from a persisted
-// cursor to the head. The cursor is saved only after the range is processed, so a restart or an
-// outage never skips a block. Ranges split by themselves when a provider caps them. Entries
-// become final by the network's policy (the core's isFinal) after a canonical check (receipt
-// block hash and status; a node that lacks the block is asked again, never taken for a reorg).
-// RPC calls per poll: one batch for the head (and the finality tag), one eth_getLogs per token
-// (batched with the answering node's head), one batch for the block times of new logs and the
-// receipts and blocks of entries that reached finality — independent of the number of open
-// invoices.
+// The chain watcher (DESIGN §6): transport only. Per network and token, each poll asks the core
+// for a plan (planPoll: the range from the last final block up to the head, and the entries whose
+// blocks to check), asks the node for the Transfer logs to any of the merchant's receiving
+// addresses over that range (topic 2 as an array) and for one batch of block headers, then hands
+// everything to the core once (applyPoll) and stores the outcome in one transaction. The cursor is
+// saved with it, so a restart or an outage never skips a block. Ranges split by themselves when a
+// provider caps them. RPC calls per poll: one batch for the head (and the finality tag), one
+// eth_getLogs per token (batched with the answering node's head), one batch of headers —
+// independent of the number of open invoices.
 import sg = require('./core');
-import type { EthLog, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
+import type { EthLog, Invoice, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import type { Config, NetworkConfig } from './config';
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 import { ApiError, coreCode } from './errors';
 import type { Invoices } from './invoices';
 import type { Logger } from './log';
@@ -143,75 +142,76 @@ export class Watcher {
       const contract = sg.parseAddress(net.id, registryToken(net.id, tokenId)!.contract).hex;
       let cursor = await this.cursor(net.id, tokenId, head, rpc);
       if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net.id, tokenId, cursor, head, rpc);
-      const from = cursor + 1;
-      const to = Math.min(head, cursor + net.maxBlocksPerPoll);
+      // The core plans: the range (from the last final block up, so a replacement block at an
+      // already-scanned height is searched again) and the entries whose blocks to check.
+      const pending = await this.invoices.pendingEntries(net.id, tokenId);
+      const plan = sg.planPoll(net.id, {
+        cursor: String(cursor),
+        head: String(head),
+        tagged: tagged === undefined ? null : String(tagged),
+        min_confirmations: String(net.minConfirmations),
+        max_blocks: String(net.maxBlocksPerPoll),
+        pending: pending.map(({ tx_hash, log_index, block_number }) => ({ tx_hash, log_index, block_number })),
+      });
+      const from = Number(plan.from);
+      const to = Number(plan.to);
       // A range within the remembered limit is one request whatever the limit: forget a limit
       // that a transient error may have set (a real cap is learnt again, in a few refused
       // calls, when a wide range is next needed).
       if (to - from + 1 <= state.maxRange) state.maxRange = net.maxRange;
-      const scanned = from <= to ? await this.getLogs(state, contract, topics, from, to) : { logs: [], to };
+      const scanned = from <= to ? await this.getLogs(state, contract, topics, from, to) : { logs: [], to: from - 1 };
       // The filter is the provider's; this check is ours. A log of another contract (a fake
       // "USDT", or this network's other token) or to another address is not this scan's.
       const logs = scanned.logs.filter(
-        (l) => l.address.toLowerCase() === contract && l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && ours.has(String(l.topics[2]).toLowerCase()),
+        (l) => !l.removed && l.address.toLowerCase() === contract && l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && ours.has(String(l.topics[2]).toLowerCase()),
       );
-
-      // The registry's policy decides (the core's isFinal); min_confirmations can only add to it.
-      const pending = (await this.invoices.pendingEntries(net.id, tokenId)).filter(
-        (e) => sg.isFinal(net.id, e.block_number, head, tagged ?? null) && head - e.block_number + 1 >= net.minConfirmations,
-      );
-      const blockNumbers = [...new Set(logs.filter((l) => !l.blockTimestamp).map((l) => l.blockNumber))];
-      const results = await rpc.batch([
-        ...blockNumbers.map((b): [string, unknown[]] => ['eth_getBlockByNumber', [b, false]]),
-        ...pending.map((e): [string, unknown[]] => ['eth_getTransactionReceipt', [rpcTxHash(e.tx_hash)]]),
-        ...pending.map((e): [string, unknown[]] => ['eth_getBlockByNumber', [hex(e.block_number), false]]),
-      ]);
-      for (const r of results) if (r instanceof RpcError) throw r;
-      const times = new Map<string, string>();
-      blockNumbers.forEach((b, i) => {
-        const block = results[i] as Block | null;
-        if (!block) throw new Error(`block ${b} is gone (reorganised?); rescanning next poll`);
-        times.set(b, String(Number(block.timestamp)));
-      });
-
-      logs.sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex));
+      // One batch of headers: the blocks of the logs (their times, and whether a log in a block
+      // already final is canonical) and the blocks at the heights of the entries to check.
+      const blockNumbers = [...new Set(logs.map((l) => Number(l.blockNumber)))];
+      const checkNumbers = plan.checks.map((c) => Number(c.block_number));
+      const headers = blockNumbers.length + checkNumbers.length
+        ? await rpc.batch([...blockNumbers, ...checkNumbers].map((b): [string, unknown[]] => ['eth_getBlockByNumber', [hex(b), false]]))
+        : [];
+      for (const r of headers) if (r instanceof RpcError) throw r;
+      const header = (b: unknown) => {
+        const block = b as Block | null;
+        return block ? { number: String(Number(block.number)), hash: block.hash.toLowerCase(), timestamp: String(Number(block.timestamp)) } : null;
+      };
+      const blocks = headers.slice(0, blockNumbers.length).map(header);
+      const times = new Map(blockNumbers.map((b, i) => [b, blocks[i]?.timestamp]));
+      const transfers: Transfer[] = [];
       for (const log of logs) {
-        if (log.removed) continue;
-        const transfer: Transfer = sg.decodeTransferLog(net.id, log);
-        transfer.block_time = log.blockTimestamp ? String(Number(log.blockTimestamp)) : times.get(log.blockNumber);
-        const outcome = await this.invoices.applyTransfer(net.id, tokenId, transfer);
-        this.log.info(outcome.startsWith('credit') ? 'transfer seen and credited' : 'transfer seen', {
-          network: net.id,
-          tx: transfer.tx_hash,
-          amount: sg.formatAmount(net.id, transfer.amount, tokenId),
-          block: Number(transfer.block_number),
-          outcome,
-        });
+        const time = log.blockTimestamp ? String(Number(log.blockTimestamp)) : times.get(Number(log.blockNumber));
+        // A node that lost the block meanwhile proves nothing; the range is searched again.
+        if (time === undefined) throw new Error(`block ${Number(log.blockNumber)} is gone (reorganised?); rescanning next poll`);
+        transfers.push({ ...sg.decodeTransferLog(net.id, log), block_time: time });
       }
-
-      let rewind: number | null = null;
-      for (const [i, entry] of pending.entries()) {
-        const receipt = results[blockNumbers.length + i] as Receipt | null;
-        const block = results[blockNumbers.length + pending.length + i] as Block | null;
-        const inBlock = (hash: string | undefined) => hash !== undefined && hash.toLowerCase() === entry.block_hash.toLowerCase();
-        if (receipt !== null && receipt.status === '0x1' && inBlock(receipt.blockHash)) {
-          await this.invoices.settleEntry(entry, 'final');
-          this.log.info('transfer final', { network: net.id, tx: entry.tx_hash, invoice: entry.invoice_id, confirmations: head - entry.block_number + 1 });
-        } else if (block === null || (receipt === null && inBlock(block.hash))) {
-          // The answering node lacks the block, or has it but not the receipt: it is behind or
-          // inconsistent (a load-balanced provider), which proves no reorganisation. Ask again.
-          this.log.warn('the RPC node cannot confirm this transfer yet; asking again next poll', { network: net.id, tx: entry.tx_hash, block: entry.block_number });
-        } else {
-          // Its block was replaced (or the transaction failed there): credit nothing, and rescan
-          // from its block so that the same transfer, mined again elsewhere, is found and reinstated.
-          await this.invoices.settleEntry(entry, 'removed');
-          rewind = Math.min(rewind ?? Infinity, entry.block_number - 1);
-          this.log.warn('transfer removed: its block is no longer canonical', { network: net.id, tx: entry.tx_hash, invoice: entry.invoice_id });
-        }
+      const owners = new Set(pending.filter((p) => plan.checks.some((c) => c.tx_hash === p.tx_hash && c.log_index === p.log_index)).map((p) => p.invoice));
+      const { rows, unmatched } = await this.invoices.pollState(net.id, tokenId, transfers, [...owners]);
+      const outcome = sg.applyPoll(net.id, {
+        now: String(this.invoices.clock()),
+        cursor: String(cursor),
+        head: String(head),
+        tagged: tagged === undefined ? null : String(tagged),
+        min_confirmations: String(net.minConfirmations),
+        searched_to: String(scanned.to),
+        transfers,
+        blocks: blocks.filter((b) => b !== null),
+        checks: plan.checks.map((c, i) => ({ tx_hash: c.tx_hash, log_index: c.log_index, block: header(headers[blockNumbers.length + i]) })),
+        invoices: rows.map((r) => this.invoices.record(r) as Invoice),
+        unmatched,
+      });
+      // The stored cursor is the core's final cursor (the blocks past it are searched again until
+      // final); health and metrics show how far the chain has been searched.
+      const next = Number(outcome.cursor);
+      await this.invoices.storePoll(net.id, tokenId, rows, outcome, (q) => this.saveCursor(net.id, tokenId, next, q));
+      state.cursors[tokenId] = outcome.rewound ? next : Math.max(next, scanned.to);
+      for (const w of outcome.ledger) {
+        const fields = { network: net.id, tx: w.transfer.tx_hash, amount: sg.formatAmount(net.id, w.transfer.amount, tokenId), block: Number(w.transfer.block_number) };
+        if (w.op === 'insert') this.log.info(w.invoice ? 'transfer seen and credited' : 'transfer seen', { ...fields, invoice: w.invoice, status: w.status, outcome: w.note ?? (w.review ? 'review' : 'credit') });
+        else if (w.status === 'removed') this.log.warn('transfer removed: its block is no longer canonical', { ...fields, invoice: w.invoice });
+        else this.log.info(w.status === 'final' ? 'transfer final' : 'transfer seen again in a new block', { ...fields, invoice: w.invoice, confirmations: head - Number(w.transfer.block_number) + 1 });
       }
-      cursor = rewind !== null ? Math.min(scanned.to, rewind) : Math.max(cursor, scanned.to);
-      await this.saveCursor(net.id, tokenId, cursor);
-      state.cursors[tokenId] = cursor;
     }
     state.polls++;
     state.maxRequestsPerPoll = Math.max(state.maxRequestsPerPoll, rpc.requests - requestsBefore);
@@ -271,8 +271,8 @@ export class Watcher {
     return lo;
   }
 
-  private async saveCursor(network: string, token: string, block: number) {
-    await this.db.run(
+  private async saveCursor(network: string, token: string, block: number, q: Queryable = this.db) {
+    await q.run(
       `INSERT INTO cursors (network, token, block, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (network, token) DO UPDATE SET block = excluded.block, updated_at = excluded.updated_at`,
       [network, token, block, Math.floor(Date.now() / 1000)],
     );

@@ -119,7 +119,7 @@ test('a node that lacks a payment\'s block when finality comes does not make the
   const inv = (await s.api('POST', '/api/v1/invoices', { amount: '12.8', networks: ['devnet'] })).body;
   const paid = await s.pay(inv.recipient, inv.amount_due_units);
   await s.waitInvoice(inv.id, (x) => x.state === 'processing');
-  backup.state.lag = 5; // the finality check's receipt request lands on a node 5 blocks behind
+  backup.state.lag = 5; // the finality check's header request lands on a node 5 blocks behind
   try {
     await net.mine(3);
     await new Promise((r) => setTimeout(r, 1000));

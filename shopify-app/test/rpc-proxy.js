@@ -1,7 +1,7 @@
 // A JSON-RPC proxy in front of the devnet, for tests and benchmarks: it forwards every request,
 // counts them (HTTP requests and JSON-RPC methods), and on demand drops the connection (an RPC
 // outage) or refuses eth_getLogs over more than `maxRange` blocks the way hosted providers do, or
-// answers every batch that holds an eth_getLogs or a receipt from a node `lag` blocks behind the
+// answers every batch that holds an eth_getLogs, a receipt or a numbered block from a node `lag` blocks behind the
 // head that the other requests report (a load-balanced provider whose backends are not in step),
 // or fails the next `failLogs` eth_getLogs (of contract `failLogsOf`) with a transient error, or
 // (`ignoreFilter`) answers eth_getLogs as a faulty provider that ignores the address and topics.
@@ -92,7 +92,10 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         return;
       }
       try {
-        if (state.lag > 0 && calls.some((c) => c.method === 'eth_getLogs' || c.method === 'eth_getTransactionReceipt')) {
+        // The watcher's own batches (logs with their node's head; the headers of numbered blocks)
+        // land on the lagging backend; its head query (eth_blockNumber, the finality tag) does not.
+        const lagged = (c) => c.method === 'eth_getLogs' || c.method === 'eth_getTransactionReceipt' || (c.method === 'eth_getBlockByNumber' && /^0x/.test(c.params[0]));
+        if (state.lag > 0 && calls.some(lagged)) {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await lagging(calls, Array.isArray(body))));
           return;
         }

@@ -26,7 +26,15 @@ const CALLS = {
   sign_webhook: (i) => sg.signWebhook(i.secret, i.body, num(i.timestamp)),
   verify_webhook: (i) => sg.verifyWebhook(i.secret, i.header, i.body, num(i.now), num(i.tolerance)),
   match_transfer: (i) => sg.matchTransfer(i.network, i.invoices, i.transfer),
-  claim_transfer: (i) => sg.claimTransfer(i.network, i.invoices, i.target, i.transfer),
+  claim_transfer: (i) => sg.claimTransfer(i.network, i.invoices, i.target, i.transfer, i.policy),
+  allocate_in_pool: (i) =>
+    sg.allocateInPool({ baseUnits: i.base_units, stepUnits: i.step_units, maxSlots: i.max_slots, pool: i.pool }),
+  is_final: (i) => sg.isFinal(i.network, num(i.block), num(i.head), num(i.tagged), num(i.min_confirmations)),
+  plan_poll: (i) => sg.planPoll(i.network, i.plan),
+  apply_poll: (i) => sg.applyPoll(i.network, i.poll),
+  read_rate: (i) => sg.readRate(i.json, i.path, i.invert ?? false),
+  resolve_review: (i) => sg.resolveReview(i.invoice, i.accept ?? false, i.note, num(i.now)),
+  status_before_choice: (i) => sg.statusBeforeChoice(i.open, statusContext(i.context)),
   invoice_status: (i) => sg.invoiceStatus(i.invoice, num(i.now)),
   invoice_events: (i) => {
     let invoice = i.invoice;
@@ -36,6 +44,12 @@ const CALLS = {
         invoice = sg.creditTransfer(invoice, step.transfer, step.matched_by, step.review).invoice;
       } else if (step.action === 'set_status') {
         invoice = sg.setEntryStatus(invoice, step.tx_hash, step.log_index, step.status).invoice;
+      } else if (step.action === 'resolve') {
+        // resolveReview syncs the invoice itself: its event is the step's.
+        const resolved = sg.resolveReview(invoice, step.accept ?? false, step.note, num(step.now));
+        invoice = resolved.invoice;
+        if (resolved.event) events.push(resolved.event);
+        continue;
       } else if (step.action !== 'sync') {
         throw new Error(`unknown step action ${step.action}`);
       }
@@ -45,15 +59,19 @@ const CALLS = {
     }
     return events;
   },
-  status_document: (i) =>
-    sg.statusDocument(i.invoice, {
-      now: num(i.context.now),
-      head: num(i.context.head),
-      return_url: i.context.return_url,
-      poll_after_ms: num(i.context.poll_after_ms),
-      links: i.context.links,
-    }),
+  status_document: (i) => sg.statusDocument(i.invoice, statusContext(i.context)),
 };
+
+function statusContext(context) {
+  return {
+    now: num(context.now),
+    head: num(context.head),
+    return_url: context.return_url,
+    poll_after_ms: num(context.poll_after_ms),
+    links: context.links,
+    min_confirmations: num(context.min_confirmations),
+  };
+}
 
 function vectorFiles() {
   const files = [];

@@ -170,6 +170,7 @@ fn check_decisions(
         let expected = match kind {
             Kind::Pays(k) => Decision::Credit {
                 invoice: format!("inv_{k}"),
+                review: false,
             },
             Kind::UnmatchedAmount => Decision::Unmatched,
             Kind::WrongToken => Decision::Ignored {

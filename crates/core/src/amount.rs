@@ -340,6 +340,11 @@ impl U256 {
     }
 }
 
+/// How many steps around each reserved amount stay free: a payment that misses its own amount
+/// by up to this many steps, either way (a typo, an exchange's rounding), lands on no other open
+/// invoice (DESIGN §5).
+pub const AMOUNT_GAP_STEPS: u64 = 2;
+
 /// A free amount in the unique-amount band: `base + slot × step`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
@@ -350,23 +355,50 @@ pub struct Allocation {
     pub slot: u64,
 }
 
-/// Finds the smallest free slot `k` in `0..max_slots` such that `base + k × step` is not in `taken`.
+/// The candidate `base + slot × step`, or `amount_overflow`.
+fn band_amount(base: Amount, step: Amount, slot: u64) -> Result<Amount> {
+    u128::from(slot)
+        .checked_mul(step.0)
+        .and_then(|offset| base.0.checked_add(offset))
+        .map(Amount)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::AmountOverflow,
+                base.to_string(),
+                "the amount band runs past 128 bits",
+            )
+        })
+}
+
+/// True when no amount of `taken` (sorted) lies within [`AMOUNT_GAP_STEPS`] steps of `amount`.
+fn clear_of(taken: &[u128], amount: Amount, step: Amount) -> bool {
+    let reach = step.0.saturating_mul(u128::from(AMOUNT_GAP_STEPS));
+    let low = amount.0.saturating_sub(reach);
+    let high = amount.0.saturating_add(reach);
+    let first = taken.partition_point(|t| *t < low);
+    taken.get(first).map_or(true, |t| *t > high)
+}
+
+/// Finds the smallest slot `k` in `0..max_slots` such that `base + k × step` is at least
+/// [`AMOUNT_GAP_STEPS`] + 1 steps away from every amount in `taken`.
 ///
-/// `taken` holds the amounts of the invoices still watched on the same (network, token, recipient).
-/// A database unique index on those four columns is what makes the choice safe under concurrency;
-/// this function only proposes the first candidate.
+/// `taken` holds the reserved amounts of the invoices still watched on the same (network, token,
+/// recipient), whatever their base: an invoice at another price one step away is a neighbour too.
+/// A database unique index is what makes the choice safe under concurrency; this function only
+/// proposes the first candidate.
 ///
 /// ```
 /// use stablegate_core::{Amount, amount::allocate_amount};
 /// let base = Amount::from_base_units(19_990_000);
 /// let step = Amount::from_base_units(10_000);
 /// let taken = [Amount::from_base_units(19_990_000)];
-/// assert_eq!(allocate_amount(base, step, 100, &taken).unwrap().amount.base_units(), 20_000_000);
+/// // 20.00 and 20.01 are within two steps of 19.99: a payment short by a step must not land there.
+/// assert_eq!(allocate_amount(base, step, 100, &taken).unwrap().amount.base_units(), 20_020_000);
 /// ```
 ///
 /// # Errors
-/// `invalid_amount` for a zero step, `amount_band_full` when every slot is taken,
-/// `amount_overflow` when the band runs past `u128::MAX`.
+/// `invalid_amount` for a zero step, `amount_band_full` when every slot is too close to a taken
+/// amount, `amount_overflow` when the band runs past `u128::MAX`.
 pub fn allocate_amount(
     base: Amount,
     step: Amount,
@@ -383,28 +415,140 @@ pub fn allocate_amount(
     let mut taken: Vec<u128> = taken.iter().map(|a| a.0).collect();
     taken.sort_unstable();
     for slot in 0..max_slots {
-        let amount = u128::from(slot)
-            .checked_mul(step.0)
-            .and_then(|offset| base.0.checked_add(offset))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::AmountOverflow,
-                    base.to_string(),
-                    "the amount band runs past 128 bits",
-                )
-            })?;
-        if taken.binary_search(&amount).is_err() {
-            return Ok(Allocation {
-                amount: Amount(amount),
-                slot,
-            });
+        let amount = band_amount(base, step, slot)?;
+        if clear_of(&taken, amount, step) {
+            return Ok(Allocation { amount, slot });
         }
     }
     Err(Error::new(
         ErrorKind::AmountBandFull,
         base.to_string(),
-        format!("all {max_slots} amounts of the band are taken; use another receiving address or retry later"),
+        format!("no amount of the {max_slots} in the band is clear of the open invoices; use another receiving address or retry later"),
     ))
+}
+
+/// An amount reserved on a receiving address by a watched invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// The invoice holding it.
+    pub invoice: String,
+    /// Its unique amount.
+    pub amount: Amount,
+    /// When it expired unpaid (unix seconds); `None` while it is open or once anything paid it.
+    /// Only an expired, unpaid reservation may be given to a newer invoice.
+    #[serde(default, with = "crate::serde_int::option")]
+    pub expired_unpaid_at: Option<u64>,
+}
+
+/// One receiving address of the merchant's pool and what is reserved on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolAddress {
+    /// The receiving address, as the host stores it.
+    pub recipient: String,
+    /// The reservations of the invoices watched on it (all of them near the band suffice).
+    #[serde(default)]
+    pub reserved: Vec<Reservation>,
+}
+
+/// The unique amount chosen for a new invoice, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolAllocation {
+    /// The receiving address.
+    pub recipient: String,
+    /// The amount to ask for.
+    pub amount: Amount,
+    /// The band slot.
+    #[serde(with = "crate::serde_int")]
+    pub slot: u64,
+    /// The expired, unpaid invoice whose reservation this takes over, if any: the host marks it
+    /// `released` in the same transaction (a later transfer of the amount goes to review).
+    pub reuses: Option<String>,
+}
+
+fn band_full(base: Amount) -> Error {
+    Error::new(
+        ErrorKind::AmountBandFull,
+        base.to_string(),
+        "the merchant's pool has no receiving address with a free amount",
+    )
+}
+
+/// Chooses the receiving address and unique amount of a new invoice over the merchant's `pool`.
+///
+/// The first address, in pool order, with a clear slot (see [`allocate_amount`]) wins. When every
+/// band is full, the reservation of the invoice that expired unpaid longest ago is reused, so that
+/// a burst of abandoned checkouts never locks a price out for the monitoring window; such a
+/// reservation still has to be clear of every other reservation.
+///
+/// # Errors
+/// `invalid_amount` for a zero step, `amount_band_full` when no address has a clear slot and none
+/// has a reusable one, `amount_overflow`.
+pub fn allocate_in_pool(
+    base: Amount,
+    step: Amount,
+    max_slots: u64,
+    pool: &[PoolAddress],
+) -> Result<PoolAllocation> {
+    let mut full = None;
+    for address in pool {
+        let taken: Vec<Amount> = address.reserved.iter().map(|r| r.amount).collect();
+        match allocate_amount(base, step, max_slots, &taken) {
+            Ok(found) => {
+                return Ok(PoolAllocation {
+                    recipient: address.recipient.clone(),
+                    amount: found.amount,
+                    slot: found.slot,
+                    reuses: None,
+                })
+            }
+            Err(e) if e.kind() == ErrorKind::AmountBandFull => full = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if max_slots == 0 {
+        return Err(full.unwrap_or_else(|| band_full(base)));
+    }
+    let top = band_amount(base, step, max_slots - 1)?;
+    let mut best: Option<(u64, &PoolAddress, &Reservation, u64)> = None;
+    for address in pool {
+        for candidate in &address.reserved {
+            let Some(at) = candidate.expired_unpaid_at else {
+                continue;
+            };
+            let in_band = candidate.amount >= base
+                && candidate.amount <= top
+                && (candidate.amount.0 - base.0) % step.0 == 0;
+            let others: Vec<u128> = {
+                let mut v: Vec<u128> = address
+                    .reserved
+                    .iter()
+                    .filter(|r| r.invoice != candidate.invoice)
+                    .map(|r| r.amount.0)
+                    .collect();
+                v.sort_unstable();
+                v
+            };
+            if !in_band || !clear_of(&others, candidate.amount, step) {
+                continue;
+            }
+            let slot = u64::try_from((candidate.amount.0 - base.0) / step.0).unwrap_or(u64::MAX);
+            let older = best.map_or(true, |(t, _, r, _)| {
+                at < t || (at == t && candidate.invoice < r.invoice)
+            });
+            if older {
+                best = Some((at, address, candidate, slot));
+            }
+        }
+    }
+    match best {
+        Some((_, address, reservation, slot)) => Ok(PoolAllocation {
+            recipient: address.recipient.clone(),
+            amount: reservation.amount,
+            slot,
+            reuses: Some(reservation.invoice.clone()),
+        }),
+        None => Err(full.unwrap_or_else(|| band_full(base))),
+    }
 }
 
 #[cfg(test)]

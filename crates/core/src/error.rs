@@ -56,6 +56,10 @@ pub enum ErrorKind {
     InvalidTxHash,
     /// An invoice record is inconsistent (for example its deadlines are out of order).
     InvalidInvoice,
+    /// A claimed transfer is exactly the reserved amount of another watched invoice, which owns it.
+    ReservedForAnotherInvoice,
+    /// A review resolution was asked of an invoice that is not in review.
+    NotInReview,
 }
 
 impl ErrorKind {
@@ -85,6 +89,8 @@ impl ErrorKind {
             Self::MissingBlockTime => "missing_block_time",
             Self::InvalidTxHash => "invalid_tx_hash",
             Self::InvalidInvoice => "invalid_invoice",
+            Self::ReservedForAnotherInvoice => "reserved_for_another_invoice",
+            Self::NotInReview => "not_in_review",
         }
     }
 }

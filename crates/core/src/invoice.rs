@@ -7,13 +7,32 @@
 use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
-use crate::amount::Amount;
+use crate::amount::{Amount, Reservation};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::Transfer;
 use crate::network::Network;
 
 /// Seconds of clock skew allowed between a block's time and the invoice's creation.
 pub const CLOCK_SKEW_SECS: u64 = 60;
+
+/// How the merchant resolved a review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// The payments are this invoice's.
+    Accepted,
+    /// The payments that caused the review are not this invoice's; they went back to unmatched.
+    Rejected,
+}
+
+/// A review resolution, announced with the event that follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// Accepted or rejected.
+    pub outcome: ReviewOutcome,
+    /// The merchant's note.
+    pub note: String,
+}
 
 /// The state of an invoice (BTCPay's model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -150,6 +169,13 @@ pub struct Invoice {
     /// True once the merchant marked it for review.
     #[serde(default)]
     pub marked_for_review: bool,
+    /// True once the invoice's unique amount was given to a newer invoice (it expired unpaid and
+    /// its band was full): a transfer of that amount it could still own goes to review.
+    #[serde(default)]
+    pub released: bool,
+    /// The merchant's note of the last review resolution, announced with the next event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
     /// The transfers credited to it, in the order they were seen.
     #[serde(default)]
     pub ledger: Vec<LedgerEntry>,
@@ -207,6 +233,9 @@ pub struct Status {
 /// A state change, for webhooks and host bookkeeping; hosts apply events idempotently by `id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
+    /// The review resolution this event announces, with the merchant's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
     /// `<invoice id>:<sequence>`, unique and stable.
     pub id: String,
     /// `invoice.<state>` when the state changed, else `invoice.<exception>`.
@@ -259,6 +288,8 @@ impl Invoice {
             monitor_until,
             cancelled: false,
             marked_for_review: false,
+            released: false,
+            resolution: None,
             ledger: Vec::new(),
             last_event: None,
             event_seq: 0,
@@ -289,14 +320,16 @@ impl Invoice {
     }
 
     /// Returns true when `amount` is what this invoice expects next: the amount due (less the
-    /// tolerance) when unpaid, the remainder after a partial payment, or the full amount again
-    /// once paid (a duplicate payment, recorded as `paid_over`).
+    /// tolerance) when unpaid, or the remainder after a partial payment. Once paid in full it
+    /// expects nothing: a later transfer of its amount may be that customer's duplicate or another
+    /// customer's short payment, so it is kept unmatched and claimable, never silently added
+    /// (DESIGN §5, settled invoices).
     pub fn expects(&self, amount: Amount) -> bool {
         let paid = self.amount_paid();
         let target = match self.amount_due.checked_sub(paid) {
             _ if paid.is_zero() => self.amount_due,
             Some(rest) if rest > self.tolerance => rest,
-            _ => return amount == self.amount_due,
+            _ => return false,
         };
         amount <= target
             && amount
@@ -351,7 +384,11 @@ impl Invoice {
             .iter_mut()
             .find(|e| e.tx_hash == transfer.tx_hash && e.log_index == transfer.log_index)
         {
-            if entry.status != EntryStatus::Removed {
+            // A seen entry found again in another block (a reorganisation before finality moved
+            // it) follows its transfer; a removed one is reinstated; anything else is known.
+            let moved = entry.status == EntryStatus::Seen
+                && !entry.block_hash.eq_ignore_ascii_case(&transfer.block_hash);
+            if entry.status != EntryStatus::Removed && !moved {
                 return Ok(false);
             }
             entry.block_number = transfer.block_number;
@@ -485,9 +522,32 @@ impl Invoice {
         if self.last_event == Some(current) {
             return None;
         }
-        let kind = match (self.last_event, status.exception) {
-            (Some((state, _)), Some(exception)) if state == status.state => exception.as_str(),
-            _ => status.state.as_str(),
+        let in_review = status.exception == Some(Exception::NeedsReview);
+        let was_in_review = self
+            .last_event
+            .is_some_and(|(_, e)| e == Some(Exception::NeedsReview));
+        let kind = if in_review {
+            if was_in_review {
+                // Still in review: the merchant has been told; nothing else is announced until
+                // they resolve it (a plain `settled` would ship the goods).
+                self.last_event = Some(current);
+                return None;
+            }
+            Exception::NeedsReview.as_str()
+        } else {
+            let last_state = self.last_event.map(|(state, _)| state);
+            if last_state == Some(State::Settled)
+                && matches!(status.state, State::New | State::Processing)
+                && self.resolution.is_none()
+            {
+                // Events never go back: no `processing` after `settled`.
+                return None;
+            }
+            match (self.last_event, status.exception) {
+                _ if was_in_review => status.state.as_str(),
+                (Some((state, _)), Some(exception)) if state == status.state => exception.as_str(),
+                _ => status.state.as_str(),
+            }
         };
         self.last_event = Some(current);
         self.event_seq += 1;
@@ -497,6 +557,73 @@ impl Invoice {
             invoice: self.id.clone(),
             status,
             at: now,
+            resolution: self.resolution.take(),
         })
+    }
+
+    /// The reservation of its unique amount, for [`crate::amount::allocate_in_pool`]: reusable by
+    /// a newer invoice once the invoice expired with nothing paid.
+    pub fn reservation(&self, now: u64) -> Reservation {
+        let unpaid = self.amount_paid().is_zero();
+        Reservation {
+            invoice: self.id.clone(),
+            amount: self.amount_due,
+            expired_unpaid_at: (unpaid && now >= self.expires_at).then_some(self.expires_at),
+        }
+    }
+
+    /// Returns true when the invoice waits for the merchant's review.
+    pub fn in_review(&self, now: u64) -> bool {
+        self.status(now).exception == Some(Exception::NeedsReview)
+    }
+
+    /// Resolves the merchant's review of an invoice in `needs_review`.
+    ///
+    /// Accepting takes every payment in its ledger as this invoice's (a cancelled invoice that was
+    /// paid becomes a live, paid one). Rejecting takes the transfers that caused the review (those
+    /// credited for review, or all of them on a cancelled invoice) out of the ledger and returns
+    /// them, for the host to put back on the unmatched list. Either way the next [`Invoice::sync`]
+    /// announces the resulting state with the resolution and the merchant's `note`.
+    ///
+    /// # Errors
+    /// `not_in_review` when the invoice is not in review at `now`.
+    pub fn resolve_review(
+        &mut self,
+        accept: bool,
+        note: &str,
+        now: u64,
+    ) -> Result<Vec<LedgerEntry>> {
+        if !self.in_review(now) {
+            return Err(Error::new(
+                ErrorKind::NotInReview,
+                &self.id,
+                "the invoice is not waiting for a review",
+            ));
+        }
+        let cancelled = self.cancelled;
+        let mut returned = Vec::new();
+        if accept {
+            for entry in &mut self.ledger {
+                entry.review = false;
+            }
+            self.cancelled = false;
+        } else {
+            let (back, kept): (Vec<LedgerEntry>, Vec<LedgerEntry>) = self
+                .ledger
+                .drain(..)
+                .partition(|e| e.status != EntryStatus::Removed && (e.review || cancelled));
+            self.ledger = kept;
+            returned = back;
+        }
+        self.marked_for_review = false;
+        self.resolution = Some(Resolution {
+            outcome: if accept {
+                ReviewOutcome::Accepted
+            } else {
+                ReviewOutcome::Rejected
+            },
+            note: note.to_string(),
+        });
+        Ok(returned)
     }
 }

@@ -6,8 +6,10 @@
 //! - [`uri`]: EIP-681 payment requests and transfer calldata;
 //! - [`log`]: decoding `Transfer` logs from `eth_getLogs`;
 //! - [`invoice`] and [`matching`]: invoices, their ledger and state, and which invoice a transfer pays;
+//! - [`rate`]: reading an exchange rate from a rate source's JSON, exactly;
 //! - [`webhook`]: signing and verifying webhooks;
-//! - [`status`]: the status document the widget renders.
+//! - [`status`]: the status document the widget renders;
+//! - [`watch`]: the watcher's poll as plan → apply, and finality with the merchant's confirmations.
 //!
 //! The core does no I/O, reads no clock and draws no randomness: callers pass the time (`now`,
 //! unix seconds) and ids in. Every error carries a stable [`ErrorKind`] shared with the JS build
@@ -23,9 +25,11 @@ pub mod invoice;
 pub mod log;
 pub mod matching;
 pub mod network;
+pub mod rate;
 mod serde_int;
 pub mod status;
 pub mod uri;
+pub mod watch;
 pub mod webhook;
 
 pub use address::Address;

@@ -38,28 +38,12 @@ pub struct Transfer {
     pub removed: bool,
     /// The block's timestamp in unix seconds; logs do not always carry it, so the host adds it
     /// from `eth_getBlockByNumber` before matching.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_int")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_int::option"
+    )]
     pub block_time: Option<u64>,
-}
-
-mod opt_int {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(v) => serializer.collect_str(v),
-            None => serializer.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<u64>, D::Error> {
-        match Option::<String>::deserialize(deserializer)? {
-            None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
-        }
-    }
 }
 
 /// Decodes one `eth_getLogs` result object of `network` into a [`Transfer`].

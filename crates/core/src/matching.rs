@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::amount::Amount;
 use crate::error::{Error, ErrorKind, Result};
 use crate::invoice::{Invoice, CLOCK_SKEW_SECS};
 use crate::log::Transfer;
@@ -17,10 +18,14 @@ use crate::network::Network;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    /// Credit it to this invoice.
+    /// Credit it to this invoice (into `needs_review` when `review`: another invoice, whose
+    /// reservation of this amount was released to it, could own it too).
     Credit {
         /// The invoice id.
         invoice: String,
+        /// True when the credit needs the merchant's review.
+        #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+        review: bool,
     },
     /// It is already in this invoice's ledger; crediting again changes nothing (a reorganised
     /// transfer seen again in a new block is reinstated by [`Invoice::credit`]).
@@ -72,7 +77,7 @@ fn in_window(invoice: &Invoice, block_time: u64) -> bool {
 ///     to: invoice.recipient, amount: Amount::from_base_units(19_990_000),
 ///     tx_hash: format!("0x{}", "ab".repeat(32)), log_index: 0, block_number: 5,
 ///     block_hash: format!("0x{}", "cd".repeat(32)), removed: false, block_time: Some(1_100) };
-/// assert_eq!(match_transfer(devnet, &[invoice], &transfer), Decision::Credit { invoice: "inv_1".into() });
+/// assert_eq!(match_transfer(devnet, &[invoice], &transfer), Decision::Credit { invoice: "inv_1".into(), review: false });
 /// ```
 pub fn match_transfer(network: &Network, invoices: &[Invoice], transfer: &Transfer) -> Decision {
     let on_network = || invoices.iter().filter(|i| i.network == network.id);
@@ -113,44 +118,69 @@ pub fn match_transfer(network: &Network, invoices: &[Invoice], transfer: &Transf
             ErrorKind::TransferAfterWindow
         });
     }
-    let mut candidates: Vec<String> = in_time
+    let (released, holders): (Vec<&Invoice>, Vec<&Invoice>) = in_time
         .iter()
+        .copied()
         .filter(|i| i.expects(transfer.amount))
-        .map(|i| i.id.clone())
-        .collect();
-    match candidates.len() {
-        0 => Decision::Unmatched,
-        1 => Decision::Credit {
-            invoice: candidates.remove(0),
+        .partition(|i| i.released);
+    // The invoice that holds the amount's reservation owns it; an older one whose reservation was
+    // released to it could own it too, and then the merchant decides (DESIGN §5, reserved amounts).
+    match (holders.as_slice(), released.as_slice()) {
+        ([], []) => Decision::Unmatched,
+        ([holder], others) | ([], others @ [holder]) => Decision::Credit {
+            invoice: holder.id.clone(),
+            review: !others.is_empty() || holder.released,
         },
         _ => {
-            candidates.sort();
-            Decision::Ambiguous {
-                invoices: candidates,
-            }
+            let mut invoices: Vec<String> = holders
+                .iter()
+                .chain(&released)
+                .map(|i| i.id.clone())
+                .collect();
+            invoices.sort();
+            Decision::Ambiguous { invoices }
         }
     }
 }
 
-/// The verdict on a customer's claim that `transfer` pays an invoice.
+/// The merchant's claim policy (DESIGN §5, claim by transaction hash).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimPolicy {
+    /// Claims of transfers up to this amount credit without review; zero (the default) sends
+    /// every claim the claimer cannot be shown to own to the merchant's review.
+    #[serde(default)]
+    pub auto_accept_up_to: Amount,
+}
+
+/// The verdict on a customer's claim that a transfer pays an invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimVerdict {
-    /// True when another watched invoice also expects this amount: credit it, but as
-    /// `needs_review`.
+    /// True when the credit puts the invoice into `needs_review`: nothing shows that the claimer
+    /// owns the transfer, so no order ships on it until the merchant accepts it.
     pub review: bool,
 }
 
 /// Checks a claim that `transfer` (fetched by the server itself, from a successful transaction)
-/// pays `target`, with the rules of DESIGN §2, against all watched `invoices` of the network.
+/// pays `target`, with the rules of DESIGN §2, against all watched `invoices` of the network, and
+/// applies the claim policy of DESIGN §5.
+///
+/// On a shared address a transaction hash proves nothing about who paid. So: a transfer of exactly
+/// the amount another watched invoice expects belongs to that invoice, whatever is claimed
+/// (`reserved_for_another_invoice`), unless the target expects it too (then it credits for
+/// review); a transfer of the amount the target alone expects credits it plainly (the watcher
+/// would have); any other claimed transfer credits the target for review,
+/// unless the merchant's `policy` auto-accepts claims of that size.
 ///
 /// # Errors
 /// `already_credited`, `invalid_log` for a removed log, `wrong_token`, `wrong_recipient`,
-/// `missing_block_time`, `transfer_before_invoice`, `transfer_after_window`.
+/// `missing_block_time`, `transfer_before_invoice`, `transfer_after_window`,
+/// `reserved_for_another_invoice`.
 pub fn claim_transfer(
     network: &Network,
     invoices: &[Invoice],
     target: &Invoice,
     transfer: &Transfer,
+    policy: &ClaimPolicy,
 ) -> Result<ClaimVerdict> {
     let err = |kind: ErrorKind, detail: &str| {
         Err(Error::new(kind, &transfer.tx_hash, detail.to_string()))
@@ -214,13 +244,32 @@ pub fn claim_transfer(
             "the transfer happened after the invoice's monitoring window",
         );
     }
-    let review = everyone
-        .filter(|i| i.id != target.id && i.network == network.id)
-        .any(|i| {
+    let owner = everyone
+        .filter(|i| i.id != target.id && i.network == network.id && !i.released)
+        .find(|i| {
             i.token == target.token
                 && i.recipient.bytes() == transfer.to.bytes()
                 && in_window(i, block_time)
                 && i.expects(transfer.amount)
         });
-    Ok(ClaimVerdict { review })
+    let own_amount = target.expects(transfer.amount) && !target.released;
+    if let Some(owner) = owner {
+        if own_amount {
+            // Both expect it (the target's remainder equals the other's amount): the watcher
+            // credited neither; the claim may credit the target, for the merchant to decide.
+            return Ok(ClaimVerdict { review: true });
+        }
+        return err(
+            ErrorKind::ReservedForAnotherInvoice,
+            &format!(
+                "this is exactly the amount invoice {} expects; it is that invoice's payment",
+                owner.id
+            ),
+        );
+    }
+    let auto_accepted =
+        !policy.auto_accept_up_to.is_zero() && transfer.amount <= policy.auto_accept_up_to;
+    Ok(ClaimVerdict {
+        review: !(own_amount || auto_accepted),
+    })
 }

@@ -17,3 +17,28 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D:
     }
     text.parse().map_err(serde::de::Error::custom)
 }
+
+/// The same adapter for `Option<u64>`: `null` (or an absent field, with `#[serde(default)]`) is `None`.
+pub mod option {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes `Some(n)` as a decimal string and `None` as `null`.
+    pub fn serialize<S: Serializer>(value: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(n) => serializer.collect_str(n),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Deserializes `null` or a decimal integer string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(text) => {
+                super::deserialize(serde::de::value::StringDeserializer::new(text)).map(Some)
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::invoice::{EntryStatus, Exception, Invoice, State};
 use crate::network::{Finality, Names, Network};
 use crate::uri::payment_uri;
+use crate::watch::required_confirmations;
 
 /// The token as the widget shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +139,44 @@ pub struct StatusContext {
     /// The host's endpoints for the customer's actions.
     #[serde(default)]
     pub links: Links,
+    /// The merchant's stricter confirmations (0: the registry's), shown as the number to wait for.
+    #[serde(default, deserialize_with = "zero_when_null")]
+    pub min_confirmations: u64,
+}
+
+/// The most decimals a base amount (USDT, before a network is chosen) may have: BSC USDT's 18.
+const BASE_AMOUNT_DECIMALS: u8 = 18;
+
+/// Reads an absent, `null` or `undefined` count as 0.
+fn zero_when_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> core::result::Result<u64, D::Error> {
+    Ok(Option::<u64>::deserialize(deserializer)?.unwrap_or(0))
+}
+
+/// An invoice before the customer picked a network: what the host stores of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenChoice {
+    /// The invoice id.
+    pub invoice: String,
+    /// `new` while it takes payments, or the state the host stored (`invalid` once cancelled).
+    pub state: State,
+    /// The amount due before the unique tag, as a decimal string of USDT.
+    pub base_amount: String,
+    /// When the payment window closes, unix seconds.
+    #[serde(with = "crate::serde_int")]
+    pub expires_at: u64,
+    /// The (network, token) pairs the customer may pick, in the merchant's order.
+    pub accepted: Vec<ChoiceKey>,
+}
+
+/// A (network, token) pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceKey {
+    /// Network id.
+    pub network: String,
+    /// Token id.
+    pub token: String,
 }
 
 /// Formats unix seconds as RFC 3339 UTC (`2026-11-25T12:30:00Z`).
@@ -163,6 +202,64 @@ pub fn rfc3339(unix: u64) -> String {
 }
 
 impl StatusDocument {
+    /// Builds the document of an invoice whose network the customer has not picked yet: the
+    /// choices, each with the amount it would cost (the unique amount is allocated on choice).
+    ///
+    /// # Errors
+    /// `unknown_network`, `unknown_token`, or an amount error for a choice the registry refuses.
+    pub fn before_choice(open: &OpenChoice, context: &StatusContext) -> Result<StatusDocument> {
+        let state = if open.state == State::New && context.now >= open.expires_at {
+            State::Expired
+        } else {
+            open.state
+        };
+        let payable = state == State::New;
+        // The base amount in its canonical form ("19.90" shows as "19.9"), like every amount.
+        let base = Amount::from_decimal(&open.base_amount, BASE_AMOUNT_DECIMALS)?
+            .to_decimal(BASE_AMOUNT_DECIMALS);
+        let mut choices = Vec::new();
+        if payable {
+            for key in &open.accepted {
+                let network = crate::network::network(&key.network)?;
+                let token = network.token(Some(&key.token))?;
+                let amount = Amount::from_decimal(&open.base_amount, token.decimals)?;
+                choices.push(Choice {
+                    network: network.id.clone(),
+                    token: token.id.clone(),
+                    names: network.names.clone(),
+                    symbol: token.symbol.clone(),
+                    amount: amount.to_decimal(token.decimals),
+                });
+            }
+        }
+        let mut links = context.links.clone();
+        if !payable {
+            links.choose = None;
+            links.claim = None;
+        }
+        Ok(StatusDocument {
+            invoice: open.invoice.clone(),
+            state,
+            exception: None,
+            network: None,
+            network_names: None,
+            chain_id: None,
+            token: None,
+            recipient: None,
+            amount_due: base.clone(),
+            amount_paid: "0".to_string(),
+            amount_remaining: if payable { base } else { "0".to_string() },
+            payment_uri: None,
+            expires_at: rfc3339(open.expires_at),
+            finality: None,
+            transfers: Vec::new(),
+            choices,
+            return_url: context.return_url.clone(),
+            poll_after_ms: if payable { context.poll_after_ms } else { 0 },
+            links,
+        })
+    }
+
     /// Builds the document of `invoice` on `network`.
     ///
     /// # Errors
@@ -201,9 +298,12 @@ impl StatusDocument {
             .iter()
             .rev()
             .find(|e| e.status == EntryStatus::Seen)
-            .map(|e| FinalityProgress {
-                seen: confirmations(e.block_number).min(network.finality.confirmations),
-                required: network.finality.confirmations,
+            .map(|e| {
+                let required = required_confirmations(network, context.min_confirmations);
+                FinalityProgress {
+                    seen: confirmations(e.block_number).min(required),
+                    required,
+                }
             });
         let payable = status.state == State::New && !status.amount_remaining.is_zero();
         let payment_uri = if payable {

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use stablegate_core::amount::{allocate_amount, fiat_to_token};
+use stablegate_core::amount::{allocate_amount, fiat_to_token, AMOUNT_GAP_STEPS};
 use stablegate_core::invoice::{MatchedBy, CLOCK_SKEW_SECS};
-use stablegate_core::matching::{claim_transfer, match_transfer, Decision};
+use stablegate_core::matching::{claim_transfer, match_transfer, ClaimPolicy, Decision};
 use stablegate_core::{
     network, Address, Amount, ErrorKind, Family, Invoice, InvoiceTerms, Network, Transfer,
 };
@@ -293,8 +293,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Allocates invoice after invoice on one base price, as a host does under its unique index,
-    /// and compares every answer with a model: the smallest free slot, or band-full exactly when
-    /// every slot is taken.
+    /// and compares every answer with a model: the smallest slot whose amount is more than
+    /// AMOUNT_GAP_STEPS steps from every taken amount (between-slot amounts included), or
+    /// band-full exactly when there is none. No two allocated amounts are ever within the gap.
     #[test]
     fn allocation_never_collides(
         base in 0u128..10u128.pow(30),
@@ -306,17 +307,18 @@ proptest! {
     ) {
         let slot_amount = |slot: u64| Amount::from_base_units(base + u128::from(slot) * step);
         // Amounts already taken: some slots of the band (beyond it too), in no order, with
-        // duplicates, and amounts between slots, which must not block any slot.
+        // duplicates, and amounts between slots, which block the slots within the gap too.
         let mut taken: Vec<Amount> = taken_slots.iter().map(|&slot| slot_amount(slot)).collect();
         if step > 1 {
             taken.extend(between_slots.iter().map(|&slot| {
                 Amount::from_base_units(slot_amount(slot).base_units() + 1)
             }));
         }
-        let initially_taken: BTreeSet<Amount> = taken.iter().copied().collect();
-        let mut free: BTreeSet<u64> =
-            (0..max_slots).filter(|s| !initially_taken.contains(&slot_amount(*s))).collect();
-        let mut allocated = BTreeSet::new();
+        let reach = step * u128::from(AMOUNT_GAP_STEPS);
+        let clear = |amount: Amount, taken: &[Amount]| {
+            taken.iter().all(|t| t.base_units().abs_diff(amount.base_units()) > reach)
+        };
+        let initially_taken = taken.clone();
         for _ in 0..allocations {
             let result = allocate_amount(
                 Amount::from_base_units(base),
@@ -324,7 +326,7 @@ proptest! {
                 max_slots,
                 &taken,
             );
-            let Some(&expected_slot) = free.iter().next() else {
+            let Some(expected_slot) = (0..max_slots).find(|s| clear(slot_amount(*s), &taken)) else {
                 prop_assert_eq!(result.unwrap_err().kind(), ErrorKind::AmountBandFull);
                 break;
             };
@@ -332,9 +334,8 @@ proptest! {
             prop_assert_eq!(allocation.slot, expected_slot);
             prop_assert!(allocation.slot < max_slots);
             prop_assert_eq!(allocation.amount, slot_amount(expected_slot));
-            prop_assert!(!initially_taken.contains(&allocation.amount));
-            prop_assert!(allocated.insert(allocation.amount), "{:?} allocated twice", allocation);
-            free.remove(&expected_slot);
+            prop_assert!(clear(allocation.amount, &initially_taken));
+            prop_assert!(clear(allocation.amount, &taken), "{:?} is within the gap of another", allocation);
             taken.push(allocation.amount);
         }
     }
@@ -593,7 +594,9 @@ proptest! {
                 prop_assert!(!credited.contains_key(&id), "credited {:?} is not known: {:?}", id, decision);
             }
             match decision {
-                Decision::Credit { invoice: owner } => {
+                Decision::Credit { invoice: owner, review } => {
+                    // No invoice here had its reservation released: a credit needs no review.
+                    prop_assert!(!review);
                     prop_assert_eq!(expecting.iter().collect::<Vec<_>>(), vec![&owner]);
                     let invoice = invoices.iter_mut().find(|i| i.id == owner).expect("an invoice it was given");
                     let token = devnet.token(Some(&invoice.token)).expect("a registry token");
@@ -656,17 +659,25 @@ proptest! {
         for transfer in &chain {
             let already = credited.contains_key(&identity(transfer));
             for target in &invoices {
-                let verdict = claim_transfer(devnet, &invoices, target, transfer);
+                let verdict = claim_transfer(devnet, &invoices, target, transfer, &ClaimPolicy::default());
                 if already {
                     prop_assert_eq!(verdict.unwrap_err().kind(), ErrorKind::AlreadyCredited);
                     continue;
                 }
-                prop_assert_eq!(verdict.is_ok(), may_pay(target, transfer), "{:?}", verdict);
-                if let Ok(verdict) = verdict {
-                    let rival = invoices.iter().any(|i| {
-                        i.id != target.id && may_pay(i, transfer) && i.expects(transfer.amount)
-                    });
-                    prop_assert_eq!(verdict.review, rival);
+                // Another invoice that expects exactly this amount owns it, whatever is claimed.
+                let owner = invoices.iter().any(|i| {
+                    i.id != target.id && may_pay(i, transfer) && i.expects(transfer.amount)
+                });
+                match verdict {
+                    Err(e) if may_pay(target, transfer) && owner => {
+                        prop_assert_eq!(e.kind(), ErrorKind::ReservedForAnotherInvoice)
+                    }
+                    Err(_) => prop_assert!(!may_pay(target, transfer)),
+                    Ok(verdict) => {
+                        prop_assert!(may_pay(target, transfer) && !owner);
+                        // Without proof of ownership, only the target's own amount credits plainly.
+                        prop_assert_eq!(verdict.review, !target.expects(transfer.amount));
+                    }
                 }
             }
         }
@@ -708,7 +719,7 @@ fn claim_rejects_a_transfer_from_another_network() {
         removed: false,
         block_time: Some(10_100),
     };
-    let verdict = claim_transfer(bsc, &[], &target, &on_bsc);
+    let verdict = claim_transfer(bsc, &[], &target, &on_bsc, &ClaimPolicy::default());
     assert!(
         verdict.is_err(),
         "a BSC transfer was accepted for an Ethereum invoice: {verdict:?}"

@@ -6,12 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use stablegate_core::amount::{allocate_amount, fiat_to_token};
+use stablegate_core::amount::{allocate_amount, allocate_in_pool, fiat_to_token, PoolAddress};
 use stablegate_core::invoice::{EntryStatus, MatchedBy};
-use stablegate_core::matching::{claim_transfer, match_transfer};
-use stablegate_core::status::StatusContext;
+use stablegate_core::matching::{claim_transfer, match_transfer, ClaimPolicy};
+use stablegate_core::status::{OpenChoice, StatusContext};
+use stablegate_core::watch::{apply_poll, is_final, plan_poll, PollInput, PollPlanInput};
 use stablegate_core::{
-    log, network, uri, webhook, Amount, Error, ErrorKind, Invoice, StatusDocument, Transfer,
+    log, network, rate, uri, webhook, Amount, Error, ErrorKind, Invoice, StatusDocument, Transfer,
 };
 
 fn vectors_dir() -> PathBuf {
@@ -80,6 +81,26 @@ fn from<T: serde::de::DeserializeOwned>(input: &Value, key: &str) -> Result<T, F
 
 fn to_value<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("core types serialize to JSON")
+}
+
+/// The host's context of a status document, from `input.context`.
+fn status_context(input: &Value) -> Result<StatusContext, Failure> {
+    let context = input
+        .get("context")
+        .ok_or_else(|| Failure::Harness("input.context is missing".into()))?;
+    Ok(StatusContext {
+        now: int(context, "now")?,
+        head: opt_text(context, "head")
+            .map(|_| int(context, "head"))
+            .transpose()?,
+        return_url: opt_text(context, "return_url").map(str::to_string),
+        poll_after_ms: int(context, "poll_after_ms")?,
+        links: from(context, "links")?,
+        min_confirmations: match opt_text(context, "min_confirmations") {
+            Some(_) => int(context, "min_confirmations")?,
+            None => 0,
+        },
+    })
 }
 
 fn run(function: &str, input: &Value) -> Outcome {
@@ -170,11 +191,16 @@ fn run(function: &str, input: &Value) -> Outcome {
             let invoices: Vec<Invoice> = from(input, "invoices")?;
             let target: Invoice = from(input, "target")?;
             let transfer: Transfer = from(input, "transfer")?;
+            let policy: ClaimPolicy = match input.get("policy") {
+                Some(_) => from(input, "policy")?,
+                None => ClaimPolicy::default(),
+            };
             Ok(to_value(&claim_transfer(
                 network(text(input, "network")?)?,
                 &invoices,
                 &target,
                 &transfer,
+                &policy,
             )?))
         }
         "invoice_status" => {
@@ -205,6 +231,10 @@ fn run(function: &str, input: &Value) -> Outcome {
                             status,
                         );
                     }
+                    "resolve" => {
+                        let accept = step.get("accept").and_then(Value::as_bool).unwrap_or(false);
+                        invoice.resolve_review(accept, text(step, "note")?, now)?;
+                    }
                     other => {
                         return Err(Failure::Harness(format!("unknown step action {other:?}")))
                     }
@@ -215,22 +245,78 @@ fn run(function: &str, input: &Value) -> Outcome {
         }
         "status_document" => {
             let invoice: Invoice = from(input, "invoice")?;
-            let context = input
-                .get("context")
-                .ok_or_else(|| Failure::Harness("input.context is missing".into()))?;
-            let context = StatusContext {
-                now: int(context, "now")?,
-                head: opt_text(context, "head")
-                    .map(|_| int(context, "head"))
-                    .transpose()?,
-                return_url: opt_text(context, "return_url").map(str::to_string),
-                poll_after_ms: int(context, "poll_after_ms")?,
-                links: from(context, "links")?,
-            };
             Ok(to_value(&StatusDocument::for_invoice(
                 &invoice,
                 network(&invoice.network)?,
-                &context,
+                &status_context(input)?,
+            )?))
+        }
+        "status_before_choice" => {
+            let open: OpenChoice = from(input, "open")?;
+            Ok(to_value(&StatusDocument::before_choice(
+                &open,
+                &status_context(input)?,
+            )?))
+        }
+        "allocate_in_pool" => {
+            let base = Amount::from_base_units_str(text(input, "base_units")?)?;
+            let step = Amount::from_base_units_str(text(input, "step_units")?)?;
+            let pool: Vec<PoolAddress> = from(input, "pool")?;
+            Ok(to_value(&allocate_in_pool(
+                base,
+                step,
+                int(input, "max_slots")?,
+                &pool,
+            )?))
+        }
+        "resolve_review" => {
+            let mut invoice: Invoice = from(input, "invoice")?;
+            let accept = input
+                .get("accept")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let now = int(input, "now")?;
+            let returned = invoice.resolve_review(accept, text(input, "note")?, now)?;
+            let event = invoice.sync(now);
+            Ok(
+                json!({ "returned": to_value(&returned), "invoice": to_value(&invoice), "event": to_value(&event) }),
+            )
+        }
+        "is_final" => {
+            let tagged = opt_text(input, "tagged")
+                .map(|_| int(input, "tagged"))
+                .transpose()?;
+            Ok(json!(is_final(
+                network(text(input, "network")?)?,
+                int(input, "block")?,
+                int(input, "head")?,
+                tagged,
+                int(input, "min_confirmations")?,
+            )))
+        }
+        "plan_poll" => {
+            let plan: PollPlanInput = from(input, "plan")?;
+            Ok(to_value(&plan_poll(
+                network(text(input, "network")?)?,
+                &plan,
+            )))
+        }
+        "apply_poll" => {
+            let poll: PollInput = from(input, "poll")?;
+            Ok(to_value(&apply_poll(
+                network(text(input, "network")?)?,
+                &poll,
+            )?))
+        }
+        "read_rate" => {
+            let invert = input
+                .get("invert")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            Ok(json!(rate::read_rate(
+                text(input, "json")?,
+                text(input, "path")?,
+                invert
             )?))
         }
         other => Err(Failure::Harness(format!(

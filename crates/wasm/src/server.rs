@@ -4,11 +4,16 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use stablegate_core::amount::{allocate_amount, fiat_to_token};
-use stablegate_core::invoice::{EntryStatus, MatchedBy};
-use stablegate_core::matching::{claim_transfer, match_transfer};
-use stablegate_core::status::StatusContext;
-use stablegate_core::{log, uri, webhook, Amount, Invoice, InvoiceTerms, StatusDocument, Transfer};
+use stablegate_core::amount::{
+    allocate_amount, allocate_in_pool, fiat_to_token, PoolAddress, Reservation,
+};
+use stablegate_core::invoice::{EntryStatus, LedgerEntry, MatchedBy};
+use stablegate_core::matching::{claim_transfer, match_transfer, ClaimPolicy};
+use stablegate_core::status::{OpenChoice, StatusContext};
+use stablegate_core::watch::{self, PollInput, PollPlanInput};
+use stablegate_core::{
+    log, rate, uri, webhook, Amount, Invoice, InvoiceTerms, StatusDocument, Transfer,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::{base_units, core_error, js_error, network, JsResult};
@@ -193,16 +198,146 @@ pub fn decode_transfer_log(
     to_js(&log::decode_transfer_log(network(network_id)?, &value).map_err(core_error)?)
 }
 
-/// Returns true when a transfer in `block` is final on `network`, given the chain `head` and the
-/// block number of the network's finality tag (`tagged`, or undefined when the node gave none).
+/// Returns true when a transfer in `block` is final on `network`, given the chain `head`, the
+/// block number of the network's finality tag (`tagged`, or undefined when the node gave none)
+/// and the merchant's stricter `minConfirmations` (0 or undefined: the registry's).
 #[wasm_bindgen(js_name = isFinal)]
-pub fn is_final(network_id: &str, block: f64, head: f64, tagged: Option<f64>) -> JsResult<bool> {
+pub fn is_final(
+    network_id: &str,
+    block: f64,
+    head: f64,
+    tagged: Option<f64>,
+    min_confirmations: Option<f64>,
+) -> JsResult<bool> {
     let tagged = tagged.map(|t| unix_seconds("tagged", t)).transpose()?;
-    Ok(network(network_id)?.finality.is_final(
+    let min = min_confirmations
+        .map(|m| unix_seconds("minConfirmations", m))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(watch::is_final(
+        network(network_id)?,
         unix_seconds("block", block)?,
         unix_seconds("head", head)?,
         tagged,
+        min,
     ))
+}
+
+/// Plans one watcher poll of one (network, token): the block range to search and the pending
+/// entries whose blocks to check (core `watch::plan_poll`).
+#[wasm_bindgen(js_name = planPoll, unchecked_return_type = "PollPlan")]
+pub fn plan_poll(
+    network_id: &str,
+    #[wasm_bindgen(unchecked_param_type = "PollPlanInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    let input: PollPlanInput = from_js("plan", input)?;
+    to_js(&watch::plan_poll(network(network_id)?, &input))
+}
+
+/// Applies one watcher poll of one (network, token): every ledger write, changed invoice record,
+/// event and the next cursor, for the host to store in one transaction (core `watch::apply_poll`).
+#[wasm_bindgen(js_name = applyPoll, unchecked_return_type = "PollOutcome")]
+pub fn apply_poll(
+    network_id: &str,
+    #[wasm_bindgen(unchecked_param_type = "PollInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    let input: PollInput = from_js("poll", input)?;
+    to_js(&watch::apply_poll(network(network_id)?, &input).map_err(core_error)?)
+}
+
+/// Chooses the receiving address and unique amount of a new invoice over the merchant's pool;
+/// `reuses` names the expired unpaid invoice whose reservation it takes over, if any.
+#[wasm_bindgen(js_name = allocateInPool, unchecked_return_type = "PoolAllocation")]
+pub fn allocate_in_pool_js(
+    #[wasm_bindgen(unchecked_param_type = "AllocateInPoolArgs")] args: JsValue,
+) -> JsResult<JsValue> {
+    /// An address of the pool with its reservations, or with the watched invoices holding them
+    /// (and `now`), from which the core derives the reservations.
+    #[derive(Deserialize)]
+    struct Address {
+        recipient: String,
+        #[serde(default)]
+        reserved: Vec<Reservation>,
+        #[serde(default)]
+        invoices: Vec<Invoice>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Args {
+        base_units: String,
+        step_units: String,
+        max_slots: String,
+        pool: Vec<Address>,
+        #[serde(default)]
+        now: u64,
+    }
+    let args: Args = from_js("allocateInPool", args)?;
+    let pool: Vec<PoolAddress> = args
+        .pool
+        .into_iter()
+        .map(|a| PoolAddress {
+            recipient: a.recipient,
+            reserved: a
+                .reserved
+                .into_iter()
+                .chain(a.invoices.iter().map(|i| i.reservation(args.now)))
+                .collect(),
+        })
+        .collect();
+    let allocation = allocate_in_pool(
+        base_units(&args.base_units)?,
+        base_units(&args.step_units)?,
+        parse_u64("maxSlots", &args.max_slots)?,
+        &pool,
+    );
+    to_js(&allocation.map_err(core_error)?)
+}
+
+/// Resolves the merchant's review of an invoice in `needs_review` (`accept` or reject, with a
+/// note); returns `{ invoice, returned, event }`: the transfers a rejection takes out of the
+/// ledger (back to the unmatched list) and the event announcing the resolution.
+#[wasm_bindgen(js_name = resolveReview, unchecked_return_type = "ReviewResolution")]
+pub fn resolve_review(
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
+    accept: bool,
+    note: &str,
+    now: f64,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Resolved {
+        invoice: Invoice,
+        returned: Vec<LedgerEntry>,
+        event: Option<stablegate_core::Event>,
+    }
+    let mut invoice: Invoice = from_js("invoice", invoice)?;
+    let now = unix_seconds("now", now)?;
+    let returned = invoice
+        .resolve_review(accept, note, now)
+        .map_err(core_error)?;
+    let event = invoice.sync(now);
+    to_js(&Resolved {
+        invoice,
+        returned,
+        event,
+    })
+}
+
+/// Builds the status document of an invoice whose network is not chosen yet (`open`).
+#[wasm_bindgen(js_name = statusBeforeChoice, unchecked_return_type = "StatusDocument")]
+pub fn status_before_choice(
+    #[wasm_bindgen(unchecked_param_type = "OpenChoice")] open: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "StatusContext")] context: JsValue,
+) -> JsResult<JsValue> {
+    let open: OpenChoice = from_js("open", open)?;
+    let context: StatusContext = from_js("context", context)?;
+    to_js(&StatusDocument::before_choice(&open, &context).map_err(core_error)?)
+}
+
+/// Reads the rate at `path` of a rate source's JSON answer, as the literal number (inverted
+/// exactly when `invert`); throws `invalid_rate` naming the path.
+#[wasm_bindgen(js_name = readRate)]
+pub fn read_rate(json: &str, path: &str, invert: bool) -> JsResult<String> {
+    rate::read_rate(json, path, invert).map_err(core_error)
 }
 
 /// Creates an invoice record from terms `{ id, network, token?, recipient, amount_due,
@@ -239,18 +374,29 @@ pub fn match_transfer_js(
     to_js(&match_transfer(network(network_id)?, &invoices, &transfer))
 }
 
-/// Checks a customer's claim that `transfer` pays `target`; returns `{ review }` or throws.
+/// Checks a customer's claim that `transfer` pays `target` under the merchant's claim `policy`
+/// (optional); returns `{ review }` or throws (`reserved_for_another_invoice` when another watched
+/// invoice expects exactly this amount).
 #[wasm_bindgen(js_name = claimTransfer, unchecked_return_type = "ClaimVerdict")]
 pub fn claim_transfer_js(
     network_id: &str,
     #[wasm_bindgen(unchecked_param_type = "Invoice[]")] invoices: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Invoice")] target: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Transfer")] transfer: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ClaimPolicy | undefined")] policy: JsValue,
 ) -> JsResult<JsValue> {
     let invoices: Vec<Invoice> = from_js("invoices", invoices)?;
     let target: Invoice = from_js("target", target)?;
     let transfer: Transfer = from_js("transfer", transfer)?;
-    to_js(&claim_transfer(network(network_id)?, &invoices, &target, &transfer).map_err(core_error)?)
+    let policy: ClaimPolicy = if policy.is_undefined() || policy.is_null() {
+        ClaimPolicy::default()
+    } else {
+        from_js("policy", policy)?
+    };
+    to_js(
+        &claim_transfer(network(network_id)?, &invoices, &target, &transfer, &policy)
+            .map_err(core_error)?,
+    )
 }
 
 #[derive(Serialize)]

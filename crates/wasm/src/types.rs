@@ -150,6 +150,10 @@ export interface Invoice {
   monitor_until: IntegerString;
   cancelled: boolean;
   marked_for_review: boolean;
+  /** Its unique amount went to a newer invoice (it expired unpaid and the band was full). */
+  released?: boolean;
+  /** The last review resolution, until an event announces it. */
+  resolution?: Resolution;
   ledger: LedgerEntry[];
   last_event: [InvoiceState, InvoiceException | null] | null;
   event_seq: IntegerString;
@@ -169,10 +173,49 @@ export interface InvoiceEvent extends InvoiceStatus {
   type: string;
   invoice: string;
   at: IntegerString;
+  /** The review resolution this event announces, with the merchant's note. */
+  resolution?: Resolution;
 }
 
+export interface Resolution { outcome: "accepted" | "rejected"; note: string }
+
+/** The merchant's claim policy: claims up to this amount (base units) credit without review. */
+export interface ClaimPolicy { auto_accept_up_to?: IntegerString }
+
+export interface Reservation { invoice: string; amount: IntegerString; expired_unpaid_at?: IntegerString | null }
+/** An address of the pool with its reservations, or the watched invoices holding them (with `now`). */
+export interface PoolAddress { recipient: string; reserved?: Reservation[]; invoices?: Invoice[] }
+export interface AllocateInPoolArgs { baseUnits: IntegerString; stepUnits: IntegerString; maxSlots: IntegerString; pool: PoolAddress[]; now?: number }
+export interface PoolAllocation { recipient: string; amount: IntegerString; slot: IntegerString; reuses: string | null }
+
+export interface PendingEntry { tx_hash: string; log_index: IntegerString; block_number: IntegerString }
+export interface PollPlanInput {
+  cursor: IntegerString; head: IntegerString; tagged?: IntegerString | null;
+  min_confirmations?: IntegerString; max_blocks: IntegerString; pending?: PendingEntry[];
+}
+export interface PollPlan { from: IntegerString; to: IntegerString; checks: PendingEntry[] }
+export interface BlockHeader { number: IntegerString; hash: string; timestamp: IntegerString }
+export interface PollInput {
+  now: IntegerString; cursor: IntegerString; head: IntegerString; tagged?: IntegerString | null;
+  min_confirmations?: IntegerString; searched_to: IntegerString;
+  transfers?: Transfer[]; blocks?: BlockHeader[];
+  checks?: { tx_hash: string; log_index: IntegerString; block: BlockHeader | null }[];
+  invoices?: Invoice[]; unmatched?: { tx_hash: string; log_index: IntegerString }[];
+}
+export interface LedgerWrite {
+  op: "insert" | "update"; transfer: Transfer; invoice: string | null; matched_by: MatchedBy | null;
+  review: boolean; status: EntryStatus; note: string | null;
+}
+export interface PollOutcome { invoices: Invoice[]; ledger: LedgerWrite[]; events: InvoiceEvent[]; cursor: IntegerString; rewound: boolean }
+
+export interface OpenChoice {
+  invoice: string; state: InvoiceState; base_amount: DecimalString; expires_at: IntegerString;
+  accepted: { network: string; token: string }[];
+}
+export interface ReviewResolution { invoice: Invoice; returned: LedgerEntry[]; event: InvoiceEvent | null }
+
 export type MatchDecision =
-  | { decision: "credit"; invoice: string }
+  | { decision: "credit"; invoice: string; review?: boolean }
   | { decision: "known"; invoice: string }
   | { decision: "ambiguous"; invoices: string[] }
   | { decision: "unmatched" }
@@ -204,6 +247,8 @@ export interface StatusContext {
   return_url?: string | null;
   poll_after_ms: number;
   links?: Partial<StatusLinks>;
+  /** The merchant's stricter confirmations (0 or absent: the registry's). */
+  min_confirmations?: number;
 }
 
 /** The status document (tests/vectors/schema/status.schema.json, DESIGN §8). */

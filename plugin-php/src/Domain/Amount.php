@@ -138,36 +138,166 @@ final class Amount {
 	}
 
 	/**
-	 * Finds the smallest free slot k < $max_slots with $base + k × $step not in $taken.
+	 * How many steps around each reserved amount stay free: a payment that misses its own amount
+	 * by up to this many steps, either way (a typo, an exchange's rounding), lands on no other open
+	 * invoice (DESIGN §5).
+	 */
+	public const AMOUNT_GAP_STEPS = '2';
+
+	/**
+	 * Returns the candidate $base + $slot × $step.
 	 *
-	 * A database unique index is what makes the choice safe under concurrency; this only proposes
-	 * the first candidate.
+	 * @throws DomainError amount_overflow.
+	 */
+	private static function bandAmount( string $base, string $step, string $slot ): string {
+		$amount = Uint::add( $base, Uint::mul( $slot, $step ) );
+		if ( ! Uint::fitsU128( $amount ) ) {
+			throw new DomainError( 'amount_overflow', $base, 'the amount band runs past 128 bits' );
+		}
+		return $amount;
+	}
+
+	/**
+	 * True when no amount of $taken lies within AMOUNT_GAP_STEPS steps of $amount.
+	 *
+	 * The core bisects a sorted list; a scan gives the same answer on the few reservations of one
+	 * address.
+	 *
+	 * @param string[] $taken Amounts (base units).
+	 */
+	private static function clearOf( array $taken, string $amount, string $step ): bool {
+		$reach = Uint::mul( $step, self::AMOUNT_GAP_STEPS );
+		$low   = Uint::saturatingSub( $amount, $reach );
+		$high  = Uint::add( $amount, $reach );
+		foreach ( $taken as $t ) {
+			if ( Uint::cmp( $t, $low ) >= 0 && Uint::cmp( $t, $high ) <= 0 ) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/**
+	 * Finds the smallest slot k < $max_slots such that $base + k × $step is at least
+	 * AMOUNT_GAP_STEPS + 1 steps away from every amount in $taken.
+	 *
+	 * $taken holds the reserved amounts of the invoices still watched on the same (network, token,
+	 * recipient), whatever their base: an invoice at another price one step away is a neighbour
+	 * too. A database unique index is what makes the choice safe under concurrency; this only
+	 * proposes the first candidate.
 	 *
 	 * @param string   $base      Base units.
 	 * @param string   $step      Base units, above zero.
 	 * @param string   $max_slots Number of slots (u64 as a string).
 	 * @param string[] $taken     Amounts already reserved (base units).
 	 * @return array{amount: string, slot: string}
-	 * @throws DomainError invalid_amount, amount_band_full, amount_overflow.
+	 * @throws DomainError invalid_amount, amount_band_full (every slot too close to a taken
+	 *                     amount), amount_overflow.
 	 */
 	public static function allocate( string $base, string $step, string $max_slots, array $taken ): array {
 		if ( Uint::isZero( $step ) ) {
 			throw new DomainError( 'invalid_amount', '0', 'the amount step must be above zero' );
 		}
-		$reserved = array_fill_keys( $taken, true );
-		$amount   = $base;
 		for ( $slot = '0'; Uint::cmp( $slot, $max_slots ) < 0; $slot = Uint::add( $slot, '1' ) ) {
-			if ( ! Uint::fitsU128( $amount ) ) {
-				throw new DomainError( 'amount_overflow', $base, 'the amount band runs past 128 bits' );
-			}
-			if ( ! isset( $reserved[ $amount ] ) ) {
+			$amount = self::bandAmount( $base, $step, $slot );
+			if ( self::clearOf( $taken, $amount, $step ) ) {
 				return array(
 					'amount' => $amount,
 					'slot'   => $slot,
 				);
 			}
-			$amount = Uint::add( $amount, $step );
 		}
-		throw new DomainError( 'amount_band_full', $base, "all $max_slots amounts of the band are taken; use another receiving address or retry later" );
+		throw new DomainError( 'amount_band_full', $base, "no amount of the $max_slots in the band is clear of the open invoices; use another receiving address or retry later" );
+	}
+
+	/**
+	 * Chooses the receiving address and unique amount of a new invoice over the merchant's $pool.
+	 *
+	 * The first address, in pool order, with a clear slot (see allocate()) wins. When every band
+	 * is full, the reservation of the invoice that expired unpaid longest ago is reused, so that a
+	 * burst of abandoned checkouts never locks a price out for the monitoring window; such a
+	 * reservation still has to be clear of every other reservation.
+	 *
+	 * @param string                                                                                               $base      Base units.
+	 * @param string                                                                                               $step      Base units, above zero.
+	 * @param string                                                                                               $max_slots Number of slots (u64 as a string).
+	 * @param array<int, array{recipient: string, reserved: array<int, array{invoice: string, amount: string, expired_unpaid_at: ?string}>}> $pool
+	 *        The receiving addresses and the reservations of the invoices watched on each;
+	 *        expired_unpaid_at (unix seconds) is null while open or once anything paid it.
+	 * @return array{recipient: string, amount: string, slot: string, reuses: ?string} reuses: the
+	 *         expired, unpaid invoice whose reservation this takes over; the host marks it
+	 *         released in the same transaction.
+	 * @throws DomainError invalid_amount, amount_band_full, amount_overflow.
+	 */
+	public static function allocateInPool( string $base, string $step, string $max_slots, array $pool ): array {
+		$full = null;
+		foreach ( $pool as $address ) {
+			$taken = array_map( static fn ( array $r ): string => $r['amount'], $address['reserved'] );
+			try {
+				$found = self::allocate( $base, $step, $max_slots, $taken );
+				return array(
+					'recipient' => $address['recipient'],
+					'amount'    => $found['amount'],
+					'slot'      => $found['slot'],
+					'reuses'    => null,
+				);
+			} catch ( DomainError $e ) {
+				if ( 'amount_band_full' !== $e->kind() ) {
+					throw $e;
+				}
+				$full = $e;
+			}
+		}
+		if ( Uint::isZero( $max_slots ) ) {
+			throw $full ?? self::bandFull( $base );
+		}
+		$top  = self::bandAmount( $base, $step, Uint::sub( $max_slots, '1' ) );
+		$best = null;
+		foreach ( $pool as $address ) {
+			foreach ( $address['reserved'] as $candidate ) {
+				$at = $candidate['expired_unpaid_at'];
+				if ( null === $at ) {
+					continue;
+				}
+				$amount  = $candidate['amount'];
+				$in_band = Uint::cmp( $amount, $base ) >= 0
+					&& Uint::cmp( $amount, $top ) <= 0
+					&& Uint::isZero( Uint::mod( Uint::sub( $amount, $base ), $step ) );
+				$others  = array();
+				foreach ( $address['reserved'] as $r ) {
+					if ( $r['invoice'] !== $candidate['invoice'] ) {
+						$others[] = $r['amount'];
+					}
+				}
+				if ( ! $in_band || ! self::clearOf( $others, $amount, $step ) ) {
+					continue;
+				}
+				$slot  = Uint::divmod( Uint::sub( $amount, $base ), $step )[0];
+				$older = null === $best
+					|| Uint::cmp( $at, $best['at'] ) < 0
+					|| ( Uint::cmp( $at, $best['at'] ) === 0 && strcmp( $candidate['invoice'], $best['reservation']['invoice'] ) < 0 );
+				if ( $older ) {
+					$best = array(
+						'at'          => $at,
+						'recipient'   => $address['recipient'],
+						'reservation' => $candidate,
+						'slot'        => $slot,
+					);
+				}
+			}
+		}
+		if ( null !== $best ) {
+			return array(
+				'recipient' => $best['recipient'],
+				'amount'    => $best['reservation']['amount'],
+				'slot'      => $best['slot'],
+				'reuses'    => $best['reservation']['invoice'],
+			);
+		}
+		throw $full ?? self::bandFull( $base );
+	}
+
+	private static function bandFull( string $base ): DomainError {
+		return new DomainError( 'amount_band_full', $base, "the merchant's pool has no receiving address with a free amount" );
 	}
 }

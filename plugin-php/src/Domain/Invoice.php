@@ -32,6 +32,17 @@ final class Invoice {
 	public bool $cancelled         = false;
 	public bool $marked_for_review = false;
 	/**
+	 * True once the invoice's unique amount was given to a newer invoice (it expired unpaid and
+	 * its band was full): a transfer of that amount it could still own goes to review.
+	 */
+	public bool $released = false;
+	/**
+	 * The merchant's last review resolution, announced with the next event.
+	 *
+	 * @var array{outcome: string, note: string}|null outcome: accepted or rejected.
+	 */
+	public ?array $resolution = null;
+	/**
 	 * Ledger entries: {tx_hash, log_index, from (Address), amount, block_number, block_hash,
 	 * block_time, status (seen|final|removed), matched_by (amount|claim), review}.
 	 *
@@ -107,6 +118,12 @@ final class Invoice {
 		$invoice->monitor_until     = self::u64( $json['monitor_until'] );
 		$invoice->cancelled         = (bool) ( $json['cancelled'] ?? false );
 		$invoice->marked_for_review = (bool) ( $json['marked_for_review'] ?? false );
+		$invoice->released          = (bool) ( $json['released'] ?? false );
+		$resolution                 = $json['resolution'] ?? null;
+		$invoice->resolution        = is_array( $resolution ) ? array(
+			'outcome' => (string) $resolution['outcome'],
+			'note'    => (string) $resolution['note'],
+		) : null;
 		foreach ( $json['ledger'] ?? array() as $entry ) {
 			$invoice->ledger[] = array(
 				'tx_hash'      => (string) $entry['tx_hash'],
@@ -133,7 +150,7 @@ final class Invoice {
 	 * @return array<string, mixed>
 	 */
 	public function toJson(): array {
-		return array(
+		$json = array(
 			'id'                => $this->id,
 			'network'           => $this->network,
 			'token'             => $this->token,
@@ -145,16 +162,27 @@ final class Invoice {
 			'monitor_until'     => $this->monitor_until,
 			'cancelled'         => $this->cancelled,
 			'marked_for_review' => $this->marked_for_review,
-			'ledger'            => array_map(
-				static function ( array $e ): array {
-					$e['from'] = $e['from']->display();
-					return $e;
-				},
-				$this->ledger
-			),
+			'released'          => $this->released,
+			'ledger'            => array_map( array( self::class, 'entryJson' ), $this->ledger ),
 			'last_event'        => $this->last_event,
 			'event_seq'         => $this->event_seq,
 		);
+		// As in the core, the resolution is left out while there is none.
+		if ( null !== $this->resolution ) {
+			$json['resolution'] = $this->resolution;
+		}
+		return $json;
+	}
+
+	/**
+	 * Returns a ledger entry in the core's JSON shape.
+	 *
+	 * @param array<string, mixed> $entry A ledger entry.
+	 * @return array<string, mixed>
+	 */
+	public static function entryJson( array $entry ): array {
+		$entry['from'] = $entry['from']->display();
+		return $entry;
 	}
 
 	/** Returns true while transfers are looked for and the amount stays reserved. */
@@ -185,8 +213,10 @@ final class Invoice {
 
 	/**
 	 * Returns true when $amount is what this invoice expects next: the amount due (less the
-	 * tolerance) when unpaid, the remainder after a partial payment, or the full amount again
-	 * once paid (a duplicate payment, recorded as paid_over).
+	 * tolerance) when unpaid, or the remainder after a partial payment. Once paid in full it
+	 * expects nothing: a later transfer of its amount may be that customer's duplicate or another
+	 * customer's short payment, so it is kept unmatched and claimable, never silently added
+	 * (DESIGN §5, settled invoices).
 	 */
 	public function expects( string $amount ): bool {
 		$paid = $this->amountPaid();
@@ -195,7 +225,7 @@ final class Invoice {
 		} elseif ( Uint::cmp( $this->amount_due, $paid ) >= 0 && Uint::cmp( Uint::sub( $this->amount_due, $paid ), $this->tolerance ) > 0 ) {
 			$target = Uint::sub( $this->amount_due, $paid );
 		} else {
-			return $amount === $this->amount_due;
+			return false;
 		}
 		$with = Uint::add( $amount, $this->tolerance );
 		return Uint::cmp( $amount, $target ) <= 0 && Uint::fitsU128( $with ) && Uint::cmp( $with, $target ) >= 0;
@@ -217,7 +247,8 @@ final class Invoice {
 
 	/**
 	 * Credits $transfer to this invoice; false when it was credited already. A transfer removed
-	 * by a reorganisation and seen again is reinstated with its new block.
+	 * by a reorganisation and seen again is reinstated with its new block, and a seen one found
+	 * in another block (a reorganisation before finality moved it) follows its transfer.
 	 *
 	 * @param array<string, mixed> $transfer   The transfer.
 	 * @param string               $matched_by amount or claim.
@@ -236,7 +267,8 @@ final class Invoice {
 		}
 		foreach ( $this->ledger as $i => $entry ) {
 			if ( $entry['tx_hash'] === $transfer['tx_hash'] && $entry['log_index'] === $transfer['log_index'] ) {
-				if ( 'removed' !== $entry['status'] ) {
+				$moved = 'seen' === $entry['status'] && 0 !== strcasecmp( $entry['block_hash'], $transfer['block_hash'] );
+				if ( 'removed' !== $entry['status'] && ! $moved ) {
 					return false;
 				}
 				$this->ledger[ $i ]['block_number'] = $transfer['block_number'];
@@ -336,8 +368,10 @@ final class Invoice {
 
 	/**
 	 * Emits an event when the status at $now differs from the last event's, and records it.
+	 * The first call (at creation) emits invoice.new.
 	 *
-	 * @return array<string, mixed>|null {id, type, invoice, state, exception, amount_*, at}
+	 * @return array<string, mixed>|null {id, type, invoice, state, exception, amount_*, at,
+	 *                                   resolution?} (resolution only when there is one).
 	 */
 	public function sync( string $now ): ?array {
 		$status  = $this->status( $now );
@@ -345,11 +379,35 @@ final class Invoice {
 		if ( $this->last_event === $current ) {
 			return null;
 		}
-		$kind = ( null !== $this->last_event && null !== $status['exception'] && $this->last_event[0] === $status['state'] )
-			? $status['exception'] : $status['state'];
+		$in_review     = 'needs_review' === $status['exception'];
+		$was_in_review = null !== $this->last_event && 'needs_review' === $this->last_event[1];
+		if ( $in_review ) {
+			if ( $was_in_review ) {
+				// Still in review: the merchant has been told; nothing else is announced until
+				// they resolve it (a plain settled would ship the goods).
+				$this->last_event = $current;
+				return null;
+			}
+			$kind = 'needs_review';
+		} else {
+			$last_state = null === $this->last_event ? null : $this->last_event[0];
+			if ( 'settled' === $last_state
+				&& ( 'new' === $status['state'] || 'processing' === $status['state'] )
+				&& null === $this->resolution ) {
+				// Events never go back: no processing after settled.
+				return null;
+			}
+			if ( $was_in_review ) {
+				$kind = $status['state'];
+			} elseif ( null !== $this->last_event && null !== $status['exception'] && $this->last_event[0] === $status['state'] ) {
+				$kind = $status['exception'];
+			} else {
+				$kind = $status['state'];
+			}
+		}
 		$this->last_event = $current;
 		$this->event_seq  = Uint::add( $this->event_seq, '1' );
-		return array_merge(
+		$event            = array_merge(
 			array(
 				'id'      => $this->id . ':' . $this->event_seq,
 				'type'    => 'invoice.' . $kind,
@@ -358,5 +416,57 @@ final class Invoice {
 			$status,
 			array( 'at' => $now )
 		);
+		if ( null !== $this->resolution ) {
+			$event['resolution'] = $this->resolution;
+			$this->resolution    = null;
+		}
+		return $event;
+	}
+
+	/** Returns true when the invoice waits for the merchant's review. */
+	public function inReview( string $now ): bool {
+		return 'needs_review' === $this->status( $now )['exception'];
+	}
+
+	/**
+	 * Resolves the merchant's review of an invoice in needs_review.
+	 *
+	 * Accepting takes every payment in its ledger as this invoice's (a cancelled invoice that was
+	 * paid becomes a live, paid one). Rejecting takes the transfers that caused the review (those
+	 * credited for review, or all of them on a cancelled invoice) out of the ledger and returns
+	 * them, for the host to put back on the unmatched list. Either way the next sync() announces
+	 * the resulting state with the resolution and the merchant's $note.
+	 *
+	 * @return array<int, array<string, mixed>> The ledger entries taken out (none on accept).
+	 * @throws DomainError not_in_review when the invoice is not in review at $now.
+	 */
+	public function resolveReview( bool $accept, string $note, string $now ): array {
+		if ( ! $this->inReview( $now ) ) {
+			throw new DomainError( 'not_in_review', $this->id, 'the invoice is not waiting for a review' );
+		}
+		$cancelled = $this->cancelled;
+		$returned  = array();
+		if ( $accept ) {
+			foreach ( $this->ledger as $i => $entry ) {
+				$this->ledger[ $i ]['review'] = false;
+			}
+			$this->cancelled = false;
+		} else {
+			$kept = array();
+			foreach ( $this->ledger as $entry ) {
+				if ( 'removed' !== $entry['status'] && ( $entry['review'] || $cancelled ) ) {
+					$returned[] = $entry;
+				} else {
+					$kept[] = $entry;
+				}
+			}
+			$this->ledger = $kept;
+		}
+		$this->marked_for_review = false;
+		$this->resolution        = array(
+			'outcome' => $accept ? 'accepted' : 'rejected',
+			'note'    => $note,
+		);
+		return $returned;
 	}
 }

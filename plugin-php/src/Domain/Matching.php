@@ -18,6 +18,13 @@ namespace Stablegate\Domain;
  */
 final class Matching {
 
+	/**
+	 * The merchant's default claim policy (DESIGN §5, claim by transaction hash):
+	 * auto_accept_up_to is an amount in base units; claims of transfers up to it credit without
+	 * review, and zero sends every claim the claimer cannot be shown to own to the merchant's review.
+	 */
+	public const DEFAULT_POLICY = array( 'auto_accept_up_to' => '0' );
+
 	private static function inWindow( Invoice $invoice, string $block_time ): bool {
 		return Uint::cmp( Uint::add( $block_time, Invoice::CLOCK_SKEW_SECS ), $invoice->created_at ) >= 0
 			&& Uint::cmp( $block_time, $invoice->monitor_until ) <= 0;
@@ -29,7 +36,9 @@ final class Matching {
 	 *
 	 * @param Invoice[]            $invoices The watched invoices.
 	 * @param array<string, mixed> $transfer The transfer.
-	 * @return array<string, mixed> {decision: credit|known|ambiguous|unmatched|ignored, ...}
+	 * @return array<string, mixed> {decision: credit|known|ambiguous|unmatched|ignored, ...}; a
+	 *         credit carries review: true (and only then) when the merchant must review it:
+	 *         another invoice, whose reservation of this amount was released to it, could own it too.
 	 */
 	public static function matchTransfer( Network $network, array $invoices, array $transfer ): array {
 		$on_network = array_values( array_filter( $invoices, static fn ( Invoice $i ): bool => $i->network === $network->id() ) );
@@ -74,39 +83,66 @@ final class Matching {
 			}
 			return $ignored( 'transfer_after_window' );
 		}
-		$candidates = array();
+		$released = array();
+		$holders  = array();
 		foreach ( $in_time as $invoice ) {
 			if ( $invoice->expects( $transfer['amount'] ) ) {
-				$candidates[] = $invoice->id;
+				if ( $invoice->released ) {
+					$released[] = $invoice;
+				} else {
+					$holders[] = $invoice;
+				}
 			}
 		}
-		if ( ! $candidates ) {
+		// The invoice that holds the amount's reservation owns it; an older one whose reservation
+		// was released to it could own it too, and then the merchant decides (DESIGN §5, reserved
+		// amounts).
+		if ( ! $holders && ! $released ) {
 			return array( 'decision' => 'unmatched' );
 		}
-		if ( 1 === count( $candidates ) ) {
-			return array(
+		if ( count( $holders ) === 1 || ( ! $holders && count( $released ) === 1 ) ) {
+			$holder   = $holders ? $holders[0] : $released[0];
+			$decision = array(
 				'decision' => 'credit',
-				'invoice'  => $candidates[0],
+				'invoice'  => $holder->id,
 			);
+			// As in the core, review is serialized only when true.
+			if ( $released || $holder->released ) {
+				$decision['review'] = true;
+			}
+			return $decision;
 		}
-		sort( $candidates, SORT_STRING );
+		$ids = array_map( static fn ( Invoice $i ): string => $i->id, array_merge( $holders, $released ) );
+		sort( $ids, SORT_STRING );
 		return array(
 			'decision' => 'ambiguous',
-			'invoices' => $candidates,
+			'invoices' => $ids,
 		);
 	}
 
 	/**
 	 * Checks a claim that $transfer (fetched by the server itself from a successful transaction)
-	 * pays $target; returns {review: bool}, true when another watched invoice also expects it.
+	 * pays $target, against all watched $invoices of the network, and applies the claim policy of
+	 * DESIGN §5; returns {review: bool}, true when the credit puts the invoice into needs_review:
+	 * nothing shows that the claimer owns the transfer, so no order ships on it until the merchant
+	 * accepts it.
 	 *
-	 * @param Invoice[]            $invoices The other watched invoices of the network.
-	 * @param array<string, mixed> $transfer The transfer.
+	 * On a shared address a transaction hash proves nothing about who paid. So: a transfer of
+	 * exactly the amount another watched invoice expects belongs to that invoice, whatever is
+	 * claimed (reserved_for_another_invoice), unless the target expects it too (then it credits
+	 * for review); a transfer of the amount the target alone expects credits it plainly (the
+	 * watcher would have); any other claimed transfer credits the target
+	 * for review, unless the merchant's $policy auto-accepts claims of that size.
+	 *
+	 * @param Invoice[]                         $invoices The other watched invoices of the network.
+	 * @param array<string, mixed>              $transfer The transfer.
+	 * @param array{auto_accept_up_to?: string} $policy   The claim policy; see DEFAULT_POLICY.
 	 * @return array{review: bool}
 	 * @throws DomainError already_credited, invalid_log, wrong_token, wrong_recipient,
-	 *                     missing_block_time, transfer_before_invoice, transfer_after_window.
+	 *                     missing_block_time, transfer_before_invoice, transfer_after_window,
+	 *                     reserved_for_another_invoice.
 	 */
-	public static function claimTransfer( Network $network, array $invoices, Invoice $target, array $transfer ): array {
+	public static function claimTransfer( Network $network, array $invoices, Invoice $target, array $transfer, array $policy = self::DEFAULT_POLICY ): array {
 		$tx       = $transfer['tx_hash'];
 		$everyone = array_merge( $invoices, array( $target ) );
 		foreach ( $everyone as $invoice ) {
@@ -137,14 +173,21 @@ final class Matching {
 		if ( Uint::cmp( $time, $target->monitor_until ) > 0 ) {
 			throw new DomainError( 'transfer_after_window', $tx, "the transfer happened after the invoice's monitoring window" );
 		}
-		$review = false;
-		foreach ( $everyone as $invoice ) {
-			if ( $invoice->id !== $target->id && $invoice->network === $network->id()
-				&& $invoice->token === $target->token && $invoice->recipient->equals( $transfer['to'] )
-				&& self::inWindow( $invoice, $time ) && $invoice->expects( $transfer['amount'] ) ) {
-				$review = true;
+		$own_amount = $target->expects( $transfer['amount'] ) && ! $target->released;
+		foreach ( $everyone as $owner ) {
+			if ( $owner->id !== $target->id && $owner->network === $network->id() && ! $owner->released
+				&& $owner->token === $target->token && $owner->recipient->equals( $transfer['to'] )
+				&& self::inWindow( $owner, $time ) && $owner->expects( $transfer['amount'] ) ) {
+				if ( $own_amount ) {
+					// Both expect it (the target's remainder equals the other's amount): the watcher
+					// credited neither; the claim may credit the target, for the merchant to decide.
+					return array( 'review' => true );
+				}
+				throw new DomainError( 'reserved_for_another_invoice', $tx, "this is exactly the amount invoice {$owner->id} expects; it is that invoice's payment" );
 			}
 		}
-		return array( 'review' => $review );
+		$limit         = $policy['auto_accept_up_to'] ?? '0';
+		$auto_accepted = ! Uint::isZero( $limit ) && Uint::cmp( $transfer['amount'], $limit ) <= 0;
+		return array( 'review' => ! ( $own_amount || $auto_accepted ) );
 	}
 }

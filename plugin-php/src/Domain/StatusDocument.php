@@ -16,21 +16,104 @@ namespace Stablegate\Domain;
  */
 final class StatusDocument {
 
+	/** The most decimals a base amount (USDT, before a network is chosen) may have: BSC USDT's 18. */
+	private const BASE_AMOUNT_DECIMALS = 18;
+
 	/** Formats unix seconds as RFC 3339 UTC (2026-11-25T12:30:00Z). */
 	public static function rfc3339( string $unix ): string {
 		return gmdate( 'Y-m-d\TH:i:s\Z', Uint::toInt( $unix ) );
 	}
 
 	/**
+	 * Returns the host's links with every key present (null when the host offers none).
+	 *
+	 * @param array<string, ?string> $links The host's links.
+	 * @return array{choose: ?string, claim: ?string, events: ?string, new_invoice: ?string}
+	 */
+	private static function links( array $links ): array {
+		return array(
+			'choose'      => $links['choose'] ?? null,
+			'claim'       => $links['claim'] ?? null,
+			'events'      => $links['events'] ?? null,
+			'new_invoice' => $links['new_invoice'] ?? null,
+		);
+	}
+
+	/**
+	 * Builds the document of an invoice whose network the customer has not picked yet: the
+	 * choices, each with the amount it would cost (the unique amount is allocated on choice).
+	 *
+	 * @param array{invoice: string, state: string, base_amount: string, expires_at: string, accepted: array<int, array{network: string, token: string}>} $open
+	 *        What the host stores of it (OpenChoice in the core): state is new while it takes
+	 *        payments, or the state the host stored (invalid once cancelled); base_amount is the
+	 *        amount due before the unique tag, a decimal string of USDT; accepted lists the
+	 *        (network, token) pairs the customer may pick, in the merchant's order.
+	 * @param array{now: string, return_url: ?string, poll_after_ms: int, links: array} $context
+	 *        What the host adds, as for forInvoice().
+	 * @return array<string, mixed>
+	 * @throws DomainError unknown_network, unknown_token, or an amount error for a choice the
+	 *                     registry refuses.
+	 */
+	public static function beforeChoice( array $open, array $context ): array {
+		$state   = 'new' === $open['state'] && Uint::cmp( $context['now'], $open['expires_at'] ) >= 0 ? 'expired' : $open['state'];
+		$payable = 'new' === $state;
+		// The base amount in its canonical form ("19.90" shows as "19.9"), like every amount.
+		$base    = Amount::toDecimal( Amount::fromDecimal( $open['base_amount'], self::BASE_AMOUNT_DECIMALS ), self::BASE_AMOUNT_DECIMALS );
+		$choices = array();
+		if ( $payable ) {
+			foreach ( $open['accepted'] as $key ) {
+				$network   = Network::get( $key['network'] );
+				$token     = $network->token( $key['token'] );
+				$amount    = Amount::fromDecimal( $open['base_amount'], (int) $token['decimals'] );
+				$choices[] = array(
+					'network' => $network->id(),
+					'token'   => $token['id'],
+					'names'   => $network->names(),
+					'symbol'  => $token['symbol'],
+					'amount'  => Amount::toDecimal( $amount, (int) $token['decimals'] ),
+				);
+			}
+		}
+		$links = self::links( $context['links'] );
+		if ( ! $payable ) {
+			$links['choose'] = null;
+			$links['claim']  = null;
+		}
+		return array(
+			'invoice'          => $open['invoice'],
+			'state'            => $state,
+			'exception'        => null,
+			'network'          => null,
+			'network_names'    => null,
+			'chain_id'         => null,
+			'token'            => null,
+			'recipient'        => null,
+			'amount_due'       => $base,
+			'amount_paid'      => '0',
+			'amount_remaining' => $payable ? $base : '0',
+			'payment_uri'      => null,
+			'expires_at'       => self::rfc3339( $open['expires_at'] ),
+			'finality'         => null,
+			'transfers'        => array(),
+			'choices'          => $choices,
+			'return_url'       => $context['return_url'],
+			'poll_after_ms'    => $payable ? (int) $context['poll_after_ms'] : 0,
+			'links'            => $links,
+		);
+	}
+
+	/**
 	 * Builds the document of $invoice.
 	 *
 	 * @param array{now: string, head: ?int, return_url: ?string, poll_after_ms: int, links: array, min_confirmations?: int} $context
-	 *        What the host adds; min_confirmations is the merchant's stricter finality policy.
+	 *        What the host adds; min_confirmations is the merchant's stricter confirmations (0:
+	 *        the registry's), shown as the number to wait for.
 	 * @return array<string, mixed>
 	 * @throws DomainError unknown_network, unknown_token.
 	 */
 	public static function forInvoice( Invoice $invoice, array $context ): array {
-		$network       = Network::get( $invoice->network )->withMinConfirmations( (int) ( $context['min_confirmations'] ?? 0 ) );
+		$network       = Network::get( $invoice->network );
+		$required      = Watch::requiredConfirmations( $network, (int) ( $context['min_confirmations'] ?? 0 ) );
 		$token         = $network->token( $invoice->token );
 		$status        = $invoice->status( $context['now'] );
 		$decimals      = (int) $token['decimals'];
@@ -52,19 +135,13 @@ final class StatusDocument {
 			);
 			if ( 'seen' === $entry['status'] ) {
 				$finality = array(
-					'seen'     => min( $confirmations( $entry['block_number'] ), $network->finalityConfirmations() ),
-					'required' => $network->finalityConfirmations(),
+					'seen'     => min( $confirmations( $entry['block_number'] ), $required ),
+					'required' => $required,
 				);
 			}
 		}
 		$payable     = 'new' === $status['state'] && ! Uint::isZero( $status['amount_remaining'] );
 		$done        = in_array( $status['state'], array( 'settled', 'invalid' ), true ) || ! $invoice->isWatched( $context['now'] );
-		$links       = $context['links'] + array(
-			'choose'      => null,
-			'claim'       => null,
-			'events'      => null,
-			'new_invoice' => null,
-		);
 		return array(
 			'invoice'          => $invoice->id,
 			'state'            => $status['state'],
@@ -90,12 +167,7 @@ final class StatusDocument {
 			'choices'          => array(),
 			'return_url'       => $context['return_url'],
 			'poll_after_ms'    => $done ? 0 : (int) $context['poll_after_ms'],
-			'links'            => array(
-				'choose'      => $links['choose'],
-				'claim'       => $links['claim'],
-				'events'      => $links['events'],
-				'new_invoice' => $links['new_invoice'],
-			),
+			'links'            => self::links( $context['links'] ),
 		);
 	}
 }

@@ -16,6 +16,7 @@ use Stablegate\Domain\Keccak;
 use Stablegate\Domain\Network;
 use Stablegate\Domain\RateQuote;
 use Stablegate\Domain\Uint;
+use Stablegate\Domain\Watch;
 
 final class DomainTest extends TestCase {
 
@@ -91,18 +92,19 @@ final class DomainTest extends TestCase {
 
 	/** A rate source's answer is read as the literal number text, never as a float. */
 	public function testRateFromJsonKeepsTheLiteral(): void {
-		$this->assertSame( '1.0834', RateQuote::fromJson( '{"rates":{"USD":1.0834}}', 'rates.USD' ) );
+		$this->assertSame( '1.0834', RateQuote::readRate( '{"rates":{"USD":1.0834}}', 'rates.USD', false ) );
 		// 0.1 + 0.2 style literals and digits a double cannot hold survive exactly.
-		$this->assertSame( '0.30000000000000000001', RateQuote::fromJson( '{"r": 0.30000000000000000001}', 'r' ) );
-		$this->assertSame( '12345678901234567890.5', RateQuote::fromJson( '[{"p": 12345678901234567890.5}]', '0.p' ) );
-		$this->assertSame( '7.12', RateQuote::fromJson( '{"data":[{"last":" 7.12 "}]}', 'data.0.last' ) );
-		$this->assertSame( '1.5', RateQuote::fromJson( '{"a\\"b": "x 2.5", "r": 1.5}', 'r' ), 'escaped quotes inside strings' );
+		$this->assertSame( '0.30000000000000000001', RateQuote::readRate( '{"r": 0.30000000000000000001}', 'r', false ) );
+		$this->assertSame( '12345678901234567890.5', RateQuote::readRate( '[{"p": 12345678901234567890.5}]', '0.p', false ) );
+		$this->assertSame( '7.12', RateQuote::readRate( '{"data":[{"last":" 7.12 "}]}', 'data.0.last', false ) );
+		$this->assertSame( '1.5', RateQuote::readRate( '{"a\\"b": "x 2.5", "r": 1.5}', 'r', false ), 'escaped quotes inside strings' );
 		// A long string (a licence text, a base64 blob) beside the rate: no PCRE stack limit.
-		$this->assertSame( '1.5', RateQuote::fromJson( '{"pad": "' . str_repeat( 'a', 20000 ) . '", "r": 1.5}', 'r' ) );
-		$this->assertSame( '1.5', RateQuote::fromJson( '{"pad": "' . str_repeat( 'a\\"7 ', 250000 ) . '", "r": 1.5}', 'r' ) );
-		$this->assertSame( '2', RateQuote::fromJson( '{"\\u0000k": 1, "r": 2}', 'r' ), 'a key JSON allows and PHP objects do not' );
+		$this->assertSame( '1.5', RateQuote::readRate( '{"pad": "' . str_repeat( 'a', 20000 ) . '", "r": 1.5}', 'r', false ) );
+		$this->assertSame( '1.5', RateQuote::readRate( '{"pad": "' . str_repeat( 'a\\"7 ', 250000 ) . '", "r": 1.5}', 'r', false ) );
+		$this->assertSame( '2', RateQuote::readRate( '{"\\u0000k": 1, "r": 2}', 'r', false ), 'a key JSON allows and PHP objects do not' );
+		$this->assertSame( '2.5', RateQuote::readRate( '{"r":[1.5, 2.5]}', 'r.01', false ), 'an index as Rust parses a usize' );
 		try {
-			RateQuote::fromJson( '{"r": "internal-token-abc", "other": "x"}', 'r' );
+			RateQuote::readRate( '{"r": "internal-token-abc", "other": "x"}', 'r', false );
 			$this->fail( 'accepted a word' );
 		} catch ( DomainError $e ) {
 			$this->assertStringNotContainsString( 'internal-token-abc', $e->getMessage(), 'what the source answered is not quoted back' );
@@ -110,7 +112,7 @@ final class DomainTest extends TestCase {
 		}
 		foreach ( array( '{"r": -1}', '{"r": 1e2}', '{"r": 0}', '{"r": "abc"}', '{"r": null}', '{"r": true}', '{"r": [1]}', '{"x": 1}', '{"r": 1', '' ) as $body ) {
 			try {
-				RateQuote::fromJson( $body, 'r' );
+				RateQuote::readRate( $body, 'r', false );
 				$this->fail( "accepted $body" );
 			} catch ( DomainError $e ) {
 				$this->assertSame( 'invalid_rate', $e->kind(), $body );
@@ -127,7 +129,10 @@ final class DomainTest extends TestCase {
 		$this->assertSame( '1000000', RateQuote::invert( '0.000001' ) );
 		// 7.12 CNY at 7.12 CNY per USDT is 1 USDT, not one step more.
 		$this->assertSame( '1000000', Amount::fiatToToken( '7.12', RateQuote::invert( '7.12' ), '0.01', 6 ) );
-		foreach ( array( '0', '0.000', '10000000000000000000', '-1', '1e3' ) as $price ) {
+		$this->assertSame( '0.13793103448275862', RateQuote::readRate( '{"tether":{"cny":7.25}}', 'tether.cny', true ) );
+		// As in the core, the arithmetic stays in 128 bits: 10^(21 + 18) does not fit.
+		$this->assertSame( '100000000000000000000', RateQuote::invert( '0.00000000000000000001' ) );
+		foreach ( array( '0', '0.000', '10000000000000000000', '-1', '1e3', '0.000000000000000000001' ) as $price ) {
 			try {
 				RateQuote::invert( $price );
 				$this->fail( "inverted $price" );
@@ -148,5 +153,11 @@ final class DomainTest extends TestCase {
 		$this->assertFalse( $strict->isFinal( 100, 190, 200 ), '91 confirmations' );
 		$this->assertTrue( $strict->isFinal( 100, 195, 200 ) );
 		$this->assertFalse( $strict->isFinal( 100, 300, 99 ), 'still inside the finalized block' );
+		// The engine's form of the same policy, with the registry untouched.
+		$this->assertSame( 96, Watch::requiredConfirmations( $eth, 96 ) );
+		$this->assertSame( 64, Watch::requiredConfirmations( $eth, 12 ) );
+		$this->assertFalse( Watch::isFinal( $eth, '100', '190', '200', '96' ), '91 confirmations' );
+		$this->assertTrue( Watch::isFinal( $eth, '100', '195', '200', '96' ) );
+		$this->assertFalse( Watch::isFinal( $eth, '100', '300', '99', '96' ), 'still inside the finalized block' );
 	}
 }

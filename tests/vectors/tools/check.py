@@ -9,7 +9,7 @@ schema cannot silently outgrow the checker), and then against the rules a schema
   * the file lives at <area>/<function>.json, with "area" equal to the folder name and
     "function" equal to the file name;
   * no JSON fraction, exponent, NaN or Infinity anywhere, and no duplicate object keys (where a
-    JSON integer may appear is the schema's business: only in status/status_document outputs);
+    JSON integer may appear is the schema's business: only in the status documents of status/);
   * descriptions are unique within a file, across "valid" and "invalid";
   * the file has at least one case.
 

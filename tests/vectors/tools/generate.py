@@ -30,6 +30,7 @@ REPO = VECTORS.parents[1]
 REGISTRY_PATH = REPO / "crates" / "core" / "data" / "networks.json"
 
 U128_MAX = (1 << 128) - 1
+AMOUNT_GAP_STEPS = 2  # DESIGN §5: no open invoice within two steps of another's amount
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 
 EIP55 = "https://eips.ethereum.org/EIPS/eip-55"
@@ -281,12 +282,15 @@ def o_allocate_amount(base_units, step_units, max_slots, taken):
     base, step, slots = int(base_units), int(step_units), int(max_slots)
     if step == 0:
         raise Fail("invalid_amount")
-    taken_set = {int(t) for t in taken}
+    taken_amounts = [int(t) for t in taken]
+    reach = AMOUNT_GAP_STEPS * step
     for k in range(slots):
         amount = base + k * step
         if amount > U128_MAX:
             raise Fail("amount_overflow")  # not exercised by the vectors
-        if amount not in taken_set:
+        # Clear of every taken amount by more than the gap: a payment off by up to
+        # AMOUNT_GAP_STEPS steps, either way, lands on no other invoice (DESIGN §5).
+        if all(abs(amount - t) > reach for t in taken_amounts):
             return {"amount": str(amount), "slot": str(k)}
     raise Fail("amount_band_full")
 
@@ -726,7 +730,7 @@ def build_fiat_to_usdt():
 
 def build_allocate_amount():
     f = VectorFile("amounts", "allocate_amount",
-                   "Smallest free unique amount base + k×step, k in 0..max_slots-1, given the amounts already taken.",
+                   "Smallest unique amount base + k×step, k in 0..max_slots-1, more than two steps from every amount already taken.",
                    [DESIGN_MATCHING], o_allocate_amount)
 
     def al(base, step, slots, taken):
@@ -735,44 +739,57 @@ def build_allocate_amount():
     b = "19990000"
     f.ok("nothing taken gives slot 0", al(b, "10000", "100", []),
          {"amount": "19990000", "slot": "0"})
-    f.ok("base taken gives slot 1", al(b, "10000", "100", ["19990000"]),
-         {"amount": "20000000", "slot": "1"})
-    f.ok("first gap is used", al(b, "10000", "100", ["19990000", "20000000", "20020000"]),
-         {"amount": "20010000", "slot": "2"})
-    f.ok("order of taken does not matter", al(b, "10000", "100", ["20020000", "20000000", "19990000"]),
-         {"amount": "20010000", "slot": "2"})
-    f.ok("duplicates in taken", al(b, "10000", "100", ["19990000", "19990000", "20000000", "20000000"]),
-         {"amount": "20010000", "slot": "2"})
-    f.ok("unrelated amounts ignored", al(b, "10000", "100", ["1", "19995000", "5000000", "20005000"]),
+    f.ok("base taken: slots 1 and 2 are within two steps, slot 3 is clear", al(b, "10000", "100", ["19990000"]),
+         {"amount": "20020000", "slot": "3"})
+    f.ok("a gap of five free slots holds one amount",
+         al(b, "10000", "100", ["19990000", "20050000"]), {"amount": "20020000", "slot": "3"})
+    f.ok("a gap of four free slots holds none",
+         al(b, "10000", "100", ["19990000", "20040000"]), {"amount": "20070000", "slot": "8"})
+    f.ok("order of taken does not matter", al(b, "10000", "100", ["20050000", "19990000"]),
+         {"amount": "20020000", "slot": "3"})
+    f.ok("duplicates in taken", al(b, "10000", "100", ["19990000", "19990000", "20020000", "20020000"]),
+         {"amount": "20050000", "slot": "6"})
+    f.ok("amounts far from the band are ignored", al(b, "10000", "100", ["1", "5000000", "30000000"]),
          {"amount": "19990000", "slot": "0"})
-    f.ok("amount below base ignored", al(b, "10000", "100", ["19980000"]),
+    f.ok("an amount between slots blocks the slots within two steps",
+         al(b, "10000", "100", ["19995000"]), {"amount": "20020000", "slot": "3"})
+    f.ok("an amount three steps below base leaves base clear", al(b, "10000", "100", ["19960000"]),
          {"amount": "19990000", "slot": "0"})
-    f.ok("earlier slot freed again is reused",
-         al(b, "10000", "100", ["20000000", "20010000", "20020000"]),
-         {"amount": "19990000", "slot": "0"})
-    f.ok("last slot is free", al(b, "10000", "3", ["19990000", "20000000"]),
+    f.ok("an amount two steps below base blocks base (another price is a neighbour too)",
+         al(b, "10000", "100", ["19970000"]), {"amount": "20000000", "slot": "1"})
+    f.ok("an amount one step below base blocks slots 0 and 1", al(b, "10000", "100", ["19980000"]),
          {"amount": "20010000", "slot": "2"})
+    f.ok("slots near two taken amounts are skipped",
+         al(b, "10000", "100", ["20000000", "20050000"]), {"amount": "20080000", "slot": "9"})
+    f.ok("base is reused once nothing is near it",
+         al(b, "10000", "100", ["20030000", "20060000"]), {"amount": "19990000", "slot": "0"})
+    f.ok("last slot is clear", al(b, "10000", "4", ["19990000"]),
+         {"amount": "20020000", "slot": "3"})
     f.ok("single slot free", al(b, "10000", "1", []), {"amount": "19990000", "slot": "0"})
     f.ok("step 0.001 USDT", al("10840000", "1000", "10", ["10840000"]),
-         {"amount": "10841000", "slot": "1"})
-    f.ok("step 0.0001 USDT", al("10840000", "100", "10", ["10840000", "10840100"]),
-         {"amount": "10840200", "slot": "2"})
+         {"amount": "10843000", "slot": "3"})
+    f.ok("step 0.0001 USDT", al("10840000", "100", "10", ["10840000", "10840300"]),
+         {"amount": "10840600", "slot": "6"})
     f.ok("step one base unit", al("10840000", "1", "10", ["10840000"]),
-         {"amount": "10840001", "slot": "1"})
+         {"amount": "10840003", "slot": "3"})
     f.ok("bsc 18 dp step 0.01", al("10840000000000000000", "10000000000000000", "100",
-                                   ["10840000000000000000", "10850000000000000000"]),
-         {"amount": "10860000000000000000", "slot": "2"})
-    f.ok("zero base", al("0", "10000", "5", ["0"]), {"amount": "10000", "slot": "1"})
+                                   ["10840000000000000000", "10870000000000000000"]),
+         {"amount": "10900000000000000000", "slot": "6"})
+    f.ok("zero base", al("0", "10000", "5", ["0"]), {"amount": "30000", "slot": "3"})
     f.ok("base u128 max, slot 0 free", al(str(U128_MAX), "1", "2", []),
          {"amount": str(U128_MAX), "slot": "0"})
-    taken = [str(19990000 + 10000 * k) for k in range(250)]
-    f.ok("250 taken in a row", al(b, "10000", "1000", taken),
-         {"amount": "22490000", "slot": "250"})
+    taken = [str(19990000 + 30000 * k) for k in range(250)]
+    f.ok("250 taken three steps apart", al(b, "10000", "1000", taken),
+         {"amount": "27490000", "slot": "750"})
     f.ok("large max_slots", al(b, "10000", "1000000", ["19990000"]),
-         {"amount": "20000000", "slot": "1"})
+         {"amount": "20020000", "slot": "3"})
     f.ok("leading zeros in inputs", al("0019990000", "010000", "0100", ["19990000"]),
-         {"amount": "20000000", "slot": "1"})
+         {"amount": "20020000", "slot": "3"})
+    f.err("band full when every slot is within two steps of a taken amount",
+          al(b, "10000", "3", ["20000000"]), "amount_band_full")
     f.err("band full", al(b, "10000", "3", ["19990000", "20000000", "20010000"]), "amount_band_full")
+    f.err("band full: a taken amount two steps above the last slot blocks it",
+          al(b, "10000", "1", ["20010000"]), "amount_band_full")
     f.err("band full with extra unrelated taken",
           al(b, "10000", "2", ["5", "19990000", "20000000", "20010000"]), "amount_band_full")
     f.err("single slot taken", al(b, "10000", "1", ["19990000"]), "amount_band_full")

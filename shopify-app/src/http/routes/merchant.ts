@@ -61,6 +61,12 @@ export function merchantRoutes({ invoices, webhooks, clock }: { invoices: Invoic
       handler: async (ctx) => invoiceResponse(ctx, await invoices.markForReview(ctx.params.id, ctx.baseUrl)),
     },
     {
+      method: 'POST',
+      path: '/api/v1/invoices/{id}/review/resolve',
+      auth: 'merchant',
+      handler: async (ctx) => invoiceResponse(ctx, await invoices.resolveReview(ctx.params.id, await ctx.body(), ctx.baseUrl)),
+    },
+    {
       method: 'GET',
       path: '/api/v1/transfers/unmatched',
       auth: 'merchant',

@@ -1,0 +1,447 @@
+<?php
+/**
+ * The watcher's poll as plan → apply: everything a poll decides, as functions of data.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\Domain;
+
+/**
+ * A host polls one (network, token) like this (DESIGN §6, "the engine's plan/apply contract"):
+ *
+ * 1. It reads the chain head (and the finality tag's block where the network has one), loads its
+ *    cursor and the credited entries not final yet, and calls planPoll(): the block range to
+ *    search and the entries whose blocks to look at.
+ * 2. It asks its node for the Transfer logs to its receiving addresses over that range (with the
+ *    answering node's own head), and for the headers of the blocks of the logs and of the entries
+ *    to check: a fixed number of RPC calls, whatever the number of open invoices.
+ * 3. It calls applyPoll() once with the logs, the headers, its watched invoices and the keys of
+ *    the unmatched transfers it already stored, and writes what comes back (changed invoice
+ *    records, ledger writes, events, the next cursor) in one transaction, versioned against
+ *    concurrent writers.
+ *
+ * Completeness does not rest on the head: the host's cursor is a *final* cursor (every block up
+ * to it was searched after it became final), so the blocks not yet final are searched again on
+ * every poll and a payment in a block that replaced one already scanned is still seen. A transfer
+ * first seen in a block that is already final (and whose header the node confirms) settles in the
+ * same poll. A node that lacks a block proves no
+ * reorganisation: the entry is looked at again next poll.
+ *
+ * Mirrors crates/core/src/watch.rs function for function. As there, the inputs and outputs have
+ * the core's JSON shapes (u64 as decimal strings, transfers as TransferLog arrays, invoices as
+ * Invoice objects); the *FromJson and outcomeJson adapters convert the JSON the vectors hold.
+ * Block heights are compared as PHP integers (64-bit: real chains are near 10^8).
+ */
+final class Watch {
+
+	/**
+	 * Returns true when a transfer in $block is final on $network with the chain at $head (and the
+	 * finality tag's block at $tagged), and has at least the merchant's $min_confirmations, which
+	 * can only add to the registry's policy.
+	 */
+	public static function isFinal( Network $network, string $block, string $head, ?string $tagged, string $min_confirmations ): bool {
+		$block = Uint::toInt( $block );
+		$head  = Uint::toInt( $head );
+		return $network->isFinal( $block, $head, null === $tagged ? null : Uint::toInt( $tagged ) )
+			&& Network::confirmationsAt( $block, $head ) >= Uint::toInt( $min_confirmations );
+	}
+
+	/**
+	 * Returns the confirmations a payment waits for on $network: the registry's, or the merchant's
+	 * stricter $min_confirmations.
+	 */
+	public static function requiredConfirmations( Network $network, int $min_confirmations ): int {
+		return max( $network->finalityConfirmations(), $min_confirmations );
+	}
+
+	/** Returns the highest block that is final with the chain at $head (null when none is yet). */
+	private static function finalBlock( Network $network, int $head, ?int $tagged, int $min_confirmations ): ?int {
+		$depth = self::requiredConfirmations( $network, $min_confirmations );
+		if ( $head + 1 < max( $depth, 1 ) ) {
+			return null;
+		}
+		$by_depth = $head + 1 - max( $depth, 1 );
+		if ( null === $network->finalityTag() ) {
+			return $by_depth;
+		}
+		// Without the tag's answer nothing is known final: the final cursor stays (the range
+		// searched grows with the head, bounded by max_blocks).
+		if ( null === $tagged ) {
+			return null;
+		}
+		return min( $tagged, $by_depth );
+	}
+
+	/**
+	 * Reads what the host knows before a poll (PollPlanInput in the core's JSON shape):
+	 * {cursor (the final cursor: every block up to it was searched after it became final), head, tagged?, min_confirmations?, max_blocks, pending?: [{tx_hash, log_index,
+	 * block_number}]}.
+	 *
+	 * @param array<string, mixed> $json Decoded JSON.
+	 * @return array<string, mixed> The same fields, checked, absent ones defaulted.
+	 * @throws DomainError invalid_invoice for a field that is not a u64 string.
+	 */
+	public static function planInputFromJson( array $json ): array {
+		return array(
+			'cursor'            => Invoice::u64( $json['cursor'] ),
+			'head'              => Invoice::u64( $json['head'] ),
+			'tagged'            => isset( $json['tagged'] ) ? Invoice::u64( $json['tagged'] ) : null,
+			'min_confirmations' => Invoice::u64( $json['min_confirmations'] ?? '0' ),
+			'max_blocks'        => Invoice::u64( $json['max_blocks'] ),
+			'pending'           => array_map( array( self::class, 'pendingEntry' ), $json['pending'] ?? array() ),
+		);
+	}
+
+	/**
+	 * A ledger entry the host holds, credited and not final yet: {tx_hash, log_index, block_number}.
+	 *
+	 * @param array<string, mixed> $json Decoded JSON.
+	 * @return array{tx_hash: string, log_index: string, block_number: string}
+	 */
+	private static function pendingEntry( array $json ): array {
+		return array(
+			'tx_hash'      => (string) $json['tx_hash'],
+			'log_index'    => Invoice::u64( $json['log_index'] ),
+			'block_number' => Invoice::u64( $json['block_number'] ),
+		);
+	}
+
+	/**
+	 * Plans one poll of one (network, token): {from, to, checks}, the range to search (nothing
+	 * when from > to) and the pending entries whose block headers to fetch, those final by now,
+	 * to check they are canonical.
+	 *
+	 * The range runs from past the final cursor (the last block searched after it was final) to
+	 * the head, at most max_blocks blocks: so every block not yet final is searched on every poll,
+	 * and every block is searched at least once after it became final — a payment in a block that
+	 * replaced one already scanned is seen however long the host went between polls.
+	 *
+	 * @param array<string, mixed> $input As planInputFromJson() returns it.
+	 * @return array{from: string, to: string, checks: array<int, array<string, string>>}
+	 */
+	public static function planPoll( Network $network, array $input ): array {
+		$head   = Uint::toInt( $input['head'] );
+		$cursor = min( Uint::toInt( $input['cursor'] ), $head );
+		$from   = $cursor + 1;
+		// cursor + max_blocks, without leaving PHP's integers when max_blocks is huge.
+		$max_blocks = max( Uint::toInt( $input['max_blocks'] ), 1 );
+		$to         = $head - $cursor <= $max_blocks ? $head : $cursor + $max_blocks;
+		$checks     = array_values(
+			array_filter(
+				$input['pending'],
+				static fn ( array $e ): bool => self::isFinal( $network, $e['block_number'], $input['head'], $input['tagged'], $input['min_confirmations'] )
+			)
+		);
+		return array(
+			'from'   => (string) $from,
+			'to'     => (string) $to,
+			'checks' => $checks,
+		);
+	}
+
+	/**
+	 * Reads what one poll returned (PollInput in the core's JSON shape): {now, cursor, head,
+	 * tagged?, min_confirmations?, searched_to, transfers?, blocks?, checks?, invoices?,
+	 * unmatched?}; blocks are {number, hash, timestamp}, checks {tx_hash, log_index, block:
+	 * header|null}, unmatched {tx_hash, log_index}.
+	 *
+	 * @param array<string, mixed> $json Decoded JSON.
+	 * @return array<string, mixed> The same fields, typed: transfers as TransferLog arrays,
+	 *                              invoices as Invoice objects, u64 as canonical strings.
+	 * @throws DomainError on a malformed field.
+	 */
+	public static function pollInputFromJson( array $json ): array {
+		$header = static fn ( array $b ): array => array(
+			'number'    => Invoice::u64( $b['number'] ),
+			'hash'      => (string) $b['hash'],
+			'timestamp' => Invoice::u64( $b['timestamp'] ),
+		);
+		$key    = static fn ( array $k ): array => array(
+			'tx_hash'   => (string) $k['tx_hash'],
+			'log_index' => Invoice::u64( $k['log_index'] ),
+		);
+		return array(
+			'now'               => Invoice::u64( $json['now'] ),
+			'cursor'            => Invoice::u64( $json['cursor'] ),
+			'head'              => Invoice::u64( $json['head'] ),
+			'tagged'            => isset( $json['tagged'] ) ? Invoice::u64( $json['tagged'] ) : null,
+			'min_confirmations' => Invoice::u64( $json['min_confirmations'] ?? '0' ),
+			'searched_to'       => Invoice::u64( $json['searched_to'] ),
+			'transfers'         => array_map( array( TransferLog::class, 'fromJson' ), $json['transfers'] ?? array() ),
+			'blocks'            => array_map( $header, $json['blocks'] ?? array() ),
+			'checks'            => array_map(
+				static fn ( array $c ): array => $key( $c ) + array( 'block' => isset( $c['block'] ) ? $header( $c['block'] ) : null ),
+				$json['checks'] ?? array()
+			),
+			'invoices'          => array_map( array( Invoice::class, 'fromJson' ), $json['invoices'] ?? array() ),
+			'unmatched'         => array_map( $key, $json['unmatched'] ?? array() ),
+		);
+	}
+
+	/**
+	 * Returns a poll's outcome in the core's JSON shape (PollOutcome).
+	 *
+	 * @param array<string, mixed> $outcome As applyPoll() returns it.
+	 * @return array<string, mixed>
+	 */
+	public static function outcomeJson( array $outcome ): array {
+		$outcome['invoices'] = array_map( static fn ( Invoice $i ): array => $i->toJson(), $outcome['invoices'] );
+		$outcome['ledger']   = array_map(
+			static fn ( array $w ): array => array( 'transfer' => TransferLog::toJson( $w['transfer'] ) ) + $w,
+			$outcome['ledger']
+		);
+		return $outcome;
+	}
+
+	/**
+	 * True when $transfer is the one of key ($tx_hash, $log_index).
+	 *
+	 * @param array<string, mixed> $transfer The transfer.
+	 */
+	private static function keyEq( array $transfer, string $tx_hash, string $log_index ): bool {
+		return $transfer['tx_hash'] === $tx_hash && $transfer['log_index'] === $log_index;
+	}
+
+	/**
+	 * Returns the update of a stored entry of $invoice, as it is now.
+	 *
+	 * @return array<string, mixed> A ledger write.
+	 * @throws DomainError invalid_invoice when the entry is not in the ledger; unknown_token.
+	 */
+	private static function updateOf( Network $network, Invoice $invoice, string $tx_hash, string $log_index ): array {
+		$entry = $invoice->entry( $tx_hash, $log_index );
+		if ( null === $entry ) {
+			throw new DomainError( 'invalid_invoice', $tx_hash, "the entry is not in the invoice's ledger" );
+		}
+		return array(
+			'op'         => 'update',
+			'transfer'   => array(
+				'token'        => $network->token( $invoice->token )['contract'],
+				'from'         => $entry['from'],
+				'to'           => $invoice->recipient,
+				'amount'       => $entry['amount'],
+				'tx_hash'      => $entry['tx_hash'],
+				'log_index'    => $entry['log_index'],
+				'block_number' => $entry['block_number'],
+				'block_hash'   => $entry['block_hash'],
+				'removed'      => false,
+				'block_time'   => $entry['block_time'],
+			),
+			'invoice'    => $invoice->id,
+			'matched_by' => $entry['matched_by'],
+			'review'     => $entry['review'],
+			'status'     => $entry['status'],
+			'note'       => null,
+		);
+	}
+
+	/**
+	 * Applies one poll of one (network, token): matches and credits the new transfers, moves or
+	 * reinstates reorganised ones seen again, settles or removes the entries checked, expires what is due,
+	 * and returns every write and event with the next cursor.
+	 *
+	 * The outcome is {invoices: the Invoice records that changed (ledger, or announced state), to
+	 * store; ledger: the writes in order, each {op: insert|update, transfer, invoice: ?id,
+	 * matched_by: ?string, review, status: seen|final|removed, note: ?string (why it credited
+	 * nothing: unmatched, ambiguous: …, ignored: …)}; events: in order; cursor: the final cursor
+	 * to save (the last block searched that was final when searched, or before a replaced block);
+	 * rewound: true when a credited transfer's block was replaced and the cursor went back to
+	 * before it}.
+	 * The input's invoices are not changed.
+	 *
+	 * @param array<string, mixed> $input As pollInputFromJson() returns it.
+	 * @return array<string, mixed>
+	 * @throws DomainError unknown_token when an invoice's token is not on $network.
+	 */
+	public static function applyPoll( Network $network, array $input ): array {
+		foreach ( $input['invoices'] as $invoice ) {
+			$network->token( $invoice->token );
+		}
+		$invoices     = array_map( static fn ( Invoice $i ): Invoice => clone $i, $input['invoices'] );
+		$touched      = array_fill( 0, count( $invoices ), false );
+		$ledger       = array();
+		$seen         = array();
+		$is_final_now = static fn ( string $block ): bool => self::isFinal( $network, $block, $input['head'], $input['tagged'], $input['min_confirmations'] );
+		$canonical    = static function ( array $transfer ) use ( $input ): bool {
+			foreach ( $input['blocks'] as $b ) {
+				if ( $b['number'] === $transfer['block_number'] && 0 === strcasecmp( $b['hash'], $transfer['block_hash'] ) ) {
+					return true;
+				}
+			}
+			return false;
+		};
+		$owner_of     = static function ( string $tx_hash, string $log_index ) use ( &$invoices ): ?int {
+			foreach ( $invoices as $index => $invoice ) {
+				if ( null !== $invoice->entry( $tx_hash, $log_index ) ) {
+					return $index;
+				}
+			}
+			return null;
+		};
+
+		$transfers = array_values( array_filter( $input['transfers'], static fn ( array $t ): bool => ! $t['removed'] ) );
+		// usort is stable (PHP 8), as Rust's sort_by_key.
+		usort(
+			$transfers,
+			static function ( array $a, array $b ): int {
+				$by_block = Uint::cmp( $a['block_number'], $b['block_number'] );
+				return 0 !== $by_block ? $by_block : Uint::cmp( $a['log_index'], $b['log_index'] );
+			}
+		);
+		foreach ( $transfers as $transfer ) {
+			$key = $transfer['tx_hash'] . ':' . $transfer['log_index'];
+			if ( isset( $seen[ $key ] ) ) {
+				continue;
+			}
+			foreach ( $input['unmatched'] as $k ) {
+				if ( self::keyEq( $transfer, $k['tx_hash'], $k['log_index'] ) ) {
+					continue 2;
+				}
+			}
+			$seen[ $key ] = true;
+			// Address-poisoning spam moves zero tokens: it pays nothing and is not kept.
+			if ( Uint::isZero( $transfer['amount'] ) ) {
+				continue;
+			}
+			$settle_now = $is_final_now( $transfer['block_number'] ) && $canonical( $transfer );
+			$owner      = $owner_of( $transfer['tx_hash'], $transfer['log_index'] );
+			if ( null !== $owner ) {
+				$invoice     = $invoices[ $owner ];
+				$entry_final = 'final' === $invoice->entry( $transfer['tx_hash'], $transfer['log_index'] )['status'];
+				// Reorganised away earlier and mined again, or moved to another block before it
+				// was final: the core reinstates it in its new block (credit changes nothing
+				// otherwise).
+				$moved   = $invoice->credit( $transfer, 'amount', false );
+				$settles = $settle_now && ! $entry_final;
+				if ( $moved || $settles ) {
+					if ( $settle_now ) {
+						$invoice->setEntryStatus( $transfer['tx_hash'], $transfer['log_index'], 'final' );
+					}
+					$touched[ $owner ]          = true;
+					$write                      = self::updateOf( $network, $invoice, $transfer['tx_hash'], $transfer['log_index'] );
+					$write['transfer']['token'] = $transfer['token'];
+					$ledger[]                   = $write;
+				}
+				continue;
+			}
+			$decision = Matching::matchTransfer( $network, $invoices, $transfer );
+			if ( 'credit' === $decision['decision'] ) {
+				$review = $decision['review'] ?? false;
+				$index  = null;
+				foreach ( $invoices as $i => $candidate ) {
+					if ( $candidate->id === $decision['invoice'] ) {
+						$index = $i;
+						break;
+					}
+				}
+				if ( null === $index ) {
+					throw new \LogicException( 'the decision names one of the invoices' );
+				}
+				$invoice = $invoices[ $index ];
+				$invoice->credit( $transfer, 'amount', $review );
+				if ( $settle_now ) {
+					$invoice->setEntryStatus( $transfer['tx_hash'], $transfer['log_index'], 'final' );
+					$status = 'final';
+				} else {
+					$status = 'seen';
+				}
+				$touched[ $index ] = true;
+				$ledger[]          = array(
+					'op'         => 'insert',
+					'transfer'   => $transfer,
+					'invoice'    => $decision['invoice'],
+					'matched_by' => 'amount',
+					'review'     => $review,
+					'status'     => $status,
+					'note'       => null,
+				);
+			} elseif ( 'known' !== $decision['decision'] ) {
+				$note     = match ( $decision['decision'] ) {
+					'ignored'   => 'ignored: ' . $decision['reason'],
+					'ambiguous' => 'ambiguous: ' . implode( ',', $decision['invoices'] ),
+					default     => 'unmatched',
+				};
+				$ledger[] = array(
+					'op'         => 'insert',
+					'transfer'   => $transfer,
+					'invoice'    => null,
+					'matched_by' => null,
+					'review'     => false,
+					'status'     => $settle_now ? 'final' : 'seen',
+					'note'       => $note,
+				);
+			}
+		}
+
+		$rewind = null;
+		foreach ( $input['checks'] as $check ) {
+			$index = $owner_of( $check['tx_hash'], $check['log_index'] );
+			if ( null === $index ) {
+				continue;
+			}
+			$invoice = $invoices[ $index ];
+			$entry   = $invoice->entry( $check['tx_hash'], $check['log_index'] );
+			if ( 'seen' !== $entry['status'] || ! $is_final_now( $entry['block_number'] ) ) {
+				continue;
+			}
+			$block = $check['block'];
+			// The node lacks the block: it is behind (a load-balanced provider), which proves no
+			// reorganisation. Look again next poll.
+			if ( null === $block || $block['number'] !== $entry['block_number'] ) {
+				continue;
+			}
+			$verdict = 0 === strcasecmp( $block['hash'], $entry['block_hash'] ) ? 'final' : 'removed';
+			$invoice->setEntryStatus( $check['tx_hash'], $check['log_index'], $verdict );
+			if ( 'removed' === $verdict ) {
+				// Its block was replaced: rescan from there, so that the same transfer mined again
+				// elsewhere is found and reinstated.
+				$back   = Uint::saturatingSub( $entry['block_number'], '1' );
+				$rewind = null === $rewind ? $back : self::min( $rewind, $back );
+			}
+			$touched[ $index ] = true;
+			$ledger[]          = self::updateOf( $network, $invoice, $check['tx_hash'], $check['log_index'] );
+		}
+
+		$events = array();
+		foreach ( $invoices as $index => $invoice ) {
+			$event = $invoice->sync( $input['now'] );
+			if ( null !== $event ) {
+				$events[]          = $event;
+				$touched[ $index ] = true;
+			}
+		}
+		// The final cursor moves to the last block searched that was final when searched (a block
+		// searched before it was final is searched again by later polls).
+		$last_final = self::finalBlock(
+			$network,
+			Uint::toInt( $input['head'] ),
+			null === $input['tagged'] ? null : Uint::toInt( $input['tagged'] ),
+			Uint::toInt( $input['min_confirmations'] )
+		);
+		$advanced   = self::max(
+			$input['cursor'],
+			self::min( $input['searched_to'], null === $last_final ? $input['cursor'] : (string) $last_final )
+		);
+		$cursor     = null === $rewind ? $advanced : self::min( $advanced, $rewind );
+		return array(
+			'invoices' => array_values( array_filter( $invoices, static fn ( int $index ): bool => $touched[ $index ], ARRAY_FILTER_USE_KEY ) ),
+			'ledger'   => $ledger,
+			'events'   => $events,
+			'cursor'   => $cursor,
+			'rewound'  => null !== $rewind,
+		);
+	}
+
+	/** The smaller of two u64 strings. */
+	private static function min( string $a, string $b ): string {
+		return Uint::cmp( $a, $b ) <= 0 ? $a : $b;
+	}
+
+	/** The larger of two u64 strings. */
+	private static function max( string $a, string $b ): string {
+		return Uint::cmp( $a, $b ) >= 0 ? $a : $b;
+	}
+}

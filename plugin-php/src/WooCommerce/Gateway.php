@@ -150,6 +150,12 @@ class Gateway extends \WC_Payment_Gateway {
 				'default'     => '0',
 				'description' => __( 'Exchanges sometimes deduct a fee; payments short by at most this much count as paid.', 'stablegate' ),
 			),
+			'auto_accept_up_to'   => array(
+				'title'       => __( 'Auto-accept claims up to (USDT)', 'stablegate' ),
+				'type'        => 'text',
+				'default'     => '0',
+				'description' => __( 'A customer who pastes a transaction hash proves nothing about who paid. Claimed payments up to this amount complete the order at once; larger ones wait in the review queue for you to accept or reject. 0 sends every claim to review.', 'stablegate' ),
+			),
 			'rate_source'         => array(
 				'title'   => __( 'Exchange rate', 'stablegate' ),
 				'type'    => 'select',

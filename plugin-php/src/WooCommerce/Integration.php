@@ -44,7 +44,6 @@ final class Integration {
 			add_action( 'woocommerce_blocks_loaded', array( self::class, 'registerBlocks' ) );
 		}
 		add_action( 'stablegate_invoice_event', array( OrderFlow::class, 'onEvent' ), 10, 2 );
-		add_action( 'stablegate_invoice_reviewed', array( OrderFlow::class, 'onReviewed' ), 10, 2 );
 		add_filter( 'woocommerce_cancel_unpaid_order', array( OrderFlow::class, 'mayCancelUnpaid' ), 10, 2 );
 		add_filter( 'woocommerce_rest_prepare_payment_gateway', array( self::class, 'maskSecrets' ), 10, 2 );
 		add_filter( 'rest_request_before_callbacks', array( self::class, 'checkRestSettings' ), 10, 3 );

@@ -15,28 +15,13 @@ use Stablegate\WordPress\Invoices;
 
 /**
  * Listens to stablegate_invoice_event and moves the order by OrderStates, through the order API
- * only (HPOS-safe). Safe to receive an event twice: each action checks the order's current status
+ * only (HPOS-safe). The core announces needs_review as its own event and nothing else while an
+ * invoice is in review, so an order in review stays on hold until the merchant's resolution
+ * (whose note the next event carries) is announced. Safe to receive an event twice: each action checks the order's current status
  * first (payment_complete is skipped once paid; on-hold is not re-applied), and notes carry the
  * event id.
  */
 final class OrderFlow {
-
-	/**
-	 * The merchant marked the invoice reviewed (stablegate_invoice_reviewed): the note goes on the
-	 * order, whose status stays the merchant's to set.
-	 *
-	 * @param array<string, mixed> $row  The invoice row.
-	 * @param string               $note What the merchant did.
-	 */
-	public static function onReviewed( array $row, string $note ): void {
-		$order = empty( $row['order_id'] ) ? null : wc_get_order( (int) $row['order_id'] );
-		if ( ! $order ) {
-			return;
-		}
-		$user = wp_get_current_user();
-		/* translators: 1: invoice id, 2: the merchant's name, 3: their note */
-		$order->add_order_note( sprintf( __( 'Stablegate invoice %1$s reviewed by %2$s: %3$s', 'stablegate' ), $row['public_id'], $user->exists() ? $user->display_name : __( 'an administrator', 'stablegate' ), $note ) );
-	}
 
 	/**
 	 * Handles one invoice event.
@@ -109,6 +94,16 @@ final class OrderFlow {
 		$state   = (string) $event['state'] . ( empty( $event['exception'] ) ? '' : ' (' . $event['exception'] . ')' );
 		/* translators: 1: invoice id, 2: invoice state */
 		$text = sprintf( __( 'Stablegate invoice %1$s: %2$s.', 'stablegate' ), $row['public_id'], $state );
+		if ( 'invoice.needs_review' === $event['type'] ) {
+			$text .= ' ' . __( 'A person must review this payment (USDT invoices → Review queue) before the order ships.', 'stablegate' );
+		}
+		if ( isset( $event['resolution'] ) ) {
+			$text .= ' ' . ( 'accepted' === $event['resolution']['outcome']
+				/* translators: %s: the merchant's note */
+				? sprintf( __( 'Review: payment accepted. Note: %s', 'stablegate' ), esc_html( $event['resolution']['note'] ) )
+				/* translators: %s: the merchant's note */
+				: sprintf( __( 'Review: payment rejected and returned to the unmatched payments. Note: %s', 'stablegate' ), esc_html( $event['resolution']['note'] ) ) );
+		}
 		if ( null === $invoice ) {
 			return $text;
 		}

@@ -86,8 +86,8 @@ final class Admin {
 		$queue    = 'needs_review' === $state;
 		$headings = array( __( 'Invoice', 'stablegate' ), __( 'Order', 'stablegate' ), __( 'State', 'stablegate' ), __( 'Network', 'stablegate' ), __( 'Amount due', 'stablegate' ), __( 'Store amount', 'stablegate' ), __( 'Transfers', 'stablegate' ), __( 'Created (UTC)', 'stablegate' ) );
 		if ( $queue ) {
-			echo '<p>' . esc_html__( 'Invoices a person must look at: a payment to a cancelled invoice, or a claim another invoice could also own. Decide (refund, or complete the order yourself), then mark the invoice reviewed with a note saying what you did; the note also goes on the order.', 'stablegate' ) . '</p>';
-			$headings[] = __( 'Mark reviewed', 'stablegate' );
+			echo '<p>' . esc_html__( 'Invoices a person must look at: a payment claimed by a customer who cannot be shown to have sent it, a payment to a cancelled invoice, or one that another invoice could also own. No order ships on them until you decide. Accept to take the payment as this invoice\'s (the order completes once it is final); reject to put it back with the unmatched payments. Say why in a note; it goes on the order.', 'stablegate' ) . '</p>';
+			$headings[] = __( 'Review', 'stablegate' );
 		}
 		echo '<table class="widefat striped"><thead><tr>';
 		foreach ( $headings as $heading ) {
@@ -113,8 +113,9 @@ final class Admin {
 				echo '<td><form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
 				echo '<input type="hidden" name="action" value="stablegate_review" /><input type="hidden" name="invoice" value="' . esc_attr( $row['invoice'] ) . '" />';
 				wp_nonce_field( 'stablegate_review' );
-				echo '<textarea name="note" rows="2" cols="30" maxlength="1000" required aria-label="' . esc_attr__( 'What you did', 'stablegate' ) . '"></textarea> ';
-				echo '<button type="submit" class="button">' . esc_html__( 'Mark reviewed', 'stablegate' ) . '</button></form></td>';
+				echo '<textarea name="note" rows="2" cols="30" maxlength="1000" required aria-label="' . esc_attr__( 'Why', 'stablegate' ) . '"></textarea> ';
+				echo '<button type="submit" class="button button-primary" name="decision" value="accept">' . esc_html__( 'Accept', 'stablegate' ) . '</button> ';
+				echo '<button type="submit" class="button" name="decision" value="reject">' . esc_html__( 'Reject', 'stablegate' ) . '</button></form></td>';
 			}
 			echo '</tr>';
 		}
@@ -171,17 +172,18 @@ final class Admin {
 		);
 	}
 
-	/** Handles the review form (admin-post.php): capability and nonce, then the note. */
+	/** Handles the review form (admin-post.php): capability and nonce, then the decision and note. */
 	public static function review(): void {
 		self::handleForm(
 			'stablegate_review',
 			'needs_review',
 			static function (): array {
 				// phpcs:disable WordPress.Security.NonceVerification.Missing -- handleForm checked it.
-				$invoice = isset( $_POST['invoice'] ) ? sanitize_text_field( wp_unslash( $_POST['invoice'] ) ) : '';
-				$note    = isset( $_POST['note'] ) ? sanitize_textarea_field( wp_unslash( $_POST['note'] ) ) : '';
+				$invoice  = isset( $_POST['invoice'] ) ? sanitize_text_field( wp_unslash( $_POST['invoice'] ) ) : '';
+				$decision = isset( $_POST['decision'] ) ? sanitize_key( wp_unslash( $_POST['decision'] ) ) : '';
+				$note     = isset( $_POST['note'] ) ? sanitize_textarea_field( wp_unslash( $_POST['note'] ) ) : '';
 				// phpcs:enable
-				return self::markReviewed( $invoice, $note );
+				return self::resolveReview( $invoice, $decision, $note );
 			}
 		);
 	}
@@ -201,29 +203,41 @@ final class Admin {
 	}
 
 	/**
-	 * Marks invoice $public_id reviewed with $note; the caller has checked the capability and
-	 * nonce. Never throws: the merchant reads a sentence.
+	 * Resolves the review of invoice $public_id: $decision accept or reject, with the merchant's
+	 * $note; the caller has checked the capability and nonce. Never throws: the merchant reads a
+	 * sentence.
 	 *
 	 * @return array{ok: bool, message: string}
 	 */
-	public static function markReviewed( string $public_id, string $note ): array {
+	public static function resolveReview( string $public_id, string $decision, string $note ): array {
 		$row = preg_match( '/^inv_[0-9a-f]{32}\z/', $public_id ) ? Invoices::find( $public_id ) : null;
 		if ( null === $row ) {
 			/* translators: %s: what the merchant typed */
 			return array( 'ok' => false, 'message' => sprintf( __( 'No invoice %s: paste the id from the invoice list (inv_ and 32 hex digits).', 'stablegate' ), $public_id ) );
 		}
+		if ( ! in_array( $decision, array( 'accept', 'reject' ), true ) ) {
+			/* translators: %s: invoice id */
+			return array( 'ok' => false, 'message' => sprintf( __( 'Not resolved (%s): choose Accept or Reject.', 'stablegate' ), $public_id ) );
+		}
 		try {
-			Invoices::markReviewed( $row, $note );
+			$row = Invoices::resolveReview( $row, 'accept' === $decision, $note );
 		} catch ( ApiError $e ) {
 			/* translators: 1: invoice id, 2: the reason */
-			return array( 'ok' => false, 'message' => sprintf( __( 'Not marked reviewed (%1$s): %2$s', 'stablegate' ), $public_id, $e->getMessage() ) );
+			return array( 'ok' => false, 'message' => sprintf( __( 'Not resolved (%1$s): %2$s', 'stablegate' ), $public_id, $e->getMessage() ) );
 		} catch ( \Throwable $e ) {
-			error_log( 'stablegate: marking ' . $public_id . ' reviewed failed: ' . get_class( $e ) . ': ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
+			error_log( 'stablegate: resolving the review of ' . $public_id . ' failed: ' . get_class( $e ) . ': ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
 			/* translators: %s: invoice id */
-			return array( 'ok' => false, 'message' => sprintf( __( 'Marking %s reviewed hit an unexpected error; look at the invoice before trying again.', 'stablegate' ), $public_id ) );
+			return array( 'ok' => false, 'message' => sprintf( __( 'Resolving %s hit an unexpected error; look at the invoice before trying again.', 'stablegate' ), $public_id ) );
 		}
-		/* translators: %s: invoice id */
-		return array( 'ok' => true, 'message' => sprintf( __( 'Invoice %s marked reviewed; it left the queue.', 'stablegate' ), $public_id ) );
+		$state = $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' );
+		return array(
+			'ok'      => true,
+			'message' => 'accept' === $decision
+				/* translators: 1: invoice id, 2: its state */
+				? sprintf( __( 'Accepted: invoice %1$s is now %2$s.', 'stablegate' ), $public_id, $state )
+				/* translators: 1: invoice id, 2: its state */
+				: sprintf( __( 'Rejected: the payment is back with the unmatched payments; invoice %1$s is now %2$s.', 'stablegate' ), $public_id, $state ),
+		);
 	}
 
 	/**

@@ -17,6 +17,7 @@ use Stablegate\Domain\Network;
 use Stablegate\Domain\StatusDocument;
 use Stablegate\Domain\TransferLog;
 use Stablegate\Domain\Uint;
+use Stablegate\Domain\Watch;
 
 /**
  * Invoices live in the plugin's own table; each row holds the core's invoice record (JSON) once a
@@ -190,86 +191,194 @@ final class Invoices {
 		if ( $now >= (int) $row['expires_at'] ) {
 			throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
 		}
-		$network = Network::get( $wanted['network'] );
-		$token   = $network->token( $wanted['token'] );
-		$base    = self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $wanted['network'], $wanted['token'] );
-		$step    = Amount::fromDecimal( (string) Settings::get( 'step' ), (int) $token['decimals'] );
-		$table   = Schema::table( 'invoices' );
-		$rows    = InvoiceTable::site();
+		$network    = Network::get( $wanted['network'] );
+		$token      = $network->token( $wanted['token'] );
+		$base       = self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $wanted['network'], $wanted['token'] );
+		$step       = Amount::fromDecimal( (string) Settings::get( 'step' ), (int) $token['decimals'] );
+		$recipients = array();
 		foreach ( Settings::addresses( $network->family() ) as $address_text ) {
-			$recipient = $network->parseAddress( $address_text );
-			for ( $attempt = 0; $attempt < self::ALLOCATION_ATTEMPTS; $attempt++ ) {
-				$taken = $wpdb->get_col( $wpdb->prepare( "SELECT reserved_amount FROM $table WHERE network = %s AND token = %s AND recipient_hex = %s AND reserved_amount IS NOT NULL", $network->id(), $token['id'], $recipient->hex() ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				try {
-					$slot = Amount::allocate( $base, $step, (string) Settings::get( 'max_slots' ), $taken );
-				} catch ( DomainError $e ) {
-					continue 2; // This address's band is full: the next address of the pool.
-				}
-				$invoice = Invoice::create(
-					$network,
-					array(
-						'id'         => $row['public_id'],
-						'token'      => $token['id'],
-						'recipient'  => $recipient->display(),
-						'amount_due' => $slot['amount'],
-						'tolerance'  => Amount::fromDecimal( (string) Settings::get( 'tolerance' ), (int) $token['decimals'] ),
-						'created_at' => (string) $now,
-						'expires_in' => (string) ( (int) $row['expires_at'] - $now ),
-						'monitoring' => (string) ( (int) $row['monitor_until'] - (int) $row['expires_at'] ),
-					)
-				);
-				$event = $invoice->sync( (string) $now );
-				try {
-					$written = $rows->write(
-						$row,
+			$recipient                            = $network->parseAddress( $address_text );
+			$recipients[ $recipient->display() ] = $recipient;
+		}
+		// One allocation at a time per (network, token): the unique key keeps two invoices off one
+		// amount, and this lock keeps them off each other's neighbouring amounts (the gap of
+		// Amount::AMOUNT_GAP_STEPS, which no unique key can express) when prices differ.
+		return self::withLock(
+			'amounts_' . $network->id() . '_' . $token['id'],
+			10,
+			static function () use ( $row, $network, $token, $base, $step, $recipients ): array {
+				$rows = InvoiceTable::site();
+				for ( $attempt = 0; $attempt < self::ALLOCATION_ATTEMPTS; $attempt++ ) {
+					$now  = self::now();
+					$pool = self::pool( $network->id(), $token['id'], $recipients, $now );
+					try {
+						$slot = Amount::allocateInPool( $base, $step, (string) Settings::get( 'max_slots' ), $pool['pool'] );
+					} catch ( DomainError $e ) {
+						if ( 'amount_band_full' !== $e->kind() ) {
+							throw new ApiError( 422, $e->kind(), $e->getMessage() );
+						}
+						throw new ApiError( 503, 'amount_band_full', 'every payment amount on this network is in use right now; please retry in a few minutes or pick another network' );
+					}
+					$recipient = $recipients[ $slot['recipient'] ];
+					$invoice   = Invoice::create(
+						$network,
 						array(
-							'network'         => $network->id(),
-							'token'           => $token['id'],
-							'recipient_hex'   => $recipient->hex(),
-							'reserved_amount' => $slot['amount'],
-							'record'          => wp_json_encode( $invoice->toJson() ),
-							'created_at'      => $now,
-							'updated_at'      => $now,
+							'id'         => $row['public_id'],
+							'token'      => $token['id'],
+							'recipient'  => $recipient->display(),
+							'amount_due' => $slot['amount'],
+							'tolerance'  => Amount::fromDecimal( (string) Settings::get( 'tolerance' ), (int) $token['decimals'] ),
+							'created_at' => (string) $now,
+							'expires_in' => (string) ( (int) $row['expires_at'] - $now ),
+							'monitoring' => (string) ( (int) $row['monitor_until'] - (int) $row['expires_at'] ),
 						)
 					);
-				} catch ( \RuntimeException $e ) {
-					if ( InvoiceTable::DUPLICATE_KEY !== $e->getCode() ) {
-						throw $e;
+					$event   = $invoice->sync( (string) $now );
+					$written = self::transaction(
+						static function () use ( $rows, $row, $slot, $pool, $network, $token, $recipient, $invoice, $now ): bool {
+							if ( null !== $slot['reuses'] ) {
+								// The reservation of an invoice that expired unpaid is given to this one: that
+								// invoice is still watched, released, so a later transfer of the amount that
+								// either could own goes to review (DESIGN §5, reserved amounts).
+								$old      = $pool['rows'][ $slot['reuses'] ];
+								$released = self::record( $old );
+								$released->released = true;
+								if ( ! $rows->write( $old, self::derivedColumns( $old, $released, $now ) + array( 'updated_at' => $now ) ) ) {
+									return false; // Paid or changed since it was read: allocate again.
+								}
+							}
+							try {
+								return $rows->write(
+									$row,
+									array(
+										'network'         => $network->id(),
+										'token'           => $token['id'],
+										'recipient_hex'   => $recipient->hex(),
+										'reserved_amount' => $slot['amount'],
+										'record'          => wp_json_encode( $invoice->toJson() ),
+										'created_at'      => $now,
+										'updated_at'      => $now,
+									)
+								);
+							} catch ( \RuntimeException $e ) {
+								if ( InvoiceTable::DUPLICATE_KEY !== $e->getCode() ) {
+									throw $e;
+								}
+								// The unique key (network, token, recipient_hex, reserved_amount) refused the
+								// amount: a concurrent checkout reserved it first. Allocate again.
+								return false;
+							}
+						}
+					);
+					if ( $written ) {
+						$fresh = self::find( $row['public_id'] );
+						if ( null !== $event ) {
+							do_action( 'stablegate_invoice_event', $event, $fresh );
+						}
+						return $fresh;
 					}
-					// The unique key (network, token, recipient_hex, reserved_amount) refused the
-					// amount: a concurrent checkout reserved it first. Retry with the next free one.
-					continue;
-				}
-				if ( $written ) {
-					$fresh = self::find( $row['public_id'] );
-					if ( null !== $event ) {
-						do_action( 'stablegate_invoice_event', $event, $fresh );
+					// Another writer came first (a concurrent checkout, a second choice, the sweep): look again.
+					$row = self::find( (string) $row['public_id'] );
+					if ( ! empty( $row['record'] ) ) {
+						throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
 					}
-					return $fresh;
+					if ( 'new' !== $row['state'] ) {
+						throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
+					}
 				}
-				// Another writer came first (a second choice, the sweep expiring it): look again.
-				$row = self::find( (string) $row['public_id'] );
-				if ( ! empty( $row['record'] ) ) {
-					throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
-				}
-				if ( 'new' !== $row['state'] ) {
-					throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
-				}
+				throw new ApiError( 503, 'amount_band_full', 'every payment amount on this network is in use right now; please retry in a few minutes or pick another network' );
 			}
-		}
-		throw new ApiError( 503, 'amount_band_full', 'every payment amount on this network is in use right now; please retry in a few minutes or pick another network' );
+		);
 	}
 
 	/**
-	 * Returns the watched invoices of $network, keyed by row id.
+	 * Returns the merchant's receiving addresses of (network, token) with the reservations held on
+	 * each, in the core's shape for Amount::allocateInPool, and the rows of the invoices whose
+	 * reservation may be reused. Only the records of invoices past their expiry are read.
+	 *
+	 * @param array<string, \Stablegate\Domain\Address> $recipients By display form, in the pool's order.
+	 * @return array{pool: array<int, array>, rows: array<string, array>}
+	 */
+	private static function pool( string $network_id, string $token_id, array $recipients, int $now ): array {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT id, version, public_id, recipient_hex, reserved_amount, expires_at, IF(expires_at <= %d, record, NULL) AS record FROM $table WHERE network = %s AND token = %s AND reserved_amount IS NOT NULL", $now, $network_id, $token_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$by_hex = array();
+		$stale  = array();
+		foreach ( $rows as $row ) {
+			$record  = self::record( $row );
+			$status  = null === $record ? null : $record->status( (string) $now );
+			$expired = null !== $status && 'expired' === $status['state'] && Uint::isZero( $status['amount_paid'] ) && null === $status['exception'];
+			$by_hex[ $row['recipient_hex'] ][] = array(
+				'invoice'           => $row['public_id'],
+				'amount'            => $row['reserved_amount'],
+				'expired_unpaid_at' => $expired ? (string) $row['expires_at'] : null,
+			);
+			if ( $expired ) {
+				$stale[ $row['public_id'] ] = $row;
+			}
+		}
+		$pool = array();
+		foreach ( $recipients as $display => $address ) {
+			$pool[] = array(
+				'recipient' => $display,
+				'reserved'  => $by_hex[ $address->hex() ] ?? array(),
+			);
+		}
+		return array(
+			'pool' => $pool,
+			'rows' => $stale,
+		);
+	}
+
+	/**
+	 * Runs $work in a database transaction: committed when it returns true, rolled back when it
+	 * returns false or throws.
+	 */
+	public static function transaction( callable $work ): bool {
+		global $wpdb;
+		$wpdb->query( 'START TRANSACTION' );
+		try {
+			$done = (bool) $work();
+		} catch ( \Throwable $e ) {
+			$wpdb->query( 'ROLLBACK' );
+			throw $e;
+		}
+		$wpdb->query( $done ? 'COMMIT' : 'ROLLBACK' );
+		return $done;
+	}
+
+	/**
+	 * The SQL condition of a watched invoice: one holding its reserved amount, or one whose
+	 * reservation was released to a newer invoice while its monitoring window is still open (a
+	 * late payment of that amount may still be its own). Both columns are derived at each write
+	 * (derivedColumns), so the condition needs no clock.
+	 */
+	public const WATCHED_SQL = '(reserved_amount IS NOT NULL OR released = 1)';
+
+	/**
+	 * Returns the watched invoices of $network (of $token only, when given), keyed by row id.
 	 *
 	 * @return array<int, array{row: array, invoice: Invoice}>
 	 */
-	public static function watched( string $network ): array {
+	public static function watched( string $network, ?string $token = null ): array {
 		global $wpdb;
 		$table = Schema::table( 'invoices' );
-		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $table WHERE network = %s AND reserved_amount IS NOT NULL ORDER BY id", $network ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-		$out   = array();
+		$sql   = null === $token
+			? $wpdb->prepare( "SELECT * FROM $table WHERE network = %s AND record IS NOT NULL AND " . self::WATCHED_SQL . ' ORDER BY id', $network ) // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			: $wpdb->prepare( "SELECT * FROM $table WHERE network = %s AND token = %s AND record IS NOT NULL AND " . self::WATCHED_SQL . ' ORDER BY id', $network, $token ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$rows  = $wpdb->get_results( $sql, ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared above.
+		return self::withRecords( $rows );
+	}
+
+	/**
+	 * Pairs each row with its core record, keyed by row id.
+	 *
+	 * @param array<int, array<string, mixed>> $rows Rows with a record.
+	 * @return array<int, array{row: array, invoice: Invoice}>
+	 */
+	private static function withRecords( array $rows ): array {
+		$out = array();
 		foreach ( $rows as $row ) {
 			$out[ (int) $row['id'] ] = array(
 				'row'     => $row,
@@ -280,6 +389,17 @@ final class Invoices {
 	}
 
 	/**
+	 * Returns the networks with watched invoices.
+	 *
+	 * @return string[]
+	 */
+	public static function watchedNetworks(): array {
+		global $wpdb;
+		$table = Schema::table( 'invoices' );
+		return $wpdb->get_col( "SELECT DISTINCT network FROM $table WHERE network IS NOT NULL AND " . self::WATCHED_SQL ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
 	 * Returns the distinct receiving addresses (0x hex) of watched invoices on $network.
 	 *
 	 * @return string[]
@@ -287,7 +407,7 @@ final class Invoices {
 	public static function watchedRecipients( string $network, string $token ): array {
 		global $wpdb;
 		$table = Schema::table( 'invoices' );
-		return $wpdb->get_col( $wpdb->prepare( "SELECT DISTINCT recipient_hex FROM $table WHERE network = %s AND token = %s AND reserved_amount IS NOT NULL", $network, $token ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return $wpdb->get_col( $wpdb->prepare( "SELECT DISTINCT recipient_hex FROM $table WHERE network = %s AND token = %s AND " . self::WATCHED_SQL, $network, $token ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	}
 
 	/**
@@ -352,19 +472,17 @@ final class Invoices {
 	private static function derivedColumns( array $row, Invoice $invoice, int $now ): array {
 		$status = $invoice->status( (string) $now );
 		$seen   = (bool) array_filter( $invoice->ledger, static fn ( array $e ): bool => 'seen' === $e['status'] );
-		$values = array(
+		return array(
 			'record'          => wp_json_encode( $invoice->toJson() ),
 			'state'           => $status['state'],
 			'exception'       => $status['exception'],
 			// Watched until its window ends, and past it while a payment still waits for finality
-			// (the watcher finishes only watched invoices); an amount once released is not taken back.
-			'reserved_amount' => $invoice->isWatched( (string) $now ) || ( $seen && null !== $row['reserved_amount'] ) ? $invoice->amount_due : null,
+			// (the watcher finishes only watched invoices); an amount once released (to the sweep,
+			// or to a newer invoice) is not taken back.
+			'reserved_amount' => ! $invoice->released && ( $invoice->isWatched( (string) $now ) || ( $seen && null !== $row['reserved_amount'] ) ) ? $invoice->amount_due : null,
+			// Released to a newer invoice: watched without its reservation until its window ends.
+			'released'        => $invoice->released && $invoice->isWatched( (string) $now ) ? '1' : '0',
 		);
-		// The stored record is parsed only for an invoice that needs review (this runs on every sweep).
-		if ( 'needs_review' === $status['exception'] && count( $invoice->ledger ) > ( empty( $row['record'] ) ? 0 : count( self::record( $row )->ledger ) ) ) {
-			$values['review_note'] = null; // A new payment to review: back in the queue (the old note is on the order).
-		}
-		return $values;
 	}
 
 	/**
@@ -400,78 +518,121 @@ final class Invoices {
 	}
 
 	/**
-	 * Records a transfer seen on chain to a watched address: credits its invoice, or keeps it as
-	 * unmatched/ambiguous for a claim or review. Safe to call twice for one transfer (the ledger's
-	 * unique key and the record's own check make the second call change nothing).
+	 * Returns the ledger rows of the transfers $keys ({tx_hash, log_index}) of $network_id, keyed
+	 * "tx_hash:log_index": what the watcher already stored of the logs it found again.
 	 *
-	 * @param array<string, mixed> $transfer The transfer, with its block time.
-	 * @return string What happened: credited:<invoice>, known:<invoice>, unmatched, ambiguous,
-	 *                kept:<why no invoice fits>, ignored:<reason>.
+	 * @param array<int, array{tx_hash: string, log_index: string}> $keys The transfers.
+	 * @return array<string, array{tx_hash: string, log_index: string, invoice_id: ?string}>
 	 */
-	public static function applyTransfer( string $network_id, string $token_id, array $transfer ): string {
+	public static function ledgerRows( string $network_id, array $keys ): array {
 		global $wpdb;
-		$network  = Network::get( $network_id );
-		$watched  = self::watched( $network_id );
-		$decision = Matching::matchTransfer( $network, array_map( static fn ( $w ) => $w['invoice'], array_values( $watched ) ), $transfer );
-		$find     = static function ( string $public_id ) use ( $watched ): array {
-			foreach ( $watched as $w ) {
-				if ( $w['row']['public_id'] === $public_id ) {
-					return $w;
-				}
-			}
-			throw new \LogicException( "matched invoice $public_id is not watched" );
-		};
-		// A ledger row that cannot be written stops the poll (its cursor stays): never skipped.
-		$keep = static function ( ?int $invoice_id, string $outcome ) use ( $network_id, $token_id, $transfer, $wpdb ): void {
-			if ( ! self::insertLedger( $network_id, $token_id, $transfer, $invoice_id, $outcome ) ) {
-				throw new \RuntimeException( 'could not write the ledger row of ' . $transfer['tx_hash'] . ': ' . $wpdb->last_error );
-			}
-		};
-		if ( 'credit' !== $decision['decision'] && 'known' !== $decision['decision'] && Uint::isZero( $transfer['amount'] ) ) {
-			return 'ignored:zero_amount'; // Address-poisoning spam: nothing received, nothing to show.
+		if ( ! $keys ) {
+			return array();
 		}
-		switch ( $decision['decision'] ) {
-			case 'credit':
-			case 'known':
-				$owner = $find( $decision['invoice'] );
-				$keep( (int) $owner['row']['id'], 'credited' );
-				// A rescan (a reorg rewind) may meet a transfer a claim gave to another invoice.
-				$ledger = Schema::table( 'ledger' );
-				$holder = $wpdb->get_var( $wpdb->prepare( "SELECT invoice_id FROM $ledger WHERE network = %s AND tx_hash = %s AND log_index = %s", $network_id, $transfer['tx_hash'], $transfer['log_index'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				if ( null === $holder ) {
-					throw new \RuntimeException( 'the ledger row of ' . $transfer['tx_hash'] . ' is missing after its write' );
-				}
-				if ( (int) $holder !== (int) $owner['row']['id'] ) {
-					return 'ignored:already_credited';
-				}
-				$credited = false;
-				self::change(
-					$owner['row'],
-					static function ( Invoice $invoice ) use ( $transfer, &$credited ): void {
-						$credited = $invoice->credit( $transfer, 'amount', false );
+		$ledger = Schema::table( 'ledger' );
+		$hashes = array_values( array_unique( array_column( $keys, 'tx_hash' ) ) );
+		$rows   = $wpdb->get_results( $wpdb->prepare( "SELECT tx_hash, log_index, invoice_id FROM $ledger WHERE network = %s AND tx_hash IN (" . implode( ', ', array_fill( 0, count( $hashes ), '%s' ) ) . ')', array_merge( array( $network_id ), $hashes ) ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- placeholders only.
+		$out    = array();
+		foreach ( $rows as $row ) {
+			$out[ $row['tx_hash'] . ':' . $row['log_index'] ] = $row;
+		}
+		return $out;
+	}
+
+	/**
+	 * Returns the rows (with records) of the invoices of $ids (row ids), keyed by row id.
+	 *
+	 * @param int[] $ids Row ids.
+	 * @return array<int, array{row: array, invoice: Invoice}>
+	 */
+	public static function byIds( array $ids ): array {
+		global $wpdb;
+		if ( ! $ids ) {
+			return array();
+		}
+		$table = Schema::table( 'invoices' );
+		$rows  = $wpdb->get_results( "SELECT * FROM $table WHERE record IS NOT NULL AND id IN (" . implode( ', ', array_map( 'intval', $ids ) ) . ')', ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- integers only.
+		return self::withRecords( $rows );
+	}
+
+	/**
+	 * Stores the outcome of one watcher poll of (network, token) (Watch::applyPoll) in one
+	 * transaction: every changed invoice record, versioned against the row it was read from; every
+	 * ledger write; and the cursor, through $save_cursor. The events are announced after the
+	 * commit. Nothing here decides: the core's outcome is written as it is.
+	 *
+	 * @param array<string, array>  $rows        The rows the poll's invoices were read from, by public id.
+	 * @param array<string, mixed>  $outcome     As Watch::applyPoll returns it.
+	 * @param callable(): void      $save_cursor Saves the outcome's cursor (inside the transaction).
+	 * @return bool False when another writer (a claim, a review, the sweep) wrote one of the
+	 *              invoices since it was read: nothing was stored, and the poll is applied again
+	 *              from the same cursor (the core's apply is idempotent).
+	 * @throws \RuntimeException When the database refuses a write.
+	 */
+	public static function commitPoll( string $network_id, string $token_id, array $rows, array $outcome, string $now, callable $save_cursor ): bool {
+		global $wpdb;
+		$table  = InvoiceTable::site();
+		$ledger = Schema::table( 'ledger' );
+		$stored = self::transaction(
+			static function () use ( $network_id, $token_id, $rows, $outcome, $now, $save_cursor, $table, $ledger, $wpdb ): bool {
+				foreach ( $outcome['invoices'] as $invoice ) {
+					$row = $rows[ $invoice->id ];
+					if ( ! $table->write( $row, self::derivedColumns( $row, $invoice, (int) $now ) + array( 'updated_at' => (int) $now ) ) ) {
+						return false;
 					}
-				);
-				return ( $credited ? 'credited:' : 'known:' ) . $decision['invoice'];
-			case 'unmatched':
-			case 'ambiguous':
-				// Kept, never dropped: the customer can claim it by hash, the merchant sees it.
-				$keep( null, $decision['decision'] );
-				return $decision['decision'];
-			default:
-				// The watcher only passes transfers of this token to the merchant's own addresses:
-				// one that fits no open invoice (none open, days late, before the invoice) is money
-				// received all the same, kept for the merchant's Unmatched payments.
-				$kept = array(
-					'wrong_recipient'         => 'no_open_invoice',
-					'transfer_after_window'   => 'after_window',
-					'transfer_before_invoice' => 'before_invoice',
-				)[ $decision['reason'] ] ?? null;
-				if ( null !== $kept ) {
-					$keep( null, $kept );
-					return 'kept:' . $kept;
 				}
-				return 'ignored:' . $decision['reason'];
+				foreach ( $outcome['ledger'] as $write ) {
+					$transfer = $write['transfer'];
+					if ( 'update' === $write['op'] ) {
+						// A transfer mined again in another block follows it; its status is the record's.
+						$wpdb->query( $wpdb->prepare( "UPDATE $ledger SET block_number = %s, block_time = %s WHERE network = %s AND tx_hash = %s AND log_index = %s", $transfer['block_number'], $transfer['block_time'], $network_id, $transfer['tx_hash'], $transfer['log_index'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+						continue;
+					}
+					$invoice_id = null === $write['invoice'] ? null : (int) $rows[ $write['invoice'] ]['id'];
+					if ( ! self::insertLedger( $network_id, $token_id, $transfer, $invoice_id, self::ledgerOutcome( $write['note'] ) ) ) {
+						throw new \RuntimeException( 'could not write the ledger row of ' . $transfer['tx_hash'] . ': ' . $wpdb->last_error );
+					}
+					$holder = $wpdb->get_var( $wpdb->prepare( "SELECT invoice_id FROM $ledger WHERE network = %s AND tx_hash = %s AND log_index = %s", $network_id, $transfer['tx_hash'], $transfer['log_index'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					if ( null !== $invoice_id && (int) $holder !== $invoice_id ) {
+						// The unique key kept the transfer with another invoice: the poll read the ledger
+						// before that credit; it runs again and sees it.
+						return false;
+					}
+				}
+				$save_cursor();
+				return true;
+			}
+		);
+		if ( $stored ) {
+			foreach ( $outcome['events'] as $event ) {
+				do_action( 'stablegate_invoice_event', $event, self::find( (string) $event['invoice'] ) );
+			}
 		}
+		return $stored;
+	}
+
+	/**
+	 * The ledger table's outcome column (20 characters) for a ledger write's note: credited, or
+	 * why it credited nothing, in the words of the merchant's Unmatched payments list.
+	 */
+	public static function ledgerOutcome( ?string $note ): string {
+		if ( null === $note ) {
+			return 'credited';
+		}
+		$kind = trim( explode( ':', $note, 2 )[0] );
+		if ( 'ignored' !== $kind ) {
+			return $kind; // unmatched, ambiguous.
+		}
+		$reason = trim( explode( ':', $note, 2 )[1] ?? '' );
+		return substr(
+			array(
+				'wrong_recipient'         => 'no_open_invoice',
+				'transfer_after_window'   => 'after_window',
+				'transfer_before_invoice' => 'before_invoice',
+			)[ $reason ] ?? $reason,
+			0,
+			20
+		);
 	}
 
 	/**
@@ -506,10 +667,9 @@ final class Invoices {
 		}
 		// The block, the head and the finality tag in one request: a claimed transfer that is
 		// already final is credited as final (the watcher only finishes watched invoices).
-		$policy = Settings::network( $network->id() );
-		$calls  = array( array( 'eth_getBlockByNumber', array( $receipt['blockNumber'], false ) ), array( 'eth_blockNumber', array() ) );
-		if ( null !== $policy->finalityTag() ) {
-			$calls[] = array( 'eth_getBlockByNumber', array( $policy->finalityTag(), false ) );
+		$calls = array( array( 'eth_getBlockByNumber', array( $receipt['blockNumber'], false ) ), array( 'eth_blockNumber', array() ) );
+		if ( null !== $network->finalityTag() ) {
+			$calls[] = array( 'eth_getBlockByNumber', array( $network->finalityTag(), false ) );
 		}
 		$got = $rpc->batch( $calls );
 		foreach ( $got as $result ) {
@@ -519,10 +679,9 @@ final class Invoices {
 		}
 		$block  = $got[0];
 		$time   = Uint::fromHex( substr( (string) ( $block['timestamp'] ?? '0x0' ), 2 ) );
-		$number = (int) hexdec( substr( (string) $receipt['blockNumber'], 2 ) );
-		$tagged = is_array( $got[2] ?? null ) ? (int) hexdec( substr( (string) $got[2]['number'], 2 ) ) : null;
+		$tagged = is_array( $got[2] ?? null ) ? Uint::fromHex( substr( (string) $got[2]['number'], 2 ) ) : null;
 		$final  = is_array( $block ) && strtolower( (string) ( $block['hash'] ?? '' ) ) === strtolower( (string) ( $receipt['blockHash'] ?? '' ) )
-			&& $policy->isFinal( $number, (int) hexdec( substr( (string) $got[1], 2 ) ), $tagged );
+			&& Watch::isFinal( $network, Uint::fromHex( substr( (string) $receipt['blockNumber'], 2 ) ), Uint::fromHex( substr( (string) $got[1], 2 ) ), $tagged, (string) Settings::minConfirmations( $network->id() ) );
 		return self::withLock(
 			'chain_' . $network->id(),
 			10,
@@ -547,7 +706,7 @@ final class Invoices {
 					}
 					$transfer['block_time'] = $time;
 					try {
-						$verdict = Matching::claimTransfer( $network, $others, $target, $transfer );
+						$verdict = Matching::claimTransfer( $network, $others, $target, $transfer, Settings::claimPolicy( (int) $network->token( $target->token )['decimals'] ) );
 					} catch ( DomainError $e ) {
 						$last_error = $e;
 						continue;
@@ -582,39 +741,57 @@ final class Invoices {
 	}
 
 	/**
-	 * Marks a needs_review invoice reviewed with the merchant's note (what was done: refunded,
-	 * accepted, ...). The invoice's state stays what the ledger says; it leaves the review queue,
-	 * and the note is kept on it (and on its order, by the stablegate_invoice_reviewed action).
+	 * Resolves the merchant's review of a needs_review invoice with their note (Invoice::
+	 * resolveReview): accepting takes its payments as the invoice's; rejecting takes the
+	 * transfers under review out of its ledger and puts them back on the unmatched list, where
+	 * they can be claimed or attached again. The resolution is announced as the invoice's next
+	 * event, with the note (the order gets it as a note, and its status from the resulting
+	 * state); the note is also kept on the invoice.
 	 *
 	 * @param array<string, mixed> $row The row.
 	 * @return array<string, mixed> The updated row.
-	 * @throws ApiError 422 without a note or for an invoice that needs no review; 409 when done.
+	 * @throws ApiError 422 without a note, or for an invoice that is not in review.
 	 */
-	public static function markReviewed( array $row, string $note ): array {
+	public static function resolveReview( array $row, bool $accept, string $note ): array {
 		$note = trim( sanitize_textarea_field( $note ) );
 		if ( '' === $note || mb_strlen( $note ) > 1000 ) {
-			throw new ApiError( 422, 'invalid_note', 'say in a note (up to 1,000 characters) what was done, for example "refunded 5 USDT to the sender"', 'note' );
+			throw new ApiError( 422, 'invalid_note', 'say in a note (up to 1,000 characters) why, for example "the customer showed the exchange withdrawal"', 'note' );
 		}
-		$rows = InvoiceTable::site();
-		for ( $attempt = 0; ; $attempt++ ) {
-			if ( 'needs_review' !== $row['exception'] ) {
-				throw new ApiError( 422, 'no_review_needed', sprintf( 'invoice %s does not need a review (it is %s)', $row['public_id'], $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) ) );
-			}
-			// Only a row not reviewed yet: two merchants resolving at once get one note, not two.
-			if ( null !== $row['review_note'] ) {
-				throw new ApiError( 409, 'already_reviewed', sprintf( 'invoice %s was already marked reviewed', $row['public_id'] ) );
-			}
-			if ( $rows->write( $row, array( 'review_note' => $note, 'updated_at' => self::now() ) ) ) {
-				break;
-			}
-			if ( $attempt >= self::WRITE_ATTEMPTS ) {
-				throw new ApiError( 503, 'busy', 'this invoice is being updated; retry in a moment' );
-			}
-			$row = $rows->find( (string) $row['public_id'] ); // Another writer came first: look again.
+		if ( null === $row['network'] ) {
+			throw new ApiError( 422, 'not_in_review', sprintf( 'invoice %s is not waiting for a review (it is %s)', $row['public_id'], $row['state'] ) );
 		}
-		$row = self::find( (string) $row['public_id'] );
-		do_action( 'stablegate_invoice_reviewed', $row, $note );
-		return $row;
+		// Under the network's lock, as the watcher and claims: a rejected transfer goes back to the
+		// unmatched list before a poll can look for it.
+		return self::withLock(
+			'chain_' . $row['network'],
+			10,
+			static function () use ( $row, $accept, $note ): array {
+				global $wpdb;
+				$returned = array();
+				try {
+					$row = self::change(
+						self::find( (string) $row['public_id'] ),
+						static function ( Invoice $invoice ) use ( $accept, $note, &$returned ): void {
+							$returned = $invoice->resolveReview( $accept, $note, (string) self::now() );
+						}
+					);
+				} catch ( DomainError $e ) {
+					$fresh = self::find( (string) $row['public_id'] );
+					throw new ApiError( 422, $e->kind(), sprintf( 'invoice %s is not waiting for a review (it is %s)', $fresh['public_id'], $fresh['state'] . ( $fresh['exception'] ? ' (' . $fresh['exception'] . ')' : '' ) ) );
+				}
+				$ledger = Schema::table( 'ledger' );
+				foreach ( $returned as $entry ) {
+					$wpdb->query( $wpdb->prepare( "UPDATE $ledger SET invoice_id = NULL, outcome = 'rejected' WHERE network = %s AND tx_hash = %s AND log_index = %s AND invoice_id = %d", $row['network'], $entry['tx_hash'], $entry['log_index'], $row['id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				}
+				for ( $attempt = 0; $attempt < self::WRITE_ATTEMPTS; $attempt++ ) {
+					if ( InvoiceTable::site()->write( $row, array( 'review_note' => $note ) ) ) {
+						break;
+					}
+					$row = self::find( (string) $row['public_id'] );
+				}
+				return self::find( (string) $row['public_id'] );
+			}
+		);
 	}
 
 	private static function claimStatus( string $kind ): int {
@@ -653,7 +830,7 @@ final class Invoices {
 		global $wpdb;
 		$table = Schema::table( 'invoices' );
 		$n     = 0;
-		foreach ( $wpdb->get_col( "SELECT DISTINCT network FROM $table WHERE reserved_amount IS NOT NULL" ) as $network ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		foreach ( self::watchedNetworks() as $network ) {
 			try {
 				$n += self::withLock(
 					'chain_' . $network,
@@ -709,45 +886,23 @@ final class Invoices {
 		}
 		// Before the customer picks a network there is no record yet: the document lists the
 		// choices with what each would cost (the unique amount is allocated on choice).
-		$open    = 'new' === $row['state'] && $now < (int) $row['expires_at'];
-		$choices = array();
-		$base    = null;
-		foreach ( json_decode( (string) $row['accepted'], true ) as $choice ) {
-			$network = Network::get( $choice['network'] );
-			$token   = $network->token( $choice['token'] );
-			$units   = self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $choice['network'], $choice['token'] );
-			$amount  = Amount::toDecimal( $units, (int) $token['decimals'] );
-			$base    = $base ?? $amount;
-			if ( $open ) {
-				$choices[] = array(
-					'network' => $network->id(),
-					'token'   => $token['id'],
-					'names'   => $network->names(),
-					'symbol'  => $token['symbol'],
-					'amount'  => $amount,
-				);
-			}
-		}
-		return array(
-			'invoice'          => $row['public_id'],
-			'state'            => $open ? 'new' : ( 'new' === $row['state'] ? 'expired' : $row['state'] ),
-			'exception'        => null,
-			'network'          => null,
-			'network_names'    => null,
-			'chain_id'         => null,
-			'token'            => null,
-			'recipient'        => null,
-			'amount_due'       => $base ?? '0',
-			'amount_paid'      => '0',
-			'amount_remaining' => $open ? ( $base ?? '0' ) : '0',
-			'payment_uri'      => null,
-			'expires_at'       => StatusDocument::rfc3339( (string) $row['expires_at'] ),
-			'finality'         => null,
-			'transfers'        => array(),
-			'choices'          => $choices,
-			'return_url'       => $row['return_url'],
-			'poll_after_ms'    => $open ? $poll_ms : 0,
-			'links'            => $open ? $links : array( 'choose' => null, 'claim' => null ) + $links,
+		$accepted = json_decode( (string) $row['accepted'], true );
+		$first    = $accepted[0];
+		$decimals = (int) Network::get( $first['network'] )->token( $first['token'] )['decimals'];
+		return StatusDocument::beforeChoice(
+			array(
+				'invoice'     => $row['public_id'],
+				'state'       => $row['state'],
+				'base_amount' => Amount::toDecimal( self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $first['network'], $first['token'] ), $decimals ),
+				'expires_at'  => (string) $row['expires_at'],
+				'accepted'    => $accepted,
+			),
+			array(
+				'now'           => (string) $now,
+				'return_url'    => $row['return_url'],
+				'poll_after_ms' => $poll_ms,
+				'links'         => $links,
+			)
 		);
 	}
 }

@@ -172,10 +172,7 @@ final class Rates {
 			throw new \RuntimeException( sprintf( '%s answered HTTP %d', $host, $status ) );
 		}
 		try {
-			$rate = RateQuote::fromJson( (string) wp_remote_retrieve_body( $response ), $path );
-			if ( $invert ) {
-				$rate = RateQuote::invert( $rate );
-			}
+			$rate = RateQuote::readRate( (string) wp_remote_retrieve_body( $response ), $path, $invert );
 			// A rate that prices nothing (too many digits for the amounts' 128 bits) is refused
 			// now, not cached to fail every checkout until it ages out.
 			Amount::fiatToToken( '1', $rate, '0.000001', 18 );

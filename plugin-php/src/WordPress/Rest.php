@@ -336,13 +336,20 @@ final class Rest {
 		);
 	}
 
-	/** POST {note}: the merchant marks a needs_review invoice reviewed, saying what was done. */
+	/**
+	 * POST {decision: accept|reject, note}: the merchant resolves a needs_review invoice, saying
+	 * why; a rejected transfer goes back to the unmatched list.
+	 */
 	public static function adminReview( \WP_REST_Request $request ): \WP_REST_Response|\WP_Error {
 		return self::handle(
 			static function () use ( $request ) {
-				$body = $request->get_json_params();
-				$note = is_array( $body ) && is_string( $body['note'] ?? null ) ? $body['note'] : '';
-				return self::adminView( Invoices::markReviewed( self::row( $request ), $note ) );
+				$body     = $request->get_json_params();
+				$note     = is_array( $body ) && is_string( $body['note'] ?? null ) ? $body['note'] : '';
+				$decision = is_array( $body ) ? ( $body['decision'] ?? null ) : null;
+				if ( ! in_array( $decision, array( 'accept', 'reject' ), true ) ) {
+					throw new ApiError( 400, 'invalid_body', 'send a JSON body {"decision": "accept" or "reject", "note": "why"}', 'decision' );
+				}
+				return self::adminView( Invoices::resolveReview( self::row( $request ), 'accept' === $decision, $note ) );
 			}
 		);
 	}
@@ -353,8 +360,8 @@ final class Rest {
 		$table = Schema::table( 'invoices' );
 		$state = $request->get_param( 'state' );
 		if ( 'needs_review' === $state ) {
-			// The queue: invoices a person must look at, until one marks them reviewed.
-			$rows = $wpdb->get_results( "SELECT * FROM $table WHERE exception = 'needs_review' AND review_note IS NULL ORDER BY id DESC LIMIT 200", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			// The queue: invoices a person must look at, until one accepts or rejects what they hold.
+			$rows = $wpdb->get_results( "SELECT * FROM $table WHERE exception = 'needs_review' ORDER BY id DESC LIMIT 200", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		} elseif ( is_string( $state ) ) {
 			$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM $table WHERE state = %s ORDER BY id DESC LIMIT 200", $state ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		} else {

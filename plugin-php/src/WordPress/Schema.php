@@ -15,13 +15,14 @@ namespace Stablegate\WordPress;
  * rules of DESIGN §2 and §5:
  * - invoices (network, token, recipient_hex, reserved_amount): two watched invoices can never hold
  *   one amount on one address, under any concurrency (reserved_amount is NULL once an invoice is
- *   no longer watched, and MySQL unique keys allow many NULLs);
+ *   no longer watched, or once its reservation was reused by a newer invoice, and MySQL unique
+ *   keys allow many NULLs);
  * - ledger (network, tx_hash, log_index): a transfer credits at most one invoice, once.
  * Every write of an invoice is a compare-and-swap on its version (InvoiceTable::write).
  */
 final class Schema {
 
-	public const VERSION = 3;
+	public const VERSION = 4;
 	public const OPTION  = 'stablegate_db_version';
 
 	/** Returns a table name with the site's prefix. */
@@ -102,10 +103,16 @@ final class Schema {
 		// holding a stale record (the cron sweep, say) cannot overwrite another writer's credit.
 		$v3    = $v2;
 		$v3[0] = str_replace( "  updated_at bigint(20) unsigned NOT NULL,\n", "  updated_at bigint(20) unsigned NOT NULL,\n  version bigint(20) unsigned NOT NULL DEFAULT 0,\n", $v2[0] );
+		// Version 4: released, 1 while an invoice whose reservation was reused by a newer one (it
+		// expired unpaid and the band was full) is still watched without it (DESIGN §5, reserved
+		// amounts); its record says released for good.
+		$v4    = $v3;
+		$v4[0] = str_replace( "  version bigint(20) unsigned NOT NULL DEFAULT 0,\n", "  version bigint(20) unsigned NOT NULL DEFAULT 0,\n  released tinyint(1) unsigned NOT NULL DEFAULT 0,\n", $v3[0] );
 		return array(
 			1 => $v1,
 			2 => $v2,
 			3 => $v3,
+			4 => $v4,
 		);
 	}
 

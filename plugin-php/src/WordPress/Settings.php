@@ -34,6 +34,7 @@ final class Settings {
 		'step'               => '0.01',
 		'max_slots'          => '100',
 		'tolerance'          => '0',
+		'auto_accept_up_to'  => '0',
 		'precision'          => '0.01',
 		'rate_source'        => 'fixed',
 		'rate'               => '1',
@@ -82,15 +83,29 @@ final class Settings {
 
 	/**
 	 * Returns the merchant's minimum confirmations for $network (0: the registry's policy alone).
-	 * Only ever stricter: Network::withMinConfirmations takes the larger of the two.
+	 * The core takes the larger of this and the registry's (Watch::isFinal), so a lower stored
+	 * value cannot weaken the network's finality.
 	 */
 	public static function minConfirmations( string $network ): int {
 		return max( 0, (int) ( self::all()[ 'confirmations_' . $network ] ?? 0 ) );
 	}
 
-	/** Returns $network of the registry with the merchant's finality policy applied. */
-	public static function network( string $network ): Network {
-		return Network::get( $network )->withMinConfirmations( self::minConfirmations( $network ) );
+	/**
+	 * Returns the merchant's claim policy for a token of $decimals (DESIGN §5, claim by
+	 * transaction hash), in the core's shape: claims of transfers up to auto_accept_up_to USDT
+	 * credit without review; 0, the default, sends every claim the claimer cannot be shown to own
+	 * to the review queue.
+	 *
+	 * @return array{auto_accept_up_to: string} Base units.
+	 */
+	public static function claimPolicy( int $decimals ): array {
+		try {
+			$limit = Amount::fromDecimal( trim( (string) self::get( 'auto_accept_up_to' ) ), $decimals );
+		} catch ( DomainError $e ) {
+			// The settings screen refuses such a value; one stored by hand accepts nothing.
+			$limit = '0';
+		}
+		return array( 'auto_accept_up_to' => $limit );
 	}
 
 	/**
@@ -152,7 +167,7 @@ final class Settings {
 				}
 			}
 		}
-		foreach ( array( 'step', 'tolerance', 'precision' ) as $key ) {
+		foreach ( array( 'step', 'tolerance', 'precision', 'auto_accept_up_to' ) as $key ) {
 			if ( isset( $values[ $key ] ) ) {
 				try {
 					Amount::fromDecimal( (string) $values[ $key ], 6 );

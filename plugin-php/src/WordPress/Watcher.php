@@ -10,21 +10,23 @@ declare(strict_types=1);
 namespace Stablegate\WordPress;
 
 use Stablegate\Domain\DomainError;
-use Stablegate\Domain\Invoice;
 use Stablegate\Domain\Network;
 use Stablegate\Domain\TransferLog;
+use Stablegate\Domain\Uint;
+use Stablegate\Domain\Watch;
 
 /**
- * DESIGN §6 in PHP: per network and token, one eth_getLogs for Transfer logs to any watched
- * receiving address (topic 2 as a list), from a persisted cursor to the head. The cursor is saved
- * only after its range is processed, so an outage never skips a block; ranges split when a node
- * refuses them. A transfer is processing at first sight and final at the network's finality
- * (depth, and the finalized/safe tag where the registry names one), after checking that its
- * receipt is still in the same block. HTTP requests per poll: one batch (head and tag), one
- * eth_getLogs per token, one batch (block times and receipts) per token — independent of the
- * number of open invoices. Only one poll per network runs at a time (a MySQL named lock), and
- * status polls trigger at most one poll per network every poll_seconds, however many customers
- * are waiting.
+ * DESIGN §6, the host's half of the engine's plan/apply contract: per network, the head and the
+ * finality tag; per token, the core's plan (Watch::planPoll) over the saved cursor and the
+ * credited entries not final yet; the node's Transfer logs over the plan's range (topic 2: every
+ * watched receiving address) and the block headers of those logs and of the plan's checks; the
+ * core's apply (Watch::applyPoll); and the outcome stored in one transaction. Everything that
+ * decides money (matching, finality with the merchant's confirmations, reorganisations, a node
+ * that lacks a block, zero-amount spam, the next cursor) is the core's; this class holds the
+ * transport (batching, range splitting, the answering node's head) and the storage. HTTP requests
+ * per poll: three (head and tag; every token's eth_getLogs; the headers), whatever the number of
+ * open invoices. Only one poll per network runs at a time (a MySQL named lock), and status polls
+ * trigger at most one poll per network every poll_seconds, however many customers are waiting.
  */
 final class Watcher {
 
@@ -40,9 +42,7 @@ final class Watcher {
 		foreach ( Settings::acceptedChoices() as $choice ) {
 			$networks[ $choice['network'] ] = true;
 		}
-		global $wpdb;
-		$table = Schema::table( 'invoices' );
-		foreach ( $wpdb->get_col( "SELECT DISTINCT network FROM $table WHERE reserved_amount IS NOT NULL" ) as $network ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		foreach ( Invoices::watchedNetworks() as $network ) {
 			$networks[ $network ] = true;
 		}
 		$out = array();
@@ -125,14 +125,18 @@ final class Watcher {
 			return array( 'skipped' => 'no RPC URL' );
 		}
 		try {
-			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Settings::network( $network_id ), Rpc::forNetwork( $network_id, $url ) ) );
+			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Network::get( $network_id ), Rpc::forNetwork( $network_id, $url ) ) );
 		} catch ( ApiError $busy ) {
 			return array( 'skipped' => 'another poll of this network is running' );
 		}
 	}
 
 	/**
-	 * The poll itself, under the network's lock.
+	 * The poll itself, under the network's lock: the head, then per token the core's plan, the
+	 * node's answers and the core's apply (DESIGN §6, the engine's plan/apply contract). HTTP
+	 * requests: one batch (head and finality tag), one batch of eth_getLogs (every token, with
+	 * the answering node's head), one batch of block headers (every token): three, whatever the
+	 * number of open invoices.
 	 *
 	 * @return array<string, mixed>
 	 */
@@ -148,11 +152,9 @@ final class Watcher {
 				throw $result;
 			}
 		}
-		$head     = self::int( $first[0] );
-		$tagged   = ( null !== $tag && is_array( $first[1] ?? null ) ) ? self::int( $first[1]['number'] ) : null;
-		$outcomes = array();
-		$cursors  = array();
-		$tokens   = array();
+		$head   = self::quantity( $first[0] );
+		$tagged = ( null !== $tag && is_array( $first[1] ?? null ) ) ? self::quantity( $first[1]['number'] ) : null;
+		$tokens = array();
 		foreach ( Settings::acceptedChoices() as $choice ) {
 			if ( $choice['network'] === $network->id() ) {
 				$tokens[ $choice['token'] ] = true;
@@ -161,18 +163,58 @@ final class Watcher {
 		foreach ( Invoices::watched( $network->id() ) as $w ) {
 			$tokens[ $w['invoice']->token ] = true;
 		}
+
+		// 1. Plan every token.
+		$polls = array();
 		foreach ( array_keys( $tokens ) as $token_id ) {
-			$cursors[ $token_id ] = self::pollToken( $network, (string) $token_id, $rpc, $head, $tagged, $outcomes );
+			$polls[ $token_id ] = self::plan( $network, (string) $token_id, $rpc, $head, $tagged );
 		}
-		$stats = array(
-			'head'          => $head,
-			'tagged'        => $tagged,
-			'cursors'       => $cursors,
-			'requests'      => $rpc->requests - $rpc->setup_requests,
+		// 2. Ask the node: the logs of every token in one batch, then the headers in another.
+		self::fetchLogs( $network, $rpc, $polls );
+		$heights = array();
+		foreach ( $polls as $poll ) {
+			foreach ( $poll['logs'] as $log ) {
+				$heights[ self::quantity( $log['blockNumber'] ) ] = true;
+			}
+			foreach ( $poll['plan']['checks'] as $check ) {
+				$heights[ $check['block_number'] ] = true;
+			}
+		}
+		$heights = array_keys( $heights );
+		$headers = array();
+		$results = $rpc->batch( array_map( static fn ( $height ): array => array( 'eth_getBlockByNumber', array( '0x' . dechex( (int) $height ), false ) ), $heights ) );
+		foreach ( $heights as $i => $height ) {
+			if ( $results[ $i ] instanceof RpcError ) {
+				throw $results[ $i ];
+			}
+			if ( is_array( $results[ $i ] ) ) {
+				$headers[ (string) $height ] = array(
+					'number'    => self::quantity( $results[ $i ]['number'] ),
+					'hash'      => strtolower( (string) $results[ $i ]['hash'] ),
+					'timestamp' => self::quantity( $results[ $i ]['timestamp'] ),
+				);
+			}
+		}
+		// 3. Apply and store, token by token.
+		$outcomes   = array();
+		$cursors    = array();
+		$searched   = array();
+		$lost_races = 0;
+		foreach ( $polls as $token_id => $poll ) {
+			$cursors[ $token_id ]  = self::apply( $network, (string) $token_id, $poll, $headers, $head, $tagged, $outcomes, $lost_races );
+			$searched[ $token_id ] = array( $poll['plan']['from'], $poll['searched_to'] );
+		}
+		$stats                 = array(
+			'head'           => (int) $head,
+			'tagged'         => null === $tagged ? null : (int) $tagged,
+			'cursors'        => $cursors,
+			'searched'       => $searched,
+			'requests'       => $rpc->requests - $rpc->setup_requests,
 			'setup_requests' => $rpc->setup_requests,
-			'outcomes'      => $outcomes,
-			'last_error'    => null,
-			'last_poll_at'  => Invoices::now(),
+			'outcomes'       => $outcomes,
+			'lost_races'     => $lost_races,
+			'last_error'     => null,
+			'last_poll_at'   => Invoices::now(),
 		);
 		$stats['polls']        = (int) ( self::stats( $network->id() )['polls'] ?? 0 ) + 1;
 		$stats['max_requests'] = max( $stats['requests'], (int) ( self::stats( $network->id() )['max_requests'] ?? 0 ) );
@@ -181,11 +223,12 @@ final class Watcher {
 	}
 
 	/**
-	 * Scans one token from its cursor and settles its pending entries; returns the new cursor.
+	 * Plans the poll of one token: its receiving addresses, its cursor and the core's plan over
+	 * the credited entries not final yet.
 	 *
-	 * @param string[] $outcomes What happened to each transfer, appended to.
+	 * @return array{token: array, recipients: string[], cursor: string, plan: array, logs: array, searched_to: string}
 	 */
-	private static function pollToken( Network $network, string $token_id, Rpc $rpc, int $head, ?int $tagged, array &$outcomes ): int {
+	private static function plan( Network $network, string $token_id, Rpc $rpc, string $head, ?string $tagged ): array {
 		// The receiving addresses of the settings are scanned even when no invoice is open, so a
 		// payment that fits no invoice (days late, a wrong amount) is still recorded and shown to
 		// the merchant; addresses of still-watched invoices are scanned even if removed since.
@@ -193,154 +236,260 @@ final class Watcher {
 		foreach ( Settings::addresses( $network->family() ) as $text ) {
 			try {
 				$recipients[] = $network->parseAddress( $text )->hex();
-			} catch ( \Stablegate\Domain\DomainError $e ) {
+			} catch ( DomainError $e ) {
 				continue; // The settings screen refuses these; one stored by hand is skipped.
 			}
 		}
 		$recipients = array_values( array_unique( $recipients ) );
-		if ( ! $recipients ) {
-			// No address at all: no transfer can matter, so the cursor follows the head.
-			self::saveCursor( $network->id(), $token_id, $head );
-			return $head;
-		}
-		$before = $rpc->requests;
-		$cursor = self::cursor( $network, $token_id, $head, $rpc );
-		// The first scan of a (network, token) searches its start block once; that is not part
-		// of the steady per-poll budget, so it is counted apart.
+		$before     = $rpc->requests;
+		$cursor     = $recipients ? self::cursor( $network, $token_id, (int) $head, $rpc ) : (int) $head;
+		// The first scan of a (network, token) searches its start block once; that is not part of
+		// the steady per-poll budget, so it is counted apart.
 		$rpc->setup_requests += $rpc->requests - $before;
-		$from   = $cursor + 1;
-		$to     = min( $head, $cursor + max( 1, (int) Settings::get( 'max_blocks' ) ) );
-		$token  = $network->token( $token_id );
-		$topics = array(
-			TransferLog::TRANSFER_TOPIC,
-			null,
-			array_map( static fn ( string $hex ): string => '0x' . str_repeat( '0', 24 ) . substr( $hex, 2 ), $recipients ),
-		);
-		$logs = $from <= $to ? self::getLogs( $network, $rpc, $token['contract']->hex(), $topics, $from, $to ) : array();
-
-		// Entries that reached finality by depth and tag; their receipts prove they are canonical.
-		$pending = array();
-		foreach ( Invoices::watched( $network->id() ) as $w ) {
-			if ( $w['invoice']->token !== $token_id ) {
-				continue;
-			}
+		$pending              = array();
+		foreach ( Invoices::watched( $network->id(), $token_id ) as $w ) {
 			foreach ( $w['invoice']->ledger as $entry ) {
-				if ( 'seen' === $entry['status'] && $network->isFinal( (int) $entry['block_number'], $head, $tagged ) ) {
+				if ( 'seen' === $entry['status'] ) {
 					$pending[] = array(
-						'public_id' => $w['row']['public_id'],
-						'entry'     => $entry,
+						'tx_hash'      => $entry['tx_hash'],
+						'log_index'    => $entry['log_index'],
+						'block_number' => $entry['block_number'],
 					);
 				}
 			}
 		}
-		$blocks = array();
-		foreach ( $logs as $log ) {
-			if ( empty( $log['blockTimestamp'] ) && isset( $log['blockNumber'] ) ) {
-				$blocks[ (string) $log['blockNumber'] ] = true;
-			}
-		}
-		$blocks = array_keys( $blocks );
-		// Transfers first seen already final (a watcher that was down, a slow cron) get their
-		// receipts in the same batch, so that they settle in this poll, not the next one.
-		$deep = array();
-		foreach ( $logs as $log ) {
-			if ( empty( $log['removed'] ) && isset( $log['blockNumber'], $log['transactionHash'] ) && $network->isFinal( self::int( $log['blockNumber'] ), $head, $tagged ) ) {
-				$deep[ strtolower( (string) $log['transactionHash'] ) ] = true;
-			}
-		}
-		$deep  = array_keys( $deep );
-		$calls = array();
-		foreach ( $blocks as $number ) {
-			$calls[] = array( 'eth_getBlockByNumber', array( (string) $number, false ) );
-		}
-		foreach ( $pending as $p ) {
-			$calls[] = array( 'eth_getTransactionReceipt', array( TransferLog::rpcTxHash( $p['entry']['tx_hash'] ) ) );
-		}
-		foreach ( $deep as $tx ) {
-			$calls[] = array( 'eth_getTransactionReceipt', array( $tx ) );
-		}
-		$results = $rpc->batch( $calls );
-		foreach ( $results as $result ) {
-			if ( $result instanceof RpcError ) {
-				throw $result;
-			}
-		}
-		$times = array();
-		foreach ( $blocks as $i => $number ) {
-			if ( ! is_array( $results[ $i ] ) ) {
-				throw new RpcError( "block $number is gone (reorganised?); rescanning next poll" );
-			}
-			$times[ (string) $number ] = (string) self::int( $results[ $i ]['timestamp'] );
-		}
-		usort( $logs, static fn ( $a, $b ) => array( self::int( $a['blockNumber'] ), self::int( $a['logIndex'] ) ) <=> array( self::int( $b['blockNumber'] ), self::int( $b['logIndex'] ) ) );
-		foreach ( $logs as $log ) {
-			if ( ! empty( $log['removed'] ) ) {
+		$plan = Watch::planPoll(
+			$network,
+			array(
+				'cursor'            => (string) $cursor,
+				'head'              => $head,
+				'tagged'            => $tagged,
+				'min_confirmations' => (string) Settings::minConfirmations( $network->id() ),
+				'max_blocks'        => (string) max( 1, (int) Settings::get( 'max_blocks' ) ),
+				'pending'           => $recipients ? $pending : array(),
+			)
+		);
+		return array(
+			'token'       => $network->token( $token_id ),
+			'recipients'  => $recipients,
+			'cursor'      => (string) $cursor,
+			'plan'        => $plan,
+			'logs'        => array(),
+			// Nothing searched yet: below the plan's start.
+			'searched_to' => (string) max( 0, (int) $plan['from'] - 1 ),
+		);
+	}
+
+	/**
+	 * Fills each poll's logs and searched_to: eth_getLogs over the plan's range for every token
+	 * in one batch, each range cut into the pieces the provider accepts, with the answering
+	 * node's head so that a node behind the plan's head is searched only as far as it has
+	 * blocks. A piece the node refuses is halved (and the size remembered) and asked again.
+	 *
+	 * @param array<string, array> $polls By token, as plan() returns them; changed in place.
+	 */
+	private static function fetchLogs( Network $network, Rpc $rpc, array &$polls ): void {
+		$range  = max( 1, (int) get_option( 'stablegate_range_' . $network->id(), 5000 ) );
+		$calls  = array( array( 'eth_blockNumber', array() ) );
+		$pieces = array();
+		foreach ( $polls as $token_id => $poll ) {
+			$from = (int) $poll['plan']['from'];
+			$to   = (int) $poll['plan']['to'];
+			if ( ! $poll['recipients'] || $from > $to ) {
 				continue;
 			}
+			for ( $start = $from; $start <= $to; $start += $range ) {
+				$pieces[] = array( $token_id, $start, min( $to, $start + $range - 1 ) );
+				$calls[]  = self::getLogsCall( $poll, $start, min( $to, $start + $range - 1 ) );
+			}
+		}
+		if ( ! $pieces ) {
+			return;
+		}
+		$results = $rpc->batch( $calls );
+		if ( $results[0] instanceof RpcError ) {
+			throw $results[0];
+		}
+		$answering = self::quantity( $results[0] );
+		foreach ( $pieces as $i => list( $token_id, $start, $end ) ) {
+			$logs = $results[ $i + 1 ];
+			if ( $logs instanceof RpcError ) {
+				$logs = self::getLogsSplit( $network, $rpc, $polls[ $token_id ], $start, $end );
+			}
+			foreach ( (array) $logs as $log ) {
+				$polls[ $token_id ]['logs'][] = $log;
+			}
+		}
+		foreach ( $polls as $token_id => $poll ) {
+			if ( (int) $poll['plan']['from'] <= (int) $poll['plan']['to'] && $poll['recipients'] ) {
+				$polls[ $token_id ]['searched_to'] = (string) min( (int) $poll['plan']['to'], (int) $answering );
+			}
+		}
+	}
+
+	/**
+	 * The eth_getLogs call of one piece: Transfer logs of the token to any of the poll's addresses.
+	 *
+	 * @param array<string, mixed> $poll As plan() returns it.
+	 * @return array{0: string, 1: mixed[]}
+	 */
+	private static function getLogsCall( array $poll, int $from, int $to ): array {
+		return array(
+			'eth_getLogs',
+			array(
+				array(
+					'fromBlock' => '0x' . dechex( $from ),
+					'toBlock'   => '0x' . dechex( $to ),
+					'address'   => $poll['token']['contract']->hex(),
+					'topics'    => array(
+						TransferLog::TRANSFER_TOPIC,
+						null,
+						array_map( static fn ( string $hex ): string => '0x' . str_repeat( '0', 24 ) . substr( $hex, 2 ), $poll['recipients'] ),
+					),
+				),
+			),
+		);
+	}
+
+	/**
+	 * Asks eth_getLogs over [from, to] piece by piece, halving (and remembering) the piece size
+	 * while the node refuses it.
+	 *
+	 * @param array<string, mixed> $poll As plan() returns it.
+	 * @return array<int, array<string, mixed>>
+	 */
+	private static function getLogsSplit( Network $network, Rpc $rpc, array $poll, int $from, int $to ): array {
+		$range = max( 1, intdiv( $to - $from + 1, 2 ) );
+		update_option( 'stablegate_range_' . $network->id(), $range, false );
+		$out   = array();
+		$start = $from;
+		while ( $start <= $to ) {
+			$end = min( $to, $start + $range - 1 );
+			try {
+				foreach ( (array) $rpc->call( ...self::getLogsCall( $poll, $start, $end ) ) as $log ) {
+					$out[] = $log;
+				}
+				$start = $end + 1;
+			} catch ( RpcError $e ) {
+				if ( $end === $start ) {
+					throw $e;
+				}
+				$range = max( 1, intdiv( $end - $start + 1, 2 ) );
+				update_option( 'stablegate_range_' . $network->id(), $range, false );
+			}
+		}
+		return $out;
+	}
+
+	/**
+	 * Applies the node's answers of one token through the core (Watch::applyPoll) and stores
+	 * the outcome; returns the cursor saved.
+	 *
+	 * @param array<string, mixed>                $poll     As plan() and fetchLogs() filled it.
+	 * @param array<string, array<string, string>> $headers Block headers by height.
+	 * @param string[]                            $outcomes What happened to each transfer, appended to.
+	 * @param int                                 $lost_races Counts the writes lost to another writer.
+	 */
+	private static function apply( Network $network, string $token_id, array $poll, array $headers, string $head, ?string $tagged, array &$outcomes, int &$lost_races ): string {
+		$transfers = array();
+		$blocks    = array();
+		foreach ( $poll['logs'] as $log ) {
 			try {
 				$transfer = TransferLog::decode( $network, $log );
 			} catch ( DomainError $e ) {
 				$outcomes[] = 'undecodable:' . $e->kind();
 				continue;
 			}
-			// The filter was the node's; this check is ours: this token, to one of our addresses.
-			if ( ! $transfer['token']->equals( $token['contract'] ) || ! in_array( $transfer['to']->hex(), $recipients, true ) ) {
-				$outcomes[] = $transfer['tx_hash'] . ':ignored:not_ours';
+			// The node's filter, checked: the logs of the token and the addresses that were asked
+			// for, whatever a node answers.
+			if ( ! $transfer['token']->equals( $poll['token']['contract'] ) || ! in_array( $transfer['to']->hex(), $poll['recipients'], true ) ) {
+				$outcomes[] = $transfer['tx_hash'] . ':ignored:not_asked_for';
 				continue;
 			}
-			$transfer['block_time'] = $transfer['block_time'] ?? $times[ (string) $log['blockNumber'] ];
-			$outcomes[]             = $transfer['tx_hash'] . ':' . Invoices::applyTransfer( $network->id(), $token_id, $transfer );
-		}
-
-		$rewind = null;
-		foreach ( $pending as $i => $p ) {
-			$receipt   = $results[ count( $blocks ) + $i ];
-			$entry     = $p['entry'];
-			$canonical = is_array( $receipt ) && '0x1' === ( $receipt['status'] ?? '' ) && strtolower( (string) $receipt['blockHash'] ) === strtolower( $entry['block_hash'] );
-			Invoices::change(
-				Invoices::find( $p['public_id'] ),
-				static fn ( Invoice $invoice ): bool => $invoice->setEntryStatus( $entry['tx_hash'], $entry['log_index'], $canonical ? 'final' : 'removed' )
-			);
-			if ( ! $canonical ) {
-				// Reorganised away: credit nothing, and rescan from its block so that the same
-				// transfer, mined again elsewhere, is found and reinstated.
-				$rewind     = min( $rewind ?? PHP_INT_MAX, (int) $entry['block_number'] - 1 );
-				$outcomes[] = $entry['tx_hash'] . ':removed';
-			} else {
-				$outcomes[] = $entry['tx_hash'] . ':final';
+			$header = $headers[ $transfer['block_number'] ] ?? null;
+			if ( null === $header ) {
+				throw new RpcError( "block {$transfer['block_number']} is gone (reorganised?); searching again next poll" );
 			}
+			$transfer['block_time'] = $transfer['block_time'] ?? $header['timestamp'];
+			$transfers[]            = $transfer;
+			$blocks[ $header['number'] ] = $header;
 		}
-		$receipts = array();
-		foreach ( $deep as $i => $tx ) {
-			$receipts[ $tx ] = $results[ count( $blocks ) + count( $pending ) + $i ];
-		}
-		if ( $receipts ) {
-			foreach ( Invoices::watched( $network->id() ) as $w ) {
-				$final = array();
-				foreach ( $w['invoice']->ledger as $entry ) {
-					$receipt = $receipts[ strtolower( TransferLog::rpcTxHash( $entry['tx_hash'] ) ) ] ?? null;
-					// Only the canonical case is decided here; anything else stays seen and goes
-					// through the pending path above on the next poll, the one place that removes.
-					if ( 'seen' === $entry['status'] && is_array( $receipt ) && '0x1' === ( $receipt['status'] ?? '' ) && strtolower( (string) $receipt['blockHash'] ) === strtolower( $entry['block_hash'] ) ) {
-						$final[]    = $entry;
-						$outcomes[] = $entry['tx_hash'] . ':final';
-					}
-				}
-				if ( $final ) {
-					Invoices::change(
-						$w['row'],
-						static function ( Invoice $invoice ) use ( $final ): void {
-							foreach ( $final as $entry ) {
-								$invoice->setEntryStatus( $entry['tx_hash'], $entry['log_index'], 'final' );
-							}
-						}
+		$checks = array_map(
+			static fn ( array $check ): array => array(
+				'tx_hash'   => $check['tx_hash'],
+				'log_index' => $check['log_index'],
+				'block'     => $headers[ $check['block_number'] ] ?? null,
+			),
+			$poll['plan']['checks']
+		);
+		// A lost race with another writer (a claim, a review, the sweep) applies the same answers
+		// again to the invoices as they are now, from the same cursor: idempotent.
+		for ( $attempt = 0; $attempt < 5; $attempt++ ) {
+			$watched = Invoices::watched( $network->id(), $token_id );
+			$stored  = Invoices::ledgerRows( $network->id(), $transfers );
+			$owners  = array();
+			$known   = array();
+			foreach ( $stored as $key => $row ) {
+				if ( null === $row['invoice_id'] ) {
+					$known[] = array(
+						'tx_hash'   => $row['tx_hash'],
+						'log_index' => (string) $row['log_index'],
 					);
+				} elseif ( ! isset( $watched[ (int) $row['invoice_id'] ] ) ) {
+					$owners[] = (int) $row['invoice_id']; // Credited to an invoice no longer watched.
 				}
 			}
+			$invoices = $watched + Invoices::byIds( $owners );
+			$rows     = array();
+			foreach ( $invoices as $w ) {
+				$rows[ $w['row']['public_id'] ] = $w['row'];
+			}
+			$now     = (string) Invoices::now();
+			$outcome = Watch::applyPoll(
+				$network,
+				array(
+					'now'               => $now,
+					'cursor'            => $poll['cursor'],
+					'head'              => $head,
+					'tagged'            => $tagged,
+					'min_confirmations' => (string) Settings::minConfirmations( $network->id() ),
+					'searched_to'       => $poll['searched_to'],
+					'transfers'         => $transfers,
+					'blocks'            => array_values( $blocks ),
+					'checks'            => $checks,
+					'invoices'          => array_values( array_map( static fn ( array $w ) => $w['invoice'], $invoices ) ),
+					'unmatched'         => $known,
+				)
+			);
+			$cursor = $poll['recipients'] ? $outcome['cursor'] : $head; // No address: no transfer can matter.
+			$saved  = Invoices::commitPoll( $network->id(), $token_id, $rows, $outcome, $now, static fn () => self::saveCursor( $network->id(), $token_id, (int) $cursor ) );
+			if ( $saved ) {
+				foreach ( $outcome['ledger'] as $write ) {
+					$outcomes[] = $write['transfer']['tx_hash'] . ':' . self::describeWrite( $write );
+				}
+				return $cursor;
+			}
+			++$lost_races;
 		}
-		$cursor = null !== $rewind ? min( $to, $rewind ) : max( $cursor, $to );
-		self::saveCursor( $network->id(), $token_id, $cursor );
-		return $cursor;
+		throw new \RuntimeException( "the invoices of {$network->id()} kept being written during the poll; polling again next time" );
+	}
+
+	/**
+	 * What a ledger write did, for the poll's stats: credited:<invoice>, final, removed, seen (moved
+	 * to another block), or kept:<why it credited nothing>.
+	 *
+	 * @param array<string, mixed> $write A ledger write of the core's outcome.
+	 */
+	private static function describeWrite( array $write ): string {
+		if ( 'update' === $write['op'] ) {
+			return (string) $write['status'];
+		}
+		return null === $write['invoice'] ? 'kept:' . Invoices::ledgerOutcome( $write['note'] ) : 'credited:' . $write['invoice'];
+	}
+
+	/** Parses a 0x quantity into a decimal string. */
+	private static function quantity( mixed $quantity ): string {
+		return Uint::fromHex( substr( (string) $quantity, 2 ) );
 	}
 
 	/** Parses a 0x quantity. */
@@ -357,7 +506,7 @@ final class Watcher {
 			return (int) $block;
 		}
 		$invoices = Schema::table( 'invoices' );
-		$oldest   = $wpdb->get_var( $wpdb->prepare( "SELECT MIN(created_at) FROM $invoices WHERE network = %s AND token = %s AND reserved_amount IS NOT NULL", $network->id(), $token_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$oldest   = $wpdb->get_var( $wpdb->prepare( "SELECT MIN(created_at) FROM $invoices WHERE network = %s AND token = %s AND " . Invoices::WATCHED_SQL, $network->id(), $token_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$start    = null === $oldest ? $head : self::lastBlockBefore( $rpc, (int) $oldest - 60, $head );
 		self::saveCursor( $network->id(), $token_id, $start );
 		return $start;
@@ -383,45 +532,6 @@ final class Watcher {
 		global $wpdb;
 		$table = Schema::table( 'cursors' );
 		$wpdb->query( $wpdb->prepare( "INSERT INTO $table (network, token, block, updated_at) VALUES (%s, %s, %d, %d) ON DUPLICATE KEY UPDATE block = VALUES(block), updated_at = VALUES(updated_at)", $network, $token, $block, Invoices::now() ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-	}
-
-	/**
-	 * Calls eth_getLogs over [from, to], halving the range (and remembering it) when refused.
-	 *
-	 * @param mixed[] $topics Topic filter.
-	 * @return array<int, array<string, mixed>>
-	 */
-	private static function getLogs( Network $network, Rpc $rpc, string $contract, array $topics, int $from, int $to ): array {
-		$range = max( 1, (int) get_option( 'stablegate_range_' . $network->id(), 5000 ) );
-		$out   = array();
-		$start = $from;
-		while ( $start <= $to ) {
-			$end = min( $to, $start + $range - 1 );
-			try {
-				$logs = $rpc->call(
-					'eth_getLogs',
-					array(
-						array(
-							'fromBlock' => '0x' . dechex( $start ),
-							'toBlock'   => '0x' . dechex( $end ),
-							'address'   => $contract,
-							'topics'    => $topics,
-						),
-					)
-				);
-				foreach ( (array) $logs as $log ) {
-					$out[] = $log;
-				}
-				$start = $end + 1;
-			} catch ( RpcError $e ) {
-				if ( $end === $start ) {
-					throw $e;
-				}
-				$range = max( 1, intdiv( $end - $start + 1, 2 ) );
-				update_option( 'stablegate_range_' . $network->id(), $range, false );
-			}
-		}
-		return $out;
 	}
 
 	/**

@@ -12,7 +12,8 @@ use PHPUnit\Framework\TestCase;
 final class ConcurrencyTest extends TestCase {
 
 	public function testParallelInvoiceCreationGetsDistinctAmounts(): void {
-		Helpers::reset( array( 'networks' => array( 'devnet:usdt' ) ) );
+		// Sixty invoices three steps apart (no open amount within two steps of another: DESIGN §5).
+		Helpers::reset( array( 'networks' => array( 'devnet:usdt' ), 'max_slots' => '180' ) );
 		$processes = 6;
 		$each      = 10;
 		$start     = microtime( true ) + 1.0; // Every process loads WordPress first, then all go at once.
@@ -32,16 +33,17 @@ final class ConcurrencyTest extends TestCase {
 		$this->assertCount( $processes * $each, $amounts );
 		$this->assertCount( $processes * $each, array_unique( $amounts ), 'no two invoices share an amount' );
 		sort( $amounts );
-		// The smallest free slots were taken: 5.00, 5.01, ... 5.59 exactly.
+		// The smallest clear slots were taken: 5.00, 5.03, ... 6.77 exactly.
 		$expected = array();
 		for ( $k = 0; $k < $processes * $each; $k++ ) {
-			$expected[] = (string) ( 5000000 + 10000 * $k );
+			$expected[] = (string) ( 5000000 + 30000 * $k );
 		}
 		$this->assertSame( $expected, $amounts );
 	}
 
 	public function testAFullBandGivesAClearRetryableError(): void {
-		Helpers::reset( array( 'networks' => array( 'devnet:usdt' ), 'max_slots' => '3' ) );
+		// Seven slots hold three invoices: 6.00, 6.03, 6.06 (two free steps around each).
+		Helpers::reset( array( 'networks' => array( 'devnet:usdt' ), 'max_slots' => '7' ) );
 		for ( $i = 0; $i < 3; $i++ ) {
 			Stablegate\WordPress\Invoices::create( array( 'fiat_amount' => '6', 'currency' => 'USD' ) );
 		}

@@ -110,6 +110,23 @@ final class Helpers {
 		return array( $server, "http://127.0.0.1:$port" );
 	}
 
+	/**
+	 * Creates an invoice of $fiat USD on the one $choice (network:token), so that its unique
+	 * amount is allocated at once.
+	 *
+	 * @return array<string, mixed> The row.
+	 */
+	public static function invoice( string $fiat, string $choice = 'devnet:usdt' ): array {
+		list( $network, $token ) = explode( ':', $choice );
+		return \Stablegate\WordPress\Invoices::create(
+			array(
+				'fiat_amount' => $fiat,
+				'currency'    => 'USD',
+				'choices'     => array( array( 'network' => $network, 'token' => $token ) ),
+			)
+		);
+	}
+
 	public static function devnetUrl(): string {
 		return (string) getenv( 'DEVNET_URL' );
 	}

@@ -34,16 +34,6 @@ final class InvoiceWritesTest extends TestCase {
 		Helpers::restoreOrderFlow();
 	}
 
-	private function invoice( string $fiat ): array {
-		return Invoices::create(
-			array(
-				'fiat_amount' => $fiat,
-				'currency'    => 'USD',
-				'choices'     => array( array( 'network' => 'devnet', 'token' => 'usdt' ) ),
-			)
-		);
-	}
-
 	/** Runs $writer once, the first time the sweep reads the clock (after it read the records). */
 	private function sweepWith( callable $writer ): void {
 		$done = false;
@@ -89,7 +79,7 @@ final class InvoiceWritesTest extends TestCase {
 	}
 
 	public function testAStatusPollThatRunsTheWatcherDuringTheSweepLosesNoCredit(): void {
-		$row = $this->invoice( '4.56' );
+		$row = Helpers::invoice( '4.56' );
 		Helpers::cron(); // The cursor now stands before the payment's block.
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '4560000' );
 		// A customer's status poll, a web request of its own (another process, another database
@@ -107,7 +97,7 @@ final class InvoiceWritesTest extends TestCase {
 	}
 
 	public function testAWriterThatLostTheRaceReReadsTheRecordInsteadOfOverwritingIt(): void {
-		$row = $this->invoice( '4.57' );
+		$row = Helpers::invoice( '4.57' );
 		Helpers::cron();
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '4570000' );
 		// The watcher credits between the sweep's read and its write. Run in this process (MySQL
@@ -120,6 +110,35 @@ final class InvoiceWritesTest extends TestCase {
 				$this->assertContains( $paid['tx'] . ':credited:' . $row['public_id'], $poll['outcomes'] ?? array(), wp_json_encode( $poll ) );
 			}
 		);
+		$this->assertCreditKept( $row, $paid['tx'] );
+	}
+
+	public function testAWatcherRunThatLostTheRaceAppliesThePollAgainFromTheSameCursor(): void {
+		$row = Helpers::invoice( '4.58' );
+		Helpers::cron();
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '4580000' );
+		// Another writer (a claim, a review, the sweep of another process) stores the invoice after
+		// the poll read it and before the poll's outcome is written: the poll's versioned write
+		// loses, nothing of it is stored, and it is applied again to the invoice as it is now.
+		$done = false;
+		add_filter(
+			'stablegate_now',
+			static function ( $now ) use ( &$done, $row ) {
+				if ( ! $done ) {
+					$done = true;
+					Stablegate\WordPress\InvoiceTable::site()->write( Invoices::find( $row['public_id'] ), array( 'updated_at' => $now ) );
+				}
+				return $now;
+			}
+		);
+		$poll = Watcher::poll( 'devnet' );
+		remove_all_filters( 'stablegate_now' );
+		$this->assertTrue( $done, 'the other writer ran during the poll' );
+		$this->assertSame( 1, $poll['lost_races'] ?? null, 'the poll lost one race and applied its answers again' );
+		$this->assertContains( $paid['tx'] . ':credited:' . $row['public_id'], $poll['outcomes'] ?? array(), wp_json_encode( $poll ) );
+		$fresh = Invoices::find( $row['public_id'] );
+		$this->assertSame( (int) $row['version'] + 2, (int) $fresh['version'], 'the other write, then the poll\'s' );
+		$this->assertSame( array( 'invoice.processing' ), array_values( array_diff( array_column( $this->events, 'type' ), array( 'invoice.created', 'invoice.new' ) ) ), 'announced once' );
 		$this->assertCreditKept( $row, $paid['tx'] );
 	}
 }

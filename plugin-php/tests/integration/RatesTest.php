@@ -139,12 +139,12 @@ final class RatesTest extends TestCase {
 	public function testAnswersThatAreNotAPositiveDecimalAreRefusedWithTheReason(): void {
 		$cases = array(
 			'not JSON'           => array( 'Service <b>unavailable</b>', 'did not answer JSON' ),
-			'path missing'       => array( '{"rates": {"EUR": 1, "GBP": 0.84}}', 'no "USD" at rates (keys there: 2)' ),
-			'negative'           => array( '{"rates": {"USD": -1.08}}', 'not a decimal above zero' ),
-			'zero'               => array( '{"rates": {"USD": "0.000"}}', 'not a decimal above zero' ),
-			'exponent'           => array( '{"rates": {"USD": 1.08e0}}', 'not a decimal above zero' ),
-			'an object'          => array( '{"rates": {"USD": {"rate": 1.08}}}', 'not a decimal above zero' ),
-			'digits in a string' => array( '{"note": "rates.USD 1.5", "rates": {"usd": 1.08}}', 'no "USD" at rates (keys there: 1)' ),
+			'path missing'       => array( '{"rates": {"EUR": 1, "GBP": 0.84}}', 'nothing at path rates.USD' ),
+			'negative'           => array( '{"rates": {"USD": -1.08}}', 'no positive decimal at path rates.USD' ),
+			'zero'               => array( '{"rates": {"USD": "0.000"}}', 'no positive decimal at path rates.USD' ),
+			'exponent'           => array( '{"rates": {"USD": 1.08e0}}', 'no positive decimal at path rates.USD' ),
+			'an object'          => array( '{"rates": {"USD": {"rate": 1.08}}}', 'no positive decimal at path rates.USD' ),
+			'digits in a string' => array( '{"note": "rates.USD 1.5", "rates": {"usd": 1.08}}', 'nothing at path rates.USD' ),
 		);
 		foreach ( $cases as $name => list( $body, $reason ) ) {
 			self::answer( 200, $body );
@@ -201,11 +201,11 @@ final class RatesTest extends TestCase {
 		self::answer( 200, '{"rates": {"USD": "internal-token-abc"}}' );
 		$e = $this->refused( '10' );
 		$this->assertStringNotContainsString( 'internal-token-abc', $e->getMessage() );
-		$this->assertStringContainsString( 'it is a string of 18 characters', $e->getMessage() );
+		$this->assertStringContainsString( 'found a string of 18 characters', $e->getMessage() );
 		self::answer( 200, 'root:x:0:0:root:/root:/bin/bash' );
 		$e = $this->refused( '10' );
 		$this->assertStringNotContainsString( 'root:', $e->getMessage() );
-		$this->assertStringContainsString( 'did not answer JSON (31 bytes', $e->getMessage() );
+		$this->assertStringContainsString( 'did not answer JSON (31 characters', $e->getMessage() );
 	}
 
 	public function testARateThatCannotPriceIsNotCached(): void {

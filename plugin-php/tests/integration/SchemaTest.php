@@ -58,9 +58,21 @@ final class SchemaTest extends TestCase {
 		$table = Schema::table( 'invoices' );
 		$wpdb->query( "ALTER TABLE $table DROP COLUMN version" );
 		update_option( Schema::OPTION, 2 );
-		$this->assertSame( 3, Schema::migrate() );
+		$this->assertSame( Schema::VERSION, Schema::migrate() );
 		$this->assertSame( '0', \Stablegate\WordPress\Invoices::find( $row['public_id'] )['version'], 'an existing invoice starts at version 0' );
 		$this->assertSame( '0', $wpdb->get_row( "SHOW COLUMNS FROM $table LIKE 'version'", ARRAY_A )['Default'] );
+	}
+
+	public function testUpgradeFromVersionThreeAddsReleasedAndKeepsEveryInvoiceWatched(): void {
+		global $wpdb;
+		Helpers::reset();
+		$row   = \Stablegate\WordPress\Invoices::create( array( 'fiat_amount' => '1.24', 'currency' => 'USD', 'choices' => array( array( 'network' => 'devnet', 'token' => 'usdt' ) ) ) );
+		$table = Schema::table( 'invoices' );
+		$wpdb->query( "ALTER TABLE $table DROP COLUMN released" );
+		update_option( Schema::OPTION, 3 );
+		$this->assertSame( Schema::VERSION, Schema::migrate() );
+		$this->assertSame( '0', \Stablegate\WordPress\Invoices::find( $row['public_id'] )['released'], 'an existing invoice holds its own reservation' );
+		$this->assertArrayHasKey( (int) $row['id'], \Stablegate\WordPress\Invoices::watched( 'devnet' ), 'and is still watched' );
 	}
 
 	public function testFreshInstallFromNothing(): void {

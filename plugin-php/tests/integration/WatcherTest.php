@@ -33,17 +33,6 @@ final class WatcherTest extends TestCase {
 		Helpers::restoreOrderFlow();
 	}
 
-	private function invoice( string $fiat, string $choice = 'devnet:usdt' ): array {
-		list( $network, $token ) = explode( ':', $choice );
-		return Invoices::create(
-			array(
-				'fiat_amount' => $fiat,
-				'currency'    => 'USD',
-				'choices'     => array( array( 'network' => $network, 'token' => $token ) ),
-			)
-		);
-	}
-
 	private function doc( array $row ): array {
 		$res = Helpers::rest( 'GET', '/stablegate/v1/invoices/' . $row['public_id'] );
 		$this->assertSame( 200, $res->get_status() );
@@ -56,7 +45,7 @@ final class WatcherTest extends TestCase {
 	}
 
 	public function testAPaymentIsProcessingAtFirstSightAndSettledAtFinality(): void {
-		$row = $this->invoice( '12.34' );
+		$row = Helpers::invoice( '12.34' );
 		$this->assertSame( 'devnet', $row['network'] );
 		$this->assertSame( '12340000', $row['reserved_amount'] );
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '12340000' );
@@ -87,7 +76,9 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( 'credited', $ledger['outcome'] );
 		$this->assertSame( (string) $row['id'], $ledger['invoice_id'] );
 		$cursor = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT block FROM ' . Schema::table( 'cursors' ) . " WHERE network = 'devnet' AND token = %s", 'usdt' ) );
-		$this->assertSame( $cursor, (int) Watcher::stats( 'devnet' )['head'], 'the cursor reached the head' );
+		// The cursor is the last block searched once final (3 confirmations: head − 2); the blocks
+		// above it are searched again on every poll until they are final (DESIGN §6).
+		$this->assertSame( (int) Watcher::stats( 'devnet' )['head'] - 2, $cursor, 'the cursor reached the last final block' );
 
 		// A second run changes nothing (the transfer is known; events are not repeated).
 		Helpers::cron();
@@ -95,25 +86,26 @@ final class WatcherTest extends TestCase {
 	}
 
 	public function testManyOpenInvoicesCostNoMoreRpcCalls(): void {
+		\Stablegate\WordPress\Settings::update( array( 'max_slots' => '200' ) ); // 40 amounts three steps apart.
 		$rows = array();
 		for ( $i = 0; $i < 40; $i++ ) {
-			$rows[] = $this->invoice( '1.5' );
+			$rows[] = Helpers::invoice( '1.5' );
 		}
 		$amounts = array_column( $rows, 'reserved_amount' );
 		$this->assertCount( 40, array_unique( $amounts ), 'distinct unique amounts' );
 		$this->assertSame( '1500000', $amounts[0] );
-		$this->assertSame( '1890000', $amounts[39] );
+		$this->assertSame( '2670000', $amounts[39] );
 		Helpers::cron(); // The first scan finds its start block once (counted apart).
-		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '1670000' ); // Slot 17.
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '2010000' ); // The 18th invoice: 1.50 + 17 × 0.03.
 		$polls = Helpers::cron();
-		$this->assertSame( 4, $polls['devnet']['requests'], 'head, one eth_getLogs per token (usdt, usdt18), one batch: independent of 40 open invoices' );
+		$this->assertSame( 3, $polls['devnet']['requests'], 'head, one batch of eth_getLogs (usdt, usdt18), one batch of headers: independent of 40 open invoices' );
 		$states = array_map( static fn ( $r ) => Invoices::find( $r['public_id'] )['state'], $rows );
 		$this->assertSame( 'processing', $states[17] );
 		$this->assertSame( 39, count( array_keys( $states, 'new', true ) ) );
 	}
 
 	public function testStatusPollsShareOneWatcherRun(): void {
-		$row    = $this->invoice( '2.22' );
+		$row    = Helpers::invoice( '2.22' );
 		$before = (int) ( Watcher::stats( 'devnet' )['polls'] ?? 0 );
 		for ( $i = 0; $i < 5; $i++ ) {
 			$this->doc( $row );
@@ -126,7 +118,9 @@ final class WatcherTest extends TestCase {
 
 	public function testAShortPaymentIsKeptAndCanBeClaimedThenCompleted(): void {
 		global $wpdb;
-		$row  = $this->invoice( '3.21' );
+		// The merchant auto-accepts claims up to 5 USDT (by default every claim waits for review).
+		\Stablegate\WordPress\Settings::update( array( 'auto_accept_up_to' => '5' ) );
+		$row  = Helpers::invoice( '3.21' );
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '3000000' ); // An exchange kept 0.21.
 		Helpers::cron();
 		$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
@@ -159,7 +153,7 @@ final class WatcherTest extends TestCase {
 
 	public function testTheMerchantSeesAnUnmatchedPaymentAndAttachesItToItsInvoice(): void {
 		global $wpdb;
-		$row  = $this->invoice( '5.55' );
+		$row  = Helpers::invoice( '5.55' );
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '5500000' ); // Short: matches nothing.
 		Helpers::cron();
 		$this->assertSame( 401, Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_status() );
@@ -183,13 +177,15 @@ final class WatcherTest extends TestCase {
 			array( 'ok' => false, 'message' => 'No invoice inv_nope: paste the id from the invoice list (inv_ and 32 hex digits).' ),
 			\Stablegate\WordPress\Admin::attachTransfer( 'inv_nope', $paid['tx'] )
 		);
-		$other = $this->invoice( '5.56', 'devnet:usdt18' );
+		$other = Helpers::invoice( '5.56', 'devnet:usdt18' );
 		$wrong = \Stablegate\WordPress\Admin::attachTransfer( $other['public_id'], $paid['tx'] );
 		$this->assertFalse( $wrong['ok'] );
 		$this->assertStringContainsString( 'wrong_token', $wrong['message'], 'the claim\'s checks apply: a USDT transfer cannot pay an invoice in the 18-decimal token' );
 
 		$done = \Stablegate\WordPress\Admin::attachTransfer( $row['public_id'], $paid['tx'] );
-		$this->assertSame( array( 'ok' => true, 'message' => 'Attached to ' . $row['public_id'] . ', which is now new (paid_partial).' ), $done );
+		// The merchant's attach follows the claim policy: a transfer nobody can be shown to own
+		// goes to review (accepted from the review queue).
+		$this->assertSame( array( 'ok' => true, 'message' => 'Attached to ' . $row['public_id'] . ', which is now new (needs_review).' ), $done );
 		$this->assertSame( (string) $row['id'], $wpdb->get_var( $wpdb->prepare( 'SELECT invoice_id FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ) );
 		$this->assertSame( array(), array_filter( Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_data(), static fn ( $t ) => $t['tx'] === $paid['tx'] ), 'no longer unmatched' );
 		$again = Helpers::rest( 'POST', '/stablegate/v1/admin/invoices/' . $row['public_id'] . '/claim', array( 'tx_hash' => $paid['tx'] ) );
@@ -198,8 +194,8 @@ final class WatcherTest extends TestCase {
 	}
 
 	public function testAPaymentAttachedAfterTheMonitoringWindowSettlesWhenFinalAndWaitsWhenNot(): void {
-		$final   = $this->invoice( '6.66' );
-		$pending = $this->invoice( '6.77' );
+		$final   = Helpers::invoice( '6.66' );
+		$pending = Helpers::invoice( '6.77' );
 		$paid    = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6700000' ); // Over: unmatched.
 		Helpers::mine( 10 );
 		$late = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6800000' ); // Over, and not final.
@@ -216,7 +212,7 @@ final class WatcherTest extends TestCase {
 		$this->assertTrue( $done['ok'], $done['message'] );
 		$row = Invoices::find( $final['public_id'] );
 		$this->assertSame( 'settled', $row['state'], 'final at once: the watcher no longer looks at this invoice' );
-		$this->assertSame( 'paid_over', $row['exception'] );
+		$this->assertSame( 'needs_review', $row['exception'], 'an attached transfer nobody is shown to own waits for review' );
 		Helpers::mine( 10 );
 		Helpers::cron();
 		$this->assertSame( 'settled', Invoices::find( $final['public_id'] )['state'] );
@@ -232,7 +228,7 @@ final class WatcherTest extends TestCase {
 		$paid  = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '9120000' ); // Days late, say.
 		$spam  = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '0' ); // Address poisoning: nothing moved.
 		$polls = Helpers::cron();
-		$this->assertContains( $spam['tx'] . ':ignored:zero_amount', $polls['devnet']['outcomes'] );
+		$this->assertSame( array(), preg_grep( '/^' . $spam['tx'] . ':/', $polls['devnet']['outcomes'] ), 'the core drops it' );
 		$this->assertSame( '0', $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $spam['tx'] ) ) );
 		$this->assertLessThanOrEqual( 4, $polls['devnet']['requests'], 'head, one eth_getLogs per token, one batch' );
 		$this->assertContains( $paid['tx'] . ':kept:no_open_invoice', $polls['devnet']['outcomes'] );
@@ -244,7 +240,7 @@ final class WatcherTest extends TestCase {
 	}
 
 	public function testAPaymentClaimedJustBeforeTheWindowEndsIsStillFinished(): void {
-		$row  = $this->invoice( '6.11' );
+		$row  = Helpers::invoice( '6.11' );
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6200000' ); // Over: unmatched, not final.
 		Helpers::cron();
 		$end = (int) $row['monitor_until'];
@@ -259,23 +255,23 @@ final class WatcherTest extends TestCase {
 		Helpers::mine( 3 );
 		Helpers::cron();
 		$done = Invoices::find( $row['public_id'] );
-		$this->assertSame( array( 'settled', 'paid_over' ), array( $done['state'], $done['exception'] ) );
+		$this->assertSame( array( 'settled', 'needs_review' ), array( $done['state'], $done['exception'] ), 'final, and still for the merchant to accept' );
 		$this->assertNull( $done['reserved_amount'], 'released once final' );
 		remove_all_filters( 'stablegate_now' );
 		wp_set_current_user( 0 );
 	}
 
-	public function testTheMerchantMarksAReviewResolvedWithANote(): void {
-		$a    = $this->invoice( '3.3' );
-		$b    = $this->invoice( '3.3' ); // The next slot: 3.31.
-		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '3310000' );
-		// The customer of A claims the transfer that B expects, before the watcher saw it (a status
-		// poll would run the watcher): credited to A, for a person to check.
+	public function testTheMerchantRejectsOrAcceptsAReviewWithANote(): void {
+		global $wpdb;
+		$a    = Helpers::invoice( '3.3' );
+		$b    = Helpers::invoice( '3.3' ); // Three steps up: 3.33.
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '3200000' ); // Short of A: matches nobody.
+		Helpers::cron();
 		list( $route, $query ) = Helpers::link( \Stablegate\WordPress\Rest::links( $a['public_id'] )['claim'] );
 		$this->assertSame( 200, Helpers::rest( 'POST', $route, array( 'tx_hash' => $paid['tx'] ), $query )->get_status() );
-		$this->assertSame( 'needs_review', Invoices::find( $a['public_id'] )['exception'] );
+		$this->assertSame( 'needs_review', Invoices::find( $a['public_id'] )['exception'], 'nothing shows the claimer sent it' );
 		$review = '/stablegate/v1/admin/invoices/' . $a['public_id'] . '/review';
-		$this->assertSame( 401, Helpers::rest( 'POST', $review, array( 'note' => 'x' ) )->get_status() );
+		$this->assertSame( 401, Helpers::rest( 'POST', $review, array( 'decision' => 'accept', 'note' => 'x' ) )->get_status() );
 
 		wp_set_current_user( 1 );
 		$queue = static fn (): array => array_column( Helpers::rest( 'GET', '/stablegate/v1/admin/invoices', null, array( 'state' => 'needs_review' ) )->get_data(), 'invoice' );
@@ -283,31 +279,45 @@ final class WatcherTest extends TestCase {
 		$html = Helpers::adminPage( 'needs_review' );
 		$this->assertStringContainsString( 'name="invoice" value="' . $a['public_id'] . '"', $html );
 		$this->assertStringContainsString( 'value="stablegate_review"', $html );
+		$this->assertStringContainsString( 'name="decision" value="accept"', $html );
+		$this->assertStringContainsString( 'name="decision" value="reject"', $html );
+		$this->assertStringContainsString( 'name="_wpnonce"', $html );
 
-		$this->assertSame( 'stablegate_invalid_note', Helpers::rest( 'POST', $review, array( 'note' => '  ' ) )->as_error()->get_error_code() );
-		$this->assertSame( 'stablegate_no_review_needed', Helpers::rest( 'POST', '/stablegate/v1/admin/invoices/' . $b['public_id'] . '/review', array( 'note' => 'ok' ) )->as_error()->get_error_code() );
-		$done = \Stablegate\WordPress\Admin::markReviewed( $a['public_id'], "Checked <b>with</b> the customer: the 3.31 was theirs.\nKept." );
+		$this->assertSame( 'stablegate_invalid_note', Helpers::rest( 'POST', $review, array( 'decision' => 'accept', 'note' => '  ' ) )->as_error()->get_error_code() );
+		$this->assertSame( 'stablegate_invalid_body', Helpers::rest( 'POST', $review, array( 'note' => 'ok' ) )->as_error()->get_error_code() );
+		$this->assertSame( 'stablegate_not_in_review', Helpers::rest( 'POST', '/stablegate/v1/admin/invoices/' . $b['public_id'] . '/review', array( 'decision' => 'accept', 'note' => 'ok' ) )->as_error()->get_error_code() );
+
+		// Rejected: the transfer goes back to the unmatched payments, the invoice waits again.
+		$this->events = array();
+		$done         = \Stablegate\WordPress\Admin::resolveReview( $a['public_id'], 'reject', "Not <b>theirs</b>: another customer's.\nRefund asked." );
 		$this->assertTrue( $done['ok'], $done['message'] );
 		$this->assertNotContains( $a['public_id'], $queue(), 'it left the queue' );
 		$row = Invoices::find( $a['public_id'] );
-		$this->assertSame( "Checked with the customer: the 3.31 was theirs.\nKept.", $row['review_note'], 'tags stripped, lines kept' );
-		$this->assertSame( 'needs_review', $row['exception'], 'the state stays what the ledger says' );
-		$this->assertSame( 409, Helpers::rest( 'POST', $review, array( 'note' => 'again' ) )->get_status() );
-		$this->assertStringContainsString( 'reviewed: Checked with the customer', Helpers::adminPage( '' ) );
+		$this->assertSame( array( 'new', null ), array( $row['state'], $row['exception'] ) );
+		$this->assertSame( "Not theirs: another customer's.\nRefund asked.", $row['review_note'], 'tags stripped, lines kept' );
+		$this->assertSame( array(), Invoices::record( $row )->ledger );
+		$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SELECT invoice_id FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ) );
+		$this->assertCount( 1, array_filter( Helpers::rest( 'GET', '/stablegate/v1/admin/transfers' )->get_data(), static fn ( $t ) => $t['tx'] === $paid['tx'] && 'rejected' === $t['outcome'] ), 'unmatched again' );
+		$this->assertSame( array( 'invoice.new' ), $this->types() );
+		$this->assertSame( array( 'outcome' => 'rejected', 'note' => "Not theirs: another customer's.\nRefund asked." ), $this->events[0]['resolution'], 'the resolution is announced with the note' );
+		Helpers::cron();
+		$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SELECT invoice_id FROM ' . Schema::table( 'ledger' ) . ' WHERE tx_hash = %s', $paid['tx'] ) ), 'the watcher leaves it unmatched' );
 
-		// Another payment to review on the same invoice brings it back to the queue.
-		$c      = $this->invoice( '3.3' ); // 3.32.
-		$second = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '3320000' );
-		$this->assertSame( 200, Helpers::rest( 'POST', $route, array( 'tx_hash' => $second['tx'] ), $query )->get_status() );
+		// Claimed again, accepted: the payment is the invoice's.
+		$this->assertSame( 200, Helpers::rest( 'POST', $route, array( 'tx_hash' => $paid['tx'] ), $query )->get_status() );
 		$this->assertContains( $a['public_id'], $queue(), 'back in the queue' );
-		$this->assertNull( Invoices::find( $a['public_id'] )['review_note'] );
-		$this->assertNotNull( $c['reserved_amount'] );
+		$this->events = array();
+		$accepted     = Helpers::rest( 'POST', $review, array( 'decision' => 'accept', 'note' => 'The customer showed the withdrawal.' ) );
+		$this->assertSame( 200, $accepted->get_status(), wp_json_encode( $accepted->get_data() ) );
+		$this->assertSame( array( 'new', 'paid_partial' ), array( $accepted->get_data()['state'], $accepted->get_data()['exception'] ) );
+		$this->assertSame( 'accepted', $this->events[0]['resolution']['outcome'] );
+		$this->assertNotContains( $a['public_id'], $queue() );
 		wp_set_current_user( 0 );
 	}
 
 	public function testAFakeTokenNamedUsdtPaysNothing(): void {
 		global $wpdb;
-		$row  = $this->invoice( '4.44' );
+		$row  = Helpers::invoice( '4.44' );
 		$fake = Helpers::pay( 'FakeUsdt', Helpers::RECIPIENT, '4440000', 3 );
 		Helpers::cron();
 		$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
@@ -322,7 +332,7 @@ final class WatcherTest extends TestCase {
 	public function testAPaymentAfterExpiryWithinTheMonitoringWindowIsPaidLate(): void {
 		$created = time() - 3600;
 		add_filter( 'stablegate_now', static fn () => $created );
-		$row = $this->invoice( '7.77' ); // 30-minute window: expired 30 minutes ago.
+		$row = Helpers::invoice( '7.77' ); // 30-minute window: expired 30 minutes ago.
 		remove_all_filters( 'stablegate_now' );
 		Invoices::sweep();
 		$this->assertSame( 'expired', Invoices::find( $row['public_id'] )['state'] );
@@ -334,11 +344,11 @@ final class WatcherTest extends TestCase {
 		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
 		$this->assertSame( 'settled', $doc['state'] );
 		$this->assertSame( 'paid_late', $doc['exception'] );
-		$this->assertSame( array( 'invoice.created', 'invoice.new', 'invoice.expired', 'invoice.processing', 'invoice.settled' ), $this->types(), 'expired; then, in one poll, seen and final' );
+		$this->assertSame( array( 'invoice.created', 'invoice.new', 'invoice.expired', 'invoice.settled' ), $this->types(), 'expired; then, in one poll, seen and final: one event per poll' );
 	}
 
 	public function testAReorganisedPaymentIsRemovedAndTheInvoiceInvalid(): void {
-		$row      = $this->invoice( '8.88' );
+		$row      = Helpers::invoice( '8.88' );
 		$snapshot = Helpers::rpc( 'evm_snapshot', array() );
 		$paid     = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '8880000' );
 		Helpers::cron();
@@ -355,7 +365,7 @@ final class WatcherTest extends TestCase {
 
 	public function testTheWatcherSurvivesAnRpcOutageWithoutSkippingBlocks(): void {
 		global $wpdb;
-		$row = $this->invoice( '9.99' );
+		$row = Helpers::invoice( '9.99' );
 		Helpers::cron();
 		$cursor = (int) $wpdb->get_var( 'SELECT block FROM ' . Schema::table( 'cursors' ) . " WHERE network = 'devnet' AND token = 'usdt'" );
 		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '9990000' );
@@ -377,7 +387,7 @@ final class WatcherTest extends TestCase {
 		list( $node, $url ) = Helpers::phpServer( __DIR__ . '/other-chain-rpc.php', array( 'DEVNET_URL' => Helpers::devnetUrl() ) );
 		$settings           = static fn ( string $rpc ) => update_option( 'woocommerce_stablegate_settings', array_merge( get_option( 'woocommerce_stablegate_settings' ), array( 'rpc_devnet' => $rpc ) ) );
 		try {
-			$row = $this->invoice( '6.02' );
+			$row = Helpers::invoice( '6.02' );
 			Helpers::cron(); // The cursor stands before the payment.
 			$this->assertStringStartsWith( ' Watched ', Watcher::describe( 'devnet' ) );
 			$settings( $url );
@@ -408,7 +418,7 @@ final class WatcherTest extends TestCase {
 
 	public function testAStricterFinalityPolicyWaitsLongerAndShowsIt(): void {
 		Helpers::reset( array( 'confirmations_devnet' => '6' ) );
-		$row  = $this->invoice( '6.54' );
+		$row  = Helpers::invoice( '6.54' );
 		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, '6540000' );
 		Helpers::cron();
 		$doc = $this->doc( Invoices::find( $row['public_id'] ) );
@@ -438,8 +448,18 @@ final class WatcherTest extends TestCase {
 		$this->assertStringContainsString( 'up to 14400', $errors['confirmations_bsc'] );
 		// A value stored below the registry (by hand, or by an older version) cannot weaken it.
 		Helpers::reset( array( 'confirmations_devnet' => '1' ) );
-		$this->assertSame( 3, \Stablegate\WordPress\Settings::network( 'devnet' )->finalityConfirmations() );
-		$this->assertSame( 'finalized', \Stablegate\WordPress\Settings::network( 'ethereum' )->finalityTag() );
+		$this->assertSame( 3, \Stablegate\Domain\Watch::requiredConfirmations( \Stablegate\Domain\Network::get( 'devnet' ), \Stablegate\WordPress\Settings::minConfirmations( 'devnet' ) ) );
+	}
+
+	public function testTheClaimPolicyIsCheckedOnSaveAndReadInBaseUnits(): void {
+		$this->assertSame( array(), \Stablegate\WordPress\Settings::validate( array( 'auto_accept_up_to' => '2.5' ) ) );
+		foreach ( array( '-1', 'ten', '1e3', '0.0000001' ) as $bad ) {
+			$this->assertArrayHasKey( 'auto_accept_up_to', \Stablegate\WordPress\Settings::validate( array( 'auto_accept_up_to' => $bad ) ), $bad );
+		}
+		$this->assertSame( array( 'auto_accept_up_to' => '0' ), \Stablegate\WordPress\Settings::claimPolicy( 6 ), 'by default every claim is reviewed' );
+		\Stablegate\WordPress\Settings::update( array( 'auto_accept_up_to' => '2.5' ) );
+		$this->assertSame( array( 'auto_accept_up_to' => '2500000' ), \Stablegate\WordPress\Settings::claimPolicy( 6 ) );
+		$this->assertSame( array( 'auto_accept_up_to' => '2500000000000000000' ), \Stablegate\WordPress\Settings::claimPolicy( 18 ) );
 	}
 
 	/** Runs last (declaration order): every document above follows the shared JSON Schema. */

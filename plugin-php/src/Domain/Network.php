@@ -98,24 +98,6 @@ final class Network {
 		return (int) $this->data['finality']['confirmations'];
 	}
 
-	/**
-	 * Returns this network with a finality policy at least as strict as $confirmations: the
-	 * merchant may wait longer than the registry, never less (the tag, when there is one, stays).
-	 *
-	 * @deprecated The core applies the merchant's confirmations itself (Watch::isFinal,
-	 *             Watch::requiredConfirmations, StatusDocument's min_confirmations); this copy
-	 *             stays only while WordPress/Settings::network() patches the registry for the
-	 *             plugin's watcher, and goes when that watcher calls Watch.
-	 */
-	public function withMinConfirmations( int $confirmations ): self {
-		if ( $confirmations <= $this->finalityConfirmations() ) {
-			return $this;
-		}
-		$data                              = $this->data;
-		$data['finality']['confirmations'] = $confirmations;
-		return new self( $data );
-	}
-
 	/** Returns the QR style: eip681 or address. */
 	public function qr(): string {
 		return $this->data['qr'];

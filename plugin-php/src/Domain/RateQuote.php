@@ -103,17 +103,6 @@ final class RateQuote {
 	}
 
 	/**
-	 * Returns the decimal at $path of the JSON $body, as the source wrote it.
-	 *
-	 * @deprecated The plugin's rate fetcher (WordPress/Rates.php) still calls this and invert();
-	 *             it is to call readRate( $body, $path, $invert ), and this wrapper goes then.
-	 * @throws DomainError invalid_rate, as readRate().
-	 */
-	public static function fromJson( string $body, string $path ): string {
-		return self::readRate( $body, $path, false );
-	}
-
-	/**
 	 * Returns 1 / $price, truncated to INVERSE_DIGITS fractional digits, for sources that quote the
 	 * store currency per USDT (7.12 CNY) when the invoice needs USDT per unit of the currency.
 	 * Truncating keeps an order of exactly one USDT's price at one USDT after rounding up; the

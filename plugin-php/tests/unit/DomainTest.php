@@ -145,15 +145,6 @@ final class DomainTest extends TestCase {
 	/** A merchant's finality policy can only add confirmations, and keeps the tag. */
 	public function testStricterFinality(): void {
 		$eth = Network::get( 'ethereum' );
-		$this->assertSame( $eth, $eth->withMinConfirmations( 12 ), 'weaker: unchanged' );
-		$strict = $eth->withMinConfirmations( 96 );
-		$this->assertSame( 96, $strict->finalityConfirmations() );
-		$this->assertSame( 64, Network::get( 'ethereum' )->finalityConfirmations(), 'the registry is untouched' );
-		$this->assertSame( 'finalized', $strict->finalityTag() );
-		$this->assertFalse( $strict->isFinal( 100, 190, 200 ), '91 confirmations' );
-		$this->assertTrue( $strict->isFinal( 100, 195, 200 ) );
-		$this->assertFalse( $strict->isFinal( 100, 300, 99 ), 'still inside the finalized block' );
-		// The engine's form of the same policy, with the registry untouched.
 		$this->assertSame( 96, Watch::requiredConfirmations( $eth, 96 ) );
 		$this->assertSame( 64, Watch::requiredConfirmations( $eth, 12 ) );
 		$this->assertFalse( Watch::isFinal( $eth, '100', '190', '200', '96' ), '91 confirmations' );

@@ -15,8 +15,9 @@ cargo test --quiet --workspace
 # The vector runner's own count of what it ran (cargo hides test output unless asked).
 cargo test --quiet -p stablegate-core --test vectors -- --nocapture | grep '^vectors: .* files'
 
-step "vectors: file format"
+step "vectors: file format, and a vector for every public core function and JS export"
 python3 tests/vectors/tools/check.py
+python3 scripts/check-vector-coverage.py
 
 step "wasm: build"
 scripts/build-wasm.sh

@@ -60,6 +60,45 @@ const CALLS = {
     return events;
   },
   status_document: (i) => sg.statusDocument(i.invoice, statusContext(i.context)),
+  normalize_tx_hash: (i) => sg.normalizeTxHash(i.network, i.text),
+  transfer_calldata: (i) => sg.transferCalldata(i.network, i.recipient, i.base_units),
+  balance_of_calldata: (i) => sg.balanceOfCalldata(i.network, i.owner),
+  create_invoice: (i) => sg.createInvoice(i.terms),
+  allocate_in_pool_from_invoices: (i) =>
+    sg.allocateInPool({ baseUnits: i.base_units, stepUnits: i.step_units, maxSlots: i.max_slots, pool: i.pool, now: num(i.now) }),
+  networks: (i) => {
+    const networks = sg.networks();
+    if (i.network === undefined) return networks.map((n) => n.id);
+    const n = networks.find((n) => n.id === i.network);
+    return {
+      id: n.id,
+      family: n.family,
+      chain_id: String(n.chain_id),
+      finality_tag: n.finality.tag,
+      confirmations: String(n.finality.confirmations),
+      qr: n.qr,
+      tokens: n.tokens.map((t) => ({ id: t.id, symbol: t.symbol, contract: t.contract, decimals: String(t.decimals), official: t.official })),
+    };
+  },
+  // The JS API exports neither rfc3339 nor required_confirmations: hosts see them in the status
+  // documents, so that is where this runner reads them (expires_at, finality.required).
+  rfc3339: (i) =>
+    sg.statusBeforeChoice(
+      { invoice: 'rfc3339', state: 'settled', base_amount: '1', expires_at: i.unix, accepted: [] },
+      { now: 0, poll_after_ms: 0, links: {} },
+    ).expires_at,
+  required_confirmations: (i) => {
+    const recipient = '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed';
+    const invoice = sg.createInvoice({
+      id: 'confirmations', network: i.network, recipient, amount_due: '1', created_at: '0', expires_in: '1', monitoring: '1',
+    });
+    invoice.ledger = [{
+      tx_hash: `0x${'1'.repeat(64)}`, log_index: '0', from: recipient, amount: '1', block_number: '1',
+      block_hash: `0x${'2'.repeat(64)}`, block_time: '0', status: 'seen', matched_by: 'amount', review: false,
+    }];
+    const context = { now: 0, head: 1, poll_after_ms: 0, links: {}, min_confirmations: num(i.min_confirmations) };
+    return String(sg.statusDocument(invoice, context).finality.required);
+  },
 };
 
 function statusContext(context) {

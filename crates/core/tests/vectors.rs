@@ -7,9 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use stablegate_core::amount::{allocate_amount, allocate_in_pool, fiat_to_token, PoolAddress};
+use stablegate_core::invoice::InvoiceTerms;
 use stablegate_core::invoice::{EntryStatus, MatchedBy};
 use stablegate_core::matching::{claim_transfer, match_transfer, ClaimPolicy};
+use stablegate_core::network::Registry;
+use stablegate_core::status::rfc3339;
 use stablegate_core::status::{OpenChoice, StatusContext};
+use stablegate_core::watch::required_confirmations;
 use stablegate_core::watch::{apply_poll, is_final, plan_poll, PollInput, PollPlanInput};
 use stablegate_core::{
     log, network, rate, uri, webhook, Amount, Error, ErrorKind, Invoice, StatusDocument, Transfer,
@@ -318,6 +322,80 @@ fn run(function: &str, input: &Value) -> Outcome {
                 text(input, "path")?,
                 invert
             )?))
+        }
+        "normalize_tx_hash" => Ok(json!(log::normalize_tx_hash(
+            network(text(input, "network")?)?,
+            text(input, "text")?
+        )?)),
+        "transfer_calldata" => {
+            let recipient =
+                network(text(input, "network")?)?.parse_address(text(input, "recipient")?)?;
+            let amount = Amount::from_base_units_str(text(input, "base_units")?)?;
+            Ok(json!(uri::transfer_calldata(&recipient, amount)))
+        }
+        "balance_of_calldata" => {
+            // The core has no balance_of_calldata: the JS binding (crates/wasm/src/lib.rs) builds it
+            // from Address::to_topic, as this runner and the PHP one do.
+            let owner = network(text(input, "network")?)?.parse_address(text(input, "owner")?)?;
+            Ok(json!(format!("0x70a08231{}", &owner.to_topic()[2..])))
+        }
+        "required_confirmations" => Ok(json!(required_confirmations(
+            network(text(input, "network")?)?,
+            int(input, "min_confirmations")?
+        )
+        .to_string())),
+        "rfc3339" => Ok(json!(rfc3339(int(input, "unix")?))),
+        "create_invoice" => {
+            let terms: InvoiceTerms = from(input, "terms")?;
+            Ok(to_value(&Invoice::new(network(&terms.network)?, &terms)?))
+        }
+        "allocate_in_pool_from_invoices" => {
+            #[derive(serde::Deserialize)]
+            struct Address {
+                recipient: String,
+                invoices: Vec<Invoice>,
+            }
+            let now = int(input, "now")?;
+            let pool: Vec<Address> = from(input, "pool")?;
+            let pool: Vec<PoolAddress> = pool
+                .into_iter()
+                .map(|a| PoolAddress {
+                    recipient: a.recipient,
+                    reserved: a.invoices.iter().map(|i| i.reservation(now)).collect(),
+                })
+                .collect();
+            Ok(to_value(&allocate_in_pool(
+                Amount::from_base_units_str(text(input, "base_units")?)?,
+                Amount::from_base_units_str(text(input, "step_units")?)?,
+                int(input, "max_slots")?,
+                &pool,
+            )?))
+        }
+        "networks" => {
+            let networks = &Registry::builtin().networks;
+            match opt_text(input, "network") {
+                None => Ok(json!(networks
+                    .iter()
+                    .map(|n| n.id.as_str())
+                    .collect::<Vec<_>>())),
+                Some(id) => {
+                    let n = network(id)?;
+                    let tokens: Vec<Value> = n
+                        .tokens
+                        .iter()
+                        .map(|t| {
+                            json!({ "id": t.id, "symbol": t.symbol, "contract": t.contract.to_string(),
+                                "decimals": t.decimals.to_string(), "official": t.official })
+                        })
+                        .collect();
+                    Ok(
+                        json!({ "id": n.id, "family": to_value(&n.family), "chain_id": n.chain_id.to_string(),
+                        "finality_tag": n.finality.tag,
+                        "confirmations": n.finality.confirmations.to_string(), "qr": to_value(&n.qr),
+                        "tokens": tokens }),
+                    )
+                }
+            }
         }
         other => Err(Failure::Harness(format!(
             "this runner does not implement function {other:?}"

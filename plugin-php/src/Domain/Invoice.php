@@ -423,6 +423,21 @@ final class Invoice {
 		return $event;
 	}
 
+	/**
+	 * Returns the reservation of its unique amount, for Amount::allocateInPool(): reusable by a
+	 * newer invoice once the invoice expired with nothing paid (invoice.rs reservation).
+	 *
+	 * @return array{invoice: string, amount: string, expired_unpaid_at: ?string}
+	 */
+	public function reservation( string $now ): array {
+		$unpaid = Uint::isZero( $this->amountPaid() );
+		return array(
+			'invoice'           => $this->id,
+			'amount'            => $this->amount_due,
+			'expired_unpaid_at' => $unpaid && Uint::cmp( $now, $this->expires_at ) >= 0 ? $this->expires_at : null,
+		);
+	}
+
 	/** Returns true when the invoice waits for the merchant's review. */
 	public function inReview( string $now ): bool {
 		return 'needs_review' === $this->status( $now )['exception'];

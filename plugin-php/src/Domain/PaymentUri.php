@@ -33,4 +33,15 @@ final class PaymentUri {
 		}
 		return sprintf( 'ethereum:%s@%d/transfer?address=%s&uint256=%s', $token['contract']->display(), $network->chainId(), $to->display(), $amount );
 	}
+
+	/**
+	 * Returns the calldata of ERC-20 transfer($recipient, $amount) as 0x-prefixed hex, for a
+	 * browser wallet to send (uri.rs transfer_calldata).
+	 *
+	 * @param Address $recipient The recipient.
+	 * @param string  $amount    Base units (a u128 decimal string).
+	 */
+	public static function transferCalldata( Address $recipient, string $amount ): string {
+		return '0xa9059cbb' . substr( $recipient->topic(), 2 ) . str_pad( Uint::toHex( $amount ), 64, '0', STR_PAD_LEFT );
+	}
 }

@@ -176,6 +176,62 @@ final class VectorsTest extends TestCase {
 			),
 			'plan_poll'            => static fn ( array $i ) => Watch::planPoll( Network::get( $i['network'] ), Watch::planInputFromJson( $i['plan'] ) ),
 			'apply_poll'           => static fn ( array $i ) => Watch::outcomeJson( Watch::applyPoll( Network::get( $i['network'] ), Watch::pollInputFromJson( $i['poll'] ) ) ),
+			'normalize_tx_hash'    => static fn ( array $i ) => TransferLog::normalizeTxHash( Network::get( $i['network'] ), $i['text'] ),
+			'transfer_calldata'    => static function ( array $i ): string {
+				$recipient = Network::get( $i['network'] )->parseAddress( $i['recipient'] );
+				return PaymentUri::transferCalldata( $recipient, Amount::parseBaseUnits( $i['base_units'] ) );
+			},
+			// The core has no balance_of_calldata: the JS binding builds it from the owner's topic,
+			// as the Rust runner and this one do.
+			'balance_of_calldata'  => static fn ( array $i ) => '0x70a08231' . substr( Network::get( $i['network'] )->parseAddress( $i['owner'] )->topic(), 2 ),
+			'required_confirmations' => static fn ( array $i ) => (string) Watch::requiredConfirmations( Network::get( $i['network'] ), Uint::toInt( Invoice::u64( $i['min_confirmations'] ) ) ),
+			'rfc3339'              => static fn ( array $i ) => StatusDocument::rfc3339( Invoice::u64( $i['unix'] ) ),
+			'create_invoice'       => static fn ( array $i ) => Invoice::create( Network::get( $i['terms']['network'] ), $i['terms'] )->toJson(),
+			'allocate_in_pool_from_invoices' => static function ( array $i ): array {
+				$now  = Invoice::u64( $i['now'] );
+				$pool = array_map(
+					static fn ( array $address ): array => array(
+						'recipient' => (string) $address['recipient'],
+						'reserved'  => array_map(
+							static function ( array $json ) use ( $now ): array {
+								$r = Invoice::fromJson( $json )->reservation( $now );
+								return array(
+									'invoice'           => $r['invoice'],
+									'amount'            => $r['amount'],
+									'expired_unpaid_at' => $r['expired_unpaid_at'],
+								);
+							},
+							$address['invoices']
+						),
+					),
+					$i['pool']
+				);
+				return Amount::allocateInPool( Amount::parseBaseUnits( $i['base_units'] ), Amount::parseBaseUnits( $i['step_units'] ), Invoice::u64( $i['max_slots'] ), $pool );
+			},
+			'networks'             => static function ( array $i ): array {
+				if ( ! isset( $i['network'] ) ) {
+					return array_keys( Network::all() );
+				}
+				$network = Network::get( $i['network'] );
+				return array(
+					'id'            => $network->id(),
+					'family'        => $network->family(),
+					'chain_id'      => (string) $network->chainId(),
+					'finality_tag'  => $network->finalityTag(),
+					'confirmations' => (string) $network->finalityConfirmations(),
+					'qr'            => $network->qr(),
+					'tokens'        => array_map(
+						static fn ( array $t ): array => array(
+							'id'       => $t['id'],
+							'symbol'   => $t['symbol'],
+							'contract' => $t['contract']->display(),
+							'decimals' => (string) $t['decimals'],
+							'official' => $t['official'],
+						),
+						$network->tokens()
+					),
+				);
+			},
 		);
 	}
 

@@ -306,15 +306,15 @@ final class Invoices {
 		$by_hex = array();
 		$stale  = array();
 		foreach ( $rows as $row ) {
-			$record  = self::record( $row );
-			$status  = null === $record ? null : $record->status( (string) $now );
-			$expired = null !== $status && 'expired' === $status['state'] && Uint::isZero( $status['amount_paid'] ) && null === $status['exception'];
-			$by_hex[ $row['recipient_hex'] ][] = array(
+			$record = self::record( $row );
+			// An invoice not expired yet is no candidate whatever its ledger: its record is not read.
+			$reservation = null === $record ? array(
 				'invoice'           => $row['public_id'],
 				'amount'            => $row['reserved_amount'],
-				'expired_unpaid_at' => $expired ? (string) $row['expires_at'] : null,
-			);
-			if ( $expired ) {
+				'expired_unpaid_at' => null,
+			) : $record->reservation( (string) $now );
+			$by_hex[ $row['recipient_hex'] ][] = $reservation;
+			if ( null !== $reservation['expired_unpaid_at'] ) {
 				$stale[ $row['public_id'] ] = $row;
 			}
 		}

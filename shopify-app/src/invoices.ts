@@ -676,13 +676,14 @@ export class Invoices {
 
   /**
    * What a poll of (network, token) needs besides the chain: the watched invoices, the invoices
-   * owning any of the fetched transfers or an entry being checked, and which fetched transfers are
+   * owning any of the fetched transactions' transfers or an entry being checked, and which fetched transfers are
    * already stored unmatched (a rescan, or the same transaction mined again in another block, must
    * not store them twice). Looked up by key, whatever block they were stored with.
    */
-  async pollState(networkId: string, tokenId: string, transfers: Transfer[], checked: string[]) {
+  async pollState(networkId: string, tokenId: string, txHashes: string[], checked: string[]) {
     const rows = await this.db.all<InvoiceRow>(`SELECT * FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [networkId, tokenId]);
-    const hashes = [...new Set(transfers.map((t) => t.tx_hash))];
+    // Looked up in both forms the ledger may hold them in (TRON's are stored without 0x).
+    const hashes = [...new Set(txHashes.flatMap((h) => [h.toLowerCase(), h.toLowerCase().replace(/^0x/, '')]))];
     const known: { tx_hash: string; log_index: number; invoice_id: string | null }[] = [];
     for (let i = 0; i < hashes.length; i += 500) {
       const chunk = hashes.slice(i, i + 500);

@@ -1,7 +1,7 @@
 // Exchange rates for pricing invoices in fiat: a fixed rate, or a source (URL + JSON path) with a
 // maximum age. A stale or failing source refuses to price a new invoice; there is never a
 // hard-coded fallback (gateways.md: Epusdt's silent 6.4 CNY).
-import { DECIMAL } from './config';
+import sg = require('./core');
 import type { RateConfig } from './config';
 import { ApiError, invalid } from './errors';
 import type { Logger } from './log';
@@ -14,53 +14,6 @@ export interface Rate {
   source: 'fixed' | string;
   /** Unix seconds when it was fetched (or now, for a fixed rate). */
   fetched_at: number;
-}
-
-/** Reads `a.b.0.c` out of a parsed JSON value. */
-export function jsonPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current;
-}
-
-/**
- * Parses a source's JSON answer with every number kept as its literal text: JSON.parse would make
- * 0.30000000000000000001 the float 0.3. A JSON string is matched first, so digits inside strings
- * stay; the text is valid JSON (checked first), so every other match is a number. The plugin's
- * RateQuote::fromJson (plugin-php/src/Domain/RateQuote.php) does the same.
- */
-export function parseKeepingNumbers(text: string): unknown {
-  JSON.parse(text);
-  return JSON.parse(text.replace(/"(?:[^"\\]+|\\.)*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/g, (m) => (m[0] === '"' ? m : `"${m}"`)));
-}
-
-/** The decimal text found at the path, or null: negative numbers and exponent forms are refused. */
-export function rateText(value: unknown): string | null {
-  const text = typeof value === 'string' ? value.trim() : null;
-  return text !== null && DECIMAL.test(text) && !/^0+(\.0*)?$/.test(text) ? text : null;
-}
-
-/** 1 / price, truncated to 18 fractional digits (so that one USDT's price buys exactly 1.00). */
-export function invertRate(price: string): string | null {
-  const [whole, fraction = ''] = price.split('.');
-  const trimmed = fraction.replace(/0+$/, '');
-  const mantissa = BigInt(whole + trimmed);
-  if (mantissa === 0n) return null;
-  const units = 10n ** BigInt(trimmed.length + 18) / mantissa;
-  if (units === 0n) return null;
-  const digits = units.toString().padStart(19, '0');
-  const out = `${digits.slice(0, -18).replace(/^0+(?=\d)/, '')}.${digits.slice(-18)}`.replace(/\.?0+$/, '');
-  return out;
-}
-
-/** Describes a value by its type and size, never its content. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `a string of ${value.length} characters`;
-  if (value === undefined) return 'nothing';
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
 }
 
 export class Rates {
@@ -89,18 +42,14 @@ export class Rates {
       throw new Error(`the source ${redactUrl(url)} answered HTTP ${response.status}, a redirect to ${target}; a rate is read only from the configured URL: set it to the final one`);
     }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const text = await response.text();
-    let parsed: unknown;
+    // The core reads the literal number at the path (never a float) and inverts it exactly.
+    let rate: string;
     try {
-      parsed = parseKeepingNumbers(text);
-    } catch {
-      throw new Error(`the source did not answer JSON (${text.length} characters)`);
+      rate = sg.readRate(await response.text(), config.path as string, config.invert === true);
+    } catch (error) {
+      // The core's sentence, without its "invalid_rate: " code and its echo of the path.
+      throw new Error((error as Error).message.replace(/^[a-z_]+: /, '').replace(/ \(input "[^"]*"\)$/, ''));
     }
-    const found = jsonPath(parsed, config.path as string);
-    const literal = rateText(found);
-    if (literal === null) throw new Error(`no positive decimal at path ${config.path} (found ${describe(found)}; negative numbers and exponents are refused)`);
-    const rate = config.invert ? invertRate(literal) : literal;
-    if (rate === null) throw new Error(`the price ${literal} at path ${config.path} is too large to invert`);
     return { currency: config.currency, rate, source: config.url as string, fetched_at: this.clock() };
   }
 

@@ -178,16 +178,8 @@ export class Watcher {
         return block ? { number: String(Number(block.number)), hash: block.hash.toLowerCase(), timestamp: String(Number(block.timestamp)) } : null;
       };
       const blocks = headers.slice(0, blockNumbers.length).map(header);
-      const times = new Map(blockNumbers.map((b, i) => [b, blocks[i]?.timestamp]));
-      const transfers: Transfer[] = [];
-      for (const log of logs) {
-        const time = log.blockTimestamp ? String(Number(log.blockTimestamp)) : times.get(Number(log.blockNumber));
-        // A node that lost the block meanwhile proves nothing; the range is searched again.
-        if (time === undefined) throw new Error(`block ${Number(log.blockNumber)} is gone (reorganised?); rescanning next poll`);
-        transfers.push({ ...sg.decodeTransferLog(net.id, log), block_time: time });
-      }
       const owners = new Set(pending.filter((p) => plan.checks.some((c) => c.tx_hash === p.tx_hash && c.log_index === p.log_index)).map((p) => p.invoice));
-      const { rows, unmatched } = await this.invoices.pollState(net.id, tokenId, transfers, [...owners]);
+      const { rows, unmatched } = await this.invoices.pollState(net.id, tokenId, logs.map((l) => l.transactionHash), [...owners]);
       const outcome = sg.applyPoll(net.id, {
         now: String(this.invoices.clock()),
         cursor: String(cursor),
@@ -195,7 +187,9 @@ export class Watcher {
         tagged: tagged === undefined ? null : String(tagged),
         min_confirmations: String(net.minConfirmations),
         searched_to: String(scanned.to),
-        transfers,
+        // The raw logs: the core decodes them and takes their times from the headers, in this
+        // one crossing (a log whose block the node lost meanwhile waits for a later poll).
+        logs,
         blocks: blocks.filter((b) => b !== null),
         checks: plan.checks.map((c, i) => ({ tx_hash: c.tx_hash, log_index: c.log_index, block: header(headers[blockNumbers.length + i]) })),
         invoices: rows.map((r) => this.invoices.record(r) as Invoice),
@@ -207,7 +201,8 @@ export class Watcher {
       await this.invoices.storePoll(net.id, tokenId, rows, outcome, (q) => this.saveCursor(net.id, tokenId, next, q));
       state.cursors[tokenId] = outcome.rewound ? next : Math.max(next, scanned.to);
       for (const w of outcome.ledger) {
-        const fields = { network: net.id, tx: w.transfer.tx_hash, amount: sg.formatAmount(net.id, w.transfer.amount, tokenId), block: Number(w.transfer.block_number) };
+        // Base units: a log line is no reason to cross into the core once per transfer.
+        const fields = { network: net.id, token: tokenId, tx: w.transfer.tx_hash, amount_units: w.transfer.amount, block: Number(w.transfer.block_number) };
         if (w.op === 'insert') this.log.info(w.invoice ? 'transfer seen and credited' : 'transfer seen', { ...fields, invoice: w.invoice, status: w.status, outcome: w.note ?? (w.review ? 'review' : 'credit') });
         else if (w.status === 'removed') this.log.warn('transfer removed: its block is no longer canonical', { ...fields, invoice: w.invoice });
         else this.log.info(w.status === 'final' ? 'transfer final' : 'transfer seen again in a new block', { ...fields, invoice: w.invoice, confirmations: head - Number(w.transfer.block_number) + 1 });

@@ -216,7 +216,7 @@ test('stablegate doctor: RPC reachable and on the right chain, getLogs range lim
     /devnet: the RPC at http:\/\/127\.0\.0\.1:\d+ accepts eth_getLogs over 1000 blocks at most; set max_range to 1000 or less \(it is 2000\)\./,
     /devnet: the RPC at http:\/\/127\.0\.0\.1:9 cannot be reached: /,
     /sepolia: the RPC at http:\/\/127\.0\.0\.1:\d+ is on chain 31337, but sepolia is chain 11155111\./,
-    /Rate GBP: the source http:\/\/127\.0\.0\.1:\d+ gives no usable rate \(no positive decimal at path data\.missing/,
+    /Rate GBP: the source http:\/\/127\.0\.0\.1:\d+ gives no usable rate \(nothing at path data\.missing/,
     /Webhook endpoint1: refused: 127\.0\.0\.1 is a loopback or private address/,
   ];
   for (const e of expected) assert.ok(problems.some((p) => e.test(p)), `${e} in\n${r.stdout}`);

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::invoice::{EntryStatus, Event, Invoice, MatchedBy};
-use crate::log::Transfer;
+use crate::log::{decode_transfer_log, Transfer};
 use crate::matching::{match_transfer, Decision};
 use crate::network::{Finality, Network};
 
@@ -203,6 +203,13 @@ pub struct PollInput {
     /// The Transfer logs the node returned for the range, decoded, each with its block time.
     #[serde(default)]
     pub transfers: Vec<Transfer>,
+    /// Or the same logs as the node returned them (`eth_getLogs` result objects): the core
+    /// decodes them and takes each one's time from its `blockTimestamp` or from `blocks`, so a
+    /// host crosses into the core once per poll, not once per log. A log that does not decode (no
+    /// registry token emits one) or whose block time is unknown is left out (the final cursor then
+    /// stays below its block).
+    #[serde(default)]
+    pub logs: Vec<serde_json::Value>,
     /// The headers of the blocks holding those logs, as the node returned them.
     #[serde(default)]
     pub blocks: Vec<BlockHeader>,
@@ -334,7 +341,34 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
         })
     };
 
-    let mut transfers: Vec<&Transfer> = input.transfers.iter().filter(|t| !t.removed).collect();
+    // A log whose block time is unknown (the node lost the block meanwhile) is left for a later
+    // poll: the final cursor stays below its block.
+    let mut unplaced: Option<u64> = None;
+    let decoded: Vec<Transfer> = input
+        .logs
+        .iter()
+        .filter_map(|log| decode_transfer_log(network, log).ok())
+        .filter_map(|mut transfer| {
+            if transfer.block_time.is_none() {
+                transfer.block_time = input
+                    .blocks
+                    .iter()
+                    .find(|b| b.number == transfer.block_number)
+                    .map(|b| b.timestamp);
+            }
+            if transfer.block_time.is_none() && !transfer.removed {
+                let block = transfer.block_number;
+                unplaced = Some(unplaced.map_or(block, |u: u64| u.min(block)));
+            }
+            transfer.block_time.is_some().then_some(transfer)
+        })
+        .collect();
+    let mut transfers: Vec<&Transfer> = input
+        .transfers
+        .iter()
+        .chain(&decoded)
+        .filter(|t| !t.removed)
+        .collect();
     transfers.sort_by_key(|t| (t.block_number, t.log_index));
     for transfer in transfers {
         let key = (transfer.tx_hash.clone(), transfer.log_index);
@@ -490,7 +524,8 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
     let advanced = input
         .cursor
         .max(input.searched_to.min(last_final.unwrap_or(input.cursor)));
-    let cursor = match rewind {
+    let held = unplaced.map(|block| block.saturating_sub(1));
+    let cursor = match rewind.into_iter().chain(held).min() {
         Some(back) => advanced.min(back),
         None => advanced,
     };

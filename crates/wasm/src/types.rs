@@ -198,7 +198,8 @@ export interface BlockHeader { number: IntegerString; hash: string; timestamp: I
 export interface PollInput {
   now: IntegerString; cursor: IntegerString; head: IntegerString; tagged?: IntegerString | null;
   min_confirmations?: IntegerString; searched_to: IntegerString;
-  transfers?: Transfer[]; blocks?: BlockHeader[];
+  /** Decoded transfers with their block times, or `logs`: eth_getLogs result objects, decoded by the core. */
+  transfers?: Transfer[]; logs?: EthLog[]; blocks?: BlockHeader[];
   checks?: { tx_hash: string; log_index: IntegerString; block: BlockHeader | null }[];
   invoices?: Invoice[]; unmatched?: { tx_hash: string; log_index: IntegerString }[];
 }

@@ -171,6 +171,8 @@ final class Watch {
 			'min_confirmations' => Invoice::u64( $json['min_confirmations'] ?? '0' ),
 			'searched_to'       => Invoice::u64( $json['searched_to'] ),
 			'transfers'         => array_map( array( TransferLog::class, 'fromJson' ), $json['transfers'] ?? array() ),
+			// Raw eth_getLogs objects: applyPoll decodes them (one call per poll, not per log).
+			'logs'              => $json['logs'] ?? array(),
 			'blocks'            => array_map( $header, $json['blocks'] ?? array() ),
 			'checks'            => array_map(
 				static fn ( array $c ): array => $key( $c ) + array( 'block' => isset( $c['block'] ) ? $header( $c['block'] ) : null ),
@@ -282,7 +284,33 @@ final class Watch {
 			return null;
 		};
 
-		$transfers = array_values( array_filter( $input['transfers'], static fn ( array $t ): bool => ! $t['removed'] ) );
+		// A log whose block time is unknown (the node lost the block meanwhile) is left for a later
+		// poll: the final cursor stays below its block. A log that does not decode is no payment.
+		$unplaced = null;
+		$decoded  = array();
+		foreach ( $input['logs'] ?? array() as $log ) {
+			try {
+				$transfer = TransferLog::decode( $network, $log );
+			} catch ( DomainError $e ) {
+				continue;
+			}
+			if ( ! isset( $transfer['block_time'] ) ) {
+				foreach ( $input['blocks'] as $b ) {
+					if ( $b['number'] === $transfer['block_number'] ) {
+						$transfer['block_time'] = $b['timestamp'];
+						break;
+					}
+				}
+			}
+			if ( ! isset( $transfer['block_time'] ) ) {
+				if ( ! $transfer['removed'] ) {
+					$unplaced = null === $unplaced ? $transfer['block_number'] : self::min( $unplaced, $transfer['block_number'] );
+				}
+				continue;
+			}
+			$decoded[] = $transfer;
+		}
+		$transfers = array_values( array_filter( array_merge( $input['transfers'], $decoded ), static fn ( array $t ): bool => ! $t['removed'] ) );
 		// usort is stable (PHP 8), as Rust's sort_by_key.
 		usort(
 			$transfers,
@@ -425,7 +453,9 @@ final class Watch {
 			$input['cursor'],
 			self::min( $input['searched_to'], null === $last_final ? $input['cursor'] : (string) $last_final )
 		);
-		$cursor     = null === $rewind ? $advanced : self::min( $advanced, $rewind );
+		$held       = null === $unplaced ? null : ( '0' === $unplaced ? '0' : Uint::sub( $unplaced, '1' ) );
+		$back       = null === $rewind ? $held : ( null === $held ? $rewind : self::min( $rewind, $held ) );
+		$cursor     = null === $back ? $advanced : self::min( $advanced, $back );
 		return array(
 			'invoices' => array_values( array_filter( $invoices, static fn ( int $index ): bool => $touched[ $index ], ARRAY_FILTER_USE_KEY ) ),
 			'ledger'   => $ledger,

@@ -14,7 +14,11 @@ Usage: python3 tests/vectors/tools/generate_engine.py
 import copy
 import hashlib
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generate as log_oracle  # noqa: E402  (the first oracle's decode_transfer_log, for raw logs)
 
 VECTORS = Path(__file__).resolve().parents[1]
 REGISTRY = json.loads((VECTORS.parents[1] / "crates" / "core" / "data" / "networks.json").read_text())
@@ -640,7 +644,24 @@ def o_apply_poll(i):
                 "invoice": inv["id"], "matched_by": e["matched_by"], "review": e["review"], "status": e["status"],
                 "note": None}
 
-    ts = sorted((t for t in p.get("transfers", []) if not t["removed"]),
+    # Raw eth_getLogs objects: decoded by the first oracle; the block time from blockTimestamp or
+    # the headers; a log whose time is unknown waits (the final cursor stays below its block); a
+    # log that does not decode is no payment.
+    unplaced, decoded = None, []
+    for log in p.get("logs", []):
+        try:
+            t = log_oracle.o_decode_transfer_log(net, log)
+        except log_oracle.Fail:
+            continue
+        if "block_time" not in t:
+            t.update({"block_time": b["timestamp"] for b in blocks if b["number"] == t["block_number"]})
+        if "block_time" not in t:
+            if not t["removed"]:
+                block = int(t["block_number"])
+                unplaced = block if unplaced is None else min(unplaced, block)
+            continue
+        decoded.append(t)
+    ts = sorted((t for t in list(p.get("transfers", [])) + decoded if not t["removed"]),
                 key=lambda t: (int(t["block_number"]), int(t["log_index"])))
     for t in ts:
         key = (t["tx_hash"], t["log_index"])
@@ -720,10 +741,21 @@ def o_apply_poll(i):
     # block. Nothing is known final without the tag's answer on a tagged network: it stays.
     lf = last_final_block(net, head, tagged, mc)
     new_cursor = max(cursor, min(searched_to, cursor if lf is None else lf))
-    if rewind is not None:
-        new_cursor = min(new_cursor, rewind)
+    backs = [x for x in (rewind, None if unplaced is None else max(unplaced - 1, 0)) if x is not None]
+    if backs:
+        new_cursor = min(new_cursor, min(backs))
     return {"invoices": [inv for k, inv in enumerate(invoices) if touched[k]], "ledger": ledger, "events": events,
             "cursor": str(new_cursor), "rewound": rewind is not None}
+
+
+def raw_log(amount, n=1, to=R1, token=USDT, block=100, log_index=0, fork=0, time=None):
+    """A Transfer log as eth_getLogs returns it (topics and data as 32-byte words)."""
+    log = {"address": token.lower(), "topics": [log_oracle.TRANSFER_TOPIC, log_oracle.word(PAYER), log_oracle.word(to)],
+           "data": "0x" + f"{amount:064x}", "transactionHash": txh(n), "logIndex": hex(log_index),
+           "blockNumber": hex(block), "blockHash": bh(block, fork), "removed": False}
+    if time is not None:
+        log["blockTimestamp"] = hex(time)
+    return log
 
 
 def header(block, fork=0, time=None):
@@ -736,10 +768,12 @@ def build_apply_poll():
     NEW = ["new", None]
 
     def poll(now=1200, cursor=97, head=100, searched_to=100, transfers=(), blocks=(), checks=(), invoices=(),
-             unmatched=(), tagged=None, mc=None, network="devnet"):
+             unmatched=(), tagged=None, mc=None, network="devnet", logs=None):
         p = {"now": str(now), "cursor": str(cursor), "head": str(head), "searched_to": str(searched_to),
              "transfers": list(transfers), "blocks": list(blocks), "checks": list(checks),
              "invoices": list(invoices), "unmatched": list(unmatched)}
+        if logs is not None:
+            p["logs"] = list(logs)
         if tagged is not None:
             p["tagged"] = str(tagged)
         if mc is not None:
@@ -856,6 +890,23 @@ def build_apply_poll():
                unmatched=[{"tx_hash": txh(7), "log_index": "0"}]), check=lambda o: o["ledger"] == [])
     c.add("restart: the same transfer twice in one answer is written once",
           poll(transfers=[transfer(5 * U, n=7), transfer(5 * U, n=7)], invoices=[inv_new()]),
+          check=lambda o: len(o["ledger"]) == 1)
+    # The same polls with the node's raw logs: the core decodes them (one crossing per poll).
+    c.add("raw logs: an exact payment is decoded, timed by its header and credited",
+          poll(logs=[raw_log(D, block=100)], blocks=[header(100)], invoices=[inv_new()]),
+          check=lambda o: types(o) == ["invoice.processing"] and o["ledger"][0]["transfer"]["block_time"] == "1100")
+    c.add("raw logs: blockTimestamp in the log is used without a header",
+          poll(logs=[raw_log(D, block=100, time=1111)], invoices=[inv_new()]),
+          check=lambda o: o["ledger"][0]["transfer"]["block_time"] == "1111")
+    c.add("raw logs: a log whose block the node lost waits, and the final cursor stays below it",
+          poll(cursor=90, logs=[raw_log(D, block=95)], invoices=[inv_new()]),
+          check=lambda o: o["ledger"] == [] and o["cursor"] == "94" and not o["rewound"])
+    c.add("raw logs: a log that does not decode is no payment and holds nothing back",
+          poll(cursor=90, logs=[dict(raw_log(D, block=95), data="0x12")], blocks=[header(95)], invoices=[inv_new()]),
+          check=lambda o: o["ledger"] == [] and o["cursor"] == "98")
+    c.add("raw logs and decoded transfers of the same poll are taken together, once each",
+          poll(logs=[raw_log(D, block=100)], transfers=[transfer(D, block=100, time=1100)], blocks=[header(100)],
+               invoices=[inv_new()]),
           check=lambda o: len(o["ledger"]) == 1)
     c.add("zero-amount transfers are dropped",
           poll(transfers=[transfer(0, n=8)], invoices=[inv_new()]), check=lambda o: o["ledger"] == [])

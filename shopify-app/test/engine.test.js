@@ -111,13 +111,19 @@ test('defect 4: needs_review is announced as its own event; accepted, the invoic
 });
 
 test('defect 5: a burst of abandoned checkouts does not lock a price out; the reused amount goes to review', async () => {
-  // Two addresses, two amounts each at this price: four abandoned checkouts fill the band.
+  // Abandoned checkouts at one price until the band is full (two addresses, six slots each, amounts
+  // three steps apart: four of them).
   const abandoned = [];
-  for (let i = 0; i < 4; i++) abandoned.push(await create({ amount: '45', expires_in: 60 }));
-  const full = await s.api('POST', '/api/v1/invoices', { networks: ['devnet'], amount: '45' });
-  assert.deepEqual([full.status, full.body.error.code], [503, 'amount_band_full']);
-  await s.advance(120); // all four expire unpaid, still inside their monitoring window
+  let full;
+  for (let i = 0; i < 20; i++) {
+    full = await s.api('POST', '/api/v1/invoices', { networks: ['devnet'], amount: '45', expires_in: 60 });
+    if (full.status !== 201) break;
+    abandoned.push(full.body);
+  }
+  assert.deepEqual([full.status, full.body.error?.code], [503, 'amount_band_full']);
+  await s.advance(120); // all of them expire unpaid, still inside their monitoring window
   const fresh = await create({ amount: '45' });
+  assert.equal(abandoned.length, 4, 'amounts three steps apart: two per address');
   const reused = abandoned.find((a) => a.recipient === fresh.recipient && a.amount_due_units === fresh.amount_due_units);
   assert.ok(reused, 'the new invoice took over the oldest expired unpaid reservation');
   const [row] = await s.app.db.all('SELECT released FROM invoices WHERE id = ?', [reused.id]);

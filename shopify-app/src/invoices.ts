@@ -633,13 +633,12 @@ export class Invoices {
         await this.event(q, updated, null, { id: `${id}:cancelled`, type: 'invoice.invalid' }, now, baseUrl);
         return updated;
       }
-      const status = sg.invoiceStatus(record, now);
-      if (status.state !== 'new' || status.amount_paid !== '0' || record.cancelled) {
-        throw new ApiError(409, 'invoice_not_cancellable', `an invoice in state ${status.state} with ${status.amount_paid} paid cannot be cancelled`);
-      }
-      // The amount stays reserved through the monitoring window: a payment that still arrives is
-      // recorded against this invoice (as needs_review), never against a newer one.
-      return this.save(q, current, { ...record, cancelled: true }, now, baseUrl);
+      // The core decides (only an open, unpaid invoice; invoice_not_cancellable otherwise, a 409
+      // through the router's table); its amount stays reserved through the monitoring window.
+      const cancelled = sg.cancelInvoice(record, now);
+      const updated = await this.write(q, current, cancelled.invoice, now);
+      if (cancelled.event) await this.announce(q, updated, cancelled.event, now, baseUrl);
+      return updated;
     });
   }
 

@@ -60,6 +60,8 @@ pub enum ErrorKind {
     ReservedForAnotherInvoice,
     /// A review resolution was asked of an invoice that is not in review.
     NotInReview,
+    /// Only an open invoice with nothing paid can be cancelled.
+    NotCancellable,
 }
 
 impl ErrorKind {
@@ -91,6 +93,7 @@ impl ErrorKind {
             Self::InvalidInvoice => "invalid_invoice",
             Self::ReservedForAnotherInvoice => "reserved_for_another_invoice",
             Self::NotInReview => "not_in_review",
+            Self::NotCancellable => "invoice_not_cancellable",
         }
     }
 }

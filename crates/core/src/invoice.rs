@@ -572,6 +572,30 @@ impl Invoice {
         }
     }
 
+    /// Cancels the invoice at `now`. Its amount stays reserved through the monitoring window, so a
+    /// payment that still arrives is recorded against it (in `needs_review`), never against a
+    /// newer invoice.
+    ///
+    /// # Errors
+    /// `invoice_not_cancellable` unless the invoice is open (`new`, before its expiry, not
+    /// cancelled) with nothing paid.
+    pub fn cancel(&mut self, now: u64) -> Result<()> {
+        let status = self.status(now);
+        if status.state != State::New || !status.amount_paid.is_zero() || self.cancelled {
+            return Err(Error::new(
+                ErrorKind::NotCancellable,
+                &self.id,
+                format!(
+                    "an invoice in state {} with {} paid cannot be cancelled",
+                    status.state.as_str(),
+                    status.amount_paid
+                ),
+            ));
+        }
+        self.cancelled = true;
+        Ok(())
+    }
+
     /// Returns true when the invoice waits for the merchant's review.
     pub fn in_review(&self, now: u64) -> bool {
         self.status(now).exception == Some(Exception::NeedsReview)

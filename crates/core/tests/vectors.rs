@@ -273,6 +273,12 @@ fn run(function: &str, input: &Value) -> Outcome {
                 &pool,
             )?))
         }
+        "cancel_invoice" => {
+            let mut invoice: Invoice = from(input, "invoice")?;
+            let now = int(input, "now")?;
+            invoice.cancel(now)?;
+            Ok(json!({ "event": to_value(&invoice.sync(now)) }))
+        }
         "resolve_review" => {
             let mut invoice: Invoice = from(input, "invoice")?;
             let accept = input

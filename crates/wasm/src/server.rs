@@ -322,6 +322,25 @@ pub fn resolve_review(
     })
 }
 
+/// Cancels an open, unpaid invoice at `now`; returns `{ invoice, event }` with the event that
+/// announces it. Throws `invoice_not_cancellable` otherwise.
+#[wasm_bindgen(js_name = cancelInvoice, unchecked_return_type = "InvoiceSync")]
+pub fn cancel_invoice(
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
+    now: f64,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Cancelled {
+        invoice: Invoice,
+        event: Option<stablegate_core::Event>,
+    }
+    let mut invoice: Invoice = from_js("invoice", invoice)?;
+    let now = unix_seconds("now", now)?;
+    invoice.cancel(now).map_err(core_error)?;
+    let event = invoice.sync(now);
+    to_js(&Cancelled { invoice, event })
+}
+
 /// Builds the status document of an invoice whose network is not chosen yet (`open`).
 #[wasm_bindgen(js_name = statusBeforeChoice, unchecked_return_type = "StatusDocument")]
 pub fn status_before_choice(

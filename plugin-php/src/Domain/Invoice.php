@@ -438,6 +438,23 @@ final class Invoice {
 		);
 	}
 
+	/**
+	 * Cancels the invoice at $now. Its amount stays reserved through the monitoring window, so a
+	 * payment that still arrives is recorded against it (in needs_review), never against a newer
+	 * invoice.
+	 *
+	 * @param string $now Unix seconds.
+	 * @throws DomainError invoice_not_cancellable unless the invoice is open (new, before its
+	 *                     expiry, not cancelled) with nothing paid.
+	 */
+	public function cancel( string $now ): void {
+		$status = $this->status( $now );
+		if ( 'new' !== $status['state'] || ! Uint::isZero( $status['amount_paid'] ) || $this->cancelled ) {
+			throw new DomainError( 'invoice_not_cancellable', $this->id, "an invoice in state {$status['state']} with {$status['amount_paid']} paid cannot be cancelled" );
+		}
+		$this->cancelled = true;
+	}
+
 	/** Returns true when the invoice waits for the merchant's review. */
 	public function inReview( string $now ): bool {
 		return 'needs_review' === $this->status( $now )['exception'];

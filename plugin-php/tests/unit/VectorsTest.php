@@ -145,6 +145,11 @@ final class VectorsTest extends TestCase {
 				}
 				return $events;
 			},
+			'cancel_invoice'      => static function ( array $i ): array {
+				$invoice = Invoice::fromJson( $i['invoice'] );
+				$invoice->cancel( $i['now'] );
+				return array( 'event' => $invoice->sync( $i['now'] ) );
+			},
 			'resolve_review'      => static function ( array $i ): array {
 				$invoice  = Invoice::fromJson( $i['invoice'] );
 				$returned = $invoice->resolveReview( $i['accept'] ?? false, $i['note'], $i['now'] );

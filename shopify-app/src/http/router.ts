@@ -75,7 +75,7 @@ const CORE_KIND_STATUS: (CoreStatus & { kinds: string[] })[] = [
     ],
   },
   // The request is well formed, but the invoice or the transfer is not in a state that allows it.
-  { status: 409, kinds: ['already_credited', 'invoice_closed', 'not_in_review'] },
+  { status: 409, kinds: ['already_credited', 'invoice_closed', 'not_in_review', 'invoice_not_cancellable'] },
   // Every unique amount near this price is taken by open invoices: one of them ends soon.
   { status: 503, retryAfter: 30, kinds: ['amount_band_full'] },
   // The server's own data: its rate sources (rates.ts answers their failures as a 503 itself),

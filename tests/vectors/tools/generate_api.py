@@ -456,9 +456,47 @@ def build_networks():
                     cases)
 
 
+def o_cancel_invoice(i):
+    """Only an open invoice (new, before expiry, not cancelled) with nothing paid is cancelled;
+    the event that announces it follows (DESIGN §5)."""
+    inv = json.loads(json.dumps(i["invoice"]))
+    now = int(i["now"])
+    s = engine.status(inv, now)
+    if s["state"] != "new" or s["amount_paid"] != "0" or inv["cancelled"]:
+        raise Fail("invoice_not_cancellable")
+    inv["cancelled"] = True
+    return {"event": engine.sync(inv, now)}
+
+
+def build_cancel_invoice():
+    C = o_cancel_invoice
+    inv, entry = engine.invoice, engine.entry
+    announced_new = {"last_event": ["new", None], "seq": 1}
+    cases = [
+        case(C, "an open unpaid invoice is cancelled: announced invalid", {"invoice": inv("inv_a", 19_990_000, **announced_new), "now": "1500"}),
+        case(C, "cancelled before its first event: announced invalid", {"invoice": inv("inv_a", 19_990_000), "now": "1001"}),
+        case(C, "a second before expiry is still open", {"invoice": inv("inv_a", 19_990_000, **announced_new), "now": "1899"}),
+        case(C, "a removed (reorganised) payment left nothing paid, but the invoice is invalid already",
+             {"invoice": inv("inv_a", 19_990_000, ledger=[entry(19_990_000, status="removed")]), "now": "1500"},
+             "invoice_not_cancellable"),
+        case(C, "expired: not cancellable", {"invoice": inv("inv_a", 19_990_000, **announced_new), "now": "1900"}, "invoice_not_cancellable"),
+        case(C, "paid, not final: not cancellable", {"invoice": inv("inv_a", 19_990_000, ledger=[entry(19_990_000)]), "now": "1500"},
+             "invoice_not_cancellable"),
+        case(C, "partly paid: not cancellable", {"invoice": inv("inv_a", 19_990_000, ledger=[entry(9_000_000)]), "now": "1500"},
+             "invoice_not_cancellable"),
+        case(C, "settled: not cancellable", {"invoice": inv("inv_a", 19_990_000, ledger=[entry(19_990_000, status="final")]), "now": "1500"},
+             "invoice_not_cancellable"),
+        case(C, "cancelled twice: not cancellable", {"invoice": inv("inv_a", 19_990_000, cancelled=True), "now": "1500"},
+             "invoice_not_cancellable"),
+        case(C, "marked for review, unpaid: cancellable", {"invoice": inv("inv_a", 19_990_000, marked=True), "now": "1500"}),
+    ]
+    return document("state", "cancel_invoice", "Cancels an open, unpaid invoice and announces it.",
+                    ["DESIGN.md §5 (Invoices, matching and the ledger)"], cases)
+
+
 BUILDERS = [build_normalize_tx_hash, build_transfer_calldata, build_balance_of_calldata,
             build_required_confirmations, build_rfc3339, build_create_invoice,
-            build_allocate_in_pool_from_invoices, build_networks]
+            build_allocate_in_pool_from_invoices, build_networks, build_cancel_invoice]
 
 
 def main(argv):

@@ -391,28 +391,30 @@ final class Watcher {
 	 * @param int                                 $lost_races Counts the writes lost to another writer.
 	 */
 	private static function apply( Network $network, string $token_id, array $poll, array $headers, string $head, ?string $tagged, array &$outcomes, int &$lost_races ): string {
-		$transfers = array();
-		$blocks    = array();
+		// The node's filter, checked: only the logs of the token and the addresses that were asked
+		// for reach the core, whatever a node answers. The core decodes them, places them in their
+		// blocks' headers, and leaves for a later poll a log whose block the node no longer has.
+		$contract = strtolower( $poll['token']['contract']->hex() );
+		$asked    = array_map( static fn ( string $hex ): string => strtolower( '0x' . str_repeat( '0', 24 ) . substr( $hex, 2 ) ), $poll['recipients'] );
+		$logs     = array();
+		$keys     = array();
+		$blocks   = array();
 		foreach ( $poll['logs'] as $log ) {
+			$topic = strtolower( (string) ( $log['topics'][2] ?? '' ) );
+			if ( strtolower( (string) ( $log['address'] ?? '' ) ) !== $contract || ! in_array( $topic, $asked, true ) ) {
+				$outcomes[] = ( $log['transactionHash'] ?? '?' ) . ':ignored:not_asked_for';
+				continue;
+			}
+			$logs[] = $log;
 			try {
-				$transfer = TransferLog::decode( $network, $log );
+				$keys[] = TransferLog::decode( $network, $log ); // Its key, to look up what is stored of it.
 			} catch ( DomainError $e ) {
 				$outcomes[] = 'undecodable:' . $e->kind();
-				continue;
 			}
-			// The node's filter, checked: the logs of the token and the addresses that were asked
-			// for, whatever a node answers.
-			if ( ! $transfer['token']->equals( $poll['token']['contract'] ) || ! in_array( $transfer['to']->hex(), $poll['recipients'], true ) ) {
-				$outcomes[] = $transfer['tx_hash'] . ':ignored:not_asked_for';
-				continue;
+			$height = isset( $log['blockNumber'] ) ? self::quantity( $log['blockNumber'] ) : null;
+			if ( null !== $height && isset( $headers[ $height ] ) ) {
+				$blocks[ $height ] = $headers[ $height ];
 			}
-			$header = $headers[ $transfer['block_number'] ] ?? null;
-			if ( null === $header ) {
-				throw new RpcError( "block {$transfer['block_number']} is gone (reorganised?); searching again next poll" );
-			}
-			$transfer['block_time'] = $transfer['block_time'] ?? $header['timestamp'];
-			$transfers[]            = $transfer;
-			$blocks[ $header['number'] ] = $header;
 		}
 		$checks = array_map(
 			static fn ( array $check ): array => array(
@@ -426,7 +428,7 @@ final class Watcher {
 		// again to the invoices as they are now, from the same cursor: idempotent.
 		for ( $attempt = 0; $attempt < 5; $attempt++ ) {
 			$watched = Invoices::watched( $network->id(), $token_id );
-			$stored  = Invoices::ledgerRows( $network->id(), $transfers );
+			$stored  = Invoices::ledgerRows( $network->id(), $keys );
 			$owners  = array();
 			$known   = array();
 			foreach ( $stored as $key => $row ) {
@@ -454,7 +456,8 @@ final class Watcher {
 					'tagged'            => $tagged,
 					'min_confirmations' => (string) Settings::minConfirmations( $network->id() ),
 					'searched_to'       => $poll['searched_to'],
-					'transfers'         => $transfers,
+					'transfers'         => array(),
+					'logs'              => $logs,
 					'blocks'            => array_values( $blocks ),
 					'checks'            => $checks,
 					'invoices'          => array_values( array_map( static fn ( array $w ) => $w['invoice'], $invoices ) ),

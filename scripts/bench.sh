@@ -2,11 +2,18 @@
 # Benchmarks, printed as ratios against peers measured in the same run (DESIGN §13). Run through
 # `make bench`, or directly from any directory.
 #
-# Parts: matching (here), the widget (scripts/bench-widget.sh) and the server (scripts/bench-server.sh).
+# Parts: matching and the engine (here), the widget (scripts/bench-widget.sh) and the server
+# (scripts/bench-server.sh).
 #
 # Matching throughput: `match_transfer` natively (crates/core/benches/matching.rs, release) and
 # through the Node build (bench/matching.js), on the same workload; each calls with the full set
 # of 1,000 watched invoices and with the few an amount index returns.
+#
+# Engine throughput: one watcher poll applying N transfers against W watched invoices, natively
+# (crates/core/benches/engine.rs: plan_poll + apply_poll) and through the Node build
+# (bench/engine.js): after, planPoll + applyPoll once per poll; before, the server's per-transfer
+# matchTransfer / creditTransfer / syncInvoice until applyPoll, with the wasm crossings per poll
+# of each, counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,9 +56,39 @@ awk -v nf="$native_full" -v jf="$node_full" -v ni="$native_indexed" -v ji="$node
 }'
 
 echo
+echo "== native: cargo bench -p stablegate-core --bench engine"
+native_engine=$(cargo bench --quiet -p stablegate-core --bench engine)
+printf '%s\n' "$native_engine"
+echo "== node: node bench/engine.js"
+node_engine=$(node bench/engine.js)
+printf '%s\n' "$node_engine"
+
+echo
+echo "engine throughput, transfers per second through one poll (plan + apply) of N transfers against"
+echo "W watched invoices (same workload, same run; node after = applyPoll once a poll, node before ="
+echo "matchTransfer + creditTransfer + syncInvoice per transfer, as the server did until applyPoll)"
+printf "%-14s %10s %12s %12s %12s %12s %22s\n" "N, W" "native" "node after" "node before" "node/native" "after/before" "crossings before→after"
+for size in "1, W=1" "100, W=1" "1000, W=1" "1, W=1000" "100, W=1000" "1000, W=1000"; do
+  label="N=$size"
+  # Both sides must have decided the same poll.
+  if [ "$(figure "$native_engine" "outcome $label")" != "$(figure "$node_engine" "outcome $label")" ]; then
+    echo "bench: the native and node outcomes of $label differ (see the outcome lines above)" >&2
+    exit 1
+  fi
+  crossings=$(figure "$node_engine" "crossings $label")
+  awk -v label="$label" -v n="$(figure "$native_engine" "native $label")" -v a="$(figure "$node_engine" "node after $label")" \
+    -v b="$(figure "$node_engine" "node before $label")" -v c="$crossings" 'BEGIN {
+    split(c, w, " "); # "before B (...), after A (...)"
+    after_crossings = substr(c, index(c, "after ") + 6) + 0
+    sub(/^N=/, "", label); sub(/, W=/, ", ", label)
+    printf "%-14s %10d %12d %12d %12.3f %11.1fx %22s\n", label, n, a, b, a / n, a / b, w[2] " → " after_crossings
+  }'
+done
+
+echo
 echo "== widget: transfer size against the 45 KB budget, navigation to QR and QR throughput against npm qrcode"
 scripts/bench-widget.sh
 
 echo
-echo "== server: RPC calls per poll with 1,000 open invoices, detection delays, invoice creations per second"
+echo "== server: RPC calls and calls into the core per poll (1 and 1,000 open invoices), detection delays, calls into the core per request, invoice creations per second"
 scripts/bench-server.sh

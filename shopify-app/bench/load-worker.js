@@ -9,7 +9,7 @@ const { url, total, concurrency, apiKey, prices } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const one = (i) =>
   new Promise((resolve, reject) => {
-    const body = JSON.stringify(prices ? { amount: String(prices.base + (i % prices.count)), networks: ['devnet'] } : {});
+    const body = JSON.stringify(prices ? { amount: String(prices.base + (i % prices.count) * (prices.spacing ?? 1)), networks: ['devnet'] } : {});
     const req = http.request(`${url}/api/v1/invoices`, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` } }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));

@@ -96,7 +96,7 @@ const BAND_MARGIN_STEPS = 4n;
 /** Another writer changed the invoice row since it was read; retry from a fresh read. */
 export class WriteConflict extends ApiError {
   constructor(id: string) {
-    super(409, 'write_conflict', `invoice ${id} changed meanwhile; retry`, undefined, 1);
+    super('write_conflict', `invoice ${id} changed meanwhile; retry`, undefined, 1);
   }
 }
 
@@ -143,11 +143,11 @@ export class Invoices {
   /** Checks a create request completely before anything is written; throws a 4xx naming the field. */
   async validateCreate(body: unknown): Promise<{ input: CreateInput; accepted: Choice[]; base: string; rate: string | null }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ApiError(400, 'invalid_body', 'the request body must be a JSON object', 'body');
+      throw new ApiError('invalid_body', 'the request body must be a JSON object', 'body');
     }
     const raw = body as Record<string, unknown>;
     for (const key of Object.keys(raw)) {
-      if (!CREATE_FIELDS.has(key)) throw new ApiError(422, 'unknown_field', `${key}: not a field of an invoice`, key);
+      if (!CREATE_FIELDS.has(key)) throw new ApiError('unknown_field', `${key}: not a field of an invoice`, key);
     }
     const input: CreateInput = {};
     if (raw.order_id !== undefined) {
@@ -337,7 +337,7 @@ export class Invoices {
         }
         // Two creations raced for one amount (only possible across processes/connections): the
         // unique index refused the second; allocate again.
-        if (attempt >= 20) throw new ApiError(503, 'amount_contention', 'too many concurrent invoices at this amount; retry', undefined, 1);
+        if (attempt >= 20) throw new ApiError('amount_contention', 'too many concurrent invoices at this amount; retry', undefined, 1);
       }
     }
   }
@@ -349,7 +349,7 @@ export class Invoices {
     );
     if (!stored || stored.status === 0) return null;
     if (stored.request_hash !== requestHash) {
-      throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key');
+      throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key');
     }
     return { status: stored.status, body: JSON.parse(stored.body) };
   }
@@ -384,9 +384,7 @@ export class Invoices {
       allocation = sg.allocateInPool({ baseUnits, stepUnits, maxSlots: String(inv.maxSlots), pool, now });
     } catch (error) {
       if (coreCode(error) !== 'amount_band_full') throw error;
-      throw new ApiError(
-        503,
-        'amount_band_full',
+      throw new ApiError('amount_band_full',
         `every receiving address on ${choice.network} has its ${inv.maxSlots} amounts near ${row.base_amount} USDT held by open invoices; retry shortly or add an address`,
         undefined,
         30,
@@ -470,7 +468,7 @@ export class Invoices {
 
   async require(id: string): Promise<InvoiceRow> {
     const row = typeof id === 'string' && /^inv_[A-Za-z0-9_-]{22}$/.test(id) ? await this.get(id) : undefined;
-    if (!row) throw new ApiError(404, 'invoice_not_found', 'no invoice has this id', 'id');
+    if (!row) throw new ApiError('invoice_not_found', 'no invoice has this id', 'id');
     return row;
   }
 
@@ -603,7 +601,7 @@ export class Invoices {
   /** The customer picks a network (and token) for an invoice created with several. */
   async choose(id: string, body: unknown, baseUrl: string): Promise<InvoiceRow> {
     const row0 = await this.require(id);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_body', 'the request body must be a JSON object', 'body');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('invalid_body', 'the request body must be a JSON object', 'body');
     const { network, token } = body as Record<string, unknown>;
     if (typeof network !== 'string') throw invalid('network', 'must be a network id from the choices');
     const accepted = JSON.parse(row0.accepted) as Choice[];
@@ -616,9 +614,9 @@ export class Invoices {
     return this.underLock(id, async (q, current, now) => {
       if (current.network !== null) {
         if (current.network === wanted.network && current.token === wanted.token) return current;
-        throw new ApiError(409, 'network_already_chosen', `the network of this invoice is already ${current.network}`, 'network');
+        throw new ApiError('network_already_chosen', `the network of this invoice is already ${current.network}`, 'network');
       }
-      if (current.state !== 'new' || now >= current.expires_at) throw new ApiError(409, 'invoice_not_open', 'this invoice no longer takes payments');
+      if (current.state !== 'new' || now >= current.expires_at) throw new ApiError('invoice_not_open', 'this invoice no longer takes payments');
       return this.allocate(q, current, wanted, now, baseUrl);
     });
   }
@@ -627,7 +625,7 @@ export class Invoices {
     return this.underLock(id, async (q, current, now) => {
       const record = this.record(current);
       if (!record) {
-        if (current.state !== 'new' || now >= current.expires_at) throw new ApiError(409, 'invoice_not_cancellable', `an invoice in state ${current.state} cannot be cancelled`);
+        if (current.state !== 'new' || now >= current.expires_at) throw new ApiError('invoice_not_cancellable', `an invoice in state ${current.state} cannot be cancelled`);
         const updated = { ...current, state: 'invalid', updated_at: now };
         await q.run(`UPDATE invoices SET state = 'invalid', updated_at = ?, version = version + 1 WHERE id = ?`, [now, id]);
         await this.event(q, updated, null, { id: `${id}:cancelled`, type: 'invoice.invalid' }, now, baseUrl);
@@ -645,7 +643,7 @@ export class Invoices {
   async markForReview(id: string, baseUrl: string): Promise<InvoiceRow> {
     return this.underLock(id, async (q, current, now) => {
       const record = this.record(current);
-      if (!record) throw new ApiError(409, 'network_not_chosen', 'an invoice without a network has no payment to review');
+      if (!record) throw new ApiError('network_not_chosen', 'an invoice without a network has no payment to review');
       if (record.marked_for_review) return current;
       return this.save(q, current, { ...record, marked_for_review: true }, now, baseUrl);
     });
@@ -751,10 +749,10 @@ export class Invoices {
    */
   async claim(id: string, body: unknown, fetchTransfers: (network: string, txHash: string) => Promise<Transfer[]>, baseUrl: string) {
     const row0 = await this.require(id);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_body', 'the request body must be a JSON object', 'body');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('invalid_body', 'the request body must be a JSON object', 'body');
     const input = (body as Record<string, unknown>).tx_hash;
     const record0 = this.record(row0);
-    if (!record0) throw new ApiError(409, 'network_not_chosen', 'choose a network before claiming a payment');
+    if (!record0) throw new ApiError('network_not_chosen', 'choose a network before claiming a payment');
     let txHash: string;
     try {
       if (typeof input !== 'string') throw new Error('must be a string');
@@ -765,9 +763,9 @@ export class Invoices {
     const transfers = await fetchTransfers(record0.network, txHash);
     const tokenContract = sg.parseAddress(record0.network, registryToken(record0.network, record0.token)!.contract).hex;
     const ofToken = transfers.filter((t) => sg.parseAddress(record0.network, t.token).hex === tokenContract);
-    if (ofToken.length === 0) throw new ApiError(422, 'wrong_token', `this transaction moved no ${record0.token.toUpperCase()} of the registry's contract`, 'tx_hash');
+    if (ofToken.length === 0) throw new ApiError('wrong_token', `this transaction moved no ${record0.token.toUpperCase()} of the registry's contract`, 'tx_hash');
     const mine = ofToken.filter((t) => sg.parseAddress(record0.network, t.to).hex === row0.recipient);
-    if (mine.length === 0) throw new ApiError(422, 'wrong_recipient', "this transaction paid another address, not this invoice's", 'tx_hash');
+    if (mine.length === 0) throw new ApiError('wrong_recipient', "this transaction paid another address, not this invoice's", 'tx_hash');
     const now = this.clock();
     const result = await this.db.tx(async (q) => {
       await this.db.lock(q, `recipient:${row0.network}:${row0.recipient}`);
@@ -790,16 +788,16 @@ export class Invoices {
           Number(transfer.log_index),
         ]);
         if (existing?.invoice_id) {
-          lastError = new ApiError(409, 'already_credited', `this transfer already credited an invoice${existing.invoice_id === id ? ' (this one)' : ''}`, 'tx_hash');
+          lastError = new ApiError('already_credited', `this transfer already credited an invoice${existing.invoice_id === id ? ' (this one)' : ''}`, 'tx_hash');
           continue;
         }
         let review: boolean;
         try {
           review = sg.claimTransfer(row.network as string, others, record, transfer, this.claimPolicy(row.network as string, row.token as string)).review;
         } catch (error) {
-          // The exact amount of another invoice is that invoice's (the watcher credits it there).
-          const status = coreCode(error) === 'reserved_for_another_invoice' ? 409 : 422;
-          lastError = new ApiError(status, coreCode(error) ?? 'claim_refused', (error as Error).message, 'tx_hash');
+          // The core's kind is the answer's code (reserved_for_another_invoice: the exact amount
+          // of another invoice is that invoice's; the watcher credits it there).
+          lastError = new ApiError(coreCode(error) ?? 'claim_refused', (error as Error).message, 'tx_hash');
           continue;
         }
         if (existing) {
@@ -810,7 +808,7 @@ export class Invoices {
             [id, review ? 'claim (review)' : 'claim', Number(transfer.block_number), transfer.block_hash, Number(transfer.block_time),
               row.network, transfer.tx_hash, Number(transfer.log_index)],
           );
-          if (n !== 1) throw new ApiError(409, 'already_credited', 'this transfer already credited an invoice', 'tx_hash');
+          if (n !== 1) throw new ApiError('already_credited', 'this transfer already credited an invoice', 'tx_hash');
         } else {
           await q.run(
             `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
@@ -841,18 +839,18 @@ export class Invoices {
    * unmatched list. Either way an event announces the resolution with the merchant's note.
    */
   async resolveReview(id: string, body: unknown, baseUrl: string): Promise<InvoiceRow> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_body', 'the request body must be a JSON object', 'body');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('invalid_body', 'the request body must be a JSON object', 'body');
     const { decision, note } = body as Record<string, unknown>;
     if (decision !== 'accept' && decision !== 'reject') throw invalid('decision', 'must be "accept" or "reject"');
     if (typeof note !== 'string' || note.trim() === '' || note.length > 1000) throw invalid('note', 'must be a note of 1 to 1000 characters saying why');
     const row = await this.underLock(id, async (q, current, now) => {
       const record = this.record(current);
-      if (!record) throw new ApiError(409, 'not_in_review', 'an invoice without a network has no payment to review');
+      if (!record) throw new ApiError('not_in_review', 'an invoice without a network has no payment to review');
       let resolved;
       try {
         resolved = sg.resolveReview(record, decision === 'accept', note, now);
       } catch (error) {
-        if (coreCode(error) === 'not_in_review') throw new ApiError(409, 'not_in_review', 'this invoice is not waiting for a review');
+        if (coreCode(error) === 'not_in_review') throw new ApiError('not_in_review', 'this invoice is not waiting for a review');
         throw error;
       }
       for (const entry of resolved.returned) {

@@ -71,9 +71,7 @@ export class Rates {
     } catch (error) {
       this.log.warn('rate source failed', { currency, error: (error as Error).message });
       const age = cached ? `the last rate is ${this.clock() - cached.fetched_at} s old` : 'no rate was ever fetched';
-      throw new ApiError(
-        503,
-        'rate_unavailable',
+      throw new ApiError('rate_unavailable',
         `the ${currency} rate source failed (${(error as Error).message}) and ${age}; the maximum age is ${config.maxAge} s`,
         'currency',
         30,

@@ -313,14 +313,14 @@ export class Watcher {
     // Without the chain a claim cannot be judged: say so as a retryable answer.
     const call = <T>(method: string, params: unknown[]) =>
       rpc.call<T>(method, params).catch((error: unknown) => {
-        if (error instanceof RpcUnavailable) throw new ApiError(503, 'rpc_unavailable', `no ${network} RPC answered; try again shortly`, undefined, 10);
+        if (error instanceof RpcUnavailable) throw new ApiError('rpc_unavailable', `no ${network} RPC answered; try again shortly`, undefined, 10);
         throw error;
       });
     const receipt = await call<Receipt | null>('eth_getTransactionReceipt', [rpcTxHash(txHash)]);
-    if (!receipt) throw new ApiError(422, 'transaction_not_found', `no such transaction on ${network} (yet)`, 'tx_hash');
-    if (receipt.status !== '0x1') throw new ApiError(422, 'transaction_failed', 'the transaction failed on chain; it moved nothing', 'tx_hash');
+    if (!receipt) throw new ApiError('transaction_not_found', `no such transaction on ${network} (yet)`, 'tx_hash');
+    if (receipt.status !== '0x1') throw new ApiError('transaction_failed', 'the transaction failed on chain; it moved nothing', 'tx_hash');
     const block = await call<Block | null>('eth_getBlockByNumber', [receipt.blockNumber, false]);
-    if (!block) throw new ApiError(422, 'transaction_not_found', `the block of this transaction is not on ${network} now (reorganised?)`, 'tx_hash');
+    if (!block) throw new ApiError('transaction_not_found', `the block of this transaction is not on ${network} now (reorganised?)`, 'tx_hash');
     // Only the registry's token contracts can pay an invoice (the claim keeps its own token's):
     // a log of any other contract is not decoded at all, so however malformed, it fails nothing.
     const contracts = new Set((registryNetwork(network)?.tokens ?? []).map((t) => sg.parseAddress(network, t.contract).hex));
@@ -331,7 +331,7 @@ export class Watcher {
         try {
           t = sg.decodeTransferLog(network, { ...l, removed: false });
         } catch (error) {
-          throw new ApiError(422, coreCode(error) ?? 'invalid_log', `log ${Number(l.logIndex)} of the token contract ${l.address} cannot be read as a Transfer: ${(error as Error).message}`, 'tx_hash');
+          throw new ApiError(coreCode(error) ?? 'invalid_log', `log ${Number(l.logIndex)} of the token contract ${l.address} cannot be read as a Transfer: ${(error as Error).message}`, 'tx_hash');
         }
         t.block_time = String(Number(block.timestamp));
         return t;

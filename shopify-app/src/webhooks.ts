@@ -223,7 +223,7 @@ export class Webhooks {
       Math.floor(Date.now() / 1000),
       id,
     ]);
-    if (n !== 1) throw new ApiError(404, 'delivery_not_found', 'no webhook delivery has this id', 'id');
+    if (n !== 1) throw new ApiError('delivery_not_found', 'no webhook delivery has this id', 'id');
     this.kick();
     return (await this.db.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])) as DeliveryRow;
   }

@@ -8,8 +8,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const sg = require('../../crates/wasm/pkg/node/stablegate_wasm');
-const { ApiError } = require('../dist/errors');
-const { CORE_ERROR_STATUS, createRouter, httpError } = require('../dist/http/router');
+const { ApiError, ERROR_STATUS } = require('../dist/errors');
+const { createRouter, httpError } = require('../dist/http/router');
 
 /** The codes of the core's error kinds, read from the core's source (`ErrorKind::code`). */
 const coreKinds = () => {
@@ -44,7 +44,22 @@ const coreError = (call) => {
 test('every error kind of the core has an HTTP status', () => {
   const kinds = coreKinds();
   assert.ok(kinds.length >= 20, `read ${kinds.length} kinds from error.rs`);
-  for (const kind of kinds) assert.ok(CORE_ERROR_STATUS.has(kind), `no HTTP status for the core's ${kind}`);
+  for (const kind of kinds) assert.ok(ERROR_STATUS.has(kind), `no HTTP status for the core's ${kind}`);
+});
+
+test('every code the server raises has its status in the one table (none falls to a 500 by omission)', () => {
+  const src = path.join(__dirname, '..', 'src');
+  const files = fs.readdirSync(src, { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => path.join(src, f));
+  const raised = new Set();
+  for (const file of files) {
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/new ApiError\(\s*'([a-z_]+)'/g)) raised.add(m[1]);
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/super\(\s*'([a-z_]+)'/g)) raised.add(m[1]);
+  }
+  assert.ok(raised.size >= 20, `found ${raised.size} codes`);
+  for (const code of raised) assert.ok(ERROR_STATUS.has(code), `${code} has no status in errors.ts`);
+  assert.equal(new ApiError('invalid_amount', 'x').status, 422);
+  assert.equal(new ApiError('invalid_json', 'x').status, 400);
+  assert.deepEqual([new ApiError('amount_band_full', 'x').status, new ApiError('amount_band_full', 'x').retryAfter], [503, 30]);
 });
 
 test('a core error about the input is a 4xx with the kind as its code, not a 500', async () => {
@@ -58,9 +73,9 @@ test('a core error about the input is a 4xx with the kind as its code, not a 500
 });
 
 test('an ApiError is answered as it is', async () => {
-  const r = await answer(() => new ApiError(429, 'rate_limited', 'too many claims; try again in 7 s', undefined, 7));
+  const r = await answer(() => new ApiError('rate_limited', 'too many claims; try again in 7 s', undefined, 7));
   assert.deepEqual([r.status, r.body, r.retryAfter], [429, { error: { code: 'rate_limited', message: 'too many claims; try again in 7 s' } }, '7']);
-  assert.equal(httpError(new ApiError(404, 'not_found', 'x')).status, 404);
+  assert.equal(httpError(new ApiError('not_found', 'x')).status, 404);
 });
 
 test('a fault is a logged 500 that shows the client nothing of it', async () => {

@@ -2,7 +2,7 @@
 // key, the JSON body, and the one place where an error becomes an HTTP answer. It knows nothing of
 // invoices; the handlers in ./routes do, and stay thin because of what this module does first.
 import http = require('node:http');
-import { ApiError, coreCode } from '../errors';
+import { ApiError, coreCode, ERROR_STATUS } from '../errors';
 import type { Logger } from '../log';
 
 /** What a handler is given: the exchange, its decoded path parameters, and the caller's key. */
@@ -59,45 +59,6 @@ export function send(res: http.ServerResponse, status: number, body: unknown, he
 }
 
 /**
- * The HTTP status of each error kind of the core (`crates/core/src/error.rs`, the vectors' error
- * kinds) when such an error reaches the router unwrapped. The kinds a request's input can cause
- * are the client's error; the others mean that the server or its data is wrong, and are answered
- * like any other fault: a logged 500. test/router.test.js fails when a kind of the core is missing.
- */
-const CORE_KIND_STATUS: (CoreStatus & { kinds: string[] })[] = [
-  // The request's input (an amount, an address, a network, a claimed transaction) is refused.
-  {
-    status: 422,
-    kinds: [
-      'invalid_amount', 'too_many_decimals', 'amount_overflow', 'unknown_network', 'unknown_token', 'invalid_address',
-      'address_checksum', 'invalid_tx_hash', 'invalid_log', 'not_a_transfer', 'wrong_token', 'wrong_recipient',
-      'transfer_before_invoice', 'transfer_after_window', 'reserved_for_another_invoice',
-    ],
-  },
-  // The request is well formed, but the invoice or the transfer is not in a state that allows it.
-  { status: 409, kinds: ['already_credited', 'invoice_closed', 'not_in_review', 'invoice_not_cancellable'] },
-  // Every unique amount near this price is taken by open invoices: one of them ends soon.
-  { status: 503, retryAfter: 30, kinds: ['amount_band_full'] },
-  // The server's own data: its rate sources (rates.ts answers their failures as a 503 itself),
-  // the webhooks it signs, the blocks and records it stored; `invalid_input` is the wasm
-  // binding's code for an argument of the wrong shape, which only the server's code can pass.
-  {
-    status: 500,
-    kinds: [
-      'invalid_rate', 'invalid_signature_header', 'timestamp_out_of_window', 'signature_mismatch', 'missing_block_time',
-      'invalid_invoice', 'invalid_input',
-    ],
-  },
-];
-
-type CoreStatus = { status: 422 | 409 | 503 | 500; retryAfter?: number };
-
-/** The status of each code of `CORE_KIND_STATUS`. */
-export const CORE_ERROR_STATUS: ReadonlyMap<string, CoreStatus> = new Map(
-  CORE_KIND_STATUS.flatMap(({ status, retryAfter, kinds }) => kinds.map((kind) => [kind, { status, retryAfter }] as const)),
-);
-
-/**
  * The answer to `error`: an ApiError as it is; a core error of a client kind as an ApiError with
  * the kind as its code; null for anything else (a fault, answered as a logged 500). A `code` that
  * is not a core kind (a database's or the OS's) is a fault too.
@@ -105,9 +66,9 @@ export const CORE_ERROR_STATUS: ReadonlyMap<string, CoreStatus> = new Map(
 export function httpError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
   const code = coreCode(error) ?? '';
-  const mapped = CORE_ERROR_STATUS.get(code);
+  const mapped = ERROR_STATUS.get(code);
   if (!mapped || mapped.status === 500) return null;
-  return new ApiError(mapped.status, code, (error as Error).message, undefined, mapped.retryAfter);
+  return new ApiError(code, (error as Error).message);
 }
 
 /** A path segment, percent-decoded; malformed encoding is the client's error (400), not a 500. */
@@ -115,7 +76,7 @@ function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new ApiError(400, 'invalid_path', 'the URL path is not valid percent-encoding', 'path');
+    throw new ApiError('invalid_path', 'the URL path is not valid percent-encoding', 'path');
   }
 }
 
@@ -124,7 +85,7 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 65536) throw new ApiError(413, 'body_too_large', 'the request body is over 64 KB', 'body');
+    if (size > 65536) throw new ApiError('body_too_large', 'the request body is over 64 KB', 'body');
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -132,7 +93,7 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON', 'body');
+    throw new ApiError('invalid_json', 'the request body is not valid JSON', 'body');
   }
 }
 
@@ -181,14 +142,14 @@ export function createRouter(options: RouterOptions): http.RequestListener {
       if (route.auth === 'merchant') {
         const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
         keyId = key ? await apiKeyId(key) : null;
-        if (!keyId) throw new ApiError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>"');
+        if (!keyId) throw new ApiError('unauthorized', 'send a valid API key as "Authorization: Bearer <key>"');
       }
       const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodePathSegment(v)]));
       await route.handler({ req, res, params, query: url.searchParams, baseUrl: options.baseUrl(), apiKeyId: keyId, body: () => readJson(req) });
       return;
     }
-    if (pathMatched) throw new ApiError(405, 'method_not_allowed', `${req.method} is not allowed here`);
-    throw new ApiError(404, 'not_found', `no endpoint at ${url.pathname}`);
+    if (pathMatched) throw new ApiError('method_not_allowed', `${req.method} is not allowed here`);
+    throw new ApiError('not_found', `no endpoint at ${url.pathname}`);
   }
 
   return (req, res) => {

@@ -98,7 +98,7 @@ export function checkoutRoutes({ config, invoices, watcher }: CheckoutServices):
           await invoices.require(id);
           wait = perInvoice.take(id);
         }
-        if (wait > 0) throw new ApiError(429, 'rate_limited', `too many claims; try again in ${wait} s`, undefined, wait);
+        if (wait > 0) throw new ApiError('rate_limited', `too many claims; try again in ${wait} s`, undefined, wait);
         const row = await invoices.claim(id, await ctx.body(), (network, tx) => watcher.transfersOf(network, tx), ctx.baseUrl);
         send(ctx.res, 200, invoices.statusDocument(row, ctx.baseUrl), CORS);
       },
@@ -126,7 +126,7 @@ export function checkoutAssets({ widgetDir }: { widgetDir: string }): Asset[] {
       serve: (res, rel) => {
         const file = path.resolve(widgetDir, rel);
         if (!file.startsWith(widgetDir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-          throw new ApiError(404, 'not_found', `no widget file ${rel}`);
+          throw new ApiError('not_found', `no widget file ${rel}`);
         }
         res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', ...CORS });
         fs.createReadStream(file).pipe(res);

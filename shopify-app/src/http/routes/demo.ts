@@ -30,9 +30,9 @@ export function demoRoutes({ demo, invoices, watcher, clock, log }: DemoServices
         // wallet would. The server still learns of the payment only from the chain, like any other.
         const row = await invoices.require(ctx.params.id);
         const record = invoices.record(row);
-        if (!record) throw new ApiError(409, 'network_not_chosen', 'choose a network first');
+        if (!record) throw new ApiError('network_not_chosen', 'choose a network first');
         const status = sg.invoiceStatus(record, clock());
-        if (status.amount_remaining === '0') throw new ApiError(409, 'nothing_to_pay', 'this invoice needs no more payment');
+        if (status.amount_remaining === '0') throw new ApiError('nothing_to_pay', 'this invoice needs no more payment');
         const token = registryToken(record.network, record.token)!;
         const tx = {
           from: demo.wallet,

@@ -25,7 +25,7 @@ export function merchantRoutes({ invoices, webhooks, clock }: { invoices: Invoic
       handler: async (ctx) => {
         const key = ctx.req.headers['idempotency-key'];
         if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
-          throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 200 characters', 'Idempotency-Key');
+          throw new ApiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 200 characters', 'Idempotency-Key');
         }
         const result = await invoices.create(await ctx.body(), ctx.apiKeyId as string, (key as string | undefined) ?? null, ctx.baseUrl);
         send(ctx.res, result.status, result.body);

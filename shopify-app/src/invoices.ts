@@ -14,7 +14,7 @@ import { Db, Queryable, amountKey, isUniqueViolation } from './db';
 import { ApiError, coreCode, invalid } from './errors';
 import type { Logger } from './log';
 import type { Rates } from './rates';
-import { network as registryNetwork, token as registryToken } from './registry';
+import { hexOf, network as registryNetwork, token as registryToken } from './registry';
 
 export interface InvoiceRow {
   id: string;
@@ -375,7 +375,7 @@ export class Invoices {
     for (const address of net.addresses) {
       const holders = await q.all<InvoiceRow>(
         `SELECT * FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1 AND released = 0 AND amount_key >= ? AND amount_key < ?`,
-        [choice.network, choice.token, sg.parseAddress(choice.network, address).hex, amountKey(low), amountKey(high)],
+        [choice.network, choice.token, hexOf(choice.network, address), amountKey(low), amountKey(high)],
       );
       pool.push({ recipient: address, invoices: holders.map((h) => this.record(h) as Invoice) });
     }
@@ -406,7 +406,7 @@ export class Invoices {
       expires_in: String(Math.max(0, row.expires_at - row.created_at)),
       monitoring: String(row.monitor_until - row.expires_at),
     });
-    const hex = sg.parseAddress(choice.network, allocation.recipient).hex;
+    const hex = hexOf(choice.network, allocation.recipient);
     const chosen: InvoiceRow = { ...row, network: choice.network, token: choice.token, recipient: hex, amount_due: allocation.amount, watched: 1 };
     // save() writes the chosen network and amount together with the record (one UPDATE).
     return this.save(q, chosen, record, now, baseUrl);
@@ -722,7 +722,7 @@ export class Invoices {
           await q.run(
             `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            [networkId, t.tx_hash, Number(t.log_index), tokenId, sg.parseAddress(networkId, t.to).hex, t.from, t.amount, Number(t.block_number),
+            [networkId, t.tx_hash, Number(t.log_index), tokenId, hexOf(networkId, t.to), t.from, t.amount, Number(t.block_number),
               t.block_hash, Number(t.block_time), w.invoice, w.matched_by, w.status, w.review ? 'review' : w.note, now],
           );
         } else {
@@ -761,10 +761,10 @@ export class Invoices {
       throw invalid('tx_hash', `is not a ${record0.network} transaction hash: ${(error as Error).message}`);
     }
     const transfers = await fetchTransfers(record0.network, txHash);
-    const tokenContract = sg.parseAddress(record0.network, registryToken(record0.network, record0.token)!.contract).hex;
-    const ofToken = transfers.filter((t) => sg.parseAddress(record0.network, t.token).hex === tokenContract);
+    const tokenContract = hexOf(record0.network, registryToken(record0.network, record0.token)!.contract);
+    const ofToken = transfers.filter((t) => hexOf(record0.network, t.token) === tokenContract);
     if (ofToken.length === 0) throw new ApiError('wrong_token', `this transaction moved no ${record0.token.toUpperCase()} of the registry's contract`, 'tx_hash');
-    const mine = ofToken.filter((t) => sg.parseAddress(record0.network, t.to).hex === row0.recipient);
+    const mine = ofToken.filter((t) => hexOf(record0.network, t.to) === row0.recipient);
     if (mine.length === 0) throw new ApiError('wrong_recipient', "this transaction paid another address, not this invoice's", 'tx_hash');
     const now = this.clock();
     const result = await this.db.tx(async (q) => {

@@ -16,6 +16,24 @@ export function token(networkId: string, tokenId?: string | null): RegistryToken
   return tokenId ? net.tokens.find((t) => t.id === tokenId) : net.tokens[0];
 }
 
+const hexes = new Map<string, string>();
+
+/**
+ * The 0x-hex form of an address the server knows (its receiving addresses, the registry's token
+ * contracts, the addresses the core hands back), parsed by the core once and remembered, so a
+ * poll or a write does not cross into the core once per transfer to read an address it has seen.
+ */
+export function hexOf(networkId: string, address: string): string {
+  const key = `${networkId} ${address}`;
+  let hex = hexes.get(key);
+  if (hex === undefined) {
+    hex = sg.parseAddress(networkId, address).hex;
+    if (hexes.size >= 10000) hexes.clear(); // addresses from claims are anyone's: keep it bounded
+    hexes.set(key, hex);
+  }
+  return hex;
+}
+
 /** Returns the JSON-RPC form of a transaction hash (TRON's have no 0x prefix in the core's form). */
 export function rpcTxHash(hash: string): string {
   return hash.startsWith('0x') ? hash : `0x${hash}`;

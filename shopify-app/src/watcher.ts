@@ -14,7 +14,7 @@ import type { Db, Queryable } from './db';
 import { ApiError, coreCode } from './errors';
 import type { Invoices } from './invoices';
 import type { Logger } from './log';
-import { addressTopic, network as registryNetwork, rpcTxHash, token as registryToken, TRANSFER_TOPIC } from './registry';
+import { addressTopic, hexOf, network as registryNetwork, rpcTxHash, token as registryToken, TRANSFER_TOPIC } from './registry';
 import { RpcClient, RpcError, RpcUnavailable } from './rpc';
 
 interface Block {
@@ -134,12 +134,12 @@ export class Watcher {
     const tagged = tag && first[1] ? Number((first[1] as Block).number) : undefined;
     state.head = head;
     this.invoices.heads.set(net.id, head);
-    const receiving = net.addresses.map((a) => sg.parseAddress(net.id, a).hex);
+    const receiving = net.addresses.map((a) => hexOf(net.id, a));
     const topics = [TRANSFER_TOPIC, null, receiving.map(addressTopic)];
     const ours = new Set(receiving.map(addressTopic));
 
     for (const tokenId of net.tokens) {
-      const contract = sg.parseAddress(net.id, registryToken(net.id, tokenId)!.contract).hex;
+      const contract = hexOf(net.id, registryToken(net.id, tokenId)!.contract);
       let cursor = await this.cursor(net.id, tokenId, head, rpc);
       if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net.id, tokenId, cursor, head, rpc);
       // The core plans: the range (from the last final block up, so a replacement block at an
@@ -323,7 +323,7 @@ export class Watcher {
     if (!block) throw new ApiError('transaction_not_found', `the block of this transaction is not on ${network} now (reorganised?)`, 'tx_hash');
     // Only the registry's token contracts can pay an invoice (the claim keeps its own token's):
     // a log of any other contract is not decoded at all, so however malformed, it fails nothing.
-    const contracts = new Set((registryNetwork(network)?.tokens ?? []).map((t) => sg.parseAddress(network, t.contract).hex));
+    const contracts = new Set((registryNetwork(network)?.tokens ?? []).map((t) => hexOf(network, t.contract)));
     return receipt.logs
       .filter((l) => l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && l.topics.length === 3 && contracts.has(l.address.toLowerCase()))
       .map((l) => {

@@ -19,6 +19,8 @@
 //! header the node confirms) settles in the same poll. A node that lacks a block proves no
 //! reorganisation: the entry is looked at again next poll.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -272,10 +274,6 @@ pub struct PollOutcome {
     pub rewound: bool,
 }
 
-fn key_eq(transfer: &Transfer, tx_hash: &str, log_index: u64) -> bool {
-    transfer.tx_hash == tx_hash && transfer.log_index == log_index
-}
-
 /// The update of a stored entry of `invoice`, as it is now.
 fn update_of(
     network: &Network,
@@ -325,7 +323,18 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
     let mut invoices = input.invoices.clone();
     let mut touched = vec![false; invoices.len()];
     let mut ledger: Vec<LedgerWrite> = Vec::new();
-    let mut seen: Vec<(String, u64)> = Vec::new();
+    // Keys and blocks by lookup, not by scanning: a poll may carry thousands of logs.
+    let mut seen: BTreeSet<(&str, u64)> = BTreeSet::new();
+    let unmatched: BTreeSet<(&str, u64)> = input
+        .unmatched
+        .iter()
+        .map(|k| (k.tx_hash.as_str(), k.log_index))
+        .collect();
+    let block_times: BTreeMap<u64, u64> = input
+        .blocks
+        .iter()
+        .map(|b| (b.number, b.timestamp))
+        .collect();
     let is_final_now = |block: u64| {
         is_final(
             network,
@@ -350,11 +359,7 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
         .filter_map(|log| decode_transfer_log(network, log).ok())
         .filter_map(|mut transfer| {
             if transfer.block_time.is_none() {
-                transfer.block_time = input
-                    .blocks
-                    .iter()
-                    .find(|b| b.number == transfer.block_number)
-                    .map(|b| b.timestamp);
+                transfer.block_time = block_times.get(&transfer.block_number).copied();
             }
             if transfer.block_time.is_none() && !transfer.removed {
                 let block = transfer.block_number;
@@ -371,16 +376,10 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
         .collect();
     transfers.sort_by_key(|t| (t.block_number, t.log_index));
     for transfer in transfers {
-        let key = (transfer.tx_hash.clone(), transfer.log_index);
-        if seen.contains(&key)
-            || input
-                .unmatched
-                .iter()
-                .any(|k| key_eq(transfer, &k.tx_hash, k.log_index))
-        {
+        let key = (transfer.tx_hash.as_str(), transfer.log_index);
+        if unmatched.contains(&key) || !seen.insert(key) {
             continue;
         }
-        seen.push(key);
         // Address-poisoning spam moves zero tokens: it pays nothing and is not kept.
         if transfer.amount.is_zero() {
             continue;

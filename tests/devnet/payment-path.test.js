@@ -73,7 +73,8 @@ test('pay → getLogs → decode → match → credit → settle, on the devnet'
   });
   const first = sg.allocateAmount({ baseUnits: price, stepUnits: '10000', maxSlots: '100', taken: [] });
   const second = sg.allocateAmount({ baseUnits: price, stepUnits: '10000', maxSlots: '100', taken: [first.amount] });
-  assert.deepEqual([first.amount, second.amount], ['19990000', '20000000']);
+  // DESIGN §5: three steps apart, so a payment off by up to two steps lands on no other invoice.
+  assert.deepEqual([first.amount, second.amount], ['19990000', '20020000']);
   const invoices = [
     sg.createInvoice(terms('inv_1', r1, first.amount)),
     sg.createInvoice(terms('inv_2', r1, second.amount)),

@@ -1,14 +1,14 @@
-// The chain watcher (DESIGN §6): transport only. Per network and token, each poll asks the core
-// for a plan (planPoll: the range from the last final block up to the head, and the entries whose
-// blocks to check), asks the node for the Transfer logs to any of the merchant's receiving
-// addresses over that range (topic 2 as an array) and for one batch of block headers, then hands
-// everything to the core once (applyPoll) and stores the outcome in one transaction. The cursor is
-// saved with it, so a restart or an outage never skips a block. Ranges split by themselves when a
-// provider caps them. RPC calls per poll: one batch for the head (and the finality tag), one
-// eth_getLogs per token (batched with the answering node's head), one batch of headers —
-// independent of the number of open invoices.
+// The chain watcher (DESIGN §6): transport only. Each poll of a network asks the core for a plan
+// per token (planPoll: the range past its final cursor up to the head, and the entries whose
+// blocks to check), asks the node for the Transfer logs of every token contract to any of the
+// merchant's receiving addresses over the union of those ranges (one eth_getLogs, topic 2 as an
+// array) and for one batch of block headers, then hands each token's share to the core once
+// (applyPoll) and stores the outcome in one transaction with its cursor, so a restart or an
+// outage never skips a block. Ranges split by themselves when a provider caps them. HTTP requests
+// per poll: the head (and the finality tag), the logs (batched with the answering node's head),
+// the headers — 3, whatever the number of tokens and of open invoices.
 import sg = require('./core');
-import type { EthLog, Invoice, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
+import type { EthLog, Invoice, PollPlan, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import type { Config, NetworkConfig } from './config';
 import type { Db, Queryable } from './db';
 import { ApiError, coreCode } from './errors';
@@ -31,6 +31,17 @@ interface Receipt {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** One token's share of a poll: its final cursor, its credited entries not final yet, its plan. */
+interface TokenPlan {
+  tokenId: string;
+  contract: string;
+  cursor: number;
+  pending: Awaited<ReturnType<Invoices['pendingEntries']>>;
+  plan: PollPlan;
+  from: number;
+  to: number;
+}
 
 export interface NetworkState {
   network: string;
@@ -138,12 +149,13 @@ export class Watcher {
     const topics = [TRANSFER_TOPIC, null, receiving.map(addressTopic)];
     const ours = new Set(receiving.map(addressTopic));
 
+    // The core plans each token: the range past its final cursor (so a replacement block at an
+    // already-scanned height is searched again) and the entries whose blocks to check.
+    const plans: TokenPlan[] = [];
     for (const tokenId of net.tokens) {
       const contract = hexOf(net.id, registryToken(net.id, tokenId)!.contract);
       let cursor = await this.cursor(net.id, tokenId, head, rpc);
       if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net.id, tokenId, cursor, head, rpc);
-      // The core plans: the range (from the last final block up, so a replacement block at an
-      // already-scanned height is searched again) and the entries whose blocks to check.
       const pending = await this.invoices.pendingEntries(net.id, tokenId);
       const plan = sg.planPoll(net.id, {
         cursor: String(cursor),
@@ -153,31 +165,46 @@ export class Watcher {
         max_blocks: String(net.maxBlocksPerPoll),
         pending: pending.map(({ tx_hash, log_index, block_number }) => ({ tx_hash, log_index, block_number })),
       });
-      const from = Number(plan.from);
-      const to = Number(plan.to);
-      // A range within the remembered limit is one request whatever the limit: forget a limit
-      // that a transient error may have set (a real cap is learnt again, in a few refused
-      // calls, when a wide range is next needed).
-      if (to - from + 1 <= state.maxRange) state.maxRange = net.maxRange;
-      const scanned = from <= to ? await this.getLogs(state, contract, topics, from, to) : { logs: [], to: from - 1 };
-      // The filter is the provider's; this check is ours. A log of another contract (a fake
-      // "USDT", or this network's other token) or to another address is not this scan's.
-      const logs = scanned.logs.filter(
-        (l) => !l.removed && l.address.toLowerCase() === contract && l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && ours.has(String(l.topics[2]).toLowerCase()),
-      );
-      // One batch of headers: the blocks of the logs (their times, and whether a log in a block
-      // already final is canonical) and the blocks at the heights of the entries to check.
-      const blockNumbers = [...new Set(logs.map((l) => Number(l.blockNumber)))];
-      const checkNumbers = plan.checks.map((c) => Number(c.block_number));
-      const headers = blockNumbers.length + checkNumbers.length
-        ? await rpc.batch([...blockNumbers, ...checkNumbers].map((b): [string, unknown[]] => ['eth_getBlockByNumber', [hex(b), false]]))
-        : [];
-      for (const r of headers) if (r instanceof RpcError) throw r;
-      const header = (b: unknown) => {
-        const block = b as Block | null;
-        return block ? { number: String(Number(block.number)), hash: block.hash.toLowerCase(), timestamp: String(Number(block.timestamp)) } : null;
-      };
-      const blocks = headers.slice(0, blockNumbers.length).map(header);
+      plans.push({ tokenId, contract, cursor, pending, plan, from: Number(plan.from), to: Number(plan.to) });
+    }
+    // One eth_getLogs over the union of the ranges, for every token contract at once (DESIGN §13:
+    // at most 3 requests per network per poll, whatever the number of tokens and invoices).
+    const searching = plans.filter((p) => p.from <= p.to);
+    const from = Math.min(...searching.map((p) => p.from));
+    const to = Math.max(...searching.map((p) => p.to));
+    // A range within the remembered limit is one request whatever the limit: forget a limit
+    // that a transient error may have set (a real cap is learnt again, in a few refused
+    // calls, when a wide range is next needed).
+    if (searching.length && to - from + 1 <= state.maxRange) state.maxRange = net.maxRange;
+    const contracts = searching.map((p) => p.contract);
+    const scanned = searching.length
+      ? await this.getLogs(state, contracts.length === 1 ? contracts[0] : contracts, topics, from, to)
+      : { logs: [], to: head };
+    // The filter is the provider's; this check is ours. A log of another contract (a fake
+    // "USDT"), to another address, or outside its token's own range is not that token's.
+    const valid = scanned.logs.filter((l) => !l.removed && l.topics[0]?.toLowerCase() === TRANSFER_TOPIC && ours.has(String(l.topics[2]).toLowerCase()));
+    const logsOf = (p: TokenPlan) =>
+      valid.filter((l) => l.address.toLowerCase() === p.contract && Number(l.blockNumber) >= p.from && Number(l.blockNumber) <= p.to);
+    // One batch of headers for every token: the blocks of the logs (their times, and whether a log
+    // in a block already final is canonical) and the blocks at the heights of the entries to check.
+    const blockNumbers = [...new Set(plans.flatMap((p) => logsOf(p).map((l) => Number(l.blockNumber))))];
+    const checkNumbers = plans.flatMap((p) => p.plan.checks.map((c) => Number(c.block_number)));
+    const headers = blockNumbers.length + checkNumbers.length
+      ? await rpc.batch([...blockNumbers, ...checkNumbers].map((b): [string, unknown[]] => ['eth_getBlockByNumber', [hex(b), false]]))
+      : [];
+    for (const r of headers) if (r instanceof RpcError) throw r;
+    const header = (b: unknown) => {
+      const block = b as Block | null;
+      return block ? { number: String(Number(block.number)), hash: block.hash.toLowerCase(), timestamp: String(Number(block.timestamp)) } : null;
+    };
+    const blocks = headers.slice(0, blockNumbers.length).map(header).filter((b) => b !== null);
+    let checkAt = blockNumbers.length;
+
+    for (const token of plans) {
+      const { tokenId, cursor, pending, plan, to: planTo } = token;
+      const logs = logsOf(token);
+      const checks = plan.checks.map((c) => ({ tx_hash: c.tx_hash, log_index: c.log_index, block: header(headers[checkAt++]) }));
+      const searchedTo = Math.min(scanned.to, planTo);
       const owners = new Set(pending.filter((p) => plan.checks.some((c) => c.tx_hash === p.tx_hash && c.log_index === p.log_index)).map((p) => p.invoice));
       const { rows, unmatched } = await this.invoices.pollState(net.id, tokenId, logs.map((l) => l.transactionHash), [...owners]);
       const outcome = sg.applyPoll(net.id, {
@@ -186,12 +213,12 @@ export class Watcher {
         head: String(head),
         tagged: tagged === undefined ? null : String(tagged),
         min_confirmations: String(net.minConfirmations),
-        searched_to: String(scanned.to),
+        searched_to: String(searchedTo),
         // The raw logs: the core decodes them and takes their times from the headers, in this
         // one crossing (a log whose block the node lost meanwhile waits for a later poll).
         logs,
-        blocks: blocks.filter((b) => b !== null),
-        checks: plan.checks.map((c, i) => ({ tx_hash: c.tx_hash, log_index: c.log_index, block: header(headers[blockNumbers.length + i]) })),
+        blocks,
+        checks,
         invoices: rows.map((r) => this.invoices.record(r) as Invoice),
         unmatched,
       });
@@ -199,7 +226,7 @@ export class Watcher {
       // final); health and metrics show how far the chain has been searched.
       const next = Number(outcome.cursor);
       await this.invoices.storePoll(net.id, tokenId, rows, outcome, (q) => this.saveCursor(net.id, tokenId, next, q));
-      state.cursors[tokenId] = outcome.rewound ? next : Math.max(next, scanned.to);
+      state.cursors[tokenId] = outcome.rewound ? next : Math.max(next, searchedTo);
       for (const w of outcome.ledger) {
         // Base units: a log line is no reason to cross into the core once per transfer.
         const fields = { network: net.id, token: tokenId, tx: w.transfer.tx_hash, amount_units: w.transfer.amount, block: Number(w.transfer.block_number) };
@@ -280,7 +307,7 @@ export class Watcher {
    * load-balanced provider's backends are not in step) is searched only up to the blocks it has,
    * and the cursor stops there instead of passing blocks that nobody searched.
    */
-  private async getLogs(state: NetworkState, contract: string, topics: unknown[], from: number, to: number): Promise<{ logs: EthLog[]; to: number }> {
+  private async getLogs(state: NetworkState, contract: string | string[], topics: unknown[], from: number, to: number): Promise<{ logs: EthLog[]; to: number }> {
     const out: EthLog[] = [];
     let start = from;
     while (start <= to) {

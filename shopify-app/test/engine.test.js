@@ -171,3 +171,18 @@ test('defect 7: a payment one or two steps short of its own amount completes no 
   assert.equal((await invoice(c.id)).amount_paid, '0');
   assert.equal((await invoice(d.id)).amount_paid, '0');
 });
+
+test('DESIGN §13: a poll of a network with two tokens, payments on both, makes at most 3 HTTP requests', async () => {
+  const state = s.app.watcher.states.get('devnet');
+  await poll(); // the RPC client's one-time chain id check is not a poll's
+  const usdt = await create({ amount: '48' });
+  const usdt18 = await create({ amount: '48', networks: ['devnet:usdt18'] });
+  const paid = await s.pay(usdt.recipient, usdt.amount_due_units);
+  const paid18 = await s.pay(usdt18.recipient, usdt18.amount_due_units, { token: 'BscUsdLike' });
+  state.maxRequestsPerPoll = 0;
+  await poll(); // both seen: logs of both tokens and their blocks' headers
+  await settle(usdt.id, (i) => i.state === 'settled'); // both final: the headers of both checks
+  const done18 = await settle(usdt18.id, (i) => i.state === 'settled');
+  assert.deepEqual([(await invoice(usdt.id)).transfers[0].tx_hash, done18.transfers[0].tx_hash], [paid.tx, paid18.tx]);
+  assert.ok(state.maxRequestsPerPoll <= 3, `${state.maxRequestsPerPoll} HTTP requests in one poll`);
+});

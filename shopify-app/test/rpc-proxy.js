@@ -8,6 +8,12 @@
 'use strict';
 const http = require('node:http');
 
+/** The contract addresses an eth_getLogs call filters on, lower-cased. */
+function addressesOf(call) {
+  const address = call.params[0]?.address;
+  return (Array.isArray(address) ? address : [address]).map((a) => String(a).toLowerCase());
+}
+
 async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) {
   const state = { down: false, maxRange, lag: 0, failLogs: 0, failLogsOf: null, ignoreFilter: false, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
   const tooWide = (call) => {
@@ -64,10 +70,8 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
       const calls = Array.isArray(body) ? body : [body];
       for (const c of calls) {
         state.methods[c.method] = (state.methods[c.method] ?? 0) + 1;
-        if (c.method === 'eth_getLogs') {
-          const address = String(c.params[0]?.address).toLowerCase();
-          state.logsByAddress[address] = (state.logsByAddress[address] ?? 0) + 1;
-        }
+        // A filter names one contract or several (the server asks for every token at once).
+        if (c.method === 'eth_getLogs') for (const address of addressesOf(c)) state.logsByAddress[address] = (state.logsByAddress[address] ?? 0) + 1;
       }
       if (chainId !== null && calls.some((c) => c.method === 'eth_chainId')) {
         // Poses as a node of another chain (a misconfigured RPC URL).
@@ -75,7 +79,7 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? answers : answers[0]));
         return;
       }
-      if (state.failLogs > 0 && calls.some((c) => c.method === 'eth_getLogs' && String(c.params[0]?.address).toLowerCase() === state.failLogsOf)) {
+      if (state.failLogs > 0 && calls.some((c) => c.method === 'eth_getLogs' && addressesOf(c).includes(state.failLogsOf))) {
         state.failLogs--;
         const errors = calls.map((c) => ({ jsonrpc: '2.0', id: c.id, error: { code: -32000, message: 'header not found' } }));
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? errors : errors[0]));

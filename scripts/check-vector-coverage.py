@@ -76,6 +76,7 @@ COVERAGE = {
     "Invoice::cancel": ["state/cancel_invoice"],
     "Invoice::reservation": ["amounts/allocate_in_pool_from_invoices"],
     "StatusDocument::before_choice": ["status/status_before_choice"],
+    "InvoiceView::of": ["state/invoice_view"],
     "StatusDocument::for_invoice": ["status/status_document"],
     # (c) JS exports
     "js:toBaseUnits": ["amounts/to_base_units"],
@@ -98,6 +99,7 @@ COVERAGE = {
     "js:resolveReview": ["state/resolve_review"],
     "js:cancelInvoice": ["state/cancel_invoice"],
     "js:statusBeforeChoice": ["status/status_before_choice", "status/rfc3339"],
+    "js:invoiceView": ["state/invoice_view"],
     "js:readRate": ["rates/read_rate"],
     "js:createInvoice": ["state/create_invoice"],
     "js:invoiceStatus": ["state/invoice_status"],

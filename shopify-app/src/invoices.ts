@@ -531,8 +531,9 @@ export class Invoices {
   /** The merchant's view of an invoice (the API's Invoice object). */
   view(row: InvoiceRow, now: number, baseUrl: string | null) {
     const record = this.record(row);
-    const status = record ? sg.invoiceStatus(record, now) : null;
-    const fmt = (units: string) => sg.formatAmount(row.network as string, units, row.token);
+    // One call into the core renders the record: its status and every amount as a decimal.
+    const rendered = record ? sg.invoiceView(record, now) : null;
+    const status = rendered ? rendered.status : null;
     const state = status ? status.state : row.state === 'new' && now >= row.expires_at ? 'expired' : row.state;
     const base = baseUrl ?? this.publicUrl;
     return {
@@ -543,10 +544,10 @@ export class Invoices {
       network: row.network,
       token: row.token,
       recipient: record ? record.recipient : null,
-      amount_due: record ? fmt(record.amount_due) : row.base_amount,
+      amount_due: rendered ? rendered.amount_due : row.base_amount,
       amount_due_units: record ? record.amount_due : null,
-      amount_paid: status ? fmt(status.amount_paid) : '0',
-      amount_remaining: status ? fmt(status.amount_remaining) : row.base_amount,
+      amount_paid: rendered ? rendered.amount_paid : '0',
+      amount_remaining: rendered ? rendered.amount_remaining : row.base_amount,
       base_amount: row.base_amount,
       fiat_amount: row.fiat_amount,
       currency: row.currency,
@@ -559,12 +560,12 @@ export class Invoices {
       monitor_until: iso(row.monitor_until),
       status_url: `${base}/api/v1/checkout/${row.id}`,
       pay_url: `${base}/pay/${row.id}`,
-      transfers: record
-        ? record.ledger.map((e) => ({
+      transfers: record && rendered
+        ? record.ledger.map((e, i) => ({
             tx_hash: e.tx_hash,
             log_index: e.log_index,
             from: e.from,
-            amount: fmt(e.amount),
+            amount: rendered.transfer_amounts[i],
             amount_units: e.amount,
             block_number: e.block_number,
             status: e.status,

@@ -34,6 +34,7 @@ const CALLS = {
   apply_poll: (i) => sg.applyPoll(i.network, i.poll),
   read_rate: (i) => sg.readRate(i.json, i.path, i.invert ?? false),
   resolve_review: (i) => sg.resolveReview(i.invoice, i.accept ?? false, i.note, num(i.now)),
+  invoice_view: (i) => sg.invoiceView(i.invoice, num(i.now)),
   cancel_invoice: (i) => ({ event: sg.cancelInvoice(i.invoice, num(i.now)).event }),
   status_before_choice: (i) => sg.statusBeforeChoice(i.open, statusContext(i.context)),
   invoice_status: (i) => sg.invoiceStatus(i.invoice, num(i.now)),

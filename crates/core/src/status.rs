@@ -154,6 +154,44 @@ fn zero_when_null<'de, D: serde::Deserializer<'de>>(
     Ok(Option::<u64>::deserialize(deserializer)?.unwrap_or(0))
 }
 
+/// An invoice as the merchant's API shows it: its status, and every amount also as a decimal
+/// string of its token, so a host renders an invoice with one call into the core.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    /// The status at the time asked (amounts in base units).
+    pub status: crate::invoice::Status,
+    /// The amount due, as a decimal.
+    pub amount_due: String,
+    /// What was paid (transfers not removed), as a decimal.
+    pub amount_paid: String,
+    /// What is left to pay, as a decimal.
+    pub amount_remaining: String,
+    /// The ledger entries' amounts as decimals, in ledger order.
+    pub transfer_amounts: Vec<String>,
+}
+
+impl InvoiceView {
+    /// Renders `invoice` of `network` at `now`.
+    ///
+    /// # Errors
+    /// `unknown_token` when the invoice's token is not on `network`.
+    pub fn of(invoice: &Invoice, network: &Network, now: u64) -> Result<InvoiceView> {
+        let decimals = network.token(Some(&invoice.token))?.decimals;
+        let status = invoice.status(now);
+        Ok(InvoiceView {
+            amount_due: invoice.amount_due.to_decimal(decimals),
+            amount_paid: status.amount_paid.to_decimal(decimals),
+            amount_remaining: status.amount_remaining.to_decimal(decimals),
+            transfer_amounts: invoice
+                .ledger
+                .iter()
+                .map(|e| e.amount.to_decimal(decimals))
+                .collect(),
+            status,
+        })
+    }
+}
+
 /// An invoice before the customer picked a network: what the host stores of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenChoice {

@@ -12,7 +12,7 @@ use stablegate_core::invoice::{EntryStatus, MatchedBy};
 use stablegate_core::matching::{claim_transfer, match_transfer, ClaimPolicy};
 use stablegate_core::network::Registry;
 use stablegate_core::status::rfc3339;
-use stablegate_core::status::{OpenChoice, StatusContext};
+use stablegate_core::status::{InvoiceView, OpenChoice, StatusContext};
 use stablegate_core::watch::required_confirmations;
 use stablegate_core::watch::{apply_poll, is_final, plan_poll, PollInput, PollPlanInput};
 use stablegate_core::{
@@ -272,6 +272,11 @@ fn run(function: &str, input: &Value) -> Outcome {
                 int(input, "max_slots")?,
                 &pool,
             )?))
+        }
+        "invoice_view" => {
+            let invoice: Invoice = from(input, "invoice")?;
+            let network = network(&invoice.network)?;
+            Ok(to_value(&InvoiceView::of(&invoice, network, int(input, "now")?)?))
         }
         "cancel_invoice" => {
             let mut invoice: Invoice = from(input, "invoice")?;

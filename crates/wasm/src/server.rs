@@ -9,7 +9,7 @@ use stablegate_core::amount::{
 };
 use stablegate_core::invoice::{EntryStatus, LedgerEntry, MatchedBy};
 use stablegate_core::matching::{claim_transfer, match_transfer, ClaimPolicy};
-use stablegate_core::status::{OpenChoice, StatusContext};
+use stablegate_core::status::{InvoiceView, OpenChoice, StatusContext};
 use stablegate_core::watch::{self, PollInput, PollPlanInput};
 use stablegate_core::{
     log, rate, uri, webhook, Amount, Invoice, InvoiceTerms, StatusDocument, Transfer,
@@ -378,6 +378,18 @@ pub fn invoice_status(
 ) -> JsResult<JsValue> {
     let invoice: Invoice = from_js("invoice", invoice)?;
     to_js(&invoice.status(unix_seconds("now", now)?))
+}
+
+/// Renders an invoice at `now` (unix seconds): `{ status, amount_due, amount_paid,
+/// amount_remaining, transfer_amounts }`, every amount also as a decimal of its token, in one call.
+#[wasm_bindgen(js_name = invoiceView, unchecked_return_type = "InvoiceView")]
+pub fn invoice_view(
+    #[wasm_bindgen(unchecked_param_type = "Invoice")] invoice: JsValue,
+    now: f64,
+) -> JsResult<JsValue> {
+    let invoice: Invoice = from_js("invoice", invoice)?;
+    let network = network(&invoice.network)?;
+    to_js(&InvoiceView::of(&invoice, network, unix_seconds("now", now)?).map_err(core_error)?)
 }
 
 /// Decides which of `invoices` a transfer pays: `{ decision: "credit" | "known" | "ambiguous" |

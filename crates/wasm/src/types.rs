@@ -179,6 +179,15 @@ export interface InvoiceEvent extends InvoiceStatus {
 
 export interface Resolution { outcome: "accepted" | "rejected"; note: string }
 
+/** An invoice rendered: its status and every amount as a decimal of its token (ledger order). */
+export interface InvoiceView {
+  status: InvoiceStatus;
+  amount_due: DecimalString;
+  amount_paid: DecimalString;
+  amount_remaining: DecimalString;
+  transfer_amounts: DecimalString[];
+}
+
 /** The merchant's claim policy: claims up to this amount (base units) credit without review. */
 export interface ClaimPolicy { auto_accept_up_to?: IntegerString }
 

@@ -40,6 +40,28 @@ final class StatusDocument {
 	}
 
 	/**
+	 * Renders an invoice as the merchant's view shows it (InvoiceView::of in the core): its status
+	 * at $now and every amount also as a decimal of its token, in ledger order for the transfers.
+	 *
+	 * @param Invoice $invoice The invoice.
+	 * @param Network $network Its network.
+	 * @param string  $now     Unix seconds.
+	 * @return array{status: array, amount_due: string, amount_paid: string, amount_remaining: string, transfer_amounts: array<int, string>}
+	 * @throws DomainError unknown_token when the invoice's token is not on $network.
+	 */
+	public static function invoiceView( Invoice $invoice, Network $network, string $now ): array {
+		$decimals = $network->token( $invoice->token )['decimals'];
+		$status   = $invoice->status( $now );
+		return array(
+			'status'           => $status,
+			'amount_due'       => Amount::toDecimal( $invoice->amount_due, $decimals ),
+			'amount_paid'      => Amount::toDecimal( $status['amount_paid'], $decimals ),
+			'amount_remaining' => Amount::toDecimal( $status['amount_remaining'], $decimals ),
+			'transfer_amounts' => array_map( static fn ( array $e ): string => Amount::toDecimal( $e['amount'], $decimals ), $invoice->ledger ),
+		);
+	}
+
+	/**
 	 * Builds the document of an invoice whose network the customer has not picked yet: the
 	 * choices, each with the amount it would cost (the unique amount is allocated on choice).
 	 *

@@ -145,6 +145,10 @@ final class VectorsTest extends TestCase {
 				}
 				return $events;
 			},
+			'invoice_view'        => static function ( array $i ): array {
+				$invoice = Invoice::fromJson( $i['invoice'] );
+				return StatusDocument::invoiceView( $invoice, Network::get( $invoice->network ), $i['now'] );
+			},
 			'cancel_invoice'      => static function ( array $i ): array {
 				$invoice = Invoice::fromJson( $i['invoice'] );
 				$invoice->cancel( $i['now'] );

@@ -494,9 +494,43 @@ def build_cancel_invoice():
                     ["DESIGN.md §5 (Invoices, matching and the ledger)"], cases)
 
 
+def o_invoice_view(i):
+    """The status at `now` and every amount as a canonical decimal of the invoice's token."""
+    inv = i["invoice"]
+    _, token = oracle.resolve(inv["network"], inv["token"])
+    d = token["decimals"]
+    s = engine.status(inv, int(i["now"]))
+    dec = lambda units: engine.canonical(int(units), d)
+    return {"status": s, "amount_due": dec(inv["amount_due"]), "amount_paid": dec(s["amount_paid"]),
+            "amount_remaining": dec(s["amount_remaining"]), "transfer_amounts": [dec(e["amount"]) for e in inv["ledger"]]}
+
+
+def build_invoice_view():
+    V = o_invoice_view
+    inv, entry = engine.invoice, engine.entry
+    cases = [
+        case(V, "a new invoice: nothing paid, all of it remaining", {"invoice": inv("inv_a", 19_990_000), "now": "1500"}),
+        case(V, "whole amounts show without decimals", {"invoice": inv("inv_a", 20_000_000), "now": "1500"}),
+        case(V, "a partial payment", {"invoice": inv("inv_a", 19_990_000, ledger=[entry(9_000_000)]), "now": "1500"}),
+        case(V, "paid, not final", {"invoice": inv("inv_a", 19_990_000, ledger=[entry(19_990_000)]), "now": "1500"}),
+        case(V, "settled with an overpayment", {"invoice": inv("inv_a", 19_990_000, ledger=[entry(20_000_000, status="final")]), "now": "1500"}),
+        case(V, "two transfers in ledger order, one removed", {"invoice": inv("inv_a", 19_990_000, ledger=[
+            entry(10_000_000, n=1, status="removed"), entry(19_990_000, n=2, status="final")]), "now": "1500"}),
+        case(V, "expired unpaid", {"invoice": inv("inv_a", 19_990_000), "now": "1900"}),
+        case(V, "in review", {"invoice": inv("inv_a", 19_990_000, ledger=[entry(19_000_000, matched_by="claim", review=True)]), "now": "1500"}),
+        case(V, "18 decimals (usdt18)", {"invoice": inv("inv_a", 19_990_000_000_000_000_000, token="usdt18",
+                                                           ledger=[entry(1_000_000_000_000_000)]), "now": "1500"}),
+        case(V, "a token not on the invoice's network", {"invoice": inv("inv_a", 19_990_000, token="usdt-e"), "now": "1500"},
+             "unknown_token"),
+        case(V, "an unknown network", {"invoice": inv("inv_a", 19_990_000, network="nowhere"), "now": "1500"}, "unknown_network"),
+    ]
+    return document("state", "invoice_view", "An invoice rendered: its status and every amount as a decimal of its token.",
+                    ["DESIGN.md §3 (Money)", "DESIGN.md §5 (Invoices, matching and the ledger)"], cases)
+
+
 BUILDERS = [build_normalize_tx_hash, build_transfer_calldata, build_balance_of_calldata,
             build_required_confirmations, build_rfc3339, build_create_invoice,
-            build_allocate_in_pool_from_invoices, build_networks, build_cancel_invoice]
+            build_allocate_in_pool_from_invoices, build_networks, build_cancel_invoice, build_invoice_view]
 
 
 def main(argv):

@@ -276,7 +276,11 @@ fn run(function: &str, input: &Value) -> Outcome {
         "invoice_view" => {
             let invoice: Invoice = from(input, "invoice")?;
             let network = network(&invoice.network)?;
-            Ok(to_value(&InvoiceView::of(&invoice, network, int(input, "now")?)?))
+            Ok(to_value(&InvoiceView::of(
+                &invoice,
+                network,
+                int(input, "now")?,
+            )?))
         }
         "cancel_invoice" => {
             let mut invoice: Invoice = from(input, "invoice")?;

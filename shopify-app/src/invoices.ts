@@ -694,9 +694,8 @@ export class Invoices {
     }
     const ids = new Set(rows.map((r) => r.id));
     const owners = [...new Set([...known.map((k) => k.invoice_id), ...checked])].filter((id): id is string => id !== null && !ids.has(id));
-    for (const id of owners) {
-      const owner = await this.get(id);
-      if (owner) rows.push(owner);
+    if (owners.length) {
+      rows.push(...(await this.db.all<InvoiceRow>(`SELECT * FROM invoices WHERE id IN (${owners.map(() => '?').join(',')})`, owners)));
     }
     const unmatched = known.filter((k) => k.invoice_id === null).map((k) => ({ tx_hash: k.tx_hash, log_index: String(k.log_index) }));
     return { rows, unmatched };

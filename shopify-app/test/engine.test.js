@@ -140,7 +140,8 @@ test('defect 6: a settled invoice does not swallow another customer\'s short pay
   const paidA = await s.pay(a.recipient, a.amount_due_units);
   await settle(a.id, (i) => i.state === 'settled');
   const b = await create({ amount: '46' });
-  assert.ok(b.recipient !== a.recipient || b.amount_due_units !== a.amount_due_units);
+  // Same price, same address (it has room), three steps above A's amount.
+  assert.deepEqual([b.recipient, BigInt(b.amount_due_units) - BigInt(a.amount_due_units)], [a.recipient, 30_000n]);
   // B's customer sends A's amount (an exchange took the unique tag).
   const paidB = await s.pay(a.recipient, a.amount_due_units, { fromIndex: 2 });
   await s.net.mine(3);
@@ -148,18 +149,17 @@ test('defect 6: a settled invoice does not swallow another customer\'s short pay
   const afterA = await invoice(a.id);
   assert.deepEqual([afterA.state, afterA.exception, afterA.transfers.map((t) => t.tx_hash)], ['settled', null, [paidA.tx]]);
   assert.deepEqual((await ledgerOf(paidB.tx)).map((r) => [r.invoice_id, r.note]), [[null, 'unmatched']]);
-  if (b.recipient === a.recipient) {
-    const claimed = await claim(b.id, paidB.tx);
-    assert.deepEqual([claimed.status, claimed.body.exception], [200, 'needs_review']);
-  }
   assert.notEqual((await invoice(b.id)).state, 'settled');
+  const claimed = await claim(b.id, paidB.tx);
+  assert.deepEqual([claimed.status, claimed.body.exception], [200, 'needs_review']);
 });
 
 test('defect 7: a payment one or two steps short of its own amount completes no neighbour', async () => {
   const c = await create({ amount: '47.01' });
   const d = await create({ amount: '47.01' });
-  const onSameAddress = c.recipient === d.recipient;
-  const target = onSameAddress ? d : c;
+  // Neighbours: one address, amounts three steps apart.
+  assert.deepEqual([d.recipient, BigInt(d.amount_due_units) - BigInt(c.amount_due_units)], [c.recipient, 30_000n]);
+  const target = d;
   for (const steps of [1n, 2n]) {
     for (const sign of [-1n, 1n]) {
       const amount = String(BigInt(target.amount_due_units) + sign * steps * 10_000n);

@@ -330,11 +330,7 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
         .iter()
         .map(|k| (k.tx_hash.as_str(), k.log_index))
         .collect();
-    let block_times: BTreeMap<u64, u64> = input
-        .blocks
-        .iter()
-        .map(|b| (b.number, b.timestamp))
-        .collect();
+    let blocks: BTreeMap<u64, &BlockHeader> = input.blocks.iter().map(|b| (b.number, b)).collect();
     let is_final_now = |block: u64| {
         is_final(
             network,
@@ -345,9 +341,9 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
         )
     };
     let canonical = |transfer: &Transfer| {
-        input.blocks.iter().any(|b| {
-            b.number == transfer.block_number && b.hash.eq_ignore_ascii_case(&transfer.block_hash)
-        })
+        blocks
+            .get(&transfer.block_number)
+            .is_some_and(|b| b.hash.eq_ignore_ascii_case(&transfer.block_hash))
     };
 
     // A log whose block time is unknown (the node lost the block meanwhile) is left for a later
@@ -359,7 +355,7 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
         .filter_map(|log| decode_transfer_log(network, log).ok())
         .filter_map(|mut transfer| {
             if transfer.block_time.is_none() {
-                transfer.block_time = block_times.get(&transfer.block_number).copied();
+                transfer.block_time = blocks.get(&transfer.block_number).map(|b| b.timestamp);
             }
             if transfer.block_time.is_none() && !transfer.removed {
                 let block = transfer.block_number;
@@ -385,6 +381,12 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
             continue;
         }
         let settle_now = is_final_now(transfer.block_number) && canonical(transfer);
+        // What a transfer stored now is: final at once when its block is final and canonical.
+        let first_status = if settle_now {
+            EntryStatus::Final
+        } else {
+            EntryStatus::Seen
+        };
         let owner = invoices
             .iter()
             .position(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some());
@@ -424,16 +426,7 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
                     .expect("the decision names one of the invoices");
                 let invoice = &mut invoices[index];
                 invoice.credit(transfer, MatchedBy::Amount, review)?;
-                let status = if settle_now {
-                    invoice.set_entry_status(
-                        &transfer.tx_hash,
-                        transfer.log_index,
-                        EntryStatus::Final,
-                    );
-                    EntryStatus::Final
-                } else {
-                    EntryStatus::Seen
-                };
+                invoice.set_entry_status(&transfer.tx_hash, transfer.log_index, first_status);
                 touched[index] = true;
                 ledger.push(LedgerWrite {
                     op: LedgerOp::Insert,
@@ -441,7 +434,7 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
                     invoice: Some(id),
                     matched_by: Some(MatchedBy::Amount),
                     review,
-                    status,
+                    status: first_status,
                     note: None,
                 });
             }
@@ -460,11 +453,7 @@ pub fn apply_poll(network: &Network, input: &PollInput) -> Result<PollOutcome> {
                     invoice: None,
                     matched_by: None,
                     review: false,
-                    status: if settle_now {
-                        EntryStatus::Final
-                    } else {
-                        EntryStatus::Seen
-                    },
+                    status: first_status,
                     note: Some(note),
                 });
             }

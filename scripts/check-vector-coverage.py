@@ -48,6 +48,7 @@ COVERAGE = {
     "rate::read_rate": ["rates/read_rate"],
     "status::rfc3339": ["status/rfc3339"],
     "uri::payment_uri": ["payment_uri/payment_uri"],
+    "uri::payment_uri_from_text": ["payment_uri/payment_uri"],
     "uri::transfer_calldata": ["payment_uri/transfer_calldata"],
     "watch::is_final": ["watch/is_final"],
     "watch::required_confirmations": ["watch/required_confirmations"],

@@ -5,6 +5,24 @@ use crate::amount::Amount;
 use crate::error::{Error, ErrorKind, Result};
 use crate::network::{Network, QrStyle, Token};
 
+/// Builds the payment request of `network` from its parts as hosts and the widget hold them: an
+/// optional token id, the recipient's text and the amount as a decimal string of the token.
+///
+/// # Errors
+/// `unknown_token`, an address error for the recipient, an amount error for the amount, or what
+/// [`payment_uri`] refuses.
+pub fn payment_uri_from_text(
+    network: &Network,
+    token: Option<&str>,
+    recipient: &str,
+    amount: &str,
+) -> Result<String> {
+    let token = network.token(token)?;
+    let recipient = network.parse_address(recipient)?;
+    let amount = Amount::from_decimal(amount, token.decimals)?;
+    payment_uri(network, token, &recipient, amount)
+}
+
 /// Builds the payment request that the QR code of `network` holds.
 ///
 /// EVM networks get an EIP-681 transfer request with the chain id and a plain-integer `uint256`

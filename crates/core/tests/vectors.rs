@@ -150,13 +150,12 @@ fn run(function: &str, input: &Value) -> Outcome {
             let address = network(text(input, "network")?)?.parse_address(text(input, "text")?)?;
             Ok(json!({ "address": address.to_string(), "hex": address.to_hex() }))
         }
-        "payment_uri" => {
-            let network = network(text(input, "network")?)?;
-            let token = network.token(opt_text(input, "token"))?;
-            let recipient = network.parse_address(text(input, "recipient")?)?;
-            let amount = Amount::from_decimal(text(input, "amount")?, token.decimals)?;
-            Ok(json!(uri::payment_uri(network, token, &recipient, amount)?))
-        }
+        "payment_uri" => Ok(json!(uri::payment_uri_from_text(
+            network(text(input, "network")?)?,
+            opt_text(input, "token"),
+            text(input, "recipient")?,
+            text(input, "amount")?,
+        )?)),
         "decode_transfer_log" => {
             let network = network(text(input, "network")?)?;
             let log_value = input

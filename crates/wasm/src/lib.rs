@@ -148,14 +148,13 @@ pub fn payment_uri(
             "paymentUri: network, recipient and amount must be strings",
         )
     };
-    let network = network(&args.network().ok_or_else(missing)?)?;
-    let token = network.token(args.token().as_deref()).map_err(core_error)?;
-    let recipient = network
-        .parse_address(&args.recipient().ok_or_else(missing)?)
-        .map_err(core_error)?;
-    let amount = Amount::from_decimal(&args.amount().ok_or_else(missing)?, token.decimals)
-        .map_err(core_error)?;
-    uri::payment_uri(network, token, &recipient, amount).map_err(core_error)
+    uri::payment_uri_from_text(
+        network(&args.network().ok_or_else(missing)?)?,
+        args.token().as_deref(),
+        &args.recipient().ok_or_else(missing)?,
+        &args.amount().ok_or_else(missing)?,
+    )
+    .map_err(core_error)
 }
 
 /// Returns an SVG of the QR code of `text` (byte mode, error correction M), drawn as one

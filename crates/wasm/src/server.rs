@@ -138,11 +138,13 @@ pub fn payment_uri(
     #[wasm_bindgen(unchecked_param_type = "PaymentUriArgs")] args: JsValue,
 ) -> JsResult<String> {
     let args: UriArgs = from_js("paymentUri", args)?;
-    let network = network(&args.network)?;
-    let token = network.token(args.token.as_deref()).map_err(core_error)?;
-    let recipient = network.parse_address(&args.recipient).map_err(core_error)?;
-    let amount = Amount::from_decimal(&args.amount, token.decimals).map_err(core_error)?;
-    uri::payment_uri(network, token, &recipient, amount).map_err(core_error)
+    uri::payment_uri_from_text(
+        network(&args.network)?,
+        args.token.as_deref(),
+        &args.recipient,
+        &args.amount,
+    )
+    .map_err(core_error)
 }
 
 /// Returns the `Stablegate-Signature` header value for `body` sent at `timestamp` (unix seconds).

@@ -24,15 +24,17 @@ const NEEDS_POSTGRES = ON_POSTGRES ? false : 'needs PostgreSQL: runs in the Post
 // A lease's time to live is max(3 × poll_ms, 1000) ms: at 400 ms, 1.2 s, three polls.
 const POLL_MS = 400;
 const LEASE_TTL_MS = Math.max(3 * POLL_MS, 1000);
-// Holder killed → lease taken by another: at most the lease's life plus one standby poll; one
-// more poll interval for a machine shared with other work.
-const TAKEOVER_BOUND_MS = LEASE_TTL_MS + 2 * POLL_MS;
+// Holder killed → lease taken by another: at most the lease's life plus one standby poll; two
+// more poll intervals for a machine shared with other work. Six intervals in all.
+const TAKEOVER_BOUND_MS = LEASE_TTL_MS + 3 * POLL_MS;
+// A server defect, reported: migrate() in src/db.ts runs `CREATE TABLE IF NOT EXISTS
+// schema_migrations` before it takes the migrations' advisory lock, and PostgreSQL does not make
+// that statement safe against a concurrent twin: a process then stops at start with "duplicate
+// key value violates unique constraint pg_type_typname_nsp_index".
+const MIGRATION_RACE = 'server defect: src/db.ts migrate() creates schema_migrations outside the migrations lock; processes started at once on a fresh PostgreSQL can fail (pg_type_typname_nsp_index)';
 const INVOICES = 1000;
 const PAID = 300;
 const ENV = { SG_TEST_API_KEY: API_KEY, SG_TEST_WEBHOOK_SECRET: WEBHOOK_SECRET };
-// Until the server side of issue 14 is committed (it is being written in the same tree), the cases
-// that need it are todo: they run, and say what is missing, without failing the suite.
-const AWAITING_SERVER = 'needs issue 14\'s server side (leases, /health process and watcher roles, claimed webhook attempts, NOTIFY fan-out, rate limits in the database, the SQLite guard), not committed yet';
 
 /** The configuration every process of a cluster shares (only the database differs per suite). */
 function serverConfig({ database, rpc, addresses, webhookUrl, claims = {} }) {
@@ -240,11 +242,12 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     c.configFile = path.join(c.dir, 'stablegate.config.json');
     c.config = serverConfig({ database: { url_env: 'SG_TEST_DATABASE_URL' }, rpc: c.gate.url, addresses: [c.net.accounts[5], c.net.accounts[6]], webhookUrl: c.receiver.url });
     fs.writeFileSync(c.configFile, JSON.stringify(c.config, null, 2));
-    const { Client } = require('pg');
-    pgc = new Client({ connectionString: dbUrl });
-    // Three processes started at once, as systemd starts the instances of a template.
-    await Promise.all([0, 1, 2].map(startSlot));
-    await pgc.connect();
+    const { Pool } = require('pg');
+    pgc = new Pool({ connectionString: dbUrl, max: 3 });
+    // One process migrates the fresh database, then the two others start at once. (Three at once
+    // on a fresh database is its own case below.)
+    await startSlot(0);
+    await startAll([1, 2].map((i) => () => startSlot(i)));
     // The cursors, sampled often: a value lower than the one before must follow a logged rewind.
     c.sampling = setInterval(() => {
       pgc.query('SELECT network, token, block FROM cursors').then(
@@ -265,7 +268,7 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     fs.rmSync(c.dir, { recursive: true, force: true });
   });
 
-  test('1,000 invoices through three processes, 300 payments across two SIGKILLs of the watcher holder and a reorganisation: each credited and announced once', { todo: AWAITING_SERVER, timeout: 180000 }, async (t) => {
+  test('1,000 invoices through three processes, 300 payments across two SIGKILLs of the watcher holder and a reorganisation: each credited and announced once', { timeout: 180000 }, async (t) => {
     const health = (await api(c.slots[0], 'GET', '/health')).body;
     assert.ok(health.process?.id && health.networks?.devnet?.watcher, `GET /health names no process and no watcher role (the server has no leases yet): ${JSON.stringify(health).slice(0, 300)}`);
     assert.equal(new Set(c.slots.map((s) => s.id)).size, 3, 'each process has its own holder id');
@@ -422,11 +425,16 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
       assert.notEqual(k.successor, k.victim);
       assert.ok(k.takeoverMs <= TAKEOVER_BOUND_MS, `${k.label}: takeover after ${k.takeoverMs} ms (bound ${TAKEOVER_BOUND_MS} ms)`);
     }
-    const epochs = logsOf((l) => l.msg === 'watcher lease taken' && l.network === 'devnet').sort((a, b) => a.at - b.at).map((l) => Number(l.epoch));
+    const taken = logsOf((l) => l.msg === 'watcher lease taken' && l.network === 'devnet').sort((a, b) => a.at - b.at);
+    const epochs = taken.map((l) => Number(l.epoch));
     assert.ok(epochs.every((e, i) => i === 0 || e > epochs[i - 1]), `lease epochs only grow: ${epochs}`);
+    // A holder that misses its renewals (a poll longer than the lease, a stalled machine) loses
+    // the lease without being killed: allowed (its poll is dropped), but worth seeing.
+    const lost = logsOf((l) => l.msg === 'watcher lease lost; standing by');
+    t.diagnostic(`lease taken: ${taken.map((l) => `${l.process} epoch ${l.epoch}`).join(', ')}; lost without a kill: ${lost.map((l) => `${l.process} at ${l.time}`).join(', ') || 'never'}`);
   });
 
-  test('a customer\'s event stream on one process sees, as soon as the holder\'s own stream does, a payment that the holder processed', { todo: AWAITING_SERVER, timeout: 60000 }, async (t) => {
+  test('a customer\'s event stream on one process sees, as soon as the holder\'s own stream does, a payment that the holder processed', { timeout: 60000 }, async (t) => {
     const watcher = await holder();
     const other = live().find((s) => s !== watcher);
     const inv = (await api(other, 'POST', '/api/v1/invoices', { amount: '333', networks: ['devnet'] })).body;
@@ -449,6 +457,29 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     }
   });
 
+  test('three processes started at once on a fresh database all start, and the schema is migrated once', { todo: MIGRATION_RACE, timeout: 60000 }, async () => {
+    // systemd starts the instances of a template at once; a first deployment has an empty database.
+    const { Client } = require('pg');
+    for (let round = 0; round < 4; round++) {
+      const url = await createDatabase(process.env.STABLEGATE_TEST_PG);
+      const env = { ...ENV, SG_TEST_DATABASE_URL: url };
+      const started = [];
+      try {
+        await startAll([0, 1, 2].map((i) => async () => started.push(await startServer({ name: `fresh${round}-${i}`, configFile: c.configFile, env }))));
+      } finally {
+        await Promise.all(started.map((s) => s.stop()));
+      }
+      const db = new Client({ connectionString: url });
+      await db.connect();
+      try {
+        const versions = (await db.query(`SELECT version FROM schema_migrations ORDER BY version`)).rows.map((r) => Number(r.version));
+        assert.deepEqual(versions, [...new Set(versions)], `round ${round}: each migration applied once`);
+      } finally {
+        await db.end();
+      }
+    }
+  });
+
   test('one Idempotency-Key sent to the three processes at once makes one invoice', { timeout: 60000 }, async () => {
     for (let k = 0; k < 10; k++) {
       const key = `cluster-idem-${k}`;
@@ -460,7 +491,7 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     }
   });
 
-  test('the per-invoice claim limit is counted once across the three processes', { todo: AWAITING_SERVER, timeout: 60000 }, async () => {
+  test('the per-invoice claim limit is counted once across the three processes', { timeout: 60000 }, async () => {
     const inv = (await api(live()[0], 'POST', '/api/v1/invoices', { amount: '55', networks: ['devnet'] })).body;
     // 15 claims, five to each process, all at once: the limit is 5 per invoice per minute.
     const answers = await Promise.all(live().flatMap((s) => Array.from({ length: 5 }, () => api(s, 'POST', `/api/v1/checkout/${inv.id}/claim`, { tx_hash: 'nope' }))));
@@ -470,6 +501,16 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
   });
 
 });
+
+/**
+ * Runs the starts side by side and waits for all of them, so that none is left running unseen
+ * when another fails; then throws the first failure.
+ */
+async function startAll(starts) {
+  const results = await Promise.allSettled(starts.map((start) => start()));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
 
 /**
  * Pays one invoice in a block of its own (automining) from `from`; returns { tx, blockHash }. The
@@ -517,7 +558,7 @@ function openStream(url) {
   };
 }
 
-test('a second process on one SQLite file is refused at start with a sentence saying why; a killed holder does not lock the file for good', { skip: ON_POSTGRES ? 'SQLite only: runs in the SQLite pass' : false, todo: AWAITING_SERVER, timeout: 60000 }, async () => {
+test('a second process on one SQLite file is refused at start with a sentence saying why; a killed holder does not lock the file for good', { skip: ON_POSTGRES ? 'SQLite only: runs in the SQLite pass' : false, timeout: 60000 }, async () => {
   const dir = tempDir('sqlite-guard');
   const configFile = path.join(dir, 'stablegate.config.json');
   const started = [];

@@ -158,7 +158,12 @@ export function amountKey(units: string | bigint): string {
 }
 
 async function migrate(db: Db): Promise<number[]> {
-  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  // Under the lock too: processes starting at once on a new PostgreSQL database would otherwise
+  // race on CREATE TABLE IF NOT EXISTS (which is not atomic there) and one would fail.
+  await db.tx(async (q) => {
+    await db.lock(q, 'stablegate:migrations');
+    await q.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  });
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     const done = await db.tx(async (q) => {

@@ -1,7 +1,10 @@
 // The server's composition root: opens the store, builds the engine's parts (invoices, watcher,
 // webhook worker, rates), registers the routes of ./http/routes on the router, listens, and stops.
-// What each part does lives in its own module; this one only wires them.
+// What each part does lives in its own module; this one only wires them. Several processes may
+// share one PostgreSQL (each watcher and webhook attempt is leased or claimed, changes are fanned
+// out by NOTIFY); SQLite serves one process, which holds its lease for as long as it runs.
 import http = require('node:http');
+import os = require('node:os');
 import type { AddressInfo } from 'node:net';
 import { findApiKey, syncEnvApiKeys } from './apikeys';
 import { Compat, createCompat } from './compat';
@@ -14,7 +17,9 @@ import { demoAssets, demoRoutes } from './http/routes/demo';
 import { merchantRoutes } from './http/routes/merchant';
 import { operationsRoutes } from './http/routes/operations';
 import { Invoices } from './invoices';
+import { holderProcess, Leases } from './lease';
 import { createLogger, Logger } from './log';
+import { pruneRateLimits } from './ratelimit';
 import { Rates } from './rates';
 import { redactUrl } from './rpc';
 import { Watcher } from './watcher';
@@ -28,6 +33,7 @@ export interface App {
   invoices: Invoices;
   watcher: Watcher;
   webhooks: Webhooks;
+  leases: Leases;
   /** The Epusdt and EPay compatibility layer, when the config has a `compat` section. */
   compat: Compat | null;
   routes: { method: string; path: string; auth: string }[];
@@ -47,16 +53,38 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
   const log = options.logger ?? createLogger(config.log);
   const { db, applied } = await openDb(config.database);
+  const leases = new Leases(db);
+  let heartbeat: NodeJS.Timeout | null = null;
+  if (db.kind === 'sqlite') {
+    try {
+      await holdSqlite(leases, config.database.sqlite ?? 'stablegate.db');
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    heartbeat = setInterval(() => void leases.acquire(SQLITE_LEASE, SQLITE_TTL_MS).catch(() => undefined), SQLITE_TTL_MS / 4);
+  }
   if (applied.length) log.info('database migrated', { versions: applied, kind: db.kind });
   const withdrawn = await syncEnvApiKeys(db, config.bootstrapApiKeys);
   if (withdrawn.length) log.info('API keys no longer in api_keys_env revoked', { keys: withdrawn });
   const rates = new Rates(config.rates, clock, log);
   const invoices = new Invoices(db, config, clock, log, rates);
-  const watcher = new Watcher(config, db, invoices, log);
-  const webhooks = new Webhooks(config, db, log);
-  invoices.changes.on('change', () => webhooks.kick());
+  const watcher = new Watcher(config, db, invoices, log, leases);
+  const webhooks = new Webhooks(config, db, log, leases.holder);
+  // A change made here is told to the other processes; one made there is emitted here as if
+  // local (live status streams, the webhook worker), marked remote so it is not told back.
+  invoices.changes.on('change', (id: string, remote?: boolean) => {
+    webhooks.kick();
+    if (!remote && db.kind === 'postgres') void db.publish(CHANGES, `${leases.holder} ${id}`).catch((e) => log.warn('change not published', { error: (e as Error).message }));
+  });
+  if (db.kind === 'postgres') {
+    await db.subscribe(CHANGES, (payload) => {
+      const [origin, id] = payload.split(' ');
+      if (origin !== leases.holder && id) invoices.changes.emit('change', id, true);
+    });
+  }
 
-  const services = { config, db, invoices, watcher, webhooks, clock, log };
+  const services = { config, db, invoices, watcher, webhooks, leases, clock, log };
   const routes: Route[] = [...merchantRoutes(services), ...checkoutRoutes(services), ...operationsRoutes(services)];
   const assets = checkoutAssets(config);
   if (config.demo) {
@@ -82,6 +110,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // wildcard listen address without public_url, so this is one a client can reach).
   if (config.publicUrl === null) invoices.publicUrl = url;
   const sweeper = setInterval(() => void invoices.sweep().catch((e) => log.error('sweep failed', { error: (e as Error).message })), 1000);
+  const pruner = setInterval(() => void pruneRateLimits(db).catch((e) => log.warn('rate limit prune failed', { error: (e as Error).message })), 60000);
   if (options.background !== false) {
     watcher.start();
     webhooks.start();
@@ -89,6 +118,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   }
   log.info('stablegate listening', {
     url,
+    process: leases.holder,
     database: db.kind,
     networks: config.networks.map((n) => `${n.id} (${n.tokens.join(',')}) via ${n.rpc.map(redactUrl).join(' ')}`),
     demo: config.demo !== null,
@@ -103,19 +133,61 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     invoices,
     watcher,
     webhooks,
+    leases,
     compat,
     routes: routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth })),
     stop() {
       stopping ??= (async () => {
         clearInterval(sweeper);
+        clearInterval(pruner);
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await watcher.stop();
         await webhooks.stop();
         await compat?.callbacks.stop();
+        if (heartbeat) {
+          clearInterval(heartbeat);
+          await leases.release(SQLITE_LEASE).catch(() => undefined);
+        }
         await db.close();
       })();
       return stopping;
     },
   };
+}
+
+/** The channel on which processes sharing a PostgreSQL tell each other of changed invoices. */
+const CHANGES = 'stablegate_changes';
+const SQLITE_LEASE = 'process:sqlite';
+const SQLITE_TTL_MS = 10000;
+
+/** True when `pid` is a live process on this host. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * SQLite serves one server process (its watcher and webhook worker assume they are alone): this
+ * process takes the database's lease, or stops with a sentence saying who holds it. A holder
+ * that is gone (a dead process on this host, or this very pid restarted) is taken over at once.
+ */
+async function holdSqlite(leases: Leases, file: string): Promise<void> {
+  if ((await leases.acquire(SQLITE_LEASE, SQLITE_TTL_MS)) !== null) return;
+  const row = await leases.get(SQLITE_LEASE);
+  if (row) {
+    const { host, pid } = holderProcess(row.holder);
+    if (host === os.hostname() && (pid === process.pid || !alive(pid))) {
+      if ((await leases.takeOver(SQLITE_LEASE, row.holder, SQLITE_TTL_MS)) !== null) return;
+    }
+  }
+  const who = row ? holderProcess(row.holder) : null;
+  throw new Error(
+    `another Stablegate server process${who ? ` (pid ${who.pid} on ${who.host})` : ''} is using the SQLite database ${file}. ` +
+      'SQLite serves one server process: stop the other one first, or, to run several processes, use PostgreSQL (database.url) for all of them.',
+  );
 }

@@ -20,6 +20,18 @@ export interface Db extends Queryable {
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Serialises concurrent allocations on `key` inside a transaction (PostgreSQL advisory lock). */
   lock(q: Queryable, key: string): Promise<void>;
+  /**
+   * SQL for the database's own clock in unix milliseconds: leases compare times on one clock,
+   * whichever machine each process runs on.
+   */
+  readonly nowMs: string;
+  /** Tells every process on this database (PostgreSQL NOTIFY; SQLite serves one process). */
+  publish(channel: string, payload: string): Promise<void>;
+  /**
+   * Calls `fn` with each payload published on `channel` by any process, this one included
+   * (PostgreSQL LISTEN on a connection of its own, reconnected after a failure).
+   */
+  subscribe(channel: string, fn: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,8 +132,24 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
       `UPDATE cursors SET block = CASE WHEN block > 200 THEN block - 200 ELSE 0 END`,
     ],
   },
-  // Version 4 is another change's; versions are applied in order of this list, and a database
-  // that has 5 before 4 still gets 4 (each version is checked on its own).
+  {
+    version: 4,
+    name: 'several processes on one database: leases, claimed webhook deliveries, shared rate limits, chain heads',
+    sql: () => [
+      // One holder at a time per name (a network's watcher; SQLite's one server process). The
+      // epoch grows with each new holder: a write fenced by (holder, epoch) fails once the lease
+      // changed hands, so a process that paused past its lease cannot write over its successor.
+      `CREATE TABLE leases (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL, acquired_at BIGINT NOT NULL)`,
+      // The process that claimed a delivery's current attempt (claims are made one at a time).
+      `ALTER TABLE webhook_deliveries ADD COLUMN claimed_by TEXT`,
+      // Fixed windows of the rate limits, shared by every process.
+      `CREATE TABLE rate_limits (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, count INTEGER NOT NULL)`,
+      // The last head each network's watcher saw: confirmations in every process's answers.
+      `CREATE TABLE chain_heads (network TEXT PRIMARY KEY, head BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+    ],
+  },
   {
     version: 5,
     name: 'compatibility protocols (Epusdt, EPay): credentials, orders, callbacks',
@@ -240,6 +268,14 @@ class SqliteDb implements Db {
   async lock(): Promise<void> {
     // One connection, transactions already serialised.
   }
+  readonly nowMs = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+  private readonly channels = new Map<string, ((payload: string) => void)[]>();
+  async publish(channel: string, payload: string): Promise<void> {
+    for (const fn of this.channels.get(channel) ?? []) fn(payload);
+  }
+  async subscribe(channel: string, fn: (payload: string) => void): Promise<void> {
+    this.channels.set(channel, [...(this.channels.get(channel) ?? []), fn]);
+  }
   async close() {
     await this.exclusive(async () => this.db.close());
   }
@@ -261,14 +297,53 @@ function pgQueryable(client: pg.Pool | pg.PoolClient): Queryable {
 
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
+  readonly nowMs = `(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT`;
   private readonly pool: pg.Pool;
   private readonly direct: Queryable;
+  private readonly channels = new Map<string, ((payload: string) => void)[]>();
+  private listener: pg.Client | null = null;
+  private closed = false;
 
-  constructor(url: string) {
+  constructor(private readonly url: string) {
     // BIGINT columns hold unix seconds and block numbers: well inside 2^53. Money is TEXT.
     pg.types.setTypeParser(20, (v) => Number(v));
     this.pool = new pg.Pool({ connectionString: url, max: 10 });
     this.direct = pgQueryable(this.pool);
+  }
+  async publish(channel: string, payload: string): Promise<void> {
+    await this.pool.query(`SELECT pg_notify($1, $2)`, [channel, payload]);
+  }
+  async subscribe(channel: string, fn: (payload: string) => void): Promise<void> {
+    const known = this.channels.has(channel);
+    this.channels.set(channel, [...(this.channels.get(channel) ?? []), fn]);
+    if (!this.listener) await this.listen();
+    else if (!known) await this.listener.query(`LISTEN "${channel}"`);
+  }
+  /** One connection LISTENs on every channel; when it fails, another one is opened after a pause. */
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    this.listener = client;
+    client.on('notification', (n) => {
+      for (const fn of this.channels.get(n.channel) ?? []) fn(n.payload ?? '');
+    });
+    client.on('error', () => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      void client.end().catch(() => undefined);
+      const retry = () => {
+        if (this.closed || this.listener) return;
+        this.listen().catch(() => setTimeout(retry, 1000).unref());
+      };
+      setTimeout(retry, 1000).unref();
+    });
+    try {
+      await client.connect();
+      for (const channel of this.channels.keys()) await client.query(`LISTEN "${channel}"`);
+    } catch (error) {
+      if (this.listener === client) this.listener = null;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
   }
   all<T = Row>(sql: string, params?: unknown[]) {
     return this.direct.all<T>(sql, params);
@@ -297,6 +372,10 @@ class PostgresDb implements Db {
     await q.run(`SELECT pg_advisory_xact_lock(hashtext(?))`, [key]);
   }
   async close() {
+    this.closed = true;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
     await this.pool.end();
   }
 }

@@ -100,6 +100,13 @@ export class WriteConflict extends ApiError {
   }
 }
 
+/** A poll's ledger write found the entry final or gone: the poll is dropped and runs again. */
+export class LedgerConflict extends Error {
+  constructor(network: string, txHash: string, logIndex: string) {
+    super(`the ledger entry ${network} ${txHash}#${logIndex} is final or gone since the poll read it; the poll runs again`);
+  }
+}
+
 const CREATE_FIELDS = new Set(['amount', 'fiat_amount', 'currency', 'order_id', 'networks', 'redirect_url', 'metadata', 'expires_in']);
 const U128_MAX = (1n << 128n) - 1n;
 
@@ -702,16 +709,18 @@ export class Invoices {
   }
 
   /**
-   * Stores what the core decided for one poll (applyPoll), in one transaction: the ledger writes,
-   * each changed invoice (versioned against the rows the poll read: a claim, a review or a sweep
-   * that wrote meanwhile makes the whole poll fail and run again from the same cursor), the
-   * events, and the cursor.
+   * Stores what the core decided for one poll (applyPoll), in one transaction: first the cursor
+   * (`saveCursor`, which checks the watcher still holds its lease: a process that lost it stores
+   * nothing), then the ledger writes, each changed invoice (versioned against the rows the poll
+   * read: a claim, a review or a sweep that wrote meanwhile makes the whole poll fail and run
+   * again from the same cursor), and the events.
    */
   async storePoll(networkId: string, tokenId: string, rows: InvoiceRow[], outcome: PollOutcome, saveCursor: (q: Queryable) => Promise<void>): Promise<void> {
     const now = this.clock();
     const byId = new Map(rows.map((r) => [r.id, r]));
     const stored = new Map<string, InvoiceRow>();
     await this.db.tx(async (q) => {
+      await saveCursor(q);
       for (const record of outcome.invoices) {
         const row = byId.get(record.id) as InvoiceRow;
         stored.set(record.id, await this.write(q, row, record, now));
@@ -726,19 +735,16 @@ export class Invoices {
               t.block_hash, Number(t.block_time), w.invoice, w.matched_by, w.status, w.review ? 'review' : w.note, now],
           );
         } else {
-          await q.run(`UPDATE ledger SET block_number = ?, block_hash = ?, block_time = ?, status = ? WHERE network = ? AND tx_hash = ? AND log_index = ?`, [
-            Number(t.block_number),
-            t.block_hash,
-            Number(t.block_time),
-            w.status,
-            networkId,
-            t.tx_hash,
-            Number(t.log_index),
-          ]);
+          // Re-checked against the stored entry: a final entry is never changed again, whatever
+          // a node that lags says (the core never asks it; a writer whose reads are stale might).
+          const n = await q.run(
+            `UPDATE ledger SET block_number = ?, block_hash = ?, block_time = ?, status = ? WHERE network = ? AND tx_hash = ? AND log_index = ? AND status <> 'final'`,
+            [Number(t.block_number), t.block_hash, Number(t.block_time), w.status, networkId, t.tx_hash, Number(t.log_index)],
+          );
+          if (n !== 1) throw new LedgerConflict(networkId, t.tx_hash, t.log_index);
         }
       }
       for (const event of outcome.events) await this.announce(q, stored.get(event.invoice) as InvoiceRow, event, now, null);
-      await saveCursor(q);
     });
     for (const id of stored.keys()) this.changes.emit('change', id);
   }

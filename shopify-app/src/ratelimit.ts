@@ -1,35 +1,37 @@
-// Fixed-window rate limits (claims: per invoice and per client). Bounded in memory without ever
-// forgetting a live window: a flood of new keys cannot reset the limits of the keys in use.
+// Fixed-window rate limits (claims: per invoice and per client), counted in the database so that
+// they hold across every process sharing it. A flood of new keys adds rows; it never resets the
+// count of a key in use. Windows that have passed are pruned (`pruneRateLimits`).
 import net = require('node:net');
+import type { Db } from './db';
 
 export class RateLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
-
   constructor(
+    private readonly db: Db,
+    /** Keeps this limiter's keys apart from another's in the shared table. */
+    private readonly name: string,
     private readonly limit: number,
     private readonly windowMs = 60000,
-    private readonly maxKeys = 10000,
   ) {}
 
   /** Takes one request for `key`; returns seconds to wait, or 0 when allowed. */
-  take(key: string, now = Date.now()): number {
-    const w = this.windows.get(key);
-    if (w && now - w.start < this.windowMs) {
-      if (w.count >= this.limit) return Math.ceil((w.start + this.windowMs - now) / 1000);
-      w.count++;
-      return 0;
-    }
-    if (!w && this.windows.size >= this.maxKeys) {
-      for (const [k, old] of this.windows) if (now - old.start >= this.windowMs) this.windows.delete(k);
-      // Every window is live: a new key waits rather than evicting someone's count.
-      if (this.windows.size >= this.maxKeys) {
-        const oldest = Math.min(...[...this.windows.values()].map((x) => x.start));
-        return Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000));
-      }
-    }
-    this.windows.set(key, { start: now, count: 1 });
-    return 0;
+  async take(key: string, now = Date.now()): Promise<number> {
+    const passed = now - this.windowMs;
+    const row = (await this.db.get<{ count: number; window_start: number }>(
+      `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
+       ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN rate_limits.window_start <= ? THEN 1 ELSE rate_limits.count + 1 END,
+         window_start = CASE WHEN rate_limits.window_start <= ? THEN excluded.window_start ELSE rate_limits.window_start END
+       RETURNING count, window_start`,
+      [`${this.name}:${key}`, now, passed, passed],
+    )) as { count: number; window_start: number };
+    if (Number(row.count) <= this.limit) return 0;
+    return Math.max(1, Math.ceil((Number(row.window_start) + this.windowMs - now) / 1000));
   }
+}
+
+/** Forgets the windows older than `windowMs` (they limit nothing any more). */
+export async function pruneRateLimits(db: Db, windowMs = 60000, now = Date.now()): Promise<number> {
+  return db.run(`DELETE FROM rate_limits WHERE window_start <= ?`, [now - windowMs]);
 }
 
 /** The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's prefix). */

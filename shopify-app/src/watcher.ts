@@ -7,12 +7,18 @@
 // outage never skips a block. Ranges split by themselves when a provider caps them. HTTP requests
 // per poll: the head (and the finality tag), the logs (batched with the answering node's head),
 // the headers — 3, whatever the number of tokens and of open invoices.
+//
+// Several processes may share the database: a network is polled only by the process holding its
+// lease (`watch:<network>`, lease.ts); the others stand by, read the head it saw, and take over
+// when it stops renewing. Everything a poll stores is fenced by that lease in the same
+// transaction, so a process that lost it meanwhile stores nothing and never moves a cursor back.
 import sg = require('./core');
 import type { EthLog, Invoice, PollPlan, Transfer } from '../../crates/wasm/pkg/node/stablegate_wasm';
 import type { Config, NetworkConfig } from './config';
 import type { Db, Queryable } from './db';
 import { ApiError, coreCode } from './errors';
 import type { Invoices } from './invoices';
+import { LeaseLost, Leases } from './lease';
 import type { Logger } from './log';
 import { addressTopic, hexOf, network as registryNetwork, rpcTxHash, token as registryToken, TRANSFER_TOPIC } from './registry';
 import { RpcClient, RpcError, RpcUnavailable } from './rpc';
@@ -31,6 +37,9 @@ interface Receipt {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** The lease of a network's watcher. */
+const lease = (net: NetworkConfig) => `watch:${net.id}`;
 
 /** One token's share of a poll: its final cursor, its credited entries not final yet, its plan. */
 interface TokenPlan {
@@ -55,6 +64,16 @@ export interface NetworkState {
   rpc: RpcClient;
   /** The most HTTP requests one poll has made (the design's budget is 3 per network). */
   maxRequestsPerPoll: number;
+  /** Whether this process polls the network (it holds the lease) or stands by; null before the first try. */
+  role: 'active' | 'standby' | null;
+  /** The process holding the network's lease, as last seen. */
+  holder: string | null;
+  epoch: number | null;
+}
+
+/** How long a watcher's lease lasts unless renewed: a few poll intervals, at least a second. */
+export function leaseTtl(net: NetworkConfig): number {
+  return Math.max(3 * net.pollMs, 1000);
 }
 
 export class Watcher {
@@ -69,6 +88,7 @@ export class Watcher {
     private readonly db: Db,
     private readonly invoices: Invoices,
     private readonly log: Logger,
+    private readonly leases: Leases,
   ) {
     for (const net of config.networks) {
       this.states.set(net.id, {
@@ -82,6 +102,9 @@ export class Watcher {
         maxRange: net.maxRange,
         rpc: new RpcClient(net.rpc, 10000, registryNetwork(net.id)!.chain_id),
         maxRequestsPerPoll: 0,
+        role: null,
+        holder: null,
+        epoch: null,
       });
     }
   }
@@ -102,6 +125,8 @@ export class Watcher {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.active]);
+    // Handed over at once rather than when the lease lapses.
+    for (const net of this.config.networks) if (this.leases.holds(lease(net))) await this.leases.release(lease(net)).catch(() => undefined);
   }
 
   private schedule(net: NetworkConfig, delay: number) {
@@ -115,6 +140,13 @@ export class Watcher {
         },
         (error) => {
           const state = this.states.get(net.id) as NetworkState;
+          if (error instanceof LeaseLost) {
+            // Not a failure: another process polls this network now.
+            this.log.warn('watcher lease lost; standing by', { network: net.id });
+            state.role = 'standby';
+            this.schedule(net, net.pollMs);
+            return;
+          }
           state.failures++;
           state.lastError = (error as Error).message;
           // Backoff with jitter, capped at a minute, while the RPC fails or rate-limits.
@@ -130,9 +162,27 @@ export class Watcher {
     this.timers.set(net.id, timer);
   }
 
-  /** One poll of one network: every token's logs since its cursor, then finality. */
-  async poll(net: NetworkConfig): Promise<void> {
+  /**
+   * One poll of one network, when this process holds its lease: every token's logs since its
+   * cursor, then finality. Returns false when another process holds the lease (nothing polled).
+   */
+  async poll(net: NetworkConfig): Promise<boolean> {
     const state = this.states.get(net.id) as NetworkState;
+    const epoch = await this.leases.acquire(lease(net), leaseTtl(net));
+    if (epoch === null) {
+      state.role = 'standby';
+      state.holder = (await this.leases.get(lease(net)))?.holder ?? null;
+      const seen = await this.db.get<{ head: number }>(`SELECT head FROM chain_heads WHERE network = ?`, [net.id]);
+      if (seen) {
+        state.head = Number(seen.head);
+        this.invoices.heads.set(net.id, state.head);
+      }
+      return false;
+    }
+    if (state.epoch !== epoch) this.log.info('watcher lease taken', { network: net.id, epoch });
+    state.role = 'active';
+    state.holder = this.leases.holder;
+    state.epoch = epoch;
     const registry = registryNetwork(net.id)!;
     const rpc = state.rpc;
     const requestsBefore = rpc.requests;
@@ -154,8 +204,8 @@ export class Watcher {
     const plans: TokenPlan[] = [];
     for (const tokenId of net.tokens) {
       const contract = hexOf(net.id, registryToken(net.id, tokenId)!.contract);
-      let cursor = await this.cursor(net.id, tokenId, head, rpc);
-      if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net.id, tokenId, cursor, head, rpc);
+      let cursor = await this.cursor(net, tokenId, head, rpc);
+      if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net, tokenId, cursor, head, rpc);
       const pending = await this.invoices.pendingEntries(net.id, tokenId);
       const plan = sg.planPoll(net.id, {
         cursor: String(cursor),
@@ -225,7 +275,14 @@ export class Watcher {
       // The stored cursor is the core's final cursor (the blocks past it are searched again until
       // final); health and metrics show how far the chain has been searched.
       const next = Number(outcome.cursor);
-      await this.invoices.storePoll(net.id, tokenId, rows, outcome, (q) => this.saveCursor(net.id, tokenId, next, q));
+      await this.invoices.storePoll(net.id, tokenId, rows, outcome, async (q) => {
+        await this.saveCursor(net, tokenId, next, q);
+        await q.run(
+          `INSERT INTO chain_heads (network, head, updated_at) VALUES (?, ?, ?) ON CONFLICT (network) DO UPDATE SET head = excluded.head, updated_at = excluded.updated_at`,
+          [net.id, head, Math.floor(Date.now() / 1000)],
+        );
+      });
+      if (outcome.rewound) this.log.warn('cursor rewound', { network: net.id, token: tokenId, from: cursor, to: next });
       state.cursors[tokenId] = outcome.rewound ? next : Math.max(next, searchedTo);
       for (const w of outcome.ledger) {
         // Base units: a log line is no reason to cross into the core once per transfer.
@@ -240,9 +297,11 @@ export class Watcher {
     state.lastError = null;
     state.lastPollAt = Date.now();
     await this.invoices.sweep();
+    return true;
   }
 
-  private async cursor(network: string, token: string, head: number, rpc: RpcClient): Promise<number> {
+  private async cursor(net: NetworkConfig, token: string, head: number, rpc: RpcClient): Promise<number> {
+    const network = net.id;
     const row = await this.db.get<{ block: number }>(`SELECT block FROM cursors WHERE network = ? AND token = ?`, [network, token]);
     if (row) return Number(row.block);
     // First scan of this network and token: start just before the oldest watched invoice (less
@@ -252,7 +311,7 @@ export class Watcher {
       token,
     ]);
     const start = oldest?.t ? await this.lastBlockBefore(rpc, Number(oldest.t) - 60, head) : head;
-    await this.saveCursor(network, token, start);
+    await this.db.tx((q) => this.saveCursor(net, token, start, q));
     return start;
   }
 
@@ -261,7 +320,8 @@ export class Watcher {
    * those before the oldest watched invoice was created (less the allowed clock skew), whose
    * transfers the core would refuse anyway. Payments from then on are all still scanned.
    */
-  private async boundBackfill(network: string, token: string, cursor: number, head: number, rpc: RpcClient): Promise<number> {
+  private async boundBackfill(net: NetworkConfig, token: string, cursor: number, head: number, rpc: RpcClient): Promise<number> {
+    const network = net.id;
     const oldest = await this.db.get<{ t: number | null }>(`SELECT MIN(created_at) AS t FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [
       network,
       token,
@@ -276,7 +336,7 @@ export class Watcher {
     }
     if (start <= cursor) return cursor;
     this.log.info('backfill bounded: skipping blocks before the oldest watched invoice', { network, token, from: cursor + 1, to: start });
-    await this.saveCursor(network, token, start);
+    await this.db.tx((q) => this.saveCursor(net, token, start, q));
     return start;
   }
 
@@ -293,10 +353,12 @@ export class Watcher {
     return lo;
   }
 
-  private async saveCursor(network: string, token: string, block: number, q: Queryable = this.db) {
+  /** Saves a cursor inside a transaction fenced by the network's lease: a stale process saves nothing. */
+  private async saveCursor(net: NetworkConfig, token: string, block: number, q: Queryable) {
+    await this.leases.fence(q, lease(net), leaseTtl(net));
     await q.run(
       `INSERT INTO cursors (network, token, block, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (network, token) DO UPDATE SET block = excluded.block, updated_at = excluded.updated_at`,
-      [network, token, block, Math.floor(Date.now() / 1000)],
+      [net.id, token, block, Math.floor(Date.now() / 1000)],
     );
   }
 

@@ -3,6 +3,9 @@
 // dead-lettered until someone resends it. Loopback and private addresses are refused unless the
 // endpoint says allow_private (SSRF: a webhook URL must not reach the server's own network); the
 // check is made on the connection's own name resolution, and redirects are never followed.
+// Several processes may share the database: each attempt is claimed by one of them in one
+// statement (SKIP LOCKED on PostgreSQL), which also hides the delivery from the others until the
+// attempt's time is up, so no attempt is made twice while its process lives.
 import dns = require('node:dns');
 import http = require('node:http');
 import https = require('node:https');
@@ -22,6 +25,7 @@ export interface DeliveryRow {
   next_attempt_at: number | null;
   last_error: string | null;
   last_status: number | null;
+  claimed_by: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -114,11 +118,14 @@ export class Webhooks {
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> | null = null;
   private stopped = true;
+  private claims = 0;
 
   constructor(
     private readonly config: Config,
     private readonly db: Db,
     private readonly log: Logger,
+    /** This process's holder id (lease.ts): the prefix of its claims. */
+    private readonly holder: string = 'stablegate',
   ) {}
 
   start(): void {
@@ -152,10 +159,20 @@ export class Webhooks {
     }, delay);
   }
 
+  /**
+   * Claims the due deliveries (at most 50) and makes one attempt of each. A claim counts the
+   * attempt and moves it out of sight until the attempt's timeout has passed with a margin: a
+   * process that dies mid-attempt leaves it to another process then.
+   */
   async deliverDue(): Promise<number> {
+    const now = Date.now();
+    const claim = `${this.holder}#${++this.claims}`;
+    const skipLocked = this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     const due = await this.db.all<DeliveryRow>(
-      `SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50`,
-      [Date.now()],
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_by = ?, next_attempt_at = ?
+       WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50${skipLocked})
+       RETURNING *`,
+      [claim, now + this.config.webhooks.timeoutMs + 30000, now],
     );
     await Promise.all(due.map((d) => this.deliver(d)));
     return due.length;
@@ -164,7 +181,7 @@ export class Webhooks {
   private async deliver(delivery: DeliveryRow): Promise<void> {
     const endpoint = this.config.webhooks.endpoints.find((e) => e.name === delivery.endpoint);
     const event = await this.db.get<{ body: string; type: string; invoice_id: string }>(`SELECT body, type, invoice_id FROM events WHERE id = ?`, [delivery.event_id]);
-    const attempts = delivery.attempts + 1;
+    const attempts = delivery.attempts;
     let error: string | null = null;
     let status: number | null = null;
     let final = false;
@@ -202,9 +219,10 @@ export class Webhooks {
         next = Date.now() + Math.round(schedule[attempts - 1] * 1000);
       }
     }
+    // Only the claim's own outcome: a resend meanwhile (claimed_by reset) is not overwritten.
     await this.db.run(
-      `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, last_status = ?, updated_at = ? WHERE id = ?`,
-      [state, attempts, next, error, status, Math.floor(Date.now() / 1000), delivery.id],
+      `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, last_error = ?, last_status = ?, updated_at = ? WHERE id = ? AND claimed_by = ?`,
+      [state, next, error, status, Math.floor(Date.now() / 1000), delivery.id, delivery.claimed_by],
     );
     const fields = { event: delivery.event_id, type: event?.type, endpoint: delivery.endpoint, attempt: attempts, status };
     if (state === 'delivered') this.log.info('webhook delivered', fields);
@@ -218,7 +236,7 @@ export class Webhooks {
 
   /** Puts a dead (or delivered) delivery back in the queue, attempts reset. */
   async resend(id: string): Promise<DeliveryRow> {
-    const n = await this.db.run(`UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?`, [
+    const n = await this.db.run(`UPDATE webhook_deliveries SET status = 'pending', attempts = 0, claimed_by = NULL, next_attempt_at = ?, updated_at = ? WHERE id = ?`, [
       Date.now(),
       Math.floor(Date.now() / 1000),
       id,

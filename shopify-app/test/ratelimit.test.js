@@ -1,23 +1,38 @@
-// The claim endpoint's rate limits: a flood of new keys (random invoice ids, or new IPv6
-// addresses from one subscriber's /64) must not reset or dodge the limits of the keys in use.
+// The claim endpoint's rate limits, counted in the database (so they hold across processes): a
+// flood of new keys (random invoice ids, or new IPv6 addresses from one subscriber's /64) must not
+// reset or dodge the limits of the keys in use.
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { RateLimiter, clientKey, clientAddress } = require('../dist/ratelimit');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { RateLimiter, pruneRateLimits, clientKey, clientAddress } = require('../dist/ratelimit');
 const { parseConfig } = require('../dist/config');
+const { openDb } = require('../dist/db');
 
-test('a full table of live windows keeps every count; new keys wait instead of evicting one', () => {
-  const limiter = new RateLimiter(2, 60000, 100);
-  const t0 = 1_000_000;
-  assert.equal(limiter.take('victim', t0), 0);
-  assert.equal(limiter.take('victim', t0), 0);
-  assert.ok(limiter.take('victim', t0) > 0, 'the third request in the window is limited');
-  for (let i = 0; i < 99; i++) limiter.take(`flood-${i}`, t0 + 1);
-  assert.ok(limiter.take('flood-new', t0 + 2) > 0, 'no room: a new key waits');
-  assert.ok(limiter.take('victim', t0 + 3) > 0, 'the flood did not reset the limited key');
-  // Once the windows have passed, their room is reused.
-  assert.equal(limiter.take('flood-new', t0 + 60001), 0);
-  assert.equal(limiter.take('victim', t0 + 60002), 0);
+test('a flood of new keys never resets a live window; passed windows start again and are pruned', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-ratelimit-'));
+  const { db } = await openDb({ sqlite: path.join(dir, 'db.sqlite') });
+  try {
+    const limiter = new RateLimiter(db, 'claims', 2, 60000);
+    const other = new RateLimiter(db, 'other', 2, 60000);
+    const t0 = 1_000_000;
+    assert.equal(await limiter.take('victim', t0), 0);
+    assert.equal(await limiter.take('victim', t0), 0);
+    assert.equal(await limiter.take('victim', t0 + 1000), 59, 'the third request in the window waits for its end');
+    assert.equal(await other.take('victim', t0), 0, "another limiter's key of the same name is counted apart");
+    for (let i = 0; i < 500; i++) await limiter.take(`flood-${i}`, t0 + 1);
+    assert.ok((await limiter.take('victim', t0 + 3)) > 0, 'the flood did not reset the limited key');
+    assert.equal(await pruneRateLimits(db, 60000, t0 + 30000), 0, 'live windows are kept');
+    // Once the window has passed, the key starts a new one.
+    assert.equal(await limiter.take('victim', t0 + 60001), 0);
+    assert.equal(await pruneRateLimits(db, 60000, t0 + 60002), 501, 'the passed windows are forgotten');
+    assert.equal(Number((await db.get('SELECT COUNT(*) AS n FROM rate_limits')).n), 1);
+  } finally {
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('clients are keyed by IPv4 address, or by the /64 of an IPv6 address', () => {

@@ -4,6 +4,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import type { Config } from '../../config';
+import type { Db } from '../../db';
 import { ApiError } from '../../errors';
 import type { Invoices } from '../../invoices';
 import { PAY_CSS, PAY_PAGE_HEADERS, payPage } from '../../paypage';
@@ -23,13 +24,14 @@ const CONTENT_TYPES: Record<string, string> = {
 
 interface CheckoutServices {
   config: Config;
+  db: Db;
   invoices: Invoices;
   watcher: Watcher;
 }
 
-export function checkoutRoutes({ config, invoices, watcher }: CheckoutServices): Route[] {
-  const perInvoice = new RateLimiter(config.claims.perInvoicePerMinute);
-  const perClient = new RateLimiter(config.claims.perClientPerMinute);
+export function checkoutRoutes({ config, db, invoices, watcher }: CheckoutServices): Route[] {
+  const perInvoice = new RateLimiter(db, 'claim-invoice', config.claims.perInvoicePerMinute);
+  const perClient = new RateLimiter(db, 'claim-client', config.claims.perClientPerMinute);
   const widgetPresent = () => fs.existsSync(path.join(config.widgetDir, 'stablegate-checkout.js'));
   return [
     {
@@ -93,10 +95,10 @@ export function checkoutRoutes({ config, invoices, watcher }: CheckoutServices):
       handler: async (ctx) => {
         const id = ctx.params.id;
         // The client's limit first, then the invoice's, and only for an invoice that exists.
-        let wait = perClient.take(clientKey(clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], config.claims.trustedProxies)));
+        let wait = await perClient.take(clientKey(clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], config.claims.trustedProxies)));
         if (wait === 0) {
           await invoices.require(id);
-          wait = perInvoice.take(id);
+          wait = await perInvoice.take(id);
         }
         if (wait > 0) throw new ApiError('rate_limited', `too many claims; try again in ${wait} s`, undefined, wait);
         const row = await invoices.claim(id, await ctx.body(), (network, tx) => watcher.transfersOf(network, tx), ctx.baseUrl);

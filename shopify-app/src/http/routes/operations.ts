@@ -1,8 +1,11 @@
-// Operations, without a key: health (200 or 503 for a load balancer), Prometheus metrics, and the
-// OpenAPI document. They read counts and the watcher's state; they change nothing.
+// Operations, without a key: health (200 or 503; /health/ready for a load balancer), Prometheus
+// metrics, and the OpenAPI document. They read counts and the watcher's state; they change nothing.
+// Each process answers for itself: which networks it watches (holds the lease of) and which it
+// stands by for.
 import fs = require('node:fs');
 import path = require('node:path');
 import type { Db } from '../../db';
+import type { Leases } from '../../lease';
 import type { RpcClient } from '../../rpc';
 import type { Watcher } from '../../watcher';
 import { CORS, Route, send } from '../router';
@@ -12,23 +15,25 @@ export const OPENAPI_FILE = path.resolve(__dirname, '..', '..', '..', 'openapi.j
 
 type Sample = [Record<string, string | number>, number];
 
-export function operationsRoutes({ db, watcher }: { db: Db; watcher: Watcher }): Route[] {
+export function operationsRoutes({ db, watcher, leases }: { db: Db; watcher: Watcher; leases: Leases }): Route[] {
+  const dbAnswers = () =>
+    db.get(`SELECT 1 AS ok`).then(
+      () => true,
+      () => false,
+    );
   return [
     {
       method: 'GET',
       path: '/health',
       auth: 'public',
       handler: async (ctx) => {
-        let dbOk = true;
-        try {
-          await db.get(`SELECT 1 AS ok`);
-        } catch {
-          dbOk = false;
-        }
+        const dbOk = await dbAnswers();
         const networks = Object.fromEntries(
           [...watcher.states.values()].map((s) => [
             s.network,
             {
+              watcher: s.role,
+              holder: s.holder,
               head: s.head,
               cursors: s.cursors,
               lag: s.head === null ? null : Math.max(0, ...Object.values(s.cursors).map((c) => s.head! - c)),
@@ -39,7 +44,23 @@ export function operationsRoutes({ db, watcher }: { db: Db; watcher: Watcher }):
           ]),
         );
         const healthy = dbOk && [...watcher.states.values()].every((s) => s.lastError === null);
-        send(ctx.res, dbOk ? 200 : 503, { status: dbOk ? (healthy ? 'ok' : 'degraded') : 'down', database: { kind: db.kind, ok: dbOk }, networks });
+        send(ctx.res, dbOk ? 200 : 503, {
+          status: dbOk ? (healthy ? 'ok' : 'degraded') : 'down',
+          process: { id: leases.holder, pid: process.pid },
+          database: { kind: db.kind, ok: dbOk },
+          networks,
+        });
+      },
+    },
+    {
+      // For a load balancer: this process can answer requests (its database answers). A process
+      // standing by for the watchers answers requests as well as the one polling.
+      method: 'GET',
+      path: '/health/ready',
+      auth: 'public',
+      handler: async (ctx) => {
+        const ok = await dbAnswers();
+        send(ctx.res, ok ? 200 : 503, { ready: ok });
       },
     },
     {

@@ -78,7 +78,7 @@ export async function checkDestination(endpoint: WebhookEndpoint): Promise<void>
  * The name resolution of a webhook's own connection: it refuses private addresses there, so a
  * name that answers differently the second time (DNS rebinding) cannot pass a check made earlier.
  */
-const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
+export const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, '', 0);
     const bad = addresses.find((a) => isPrivateAddress(a.address));

@@ -8,6 +8,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { API_KEY, WEBHOOK_SECRET } = require('./helpers');
 
 const CLI = path.resolve(__dirname, '..', 'bin', 'stablegate.js');
 
@@ -97,6 +98,31 @@ async function startServer({ name, configFile, env = {}, waitListening = true })
   return server;
 }
 
+/** The environment of every server process: the test API key and webhook secret. */
+const SERVER_ENV = { SG_TEST_API_KEY: API_KEY, SG_TEST_WEBHOOK_SECRET: WEBHOOK_SECRET };
+
+/**
+ * The configuration the processes of a cluster share (each listens on a port the OS picks): the
+ * devnet's USDT to accounts #5 and #6 through `rpc`, webhooks to `webhookUrl` (none when null),
+ * JSON logs. Secrets come from SERVER_ENV, and the PostgreSQL URL from SG_TEST_DATABASE_URL
+ * when `database` says `url_env`.
+ */
+function serverConfig({ database, rpc, addresses, webhookUrl = null, pollMs, claims = {} }) {
+  const endpoints = webhookUrl ? [{ name: 'test', url: webhookUrl, secret_env: 'SG_TEST_WEBHOOK_SECRET', allow_private: true }] : [];
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    database,
+    networks: { devnet: { rpc: [rpc], tokens: ['usdt'], addresses, poll_ms: pollMs } },
+    invoice: { expires_in: 900, monitoring: 86400, step: '0.01', max_slots: 300 },
+    rates: { USD: { fixed: '1' } },
+    // Retries 0.2 s apart, and an attempt's claim hidden for 2 s + the server's margin.
+    webhooks: { endpoints, retry_schedule: [0.2, 0.2, 0.2], poll_ms: 50, timeout_ms: 2000 },
+    claims: { per_invoice_per_minute: 5, per_client_per_minute: 1000, ...claims },
+    api_keys_env: 'SG_TEST_API_KEY',
+    log: 'json',
+  };
+}
+
 /** A new empty database in the PostgreSQL that `adminUrl` reaches; returns its URL. */
 async function createDatabase(adminUrl) {
   const { Client } = require('pg');
@@ -167,4 +193,4 @@ function tempDir(name) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `sg-${name}-`));
 }
 
-module.exports = { startServer, createDatabase, privatePostgres, tempDir, until, sleep, CLI };
+module.exports = { startServer, serverConfig, SERVER_ENV, createDatabase, privatePostgres, tempDir, until, sleep, CLI };

@@ -12,7 +12,7 @@ import type { Config } from './config';
 import { Db, openDb } from './db';
 import { createRouter, Route } from './http/router';
 import { checkoutAssets, checkoutRoutes } from './http/routes/checkout';
-import { compatRoutes } from './http/routes/compat';
+import { compatAdminRoutes, compatRoutes } from './http/routes/compat';
 import { demoAssets, demoRoutes } from './http/routes/demo';
 import { merchantRoutes } from './http/routes/merchant';
 import { operationsRoutes } from './http/routes/operations';
@@ -95,6 +95,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // (the OpenAPI document's list).
   const compat = config.compat ? createCompat({ ...config, compat: config.compat }, db, invoices, log) : null;
   if (compat) invoices.changes.on('change', () => compat.callbacks.kick());
+  routes.push(...compatAdminRoutes(compat?.callbacks ?? null));
   const served = compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes;
   const server = http.createServer(
     createRouter({ routes: served, assets, findApiKey: (key) => findApiKey(db, key), baseUrl: () => invoices.publicUrl, log }),

@@ -187,7 +187,7 @@ test('no callback for an unpaid, partial, in-review or expired invoice; the revi
   assert.deepEqual(await bepusdt('bepusdt-verify', { body: callback.body }), { verified: true });
 });
 
-test('delivered only on the protocol\'s answer: retried on the schedule, dead-lettered, resent from the CLI', { timeout: 60000 }, async () => {
+test('delivered only on the protocol\'s answer: retried on the schedule, dead-lettered, resent from the CLI or the API', { timeout: 60000 }, async () => {
   rx.answerWith((r) => (r.url.includes('D-2') ? 'FAIL' : r.body.includes('"D-1"') ? 'OK!' : defaultAnswer(r)));
   const d1 = (await epusdtPost({ order_id: 'D-1', amount: 30, notify_url: `${rx.base}/d`, trade_type: 'usdt.erc20' })).data.trade_id;
   const d2 = await (await epayForm('mapi.php', { pid: epay.pid, type: 'usdt.erc20', out_trade_no: 'D-2', notify_url: `${rx.base}/d2`, name: 'x', money: '31' })).json();
@@ -205,11 +205,16 @@ test('delivered only on the protocol\'s answer: retried on the schedule, dead-le
   assert.equal(listed.code, 0, listed.stderr);
   assert.ok(listed.stdout.includes(`cb_${d1}`) && listed.stdout.includes(`cb_${d2.trade_no}`), listed.stdout);
 
+  const api = await s.api('GET', '/api/v1/compat/callbacks/dead-letters');
+  assert.deepEqual(api.body.data.map((c) => c.id).sort(), [`cb_${d1}`, `cb_${d2.trade_no}`].sort(), 'the same list through the API');
+
   rx.answerWith(defaultAnswer);
-  for (const id of [d1, d2.trade_no]) {
-    const resent = await cli('compat', 'callbacks', 'resend', `cb_${id}`);
-    assert.equal(resent.code, 0, resent.stderr);
-  }
+  // One resent from the CLI, the other through the API.
+  const resent = await cli('compat', 'callbacks', 'resend', `cb_${d1}`);
+  assert.equal(resent.code, 0, resent.stderr);
+  const viaApi = await s.api('POST', `/api/v1/compat/callbacks/cb_${d2.trade_no}/resend`);
+  assert.deepEqual([viaApi.status, viaApi.body.status, viaApi.body.attempts], [200, 'pending', 0]);
+  assert.equal((await s.api('POST', '/api/v1/compat/callbacks/cb_nope/resend')).body.error.code, 'delivery_not_found');
   for (const id of [d1, d2.trade_no]) {
     const until = Date.now() + 20000;
     while ((await callbackRow(id)).status !== 'delivered' && Date.now() < until) await sleep(100);

@@ -3,7 +3,9 @@
 // codes, errors included, so every handler catches what it throws and answers it itself (the
 // router's JSON error would be a shape these clients cannot read).
 import http = require('node:http');
+import type { CompatCallbacks } from '../../compat/callbacks';
 import type { Config } from '../../config';
+import { ApiError } from '../../errors';
 import type { Logger } from '../../log';
 import { clientAddress } from '../../ratelimit';
 import type { EPay } from '../../compat/epay';
@@ -12,7 +14,7 @@ import type { Epusdt } from '../../compat/epusdt';
 import { epusdtError } from '../../compat/epusdt';
 import { CompatError } from '../../compat/orders';
 import { jsonWithRawNumbers, parseFormFields, parseJsonFields, WireFields, WireParseError } from '../../compat/sign';
-import { Ctx, Route } from '../router';
+import { Ctx, Route, send } from '../router';
 
 interface CompatServices {
   config: Config;
@@ -106,5 +108,31 @@ export function compatRoutes({ config, epusdt, epay, log }: CompatServices): Rou
         },
       ),
     ),
+  ];
+}
+
+/**
+ * The merchant's side of the compatibility callbacks, in Stablegate's own API (with an API key):
+ * the dead letters and a resend. Always routed, so the API is the same whatever the config; with
+ * no `compat` section they answer that compatibility is off.
+ */
+export function compatAdminRoutes(callbacks: CompatCallbacks | null): Route[] {
+  const worker = () => {
+    if (!callbacks) throw new ApiError('compat_disabled', 'the compatibility protocols are off: the configuration has no compat section');
+    return callbacks;
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/compat/callbacks/dead-letters',
+      auth: 'merchant',
+      handler: async (ctx) => send(ctx.res, 200, { data: await worker().deadLetters() }),
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/compat/callbacks/{id}/resend',
+      auth: 'merchant',
+      handler: async (ctx) => send(ctx.res, 200, await worker().resend(ctx.params.id)),
+    },
   ];
 }

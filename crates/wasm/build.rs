@@ -39,7 +39,7 @@ fn main() {
         write!(
             code,
             "NetworkData {{ id: {:?}, family: {family}, chain_id: {}, testnet: {}, names: {}, \
-             explorer_tx: {}, finality_tag: {}, confirmations: {}, qr: {qr}, tokens: &[",
+             explorer_tx: {}, finality_tag: {}, confirmations: {}, qr: {qr}, {}tokens: &[",
             str_field(network, "id"),
             network["chain_id"]
                 .as_u64()
@@ -51,6 +51,7 @@ fn main() {
             finality["confirmations"]
                 .as_u64()
                 .expect("confirmations is an integer"),
+            rpc(&network["rpc"], full),
         )
         .expect("writing to a String cannot fail");
         for token in network["tokens"].as_array().expect("tokens is an array") {
@@ -84,6 +85,34 @@ fn opt_string(value: &Value, keep: bool) -> String {
         Some(text) if keep => format!("Some({text:?})"),
         _ => "None".into(),
     }
+}
+
+/// The public RPC endpoints: only the server build watches a chain, so the widget's table has no
+/// such field at all (not even empty: its conversion code alone costs the widget bytes).
+fn rpc(value: &Value, keep: bool) -> String {
+    if !keep {
+        return String::new();
+    }
+    let mut code = String::from("rpc: &[");
+    for endpoint in value.as_array().expect("rpc is an array") {
+        let limit = |name: &str| match endpoint.get(name) {
+            Some(v) => format!("Some({})", v.as_u64().expect("an RPC limit is an integer")),
+            None => "None".into(),
+        };
+        write!(
+            code,
+            "RpcData {{ url: {:?}, operator: {:?}, rps: {}, per_day: {}, max_range: {}, max_batch: {} }},",
+            str_field(endpoint, "url"),
+            str_field(endpoint, "operator"),
+            limit("rps"),
+            limit("per_day"),
+            limit("max_range"),
+            limit("max_batch"),
+        )
+        .expect("writing to a String cannot fail");
+    }
+    code.push_str("], ");
+    code
 }
 
 fn names(value: &Value, keep: bool) -> String {

@@ -31,6 +31,8 @@ const CALLS = {
     sg.allocateInPool({ baseUnits: i.base_units, stepUnits: i.step_units, maxSlots: i.max_slots, pool: i.pool }),
   is_final: (i) => sg.isFinal(i.network, num(i.block), num(i.head), num(i.tagged), num(i.min_confirmations)),
   plan_poll: (i) => sg.planPoll(i.network, i.plan),
+  watch_settings: (i) => sg.watchSettings(i.network, i.request),
+  display_amount: (i) => sg.displayAmount(i.text),
   apply_poll: (i) => sg.applyPoll(i.network, i.poll),
   read_rate: (i) => sg.readRate(i.json, i.path, i.invert ?? false),
   resolve_review: (i) => sg.resolveReview(i.invoice, i.accept ?? false, i.note, num(i.now)),
@@ -72,7 +74,9 @@ const CALLS = {
     const networks = sg.networks();
     if (i.network === undefined) return networks.map((n) => n.id);
     const n = networks.find((n) => n.id === i.network);
+    const limit = (v) => (v === undefined ? null : String(v));
     return {
+      rpc: n.rpc.map((e) => ({ url: e.url, operator: e.operator, rps: limit(e.rps), per_day: limit(e.per_day), max_range: limit(e.max_range), max_batch: limit(e.max_batch) })),
       id: n.id,
       family: n.family,
       chain_id: String(n.chain_id),
@@ -111,6 +115,7 @@ function statusContext(context) {
     poll_after_ms: num(context.poll_after_ms),
     links: context.links,
     min_confirmations: num(context.min_confirmations),
+    order_total: context.order_total,
   };
 }
 

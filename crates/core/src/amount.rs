@@ -198,6 +198,34 @@ impl Decimal {
     }
 }
 
+/// The fewest fractional digits an amount shows to a person: "20.00", never "20".
+pub const DISPLAY_MIN_FRACTION: usize = 2;
+
+/// Formats a decimal amount (`"20"`, `"19.5"`, `"0.000001"`) for a person: its canonical digits
+/// (no leading zeros, no trailing fractional zeros beyond the minimum), with at least
+/// [`DISPLAY_MIN_FRACTION`] fractional digits, and every significant digit kept, so the amount a
+/// customer reads is exactly the amount to send.
+///
+/// ```
+/// use stablegate_core::amount::display_amount;
+/// assert_eq!(display_amount("20").unwrap(), "20.00");
+/// assert_eq!(display_amount("19.991").unwrap(), "19.991");
+/// ```
+///
+/// # Errors
+/// `invalid_amount` for text that is not a plain decimal.
+pub fn display_amount(text: &str) -> Result<String> {
+    let (whole, fraction) = split_decimal(text)?;
+    let whole = whole.trim_start_matches('0');
+    let fraction = fraction.trim_end_matches('0');
+    let padding = DISPLAY_MIN_FRACTION.saturating_sub(fraction.len());
+    Ok(format!(
+        "{}.{fraction}{}",
+        if whole.is_empty() { "0" } else { whole },
+        "0".repeat(padding)
+    ))
+}
+
 /// Converts a fiat amount to token base units at a locked `rate` (tokens per one unit of fiat),
 /// rounded up (never down) to a multiple of `precision` (in tokens, for example `"0.01"`).
 ///

@@ -37,5 +37,5 @@ pub use amount::Amount;
 pub use error::{Error, ErrorKind, Result};
 pub use invoice::{Event, Exception, Invoice, InvoiceTerms, State, Status};
 pub use log::Transfer;
-pub use network::{network, Family, Network, Registry, Token};
+pub use network::{network, Family, Network, Registry, RpcEndpoint, Token};
 pub use status::StatusDocument;

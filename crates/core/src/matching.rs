@@ -190,9 +190,15 @@ pub fn claim_transfer(
         .clone()
         .find(|i| i.entry(&transfer.tx_hash, transfer.log_index).is_some())
     {
+        // The message may reach the claiming customer: it never names another invoice.
+        let which = if owner.id == target.id {
+            "this invoice"
+        } else {
+            "another invoice"
+        };
         return err(
             ErrorKind::AlreadyCredited,
-            &format!("this transfer already credited invoice {}", owner.id),
+            &format!("this transfer already credited {which}"),
         );
     }
     if target.network != network.id {
@@ -244,16 +250,16 @@ pub fn claim_transfer(
             "the transfer happened after the invoice's monitoring window",
         );
     }
-    let owner = everyone
+    let another_owns = everyone
         .filter(|i| i.id != target.id && i.network == network.id && !i.released)
-        .find(|i| {
+        .any(|i| {
             i.token == target.token
                 && i.recipient.bytes() == transfer.to.bytes()
                 && in_window(i, block_time)
                 && i.expects(transfer.amount)
         });
     let own_amount = target.expects(transfer.amount) && !target.released;
-    if let Some(owner) = owner {
+    if another_owns {
         if own_amount {
             // Both expect it (the target's remainder equals the other's amount): the watcher
             // credited neither; the claim may credit the target, for the merchant to decide.
@@ -261,10 +267,7 @@ pub fn claim_transfer(
         }
         return err(
             ErrorKind::ReservedForAnotherInvoice,
-            &format!(
-                "this is exactly the amount invoice {} expects; it is that invoice's payment",
-                owner.id
-            ),
+            "this is exactly the amount another open invoice expects; it is that invoice's payment",
         );
     }
     let auto_accepted =

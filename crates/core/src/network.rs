@@ -86,6 +86,29 @@ pub struct Token {
     pub names: Names,
 }
 
+/// A public JSON-RPC endpoint of a network, with the limits its operator documents (`None` where
+/// it documents none). Hosts use the registry's endpoints when the merchant names none of their
+/// own; where each comes from is in `crates/core/data/README.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RpcEndpoint {
+    /// The JSON-RPC URL (TRON's: the `/jsonrpc` path of a full node).
+    pub url: String,
+    /// Who runs it, as the settings show it.
+    pub operator: String,
+    /// The requests per second it allows one client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rps: Option<u64>,
+    /// The requests per day it allows one client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_day: Option<u64>,
+    /// The most blocks one `eth_getLogs` may span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_range: Option<u64>,
+    /// The most calls one JSON-RPC batch may hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_batch: Option<u64>,
+}
+
 /// A network and its tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
@@ -105,6 +128,9 @@ pub struct Network {
     pub finality: Finality,
     /// What the QR code holds.
     pub qr: QrStyle,
+    /// Public JSON-RPC endpoints, in the order to try them (failover); empty for none.
+    #[serde(default)]
+    pub rpc: Vec<RpcEndpoint>,
     /// The accepted tokens; the first one is the default.
     pub tokens: Vec<Token>,
 }
@@ -226,6 +252,13 @@ mod tests {
             "0xa614f803b6fd780986a42c78ec9c7f77e6ded13c"
         );
         assert_eq!(tron.chain_id, 0x2b66_53dc);
+        // Every network a merchant can choose has public endpoints to start from.
+        for network in &registry.networks {
+            assert!(!network.rpc.is_empty(), "{} has no public RPC", network.id);
+            for endpoint in &network.rpc {
+                assert!(endpoint.url.starts_with("http"), "{}", endpoint.url);
+            }
+        }
         for network in &registry.networks {
             for token in &network.tokens {
                 assert_eq!(token.contract.family(), network.family, "{}", network.id);

@@ -123,6 +123,19 @@ pub struct StatusDocument {
     pub poll_after_ms: u64,
     /// The host's endpoints for the customer's actions.
     pub links: Links,
+    /// The order's total as the shop priced it (absent when the host does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_total: Option<OrderTotal>,
+}
+
+/// The order's total as the shop priced it ("19.99" USD), shown beside the amount to pay so that a
+/// customer sees why it differs (the rate, and the unique last digits that identify the payment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTotal {
+    /// The total, a decimal string.
+    pub amount: String,
+    /// Its currency: an ISO 4217 code, or the token's symbol for a price in USDT.
+    pub currency: String,
 }
 
 /// What the host adds to a status document.
@@ -142,6 +155,9 @@ pub struct StatusContext {
     /// The merchant's stricter confirmations (0: the registry's), shown as the number to wait for.
     #[serde(default, deserialize_with = "zero_when_null")]
     pub min_confirmations: u64,
+    /// The order's total as the shop priced it, where the host knows it.
+    #[serde(default)]
+    pub order_total: Option<OrderTotal>,
 }
 
 /// The most decimals a base amount (USDT, before a network is chosen) may have: BSC USDT's 18.
@@ -295,6 +311,7 @@ impl StatusDocument {
             return_url: context.return_url.clone(),
             poll_after_ms: if payable { context.poll_after_ms } else { 0 },
             links,
+            order_total: context.order_total.clone(),
         })
     }
 
@@ -382,6 +399,7 @@ impl StatusDocument {
             return_url: context.return_url.clone(),
             poll_after_ms: if done { 0 } else { context.poll_after_ms },
             links: context.links.clone(),
+            order_total: context.order_total.clone(),
         })
     }
 }

@@ -29,6 +29,96 @@ use crate::log::{decode_transfer_log, Transfer};
 use crate::matching::{match_transfer, Decision};
 use crate::network::{Finality, Network};
 
+/// The poll interval a watcher starts from when the merchant sets none.
+pub const DEFAULT_POLL_MS: u64 = 3000;
+/// The widest `eth_getLogs` range a watcher asks for when nothing narrower is known.
+pub const DEFAULT_MAX_RANGE: u64 = 2000;
+/// The HTTP requests one poll of a network makes (DESIGN §13: the head, the logs, the headers).
+pub const REQUESTS_PER_POLL: u64 = 3;
+/// A public endpoint's allowance is shared with everyone behind the same address and with the
+/// host's other calls (claims, `doctor`): a watcher plans to use at most 1/`PUBLIC_SHARE` of it.
+pub const PUBLIC_SHARE: u64 = 2;
+
+/// How a host asks to watch a network: its own RPC URLs (none: the registry's public endpoints)
+/// and the merchant's poll interval and `eth_getLogs` range, where set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchRequest {
+    /// The merchant's own JSON-RPC URLs, in failover order; empty for the registry's.
+    #[serde(default)]
+    pub rpc: Vec<String>,
+    /// The merchant's poll interval in milliseconds, if set.
+    #[serde(default, with = "crate::serde_int::option")]
+    pub poll_ms: Option<u64>,
+    /// The merchant's widest `eth_getLogs` range, if set.
+    #[serde(default, with = "crate::serde_int::option")]
+    pub max_range: Option<u64>,
+}
+
+/// How a host watches a network: where, how often, and how much per request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchSettings {
+    /// The JSON-RPC URLs, in failover order.
+    pub rpc: Vec<String>,
+    /// True when they are the registry's public endpoints (the merchant named none).
+    pub public: bool,
+    /// Milliseconds between polls.
+    #[serde(with = "crate::serde_int")]
+    pub poll_ms: u64,
+    /// The widest `eth_getLogs` range to ask for.
+    #[serde(with = "crate::serde_int")]
+    pub max_range: u64,
+    /// The most calls to put in one JSON-RPC batch, where an endpoint limits it.
+    #[serde(with = "crate::serde_int::option")]
+    pub max_batch: Option<u64>,
+}
+
+/// Decides how a host watches `network`.
+///
+/// With the merchant's own URLs, their settings stand (their limits are theirs to know). With the
+/// registry's public endpoints, every endpoint must be able to carry the whole watcher alone (a
+/// failover moves all of it to the next): the poll interval is at least what keeps
+/// [`REQUESTS_PER_POLL`] within 1/[`PUBLIC_SHARE`] of each endpoint's documented requests per
+/// second and per day, the range at most the narrowest documented `eth_getLogs` range, and a
+/// batch at most the smallest documented batch.
+pub fn watch_settings(network: &Network, request: &WatchRequest) -> WatchSettings {
+    let poll_ms = request.poll_ms.unwrap_or(DEFAULT_POLL_MS);
+    let max_range = request.max_range.unwrap_or(DEFAULT_MAX_RANGE).max(1);
+    if !request.rpc.is_empty() {
+        return WatchSettings {
+            rpc: request.rpc.clone(),
+            public: false,
+            poll_ms,
+            max_range,
+            max_batch: None,
+        };
+    }
+    let endpoints = &network.rpc;
+    let budget = REQUESTS_PER_POLL * PUBLIC_SHARE;
+    let floor = endpoints
+        .iter()
+        .flat_map(|e| {
+            let per_second = e.rps.map(|rps| (budget * 1000).div_ceil(rps.max(1)));
+            let per_day = e
+                .per_day
+                .map(|day| (budget * 86_400_000).div_ceil(day.max(1)));
+            [per_second, per_day]
+        })
+        .flatten()
+        .max()
+        .unwrap_or(0);
+    WatchSettings {
+        rpc: endpoints.iter().map(|e| e.url.clone()).collect(),
+        public: true,
+        poll_ms: poll_ms.max(floor),
+        max_range: endpoints
+            .iter()
+            .filter_map(|e| e.max_range)
+            .fold(max_range, u64::min)
+            .max(1),
+        max_batch: endpoints.iter().filter_map(|e| e.max_batch).min(),
+    }
+}
+
 /// Returns true when a transfer in `block` is final on `network` with the chain at `head` (and
 /// the finality tag's block at `tagged`), and has at least the merchant's `min_confirmations`,
 /// which can only add to the registry's policy.

@@ -14,7 +14,9 @@ use stablegate_core::network::Registry;
 use stablegate_core::status::rfc3339;
 use stablegate_core::status::{InvoiceView, OpenChoice, StatusContext};
 use stablegate_core::watch::required_confirmations;
-use stablegate_core::watch::{apply_poll, is_final, plan_poll, PollInput, PollPlanInput};
+use stablegate_core::watch::{
+    apply_poll, is_final, plan_poll, watch_settings, PollInput, PollPlanInput, WatchRequest,
+};
 use stablegate_core::{
     log, network, rate, uri, webhook, Amount, Error, ErrorKind, Invoice, StatusDocument, Transfer,
 };
@@ -104,6 +106,7 @@ fn status_context(input: &Value) -> Result<StatusContext, Failure> {
             Some(_) => int(context, "min_confirmations")?,
             None => 0,
         },
+        order_total: from(context, "order_total")?,
     })
 }
 
@@ -319,6 +322,16 @@ fn run(function: &str, input: &Value) -> Outcome {
                 &plan,
             )))
         }
+        "display_amount" => Ok(json!(stablegate_core::amount::display_amount(text(
+            input, "text"
+        )?)?)),
+        "watch_settings" => {
+            let request: WatchRequest = from(input, "request")?;
+            Ok(to_value(&watch_settings(
+                network(text(input, "network")?)?,
+                &request,
+            )))
+        }
         "apply_poll" => {
             let poll: PollInput = from(input, "poll")?;
             Ok(to_value(&apply_poll(
@@ -402,8 +415,18 @@ fn run(function: &str, input: &Value) -> Outcome {
                                 "decimals": t.decimals.to_string(), "official": t.official })
                         })
                         .collect();
+                    let limit = |v: Option<u64>| v.map(|n| n.to_string());
+                    let rpc: Vec<Value> = n
+                        .rpc
+                        .iter()
+                        .map(|e| {
+                            json!({ "url": e.url, "operator": e.operator, "rps": limit(e.rps),
+                                "per_day": limit(e.per_day), "max_range": limit(e.max_range),
+                                "max_batch": limit(e.max_batch) })
+                        })
+                        .collect();
                     Ok(
-                        json!({ "id": n.id, "family": to_value(&n.family), "chain_id": n.chain_id.to_string(),
+                        json!({ "rpc": rpc, "id": n.id, "family": to_value(&n.family), "chain_id": n.chain_id.to_string(),
                         "finality_tag": n.finality.tag,
                         "confirmations": n.finality.confirmations.to_string(), "qr": to_value(&n.qr),
                         "tokens": tokens }),

@@ -73,6 +73,13 @@ pub fn to_base_units(network_id: &str, decimal: &str, token: Option<String>) -> 
         .to_string())
 }
 
+/// Formats a decimal amount for a person: at least two fractional digits ("20.00"), every
+/// significant digit kept (core `amount::display_amount`). The widget shows every amount this way.
+#[wasm_bindgen(js_name = displayAmount)]
+pub fn display_amount(decimal: &str) -> JsResult<String> {
+    stablegate_core::amount::display_amount(decimal).map_err(core_error)
+}
+
 /// Formats base units (an integer string) as the canonical decimal string of the token. Server
 /// build only: the widget shows the host's decimal strings and never formats base units.
 #[cfg(feature = "server")]

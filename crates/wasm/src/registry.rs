@@ -18,7 +18,19 @@ struct NetworkData {
     finality_tag: Option<&'static str>,
     confirmations: u64,
     qr: QrStyle,
+    #[cfg(feature = "server")]
+    rpc: &'static [RpcData],
     tokens: &'static [TokenData],
+}
+
+#[cfg(feature = "server")]
+struct RpcData {
+    url: &'static str,
+    operator: &'static str,
+    rps: Option<u64>,
+    per_day: Option<u64>,
+    max_range: Option<u64>,
+    max_batch: Option<u64>,
 }
 
 struct TokenData {
@@ -39,8 +51,30 @@ fn names([en, zh_cn]: [&str; 2]) -> Names {
     }
 }
 
+#[cfg(feature = "server")]
+fn rpc(n: &NetworkData) -> Vec<stablegate_core::RpcEndpoint> {
+    n.rpc
+        .iter()
+        .map(|e| stablegate_core::RpcEndpoint {
+            url: e.url.into(),
+            operator: e.operator.into(),
+            rps: e.rps,
+            per_day: e.per_day,
+            max_range: e.max_range,
+            max_batch: e.max_batch,
+        })
+        .collect()
+}
+
+/// The widget never watches a chain.
+#[cfg(not(feature = "server"))]
+fn rpc(_: &NetworkData) -> Vec<stablegate_core::RpcEndpoint> {
+    Vec::new()
+}
+
 /// Returns the registry: equal to `stablegate_core::Registry::builtin()` in the server build; the
-/// widget build's has no display names, explorer URLs or finality tags (see `build.rs`).
+/// widget build's has no display names, explorer URLs, finality tags or RPC endpoints (see
+/// `build.rs`).
 pub fn builtin() -> &'static Registry {
     static BUILTIN: OnceLock<Registry> = OnceLock::new();
     BUILTIN.get_or_init(|| Registry {
@@ -58,6 +92,7 @@ pub fn builtin() -> &'static Registry {
                     confirmations: n.confirmations,
                 },
                 qr: n.qr,
+                rpc: rpc(n),
                 tokens: n
                     .tokens
                     .iter()

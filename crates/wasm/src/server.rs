@@ -236,6 +236,18 @@ pub fn plan_poll(
     to_js(&watch::plan_poll(network(network_id)?, &input))
 }
 
+/// Decides how a host watches a network: the merchant's own RPC URLs with their settings, or the
+/// registry's public endpoints with a poll interval, range and batch size within their limits
+/// (core `watch::watch_settings`).
+#[wasm_bindgen(js_name = watchSettings, unchecked_return_type = "WatchSettings")]
+pub fn watch_settings(
+    network_id: &str,
+    #[wasm_bindgen(unchecked_param_type = "WatchRequest")] request: JsValue,
+) -> JsResult<JsValue> {
+    let request: watch::WatchRequest = from_js("request", request)?;
+    to_js(&watch::watch_settings(network(network_id)?, &request))
+}
+
 /// Applies one watcher poll of one (network, token): every ledger write, changed invoice record,
 /// event and the next cursor, for the host to store in one transaction (core `watch::apply_poll`).
 #[wasm_bindgen(js_name = applyPoll, unchecked_return_type = "PollOutcome")]

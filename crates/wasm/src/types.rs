@@ -46,8 +46,38 @@ export interface RegistryNetwork {
   explorer_tx: string | null;
   finality: { tag: string | null; confirmations: number };
   qr: "eip681" | "address";
+  /** Public JSON-RPC endpoints in failover order (none in the widget's build). */
+  rpc: RegistryEndpoint[];
   /** The accepted tokens; the first one is the network's default. */
   tokens: RegistryToken[];
+}
+
+/** A public JSON-RPC endpoint of the registry, with the limits its operator documents. */
+export interface RegistryEndpoint {
+  url: string;
+  operator: string;
+  rps?: number;
+  per_day?: number;
+  max_range?: number;
+  max_batch?: number;
+}
+
+/** How a host asks to watch a network (core `watch::WatchRequest`); integers as strings. */
+export interface WatchRequest {
+  /** The merchant's own JSON-RPC URLs; empty or absent for the registry's public endpoints. */
+  rpc?: string[];
+  poll_ms?: string | null;
+  max_range?: string | null;
+}
+
+/** How a host watches a network (core `watch::WatchSettings`). */
+export interface WatchSettings {
+  rpc: string[];
+  /** True when these are the registry's public endpoints. */
+  public: boolean;
+  poll_ms: string;
+  max_range: string;
+  max_batch: string | null;
 }
 
 export interface ParsedAddress {
@@ -259,6 +289,14 @@ export interface StatusContext {
   links?: Partial<StatusLinks>;
   /** The merchant's stricter confirmations (0 or absent: the registry's). */
   min_confirmations?: number;
+  /** The order's total as the shop priced it, shown beside the amount to pay. */
+  order_total?: OrderTotal | null;
+}
+
+/** An order's total as the shop priced it: a decimal string and its currency (ISO 4217, or USDT). */
+export interface OrderTotal {
+  amount: string;
+  currency: string;
 }
 
 /** The status document (tests/vectors/schema/status.schema.json, DESIGN §8). */

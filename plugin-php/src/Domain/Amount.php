@@ -63,6 +63,24 @@ final class Amount {
 		return $value;
 	}
 
+	/** The fewest fractional digits an amount shows to a person: "20.00", never "20". */
+	public const DISPLAY_MIN_FRACTION = 2;
+
+	/**
+	 * Formats a decimal amount ("20", "19.5") for a person: its canonical digits with at least
+	 * DISPLAY_MIN_FRACTION fractional digits, every significant digit kept (core display_amount).
+	 *
+	 * @throws DomainError invalid_amount for text that is not a plain decimal.
+	 */
+	public static function display( string $text ): string {
+		if ( 1 !== preg_match( '/^([0-9]+)(?:\.([0-9]+))?$/D', $text, $m ) ) {
+			throw new DomainError( 'invalid_amount', $text, 'expected digits with an optional fraction, like 12.5' );
+		}
+		$whole    = ltrim( $m[1], '0' );
+		$fraction = rtrim( $m[2] ?? '', '0' );
+		return ( '' === $whole ? '0' : $whole ) . '.' . str_pad( $fraction, self::DISPLAY_MIN_FRACTION, '0' );
+	}
+
 	/** Formats base units as a canonical decimal: no leading zeros, no trailing fractional zeros. */
 	public static function toDecimal( string $units, int $decimals ): string {
 		$digits = str_pad( $units, $decimals + 1, '0', STR_PAD_LEFT );

@@ -147,7 +147,7 @@ final class Matching {
 		$everyone = array_merge( $invoices, array( $target ) );
 		foreach ( $everyone as $invoice ) {
 			if ( null !== $invoice->entry( $tx, $transfer['log_index'] ) ) {
-				throw new DomainError( 'already_credited', $tx, "this transfer already credited invoice {$invoice->id}" );
+				throw new DomainError( 'already_credited', $tx, ( $invoice->id === $target->id ? 'this transfer already credited this invoice' : 'this transfer already credited another invoice' ) );
 			}
 		}
 		if ( $target->network !== $network->id() ) {
@@ -183,7 +183,7 @@ final class Matching {
 					// credited neither; the claim may credit the target, for the merchant to decide.
 					return array( 'review' => true );
 				}
-				throw new DomainError( 'reserved_for_another_invoice', $tx, "this is exactly the amount invoice {$owner->id} expects; it is that invoice's payment" );
+				throw new DomainError( 'reserved_for_another_invoice', $tx, "this is exactly the amount another open invoice expects; it is that invoice's payment" );
 			}
 		}
 		$limit         = $policy['auto_accept_up_to'] ?? '0';

@@ -98,6 +98,27 @@ final class Network {
 		return (int) $this->data['finality']['confirmations'];
 	}
 
+	/**
+	 * Returns the public JSON-RPC endpoints, in the order to try them, with the limits their
+	 * operators document (null where none is documented). Hosts use them when the merchant names
+	 * no RPC of their own; where each comes from is in crates/core/data/README.md.
+	 *
+	 * @return array<int, array{url: string, operator: string, rps: ?int, per_day: ?int, max_range: ?int, max_batch: ?int}>
+	 */
+	public function rpcEndpoints(): array {
+		return array_map(
+			static fn ( array $e ): array => array(
+				'url'       => (string) $e['url'],
+				'operator'  => (string) $e['operator'],
+				'rps'       => isset( $e['rps'] ) ? (int) $e['rps'] : null,
+				'per_day'   => isset( $e['per_day'] ) ? (int) $e['per_day'] : null,
+				'max_range' => isset( $e['max_range'] ) ? (int) $e['max_range'] : null,
+				'max_batch' => isset( $e['max_batch'] ) ? (int) $e['max_batch'] : null,
+			),
+			$this->data['rpc'] ?? array()
+		);
+	}
+
 	/** Returns the QR style: eip681 or address. */
 	public function qr(): string {
 		return $this->data['qr'];

@@ -121,7 +121,7 @@ final class StatusDocument {
 			'return_url'       => $context['return_url'],
 			'poll_after_ms'    => $payable ? (int) $context['poll_after_ms'] : 0,
 			'links'            => $links,
-		);
+		) + self::orderTotal( $context );
 	}
 
 	/**
@@ -190,6 +190,26 @@ final class StatusDocument {
 			'return_url'       => $context['return_url'],
 			'poll_after_ms'    => $done ? 0 : (int) $context['poll_after_ms'],
 			'links'            => self::links( $context['links'] ),
+		) + self::orderTotal( $context );
+	}
+
+	/**
+	 * The order's total as the shop priced it ({amount, currency}), where the host gives one: shown
+	 * beside the amount to pay, so the customer sees why that differs. Absent otherwise.
+	 *
+	 * @param array<string, mixed> $context The host's context.
+	 * @return array<string, array{amount: string, currency: string}>
+	 */
+	private static function orderTotal( array $context ): array {
+		$total = $context['order_total'] ?? null;
+		if ( ! is_array( $total ) ) {
+			return array();
+		}
+		return array(
+			'order_total' => array(
+				'amount'   => (string) $total['amount'],
+				'currency' => (string) $total['currency'],
+			),
 		);
 	}
 }

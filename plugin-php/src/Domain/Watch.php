@@ -37,6 +37,77 @@ namespace Stablegate\Domain;
  */
 final class Watch {
 
+	/** The poll interval (ms) a watcher starts from when the merchant sets none. */
+	public const DEFAULT_POLL_MS = 3000;
+	/** The widest eth_getLogs range a watcher asks for when nothing narrower is known. */
+	public const DEFAULT_MAX_RANGE = 2000;
+	/** The HTTP requests one poll of a network makes (DESIGN §13: the head, the logs, the headers). */
+	public const REQUESTS_PER_POLL = 3;
+	/** A watcher plans to use at most 1/PUBLIC_SHARE of a public endpoint's allowance. */
+	public const PUBLIC_SHARE = 2;
+
+	/**
+	 * Reads a watch request from its JSON ({rpc?, poll_ms?, max_range?}; integers as strings).
+	 *
+	 * @param array<string, mixed> $json The request.
+	 * @return array{rpc: string[], poll_ms: ?int, max_range: ?int}
+	 */
+	public static function settingsRequestFromJson( array $json ): array {
+		return array(
+			'rpc'       => array_values( array_map( 'strval', $json['rpc'] ?? array() ) ),
+			'poll_ms'   => isset( $json['poll_ms'] ) ? Uint::toInt( Invoice::u64( $json['poll_ms'] ) ) : null,
+			'max_range' => isset( $json['max_range'] ) ? Uint::toInt( Invoice::u64( $json['max_range'] ) ) : null,
+		);
+	}
+
+	/**
+	 * Decides how a host watches $network (core watch::watch_settings). With the merchant's own
+	 * URLs their settings stand. With the registry's public endpoints every endpoint must carry the
+	 * whole watcher alone (a failover moves all of it): the poll interval is at least what keeps
+	 * REQUESTS_PER_POLL within 1/PUBLIC_SHARE of each endpoint's requests per second and per day,
+	 * the range at most the narrowest documented eth_getLogs range, a batch at most the smallest.
+	 *
+	 * @param array{rpc: string[], poll_ms: ?int, max_range: ?int} $request See settingsRequestFromJson.
+	 * @return array{rpc: string[], public: bool, poll_ms: string, max_range: string, max_batch: ?string}
+	 */
+	public static function settings( Network $network, array $request ): array {
+		$poll_ms   = $request['poll_ms'] ?? self::DEFAULT_POLL_MS;
+		$max_range = max( 1, $request['max_range'] ?? self::DEFAULT_MAX_RANGE );
+		if ( array() !== $request['rpc'] ) {
+			return array(
+				'rpc'       => $request['rpc'],
+				'public'    => false,
+				'poll_ms'   => (string) $poll_ms,
+				'max_range' => (string) $max_range,
+				'max_batch' => null,
+			);
+		}
+		$budget    = self::REQUESTS_PER_POLL * self::PUBLIC_SHARE;
+		$floor     = 0;
+		$max_batch = null;
+		foreach ( $network->rpcEndpoints() as $e ) {
+			if ( null !== $e['rps'] ) {
+				$floor = max( $floor, intdiv( $budget * 1000 + max( $e['rps'], 1 ) - 1, max( $e['rps'], 1 ) ) );
+			}
+			if ( null !== $e['per_day'] ) {
+				$floor = max( $floor, intdiv( $budget * 86400000 + max( $e['per_day'], 1 ) - 1, max( $e['per_day'], 1 ) ) );
+			}
+			if ( null !== $e['max_range'] ) {
+				$max_range = min( $max_range, $e['max_range'] );
+			}
+			if ( null !== $e['max_batch'] ) {
+				$max_batch = null === $max_batch ? $e['max_batch'] : min( $max_batch, $e['max_batch'] );
+			}
+		}
+		return array(
+			'rpc'       => array_column( $network->rpcEndpoints(), 'url' ),
+			'public'    => true,
+			'poll_ms'   => (string) max( $poll_ms, $floor ),
+			'max_range' => (string) max( 1, $max_range ),
+			'max_batch' => null === $max_batch ? null : (string) $max_batch,
+		);
+	}
+
 	/**
 	 * Returns true when a transfer in $block is final on $network with the chain at $head (and the
 	 * finality tag's block at $tagged), and has at least the merchant's $min_confirmations, which

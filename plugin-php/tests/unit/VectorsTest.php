@@ -184,6 +184,8 @@ final class VectorsTest extends TestCase {
 				Invoice::u64( $i['min_confirmations'] )
 			),
 			'plan_poll'            => static fn ( array $i ) => Watch::planPoll( Network::get( $i['network'] ), Watch::planInputFromJson( $i['plan'] ) ),
+			'display_amount'       => static fn ( array $i ) => Amount::display( $i['text'] ),
+			'watch_settings'       => static fn ( array $i ) => Watch::settings( Network::get( $i['network'] ), Watch::settingsRequestFromJson( $i['request'] ) ),
 			'apply_poll'           => static fn ( array $i ) => Watch::outcomeJson( Watch::applyPoll( Network::get( $i['network'] ), Watch::pollInputFromJson( $i['poll'] ) ) ),
 			'normalize_tx_hash'    => static fn ( array $i ) => TransferLog::normalizeTxHash( Network::get( $i['network'] ), $i['text'] ),
 			'transfer_calldata'    => static function ( array $i ): string {
@@ -222,7 +224,19 @@ final class VectorsTest extends TestCase {
 					return array_keys( Network::all() );
 				}
 				$network = Network::get( $i['network'] );
+				$limit = static fn ( ?int $n ): ?string => null === $n ? null : (string) $n;
 				return array(
+					'rpc'           => array_map(
+						static fn ( array $e ): array => array(
+							'url'       => $e['url'],
+							'operator'  => $e['operator'],
+							'rps'       => $limit( $e['rps'] ),
+							'per_day'   => $limit( $e['per_day'] ),
+							'max_range' => $limit( $e['max_range'] ),
+							'max_batch' => $limit( $e['max_batch'] ),
+						),
+						$network->rpcEndpoints()
+					),
 					'id'            => $network->id(),
 					'family'        => $network->family(),
 					'chain_id'      => (string) $network->chainId(),
@@ -258,6 +272,7 @@ final class VectorsTest extends TestCase {
 			'poll_after_ms'     => Uint::toInt( Invoice::u64( $context['poll_after_ms'] ) ),
 			'links'             => $context['links'] ?? array(),
 			'min_confirmations' => Uint::toInt( Invoice::u64( $context['min_confirmations'] ?? '0' ) ),
+			'order_total'       => $context['order_total'] ?? null,
 		);
 	}
 

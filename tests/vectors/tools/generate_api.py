@@ -431,11 +431,18 @@ def build_allocate_in_pool_from_invoices():
 # --------------------------------------------------------------------------------------------
 # registry / networks
 # --------------------------------------------------------------------------------------------
+def o_rpc(endpoint):
+    limit = lambda name: None if endpoint.get(name) is None else str(endpoint[name])
+    return {"url": endpoint["url"], "operator": endpoint["operator"], "rps": limit("rps"), "per_day": limit("per_day"),
+            "max_range": limit("max_range"), "max_batch": limit("max_batch")}
+
+
 def o_networks(i):
     if "network" not in i:
         return list(oracle.NETWORK_IDS)
     net = network_of(i["network"])
     return {
+        "rpc": [o_rpc(e) for e in net["rpc"]],
         "id": net["id"], "family": net["family"], "chain_id": str(net["chain_id"]),
         "finality_tag": net["finality"]["tag"],
         "confirmations": str(net["finality"]["confirmations"]), "qr": net["qr"],
@@ -451,9 +458,104 @@ def build_networks():
         cases.append(case(o_networks, f"{net_id}", {"network": net_id}))
     return document("registry", "networks",
                     "The built-in registry as hosts list it: per network its family, chain id, finality policy, QR "
-                    "style and tokens (contract in the network's display form, EIP-55 or base58).",
+                    "style, public JSON-RPC endpoints with their documented limits (null where none is documented) "
+                    "and tokens (contract in the network's display form, EIP-55 or base58).",
                     [oracle.REGISTRY_SRC, oracle.EIP55],
                     cases)
+
+
+# --------------------------------------------------------------------------------------------
+# watch / watch_settings
+# --------------------------------------------------------------------------------------------
+# The rule of crates/core/src/watch.rs (watch_settings), restated: the merchant's own URLs keep
+# the merchant's settings; the registry's public endpoints bound them, each endpoint carrying the
+# whole watcher alone (3 requests per poll within half of its documented allowance).
+DEFAULT_POLL_MS, DEFAULT_MAX_RANGE, REQUESTS_PER_POLL, PUBLIC_SHARE = 3000, 2000, 3, 2
+
+
+def o_watch_settings(i):
+    net = network_of(i["network"])
+    request = i["request"]
+    poll = int(request["poll_ms"]) if request.get("poll_ms") is not None else DEFAULT_POLL_MS
+    widest = max(1, int(request["max_range"]) if request.get("max_range") is not None else DEFAULT_MAX_RANGE)
+    own = request.get("rpc") or []
+    if own:
+        return {"rpc": own, "public": False, "poll_ms": str(poll), "max_range": str(widest), "max_batch": None}
+    budget = REQUESTS_PER_POLL * PUBLIC_SHARE
+    floors = [0]
+    for e in net["rpc"]:
+        if e.get("rps"):
+            floors.append(-(-budget * 1000 // e["rps"]))
+        if e.get("per_day"):
+            floors.append(-(-budget * 86_400_000 // e["per_day"]))
+    ranges = [e["max_range"] for e in net["rpc"] if e.get("max_range")]
+    batches = [e["max_batch"] for e in net["rpc"] if e.get("max_batch")]
+    return {"rpc": [e["url"] for e in net["rpc"]], "public": True, "poll_ms": str(max(poll, max(floors))),
+            "max_range": str(max(1, min([widest] + ranges))), "max_batch": str(min(batches)) if batches else None}
+
+
+def build_watch_settings():
+    cases = []
+    for net_id in oracle.NETWORK_IDS:
+        cases.append(case(o_watch_settings, f"{net_id}: only an address, the registry's endpoints", {"network": net_id, "request": {}}))
+    mine = ["https://rpc.example/key", "https://backup.example"]
+    cases += [
+        case(o_watch_settings, "tron: the merchant's own URLs keep the merchant's settings",
+             {"network": "tron", "request": {"rpc": mine, "poll_ms": "1000", "max_range": "10000"}}),
+        case(o_watch_settings, "ethereum: own URLs, nothing else set", {"network": "ethereum", "request": {"rpc": mine[:1]}}),
+        case(o_watch_settings, "tron: public endpoints raise a poll faster than TronGrid's daily allowance",
+             {"network": "tron", "request": {"poll_ms": "1000"}}),
+        case(o_watch_settings, "tron: a slower poll than the floor stands",
+             {"network": "tron", "request": {"poll_ms": "30000"}}),
+        case(o_watch_settings, "tron: a range wider than java-tron's 5000 is narrowed",
+             {"network": "tron", "request": {"max_range": "10000"}}),
+        case(o_watch_settings, "tron: a narrower range stands", {"network": "tron", "request": {"max_range": "100"}}),
+        case(o_watch_settings, "ethereum: a poll faster than dRPC's allowance is raised",
+             {"network": "ethereum", "request": {"poll_ms": "50"}}),
+        case(o_watch_settings, "base: no documented limits, the merchant's poll stands",
+             {"network": "base", "request": {"poll_ms": "50", "max_range": "500"}}),
+        case(o_watch_settings, "a range of 0 counts as 1", {"network": "base", "request": {"max_range": "0"}}),
+        case(o_watch_settings, "an empty list of own URLs means the registry's",
+             {"network": "bsc-testnet", "request": {"rpc": [], "poll_ms": None, "max_range": None}}),
+        case(o_watch_settings, "unknown network", {"network": "solana", "request": {}}, "unknown_network"),
+    ]
+    return document("watch", "watch_settings",
+                    "How a host watches a network: the merchant's own JSON-RPC URLs with their poll interval and "
+                    "eth_getLogs range, or the registry's public endpoints, with the poll slowed and the range and "
+                    "batch narrowed to what every endpoint documents it allows (3 requests per poll within half "
+                    "of each endpoint's requests per second and per day).",
+                    ["crates/core/src/watch.rs (watch_settings)", oracle.REGISTRY_SRC, "crates/core/data/README.md"], cases)
+
+
+# --------------------------------------------------------------------------------------------
+# amounts / display_amount
+# --------------------------------------------------------------------------------------------
+def o_display_amount(i):
+    """The rule of amount::display_amount: the canonical digits, at least two fractional digits,
+    every significant digit kept (DESIGN §3: decimal strings at the edges, no float)."""
+    text = i["text"]
+    whole, dot, fraction = text.partition(".")
+    if not whole or not all(c in "0123456789" for c in whole) or (dot and (not fraction or not all(c in "0123456789" for c in fraction))):
+        raise Fail("invalid_amount")
+    fraction = fraction.rstrip("0")
+    return f"{whole.lstrip('0') or '0'}.{fraction.ljust(2, '0')}"
+
+
+def build_display_amount():
+    valid = [("a whole amount shows two decimals", "20"), ("one decimal becomes two", "19.5"),
+             ("two decimals stay", "19.99"), ("three decimals stay (a unique amount of 0.001 steps)", "19.991"),
+             ("BSC's 18 decimals stay", "20.000000000000000001"), ("zero", "0"), ("a dust amount", "0.000001"),
+             ("trailing zeros beyond two go", "20.100000"), ("leading zeros go", "0020.5"),
+             ("a large amount", "123456789012345678901234567890"), ("exactly two trailing zeros", "7.00")]
+    invalid = [("empty", ""), ("a sign", "-1"), ("a plus sign", "+1"), ("a bare dot", "."), ("no fraction after the dot", "1."),
+               ("no whole part", ".5"), ("an exponent", "1e3"), ("a comma", "1,5"), ("a space", "1 "),
+               ("full-width digits", "２０"), ("two dots", "1.2.3")]
+    cases = [case(o_display_amount, d, {"text": t}) for d, t in valid]
+    cases += [case(o_display_amount, d, {"text": t}, "invalid_amount") for d, t in invalid]
+    return document("amounts", "display_amount",
+                    "An amount as a person reads it: at least two fractional digits (\"20.00\", never \"20\"), every "
+                    "significant digit kept, so what the customer reads is exactly what to send.",
+                    ["crates/core/src/amount.rs (display_amount)", "DESIGN.md §3 (Money)"], cases)
 
 
 def o_cancel_invoice(i):
@@ -530,7 +632,8 @@ def build_invoice_view():
 
 BUILDERS = [build_normalize_tx_hash, build_transfer_calldata, build_balance_of_calldata,
             build_required_confirmations, build_rfc3339, build_create_invoice,
-            build_allocate_in_pool_from_invoices, build_networks, build_cancel_invoice, build_invoice_view]
+            build_allocate_in_pool_from_invoices, build_networks, build_cancel_invoice, build_invoice_view,
+            build_watch_settings, build_display_amount]
 
 
 def main(argv):

@@ -1181,7 +1181,9 @@ def o_before_choice(i):
             "chain_id": None, "token": None, "recipient": None, "amount_due": amount_due, "amount_paid": "0",
             "amount_remaining": amount_due if payable else "0", "payment_uri": None, "expires_at": rfc3339(int(o["expires_at"])),
             "finality": None, "transfers": [], "choices": choices, "return_url": ctx.get("return_url"),
-            "poll_after_ms": int(ctx["poll_after_ms"]) if payable else 0, "links": links}
+            "poll_after_ms": int(ctx["poll_after_ms"]) if payable else 0, "links": links,
+            # passed through when the host gives it (status.rs OrderTotal), absent otherwise
+            **({"order_total": ctx["order_total"]} if ctx.get("order_total") is not None else {})}
 
 
 def build_status_before_choice():
@@ -1193,8 +1195,10 @@ def build_status_before_choice():
     ALL = [key(n["id"], t["id"]) for n in REGISTRY["networks"] for t in n["tokens"]]
 
     def bc(accepted, amount="19.99", state="new", now=T0 + 10, expires=T0 + 900, return_url="https://shop.example/order/7",
-           poll="3000", links=LINKS, mc=None):
+           poll="3000", links=LINKS, mc=None, total=None):
         ctx = {"now": str(now), "poll_after_ms": poll, "links": links}
+        if total is not None:
+            ctx["order_total"] = total
         if return_url is not None:
             ctx["return_url"] = return_url
         if mc is not None:
@@ -1217,6 +1221,9 @@ def build_status_before_choice():
           check=lambda o: o["state"] == "invalid" and o["amount_remaining"] == "0")
     c.add("a stored expired state is kept", bc([key("tron", "usdt")], state="expired", now=T0))
     c.add("no return URL", bc([key("polygon", "usdt0")], return_url=None))
+    c.add("the order total the shop priced is shown beside the choices",
+          bc([key("tron", "usdt")], total={"amount": "19.99", "currency": "USD"}),
+          check=lambda o: o["order_total"] == {"amount": "19.99", "currency": "USD"})
     c.add("other links are kept when not payable", bc([key("tron", "usdt")], state="invalid",
                                                        links=dict(LINKS, events="https://e", new_invoice="https://n")))
     c.add("min_confirmations changes nothing before a choice", bc([key("tron", "usdt")], mc="30"))

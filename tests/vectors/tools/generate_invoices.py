@@ -448,6 +448,9 @@ sd = lambda inv, context: {"invoice": inv, "context": context}
 doc_valid = [
     case("a new invoice shows its payment request",
          sd(dinv(), ctx(T0 + 10)), doc()),
+    case("the order total the shop priced is passed through, for the widget to explain the amount",
+         sd(dinv(), dict(ctx(T0 + 10), order_total={"amount": "19.98", "currency": "USD"})),
+         doc(order_total={"amount": "19.98", "currency": "USD"})),
     case("a processing payment shows finality progress and stops offering the request",
          sd(dinv(ledger=[entry(19_990_000, block=100, time=T0 + 60)]), ctx(T0 + 70, head=101)),
          doc(state="processing", amount_paid="19.99", amount_remaining="0", payment_uri=None,

@@ -117,11 +117,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     webhooks.start();
     compat?.callbacks.start();
   }
+  for (const net of config.networks) {
+    if (!net.publicRpc) continue;
+    // Said at every start: public endpoints are shared, and a busy shop outgrows them.
+    log.info('watching through public RPC endpoints', {
+      network: net.id,
+      endpoints: net.rpc.map(redactUrl),
+      poll_ms: net.pollMs,
+      max_range: net.maxRange,
+      advice: `shared public endpoints suit a first payment and a quiet shop; for a busy one, add your own under networks.${net.id}.rpc (a provider key or your node); stablegate doctor checks each`,
+    });
+  }
   log.info('stablegate listening', {
     url,
     process: leases.holder,
     database: db.kind,
-    networks: config.networks.map((n) => `${n.id} (${n.tokens.join(',')}) via ${n.rpc.map(redactUrl).join(' ')}`),
+    networks: config.networks.map((n) => `${n.id} (${n.tokens.join(',')}) via ${n.publicRpc ? 'public endpoints ' : ''}${n.rpc.map(redactUrl).join(' ')}`),
     demo: config.demo !== null,
   });
 

@@ -1,4 +1,6 @@
 // The `stablegate` command.
+import fs = require('node:fs');
+import path = require('node:path');
 import { createApiKey, ENV_KEY_NAME, revokeApiKey } from './apikeys';
 import { startApp } from './app';
 import { createCompat } from './compat';
@@ -6,6 +8,7 @@ import { parseAllowList } from './compat/credentials';
 import { loadConfig } from './config';
 import { openDb } from './db';
 import { doctor } from './doctor';
+import { ENV_FILE, init, readEnvFile, terminalIo } from './init';
 import { Invoices } from './invoices';
 import { createLogger } from './log';
 import { Rates } from './rates';
@@ -13,6 +16,8 @@ import { Webhooks } from './webhooks';
 
 const HELP = `usage: stablegate <command> [--config FILE]
 
+  init                        write a working config: asks for the networks and receiving
+                              addresses (or takes --network ID --address ADDR …), then runs doctor
   serve                       run the server (the watcher and webhook worker included)
   doctor                      check the configuration: addresses, RPCs, getLogs limits, rates, webhooks
   migrate                     bring the database schema up to date and exit
@@ -108,7 +113,19 @@ export async function main(argv: string[]): Promise<number> {
   }
   const file = configPath(args);
   const [command, sub, arg] = args;
-  const config = loadConfig(file);
+  if (command === 'init') {
+    const io = terminalIo();
+    try {
+      return await init(file, args.slice(1), io);
+    } finally {
+      io.close();
+    }
+  }
+  // The secrets init generated, beside the config; the environment (a systemd EnvironmentFile,
+  // a container's variables) wins over the file.
+  const envFile = path.join(path.dirname(path.resolve(file)), ENV_FILE);
+  const fileEnv = fs.existsSync(envFile) ? readEnvFile(envFile) : {};
+  const config = loadConfig(file, { ...fileEnv, ...process.env });
   switch (command) {
     case 'serve': {
       const app = await startApp(config);

@@ -16,6 +16,13 @@ export interface NetworkConfig {
   addresses: string[];
   /** JSON-RPC URLs, tried in order; the watcher fails over between them. */
   rpc: string[];
+  /**
+   * True when the merchant named no RPC and these are the registry's public endpoints: the core
+   * then bounds pollMs, maxRange and maxBatch by their documented limits (watch::watch_settings).
+   */
+  publicRpc: boolean;
+  /** Most calls in one JSON-RPC batch (an endpoint's documented limit); null for no limit. */
+  maxBatch: number | null;
   /** Milliseconds between polls. */
   pollMs: number;
   /** Largest eth_getLogs block range to ask for (halved automatically when a provider refuses). */
@@ -252,17 +259,27 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
         throw new ConfigError(`${where}.addresses[${i}]`, `is not a ${id} address: ${(error as Error).message}`);
       }
     });
-    let rpc = value.rpc;
+    // Without rpc (or rpc_env), the registry's public endpoints: a merchant who pastes only an
+    // address is watching the chain. The core decides the poll interval, range and batch size
+    // that their documented limits allow.
+    let rpc = value.rpc ?? [];
     if (typeof rpc === 'string') rpc = [rpc];
     if (value.rpc_env !== undefined) rpc = secretFromEnv(value, 'rpc_env', where, env).split(/[\s,]+/).filter(Boolean);
-    if (!Array.isArray(rpc) || rpc.length === 0) throw new ConfigError(`${where}.rpc`, 'must list at least one JSON-RPC URL (or set rpc_env)');
+    if (!Array.isArray(rpc)) throw new ConfigError(`${where}.rpc`, 'must be a list of JSON-RPC URLs (or leave it out to use the public endpoints)');
+    const own = rpc.map((u, i) => httpUrl(String(u), `${where}.rpc[${i}]`));
+    const pollMs = value.poll_ms === undefined ? null : int(value, 'poll_ms', where, 3000, 50);
+    const maxRange = value.max_range === undefined ? null : int(value, 'max_range', where, 2000, 1);
+    const settings = sg.watchSettings(id, { rpc: own, poll_ms: pollMs === null ? null : String(pollMs), max_range: maxRange === null ? null : String(maxRange) });
+    if (settings.rpc.length === 0) throw new ConfigError(`${where}.rpc`, `${id} has no public endpoint: list at least one JSON-RPC URL`);
     return {
       id,
       tokens: tokens as string[],
       addresses: parsed,
-      rpc: rpc.map((u, i) => httpUrl(String(u), `${where}.rpc[${i}]`)),
-      pollMs: int(value, 'poll_ms', where, 3000, 50),
-      maxRange: int(value, 'max_range', where, 2000, 1),
+      rpc: settings.rpc,
+      publicRpc: settings.public,
+      maxBatch: settings.max_batch === null ? null : Number(settings.max_batch),
+      pollMs: Number(settings.poll_ms),
+      maxRange: Number(settings.max_range),
       maxBlocksPerPoll: int(value, 'max_blocks_per_poll', where, 20000, 1),
       minConfirmations: int(value, 'min_confirmations', where, 0, 0),
     };

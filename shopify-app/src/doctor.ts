@@ -32,6 +32,13 @@ export async function doctor(config: Config): Promise<Finding[]> {
 
   for (const net of config.networks) {
     const registry = registryNetwork(net.id)!;
+    if (net.publicRpc) {
+      const operators = [...new Set(registry.rpc.map((e) => e.operator))].join(', ');
+      ok(
+        `${net.id}: no RPC of your own is configured, so the registry's public endpoints are in use (${operators}), polled every ${(net.pollMs / 1000).toFixed(1)} s within their published limits. ` +
+          `They are shared with everyone: fine for a first payment and a quiet shop; for a busy one add your own under networks.${net.id}.rpc (a provider key or your node).`,
+      );
+    }
     for (const address of net.addresses) {
       try {
         sg.parseAddress(net.id, address);

@@ -589,7 +589,10 @@ export class Invoices {
     const record = this.record(row);
     const path = `${baseUrl}/api/v1/checkout/${row.id}`;
     const links = { choose: `${path}/choose`, claim: `${path}/claim`, events: `${path}/events`, new_invoice: null };
-    const context = { now, return_url: row.redirect_url, poll_after_ms: 3000 };
+    // The order's total as the shop priced it (its currency, or USDT before the unique digits):
+    // the widget says in one sentence why the amount to pay differs from it.
+    const order_total = row.fiat_amount && row.currency ? { amount: row.fiat_amount, currency: row.currency } : { amount: row.base_amount, currency: 'USDT' };
+    const context = { now, return_url: row.redirect_url, poll_after_ms: 3000, order_total };
     if (record) {
       return sg.statusDocument(record, {
         ...context,

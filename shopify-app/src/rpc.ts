@@ -40,8 +40,12 @@ export class RpcClient {
   requests = 0;
   private id = 0;
 
-  /** `chainId`: when given, each URL is checked once before use and refused if it serves another chain. */
-  constructor(urls: string[], private readonly timeoutMs = 10000, private readonly chainId: number | null = null) {
+  /**
+   * `chainId`: when given, each URL is checked once before use and refused if it serves another
+   * chain. `maxBatch`: the most calls one request may carry (a public endpoint's documented limit,
+   * from the registry); a longer batch is sent as several requests.
+   */
+  constructor(urls: string[], private readonly timeoutMs = 10000, private readonly chainId: number | null = null, private readonly maxBatch: number | null = null) {
     this.endpoints = urls.map((url) => ({ url, checked: chainId === null, wrongChain: null, healthy: true, failures: 0, lastError: null, retryAt: 0, requests: 0, errors: 0 }));
   }
 
@@ -54,6 +58,11 @@ export class RpcClient {
   /** Sends calls as one JSON-RPC batch (one HTTP request); each result is a value or an RpcError. */
   async batch(calls: Call[]): Promise<unknown[]> {
     if (calls.length === 0) return [];
+    if (this.maxBatch !== null && calls.length > this.maxBatch) {
+      const results: unknown[] = [];
+      for (let i = 0; i < calls.length; i += this.maxBatch) results.push(...(await this.batch(calls.slice(i, i + this.maxBatch))));
+      return results;
+    }
     const now = Date.now();
     // Healthy endpoints first, in configured order; then the unhealthy ones whose pause is over.
     const order = [...this.endpoints].sort((a, b) => Number(b.healthy) - Number(a.healthy));

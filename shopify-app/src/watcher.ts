@@ -100,7 +100,7 @@ export class Watcher {
         lastError: null,
         lastPollAt: null,
         maxRange: net.maxRange,
-        rpc: new RpcClient(net.rpc, 10000, registryNetwork(net.id)!.chain_id),
+        rpc: new RpcClient(net.rpc, 10000, registryNetwork(net.id)!.chain_id, net.maxBatch),
         maxRequestsPerPoll: 0,
         role: null,
         holder: null,

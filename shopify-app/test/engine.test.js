@@ -48,6 +48,9 @@ test('defect 1: a claim of another invoice\'s exact payment, sent before the wat
   // The attacker saw the payment on chain and claims it for their cheap invoice at once.
   const stolen = await claim(cheap.id, paid.tx);
   assert.deepEqual([stolen.status, stolen.body.error?.code], [409, 'reserved_for_another_invoice']);
+  // The claimer reads a sentence, never the id of the invoice the payment belongs to.
+  assert.ok(!JSON.stringify(stolen.body).includes(rightful.id), JSON.stringify(stolen.body));
+  assert.doesNotMatch(stolen.body.error.message, /inv_|reserved_for/);
   assert.deepEqual(await ledgerOf(paid.tx), []);
   const done = await settle(rightful.id, (i) => i.state === 'settled');
   assert.deepEqual(done.transfers.map((t) => [t.tx_hash, t.matched_by]), [[paid.tx, 'amount']]);

@@ -1,9 +1,9 @@
-// The customer's side, without a key: the status document (also as a stream of events), choosing a
 // network, claiming a payment by its transaction, the hosted pay page, and the files the page and
 // the widget load. Answers carry CORS headers: the widget may run on the merchant's own site.
 import fs = require('node:fs');
 import path = require('node:path');
 import type { Config } from '../../config';
+import { forCustomer } from '../../customer';
 import type { Db } from '../../db';
 import { ApiError } from '../../errors';
 import type { Invoices } from '../../invoices';
@@ -84,7 +84,10 @@ export function checkoutRoutes({ config, db, invoices, watcher }: CheckoutServic
       path: '/api/v1/checkout/{id}/choose',
       auth: 'public',
       handler: async (ctx) => {
-        const row = await invoices.choose(ctx.params.id, await ctx.body(), ctx.baseUrl);
+        // The customer reads the answer: a sentence per code, never an internal detail.
+        const row = await invoices.choose(ctx.params.id, await ctx.body(), ctx.baseUrl).catch((error) => {
+          throw forCustomer(error);
+        });
         send(ctx.res, 200, invoices.statusDocument(row, ctx.baseUrl), CORS);
       },
     },
@@ -94,14 +97,20 @@ export function checkoutRoutes({ config, db, invoices, watcher }: CheckoutServic
       auth: 'public',
       handler: async (ctx) => {
         const id = ctx.params.id;
-        // The client's limit first, then the invoice's, and only for an invoice that exists.
-        let wait = await perClient.take(clientKey(clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], config.claims.trustedProxies)));
-        if (wait === 0) {
-          await invoices.require(id);
-          wait = await perInvoice.take(id);
-        }
-        if (wait > 0) throw new ApiError('rate_limited', `too many claims; try again in ${wait} s`, undefined, wait);
-        const row = await invoices.claim(id, await ctx.body(), (network, tx) => watcher.transfersOf(network, tx), ctx.baseUrl);
+        // The customer reads the answer: a sentence per code that says what to do next, never an
+        // internal detail or another invoice's id (customer.ts).
+        const row = await (async () => {
+          // The client's limit first, then the invoice's, and only for an invoice that exists.
+          let wait = await perClient.take(clientKey(clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], config.claims.trustedProxies)));
+          if (wait === 0) {
+            await invoices.require(id);
+            wait = await perInvoice.take(id);
+          }
+          if (wait > 0) throw new ApiError('rate_limited', `too many claims; try again in ${wait} s`, undefined, wait);
+          return invoices.claim(id, await ctx.body(), (network, tx) => watcher.transfersOf(network, tx), ctx.baseUrl);
+        })().catch((error) => {
+          throw forCustomer(error);
+        });
         send(ctx.res, 200, invoices.statusDocument(row, ctx.baseUrl), CORS);
       },
     },

@@ -14,6 +14,7 @@
 
 import init, {
   balanceOfCalldata,
+  displayAmount,
   normalizeTxHash,
   paymentUri,
   qrSvg,
@@ -234,9 +235,12 @@ export class StablegateCheckout extends HTMLElement {
     return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
   }
 
-  /** Formats a canonical decimal string exactly, grouped by the language's rules (no float). */
+  /**
+   * Formats a decimal string exactly as a person reads it: the core's display form (at least two
+   * decimals, "20.00", every significant digit kept), grouped by the language's rules (no float).
+   */
   #amount(decimal) {
-    const [whole, fraction] = String(decimal).split('.');
+    const [whole, fraction] = displayAmount(String(decimal)).split('.');
     const parts = this.#formats.amount.formatToParts(BigInt(whole));
     const separator = parts.find((p) => p.type === 'decimal')?.value ?? '.';
     const grouped = parts.filter((p) => p.type === 'integer' || p.type === 'group').map((p) => p.value).join('');
@@ -448,24 +452,35 @@ export class StablegateCheckout extends HTMLElement {
   }
 
   async #choose(choice) {
-    const reason = await this.#post(this.#doc.links.choose, { network: choice.network, token: choice.token });
-    this.#setNote('choose', 'bad', reason ? this.#t('choose_failed', { reason }) : null);
-    if (!reason) this.#follow();
+    const problem = await this.#post(this.#doc.links.choose, { network: choice.network, token: choice.token });
+    this.#setNote('choose', 'bad', problem);
+    if (!problem) this.#follow();
   }
 
-  /** POSTs JSON to a link of the document; renders the document it answers with. Returns an error text or null. */
+  /**
+   * The customer's sentence for a host's error code: what happened and what to do next, in the
+   * customer's language. Never the host's message: it is English, and may name internals.
+   */
+  #errorText(code) {
+    const key = `error_${code}`;
+    return this.#t(typeof code === 'string' && Object.hasOwn(this.#strings, key) ? key : 'error_generic');
+  }
+
+  /** POSTs JSON to a link of the document; renders the document it answers with. Returns the customer's sentence for a failure, or null. */
   async #post(url, body) {
-    if (!url || !sameOrigin(url)) return 'not on this site';
+    if (!url || !sameOrigin(url)) return this.#errorText(null);
     this.#busy = true;
     this.#render();
     try {
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
       const answer = await response.json().catch(() => null);
-      if (!response.ok) return String(answer?.error?.message ?? answer?.message ?? `HTTP ${response.status}`);
+      // The Node server answers {error: {code}}; WordPress's REST API {code: "stablegate_<code>"}.
+      const code = answer?.error?.code ?? String(answer?.code ?? '').replace(/^stablegate_/, '');
+      if (!response.ok) return this.#errorText(code || (response.status === 429 ? 'rate_limited' : null));
       if (answer?.state && answer.links) this.#accept(answer);
       return null;
-    } catch (e) {
-      return this.#t('reconnecting');
+    } catch {
+      return this.#t('error_offline');
     } finally {
       this.#busy = false;
       this.#render();
@@ -515,11 +530,30 @@ export class StablegateCheckout extends HTMLElement {
     const timer = h('p', { class: 'timer', 'data-timer': '' });
     return [
       h('div', { class: 'pay' }, qr, h('div', { class: 'facts' }, details, timer)),
+      this.#uniqueAmount(doc, amount, symbol),
       h('p', { class: 'advice' }, this.#t('exact_amount', { amount, symbol })),
       h('p', { class: 'warning' }, this.#t('network_warning', { symbol, network }), doc.token.official ? '' : ` ${this.#t('unofficial', { symbol })}`),
       this.#walletButtons(doc, symbol),
       this.#note('wallet'),
     ];
+  }
+
+  /**
+   * One sentence on why the amount to pay differs from the order's total (the rate, and the
+   * unique last digits that tell this payment from every other), where the host gives the total
+   * and the two differ. Only for the first payment: a remainder is explained by its own headline.
+   */
+  #uniqueAmount(doc, amount, symbol) {
+    const total = doc.order_total;
+    if (!total?.amount || !total.currency || doc.exception === 'paid_partial') return null;
+    let shown;
+    try {
+      shown = this.#amount(total.amount);
+    } catch {
+      return null;
+    }
+    if (total.currency === symbol && shown === amount) return null;
+    return h('p', { class: 'explain', 'data-field': 'unique' }, this.#t('unique_amount', { total: `${shown} ${total.currency}`, amount, symbol }));
   }
 
   #countdown(doc) {
@@ -573,8 +607,8 @@ export class StablegateCheckout extends HTMLElement {
       this.#setNote('claim', 'bad', this.#t('claim_invalid'));
       return;
     }
-    const reason = await this.#post(this.#doc.links.claim, { tx_hash: txHash });
-    if (reason) this.#setNote('claim', 'bad', this.#t('claim_failed', { reason }));
+    const problem = await this.#post(this.#doc.links.claim, { tx_hash: txHash });
+    if (problem) this.#setNote('claim', 'bad', problem);
     else this.#setNote('claim', 'ok', this.#t('claim_sent'));
   }
 
@@ -690,7 +724,8 @@ export class StablegateCheckout extends HTMLElement {
     if (code === -32002) return this.#t('wallet_pending');
     const text = String(e?.message ?? e ?? '');
     if (/insufficient funds/i.test(text)) return this.#t('wallet_no_gas');
-    return this.#t('wallet_failed', { reason: text.slice(0, 120) || code });
+    // The wallet's own text is in its language and may be a code: the customer gets ours.
+    return this.#t('wallet_failed');
   }
 }
 

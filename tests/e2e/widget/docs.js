@@ -20,8 +20,10 @@ const PAYER = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 
 /**
  * The documents of one invoice on `network`, as its life goes on.
- * @param {{base: string, name: string, network?: string, recipient: string, amount: string, expiresIn?: number}} o
- *   base: the host's URL; name: the scenario (its endpoints are /s/<name>/…); amount: decimal.
+ * @param {{base: string, name: string, network?: string, recipient: string, amount: string, expiresIn?: number,
+ *   orderTotal?: {amount: string, currency: string}}} o
+ *   base: the host's URL; name: the scenario (its endpoints are /s/<name>/…); amount: decimal;
+ *   orderTotal: the order's total as the shop priced it, passed to the core's status document.
  */
 function invoiceStory(o) {
   const network = o.network ?? 'devnet';
@@ -44,7 +46,7 @@ function invoiceStory(o) {
     monitoring: '86400',
   });
   const doc = (extra = {}) =>
-    checked(sg.statusDocument(invoice, { now: extra.now ?? now, head: extra.head ?? 100, poll_after_ms: extra.poll ?? 400, return_url: o.returnUrl ?? `${o.base}/thanks`, links }));
+    checked(sg.statusDocument(invoice, { now: extra.now ?? now, head: extra.head ?? 100, poll_after_ms: extra.poll ?? 400, return_url: o.returnUrl ?? `${o.base}/thanks`, links, order_total: o.orderTotal ?? null }));
   let logIndex = 0;
   const transfer = (amount, blockTime = now) => ({
     token: sg.networks().find((n) => n.id === network).tokens[0].contract,

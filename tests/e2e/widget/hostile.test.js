@@ -106,7 +106,7 @@ test('a payment_uri that pays another address, amount or token than the widget s
     assert.equal(await widget.locator('.qr').count(), 0, `no QR for ${what}`);
     assert.equal(await widget.locator('[role="alert"]', { hasText: 'This payment request does not match the address and amount shown' }).count(), 1, what);
     // What the widget shows stays the document's recipient and amount.
-    assert.equal(await widget.locator('[data-field="amount"]').innerText(), '5 USDT');
+    assert.equal(await widget.locator('[data-field="amount"]').innerText(), '5.00 USDT');
   }
   host.set('hostile-qr', honest);
   await page.reload();
@@ -159,7 +159,7 @@ test('a link that is not a URL at all ("http://[") is ignored; the document stil
   await page.goto(`${host.url}/page?s=badurl`);
   const widget = page.locator('stablegate-checkout');
   await widget.locator('[data-field="amount"]').waitFor({ timeout: 5000 });
-  assert.equal(await widget.locator('[data-field="amount"]').innerText(), '4 USDT');
+  assert.equal(await widget.locator('[data-field="amount"]').innerText(), '4.00 USDT');
   assert.equal(await widget.getByText('Paid, but not recognised?').count(), 0);
   const tx = story.pay(story.due);
   story.finalize(tx);

@@ -122,12 +122,12 @@ test('partial payment, then the top-up: what is left, a new QR for the rest, the
   const { page, widget } = await open('partial');
   await waitState(widget, 'new');
   assert.equal(await widget.getAttribute('data-exception'), 'paid_partial');
-  assert.equal(await widget.locator('.status').innerText(), '5 USDT received; 7.34 USDT still to pay. Send the rest to the same address, with the new QR code below.');
+  assert.equal(await widget.locator('.status').innerText(), '5.00 USDT received; 7.34 USDT still to pay. Send the rest to the same address, with the new QR code below.');
   assert.equal(await widget.locator('[data-field="amount"]').innerText(), '7.34 USDT');
   const uri = decodeQr(await widget.locator('.qr').screenshot());
   assert.equal(uri, story.doc().payment_uri);
   assert.match(uri, /uint256=7340000$/);
-  assert.match(await widget.locator('.transfers').innerText(), /^5 USDT · confirming/);
+  assert.match(await widget.locator('.transfers').innerText(), /^5.00 USDT · confirming/);
   // The top-up: the rest arrives, both transfers settle.
   const rest = story.pay('7340000');
   host.set('partial', story.doc({ head: 97 }));
@@ -137,7 +137,7 @@ test('partial payment, then the top-up: what is left, a new QR for the rest, the
   host.set('partial', { ...story.doc({ head: 200 }), poll_after_ms: 0 });
   await waitState(widget, 'settled');
   assert.deepEqual(await widget.locator('.transfers li').allInnerTexts(), [
-    '5 USDT · confirmed · 0x01010101…010101',
+    '5.00 USDT · confirmed · 0x01010101…010101',
     `7.34 USDT · confirmed · ${rest.tx_hash.slice(0, 10)}…${rest.tx_hash.slice(-6)}`,
   ]);
   await page.close();
@@ -181,7 +181,7 @@ test('late, review, over-payment, reversal and expiry each say what happens next
   cases.push(['review', review, 'processing', 'needs_review', 'Your payment needs a check by the shop. There is nothing more to do now; the shop will contact you.']);
   const over = invoiceStory({ base: host.url, name: 'over', recipient: RECIPIENT, amount: '12.34' });
   over.finalize(over.pay('20000000'));
-  cases.push(['over', over, 'settled', 'paid_over', 'You paid 20 USDT, more than the 12.34 USDT due. The shop will contact you about the difference.']);
+  cases.push(['over', over, 'settled', 'paid_over', 'You paid 20.00 USDT, more than the 12.34 USDT due. The shop will contact you about the difference.']);
   const reversed = invoiceStory({ base: host.url, name: 'reversed', recipient: RECIPIENT, amount: '12.34' });
   reversed.remove(reversed.pay(reversed.due));
   cases.push(['reversed', reversed, 'invalid', null, 'The payment failed or was reversed on the network. Nothing has been credited.']);
@@ -221,7 +221,9 @@ test('claim by tx hash: the core refuses a malformed hash before anything is sen
   const hash = 'AB'.repeat(32);
   await field.fill(`  ${hash} `);
   await field.press('Enter');
-  await widget.getByText('The shop could not accept that transaction: that transfer did not pay this invoice').waitFor();
+  // A sentence for the code, in the customer's language: never the host's English message.
+  await widget.getByText('This transaction paid another address, not the one on this page. Check the transaction hash and the address you sent to.').waitFor();
+  assert.equal(await widget.getByText('that transfer did not pay this invoice').count(), 0);
   assert.deepEqual(host.posts.filter((p) => p.scenario === 'claim').map((p) => p.body), [{ tx_hash: `0x${'ab'.repeat(32)}` }]);
   answer = { status: 200, body: story.doc() };
   await widget.getByRole('button', { name: 'Check this transaction' }).click();
@@ -272,7 +274,7 @@ test('keyboard: copy buttons are reachable, copy the exact value and are announc
   const { page, widget } = await open('copy');
   await waitState(widget, 'new');
   // Grouped for reading, exact when copied.
-  assert.equal(await widget.locator('[data-field="amount"]').innerText(), '1,234.5 USDT');
+  assert.equal(await widget.locator('[data-field="amount"]').innerText(), '1,234.50 USDT');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.querySelector('stablegate-checkout').shadowRoot.activeElement?.getAttribute('aria-label')), 'Copy the amount');
   await page.keyboard.press('Enter');
@@ -294,7 +296,7 @@ test('language: the element lang wins, then the page lang; Chinese formats and t
   assert.equal(await widget.locator('.status').innerText(), '等待您付款');
   assert.equal(await widget.locator('[data-field="network"]').innerText(), '本地开发链');
   assert.match(await widget.locator('[data-timer]').innerText(), /^剩余时间：1[34]:\d\d · 请在 .+ 前付款$/);
-  assert.match(await widget.locator('.advice').innerText(), /到账金额必须恰好为 1,234\.5 USDT/);
+  assert.match(await widget.locator('.advice').innerText(), /到账金额必须恰好为 1,234\.50 USDT/);
   await page.close();
   for (const elang of ['zh-TW', 'zh_CN', 'zh-Hans-CN']) {
     ({ page, widget } = await open('lang', { lang: 'en', elang }));

@@ -41,7 +41,7 @@ test('a plain HTML page served by python3 -m http.server shows the payment', asy
     await page.goto(`${base}/index.html`);
     const widget = page.locator('stablegate-checkout');
     await widget.and(page.locator('[data-state="new"]')).waitFor();
-    assert.equal(await widget.locator('[data-field="amount"]').innerText(), '42 USDT');
+    assert.equal(await widget.locator('[data-field="amount"]').innerText(), '42.00 USDT');
     assert.equal(decodeQr(await widget.locator('.qr').screenshot()), doc.payment_uri);
     assert.deepEqual(browser.requests.filter((u) => !u.startsWith(base)), []);
   } finally {

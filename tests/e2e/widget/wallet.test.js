@@ -243,7 +243,7 @@ test('the other wallet errors become sentences too: no gas, a request already op
   const cases = [
     [{ code: -32000, message: 'insufficient funds for gas * price + value' }, 'Your wallet does not hold enough of the network\'s own coin to pay the network fee.'],
     [{ code: -32002, message: 'Request of type eth_sendTransaction already pending' }, 'Your wallet already has a request open. Finish or cancel it there first.'],
-    [{ code: -32603, message: 'Internal JSON-RPC error.' }, 'The wallet reported an error (Internal JSON-RPC error.). You can still pay with the QR code.'],
+    [{ code: -32603, message: 'Internal JSON-RPC error.' }, 'Your wallet could not send the payment. Try again, or pay with the QR code.'],
   ];
   for (const [sendError, sentence] of cases) {
     const { widget } = await openWithWallet('wallet-errors', { from: net.accounts[1], sendError });

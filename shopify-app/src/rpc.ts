@@ -115,6 +115,13 @@ export class RpcClient {
     if (response.status === 429) throw new Error('rate-limited (HTTP 429)');
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const json = (await response.json()) as unknown;
+    // TronGrid's rate limit is no JSON-RPC answer: HTTP 200 with {"Error": "… lack of computing
+    // resources …"} (shared/reference/landscape-2026-12.md §3.1). Any reply outside the envelope
+    // is this endpoint failing, so the next one is tried.
+    if (typeof json !== 'object' || json === null || (!Array.isArray(json) && !('jsonrpc' in json) && !('result' in json) && !('error' in json))) {
+      const said = (json as { Error?: unknown } | null)?.Error;
+      throw new Error(typeof said === 'string' && /computing resources/i.test(said) ? `rate-limited: ${said}` : 'not a JSON-RPC answer');
+    }
     const replies = (Array.isArray(json) ? json : [json]) as { id: number; result?: unknown; error?: { code?: number; message?: string; data?: unknown } }[];
     const byId = new Map(replies.map((r) => [r.id, r]));
     return body.map((request, i) => {

@@ -76,6 +76,26 @@ test('the RPC client splits a batch longer than the endpoint allows, and keeps t
   }
 });
 
+test('TronGrid\'s rate limit (HTTP 200, {"Error": "lack of computing resources"}) fails over to the next endpoint', async () => {
+  const limited = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Error: 'class org.tron.core.exception.TronException : lack of computing resources' })));
+  const healthy = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(body).id, result: '0x10' })));
+  });
+  await Promise.all([limited, healthy].map((s) => new Promise((r) => s.listen(0, '127.0.0.1', r))));
+  try {
+    const rpc = new RpcClient([limited, healthy].map((s) => `http://127.0.0.1:${s.address().port}`), 5000);
+    assert.equal(await rpc.call('eth_blockNumber'), '0x10');
+    const [first] = rpc.health();
+    assert.equal(first.healthy, false);
+    assert.match(first.last_error, /^rate-limited: .*lack of computing resources/);
+  } finally {
+    limited.close();
+    healthy.close();
+  }
+});
+
 test('stablegate init from flags: a config with public endpoints, an API key printed once, doctor at the end', async () => {
   const file = path.join(dir, 'flags', 'stablegate.config.json');
   const r = await cli(['init', '--config', file, '--network', 'tron', '--address', TRON, '--network', 'devnet', '--address', EVM.toLowerCase(), '--listen', '127.0.0.1:0', '--webhook-url', 'https://shop.example/hooks/stablegate']);

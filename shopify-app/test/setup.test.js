@@ -16,6 +16,7 @@ const { parseConfig, loadConfig } = require('../dist/config');
 const { RpcClient } = require('../dist/rpc');
 const { openDb } = require('../dist/db');
 const { findApiKey } = require('../dist/apikeys');
+const { startApp } = require('../dist/app');
 
 const CLI = path.join(__dirname, '..', 'bin', 'stablegate.js');
 const TRON = 'TJRyWwFs9wTFGZg3JbrVriFbNfCug5tDeC';
@@ -51,6 +52,21 @@ test('only an address: the registry\'s public endpoints, polled within their pub
   // The merchant's own endpoint: their settings stand, nothing public.
   const own = parseConfig({ database: { sqlite: ':memory:' }, networks: { tron: { addresses: [TRON], rpc: ['https://tron.example/jsonrpc'], poll_ms: 500 } } }, {});
   assert.deepEqual([own.networks[0].rpc, own.networks[0].publicRpc, own.networks[0].pollMs, own.networks[0].maxBatch], [['https://tron.example/jsonrpc'], false, 500, null]);
+});
+
+test('the server says at start which networks it watches through public endpoints, and how often', async () => {
+  const lines = [];
+  const logger = { info: (msg, fields) => lines.push({ msg, ...fields }), warn: () => undefined, error: () => undefined };
+  const config = parseConfig({ listen: { port: 0 }, database: { sqlite: path.join(dir, 'start.db') }, networks: { tron: { addresses: [TRON] }, devnet: { addresses: [EVM], rpc: ['http://127.0.0.1:9'] } } }, {});
+  const app = await startApp(config, { logger, background: false });
+  try {
+    const said = lines.filter((l) => l.msg === 'watching through public RPC endpoints');
+    assert.deepEqual(said.map((l) => [l.network, l.poll_ms, l.endpoints.length]), [['tron', 5184, 2]]);
+    assert.match(said[0].advice, /for a busy one, add your own under networks\.tron\.rpc/);
+    assert.match(lines.find((l) => l.msg === 'stablegate listening').networks[0], /^tron \(usdt\) via public endpoints https:\/\/api\.trongrid\.io/);
+  } finally {
+    await app.stop();
+  }
 });
 
 test('the RPC client splits a batch longer than the endpoint allows, and keeps the answers in order', async () => {

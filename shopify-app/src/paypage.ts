@@ -8,9 +8,12 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.cha
 
 /** The HTML of the pay page of `row`; without the widget's build it links the status document. */
 export function payPage(row: InvoiceRow, statusUrl: string, demo: boolean, widgetPresent: boolean): string {
-  const title = `Pay invoice ${row.order_id ?? row.id}`;
+  // The customer's words: their order, never the invoice's internal id.
+  const title = row.order_id ? `Pay for order ${row.order_id}` : 'Pay with USDT';
+  // No lang on <html>: the widget then speaks the customer's browser language (en, zh-CN); only
+  // the page's own heading is English.
   return `<!doctype html>
-<html lang="en">
+<html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -20,7 +23,7 @@ ${widgetPresent ? '<script type="module" src="/widget/stablegate-checkout.js"></
 </head>
 <body>
 <main>
-<h1>${escapeHtml(title)}</h1>
+<h1 lang="en">${escapeHtml(title)}</h1>
 ${
   widgetPresent
     ? `<stablegate-checkout status-url="${escapeHtml(statusUrl)}"></stablegate-checkout>`

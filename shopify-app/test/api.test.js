@@ -322,6 +322,10 @@ test('status document, events stream, payment, claim rules and the pay page', as
   const html = await page.text();
   assert.ok(html.includes(`status-url="${s.app.url}/api/v1/checkout/${inv.id}"`) || html.includes('widget is not built'), html);
   assert.ok(!html.includes('demo wallet'), 'no demo button outside demo mode');
+  // The customer's words: the heading names no internal id, and the page sets no language, so
+  // the widget speaks the browser's.
+  assert.match(html, /<html>/);
+  assert.doesNotMatch(html.replace(/status-url="[^"]*"/, ''), /inv_/);
   // No secret reaches the browser: not in the page, its assets, or the status document.
   const served = [html, await (await fetch(`${s.app.url}/assets/pay.css`)).text(), JSON.stringify(finalDoc)];
   for (const text of served) for (const secret of [API_KEY, WEBHOOK_SECRET]) assert.ok(!text.includes(secret));

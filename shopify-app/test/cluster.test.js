@@ -32,6 +32,12 @@ const TAKEOVER_BOUND_MS = LEASE_TTL_MS + 3 * POLL_MS;
 // that statement safe against a concurrent twin: a process then stops at start with "duplicate
 // key value violates unique constraint pg_type_typname_nsp_index".
 const MIGRATION_RACE = 'server defect: src/db.ts migrate() creates schema_migrations outside the migrations lock; processes started at once on a fresh PostgreSQL can fail (pg_type_typname_nsp_index)';
+// A server defect, reported: the watcher's lease is renewed only when a poll starts and when it
+// stores (src/watcher.ts poll(), lease.ts fence()), so a poll that lasts longer than the lease
+// (3 poll intervals: a slow provider, a loaded machine) loses it to a standby, its results are
+// dropped, and the next holder's poll loses it the same way: the cluster hands the lease around
+// and completes no poll, where one process alone would.
+const SLOW_POLL = 'server defect: the lease is not renewed during a poll (src/watcher.ts poll()), so polls longer than the lease hand it around and none completes';
 const INVOICES = 1000;
 const PAID = 300;
 
@@ -122,6 +128,7 @@ function pidOfPeer(port, pids) {
  */
 async function gatingProxy(target) {
   let armed = null;
+  let logsDelayMs = 0;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -133,6 +140,7 @@ async function gatingProxy(target) {
         gate.caught();
         await gate.released;
       }
+      if (logsDelayMs && text.includes('"eth_getLogs"')) await sleep(logsDelayMs);
       try {
         const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
         res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
@@ -152,6 +160,10 @@ async function gatingProxy(target) {
       const arrived = new Promise((r) => (caught = r));
       armed = { pid, caught, released };
       return { caught: arrived, release: () => { if (armed?.pid === pid) armed = null; release(); } };
+    },
+    /** Answers every eth_getLogs `ms` late (a slow provider); 0 for no delay. */
+    slowLogs(ms) {
+      logsDelayMs = ms;
     },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
   };
@@ -458,6 +470,24 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     // the lease without being killed: allowed (its poll is dropped), but worth seeing.
     const lost = logsOf((l) => l.msg === 'watcher lease lost; standing by');
     t.diagnostic(`lease taken: ${taken.map((l) => `${l.process} epoch ${l.epoch}`).join(', ')}; lost without a kill: ${lost.map((l) => `${l.process} at ${l.time}`).join(', ') || 'never'}`);
+  });
+
+  test('a provider slower than the lease: the holder keeps its lease and its polls complete, as one process alone would', { todo: SLOW_POLL, timeout: 60000 }, async (t) => {
+    const inv = (await api(live()[0], 'POST', '/api/v1/invoices', { amount: '66', networks: ['devnet'] })).body;
+    const since = Date.now();
+    c.gate.slowLogs(LEASE_TTL_MS + 400); // each poll now lasts longer than the lease
+    try {
+      await payOne(c.net, inv, (await c.net.rpc('eth_accounts'))[3]);
+      await c.net.mine(3);
+      const settled = await until(async () => (await api(live()[0], 'GET', `/api/v1/invoices/${inv.id}`)).body.state === 'settled', 20000, 'the payment did not settle')
+        .then(() => true, () => false);
+      const taken = logsOf((l) => l.msg === 'watcher lease taken' && l.at >= since);
+      t.diagnostic(`with eth_getLogs ${LEASE_TTL_MS + 400} ms late: lease taken ${taken.length} times in ${((Date.now() - since) / 1000).toFixed(1)} s, settled: ${settled}`);
+      assert.ok(settled, 'a payment is seen and settled while the provider is slow');
+      assert.equal(taken.length, 0, 'no process took the lease from a live holder');
+    } finally {
+      c.gate.slowLogs(0);
+    }
   });
 
   test('a customer\'s event stream on one process sees, as soon as the holder\'s own stream does, a payment that the holder processed', { timeout: 60000 }, async (t) => {

@@ -19,6 +19,7 @@ import { holderProcess, Leases } from './lease';
 import { createLogger, Logger } from './log';
 import { pruneRateLimits } from './ratelimit';
 import { Rates } from './rates';
+import { createShopifyApp, ShopifyApp } from './shopify';
 import { redactUrl } from './rpc';
 import { Watcher } from './watcher';
 import { Webhooks } from './webhooks';
@@ -33,6 +34,8 @@ export interface App {
   webhooks: Webhooks;
   leases: Leases;
   routes: { method: string; path: string; auth: string }[];
+  /** The Shopify app's parts, when the `shopify` section is configured (issue 12). */
+  shopify: ShopifyApp | null;
   stop(): Promise<void>;
 }
 
@@ -82,6 +85,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   const services = { config, db, invoices, watcher, webhooks, leases, clock, log };
   const routes: Route[] = [...merchantRoutes(services), ...checkoutRoutes(services), ...operationsRoutes(services)];
+  // ---- shopify (issue 12)
+  const shopify = config.shopify ? createShopifyApp(services, config.shopify, leases.holder) : null;
+  if (shopify) routes.push(...shopify.routes);
+  // ---- end shopify
   const assets = checkoutAssets(config);
   if (config.demo) {
     routes.push(...demoRoutes({ ...services, demo: config.demo }));
@@ -105,6 +112,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   if (options.background !== false) {
     watcher.start();
     webhooks.start();
+    shopify?.actions.start();
   }
   log.info('stablegate listening', {
     url,
@@ -125,6 +133,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     webhooks,
     leases,
     routes: routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth })),
+    shopify,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweeper);
@@ -133,6 +142,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await watcher.stop();
         await webhooks.stop();
+        await shopify?.actions.stop();
         if (heartbeat) {
           clearInterval(heartbeat);
           await leases.release(SQLITE_LEASE).catch(() => undefined);

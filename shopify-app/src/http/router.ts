@@ -49,7 +49,7 @@ export interface RouterOptions {
   log: Logger;
 }
 
-export const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
+export const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, authorization', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
 
 /** Answers `body` as JSON, never cached. */
 export function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {

@@ -1,0 +1,230 @@
+// The Shopify app against a FAKE Shopify (test/fake-shopify.js: Admin GraphQL validated against the
+// real 2025-01 schema, token exchange, signed webhooks) and the real devnet: install by token
+// exchange, session tokens scoped to their shop, the order flow from the extension's request to
+// the capture of what was paid, exactly once, and the webhooks. Session tokens and HMACs come
+// from Shopify's own test helpers.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { getJwt, API_KEY, API_SECRET_KEY } = require('@shopify/shopify-api/test-helpers');
+const { startStack } = require('./helpers');
+const { FakeShopify, validateDocument } = require('./fake-shopify');
+const { DOCUMENTS } = require('../dist/shopify/admin');
+const { SCOPES } = require('../dist/shopify/api');
+
+// Store names as Shopify's test helpers take them (getJwt appends .myshopify.com).
+const STORE = 'usdt-store';
+const SHOP = `${STORE}.myshopify.com`;
+const OTHER_STORE = 'other-store';
+
+let s;
+let fake;
+before(async () => {
+  fake = await new FakeShopify({ apiKey: API_KEY, apiSecret: API_SECRET_KEY }).start();
+  fake.install();
+  s = await startStack('shopify', {
+    env: { SG_SHOPIFY_KEY: API_KEY, SG_SHOPIFY_SECRET: API_SECRET_KEY },
+    raw: { shopify: { api_key_env: 'SG_SHOPIFY_KEY', api_secret_env: 'SG_SHOPIFY_SECRET', app_url: 'https://pay.example.com', api_version: '2025-01' } },
+  });
+});
+after(async () => {
+  if (s) await s.stop();
+  if (fake) await fake.stop();
+});
+
+/** The embedded admin's session token of `shop` (iss = its admin), or a checkout extension's. */
+const adminToken = async (store = STORE, overrides = {}) => (await getJwt(store, API_KEY, API_SECRET_KEY, overrides)).token;
+const extensionToken = async (store = STORE) => (await getJwt(store, API_KEY, API_SECRET_KEY, { iss: undefined, dest: `${store}.myshopify.com`, sub: 'gid://shopify/Customer/7' })).token;
+
+async function call(method, urlPath, token, body) {
+  const r = await fetch(s.app.url + urlPath, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = text; }
+  return { status: r.status, body: json, headers: r.headers };
+}
+const checkout = async (order, store = STORE) => call('POST', '/shopify/api/checkout', await extensionToken(store), { order_id: order.id ?? order });
+const until = async (what, test, timeoutMs = 20000) => {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await test();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+const orderOf = (order, shop = SHOP) => fake.shop(shop).orders.get(order.id);
+const invoicesOfOrder = async (order) => (await s.app.db.all(`SELECT id FROM invoices WHERE metadata LIKE ?`, [`%${order.id}"%`])).length;
+
+test('every Admin GraphQL document the app sends is valid against Shopify\'s 2025-01 schema', () => {
+  for (const [name, doc] of Object.entries(DOCUMENTS)) assert.deepEqual(validateDocument(doc), [], name);
+  // The fake refuses what the schema refuses (so a wrong field name fails the suite).
+  assert.match(validateDocument('query { order(id: "gid://shopify/Order/1") { paymentGateway } }')[0], /paymentGateway/);
+});
+
+test('shopify.app.toml asks for exactly the scopes the code uses, and subscribes the handled topics', () => {
+  const toml = fs.readFileSync(path.join(__dirname, '..', 'shopify.app.toml'), 'utf8');
+  assert.equal(/^scopes = "([^"]*)"/m.exec(toml)[1], SCOPES.join(','));
+  const { TOPICS } = require('../dist/shopify/webhooks');
+  const subscribed = [...toml.matchAll(/topics = \[([^\]]*)\]/g)].flatMap((m) => m[1].split(',').map((t) => t.trim().replace(/"/g, '')));
+  assert.deepEqual(subscribed.sort(), [...TOPICS].sort());
+});
+
+test('install: the admin session token is exchanged once for an offline token, stored encrypted', async () => {
+  const r = await call('GET', '/shopify/api/settings', await adminToken());
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body, { shop: SHOP, settings: { payment_method: 'USDT', on_expiry: 'cancel', networks: null } });
+  assert.equal(fake.exchanges.filter((e) => e.shop === SHOP).length, 1);
+  const row = await s.app.db.get(`SELECT access_token FROM shopify_shops WHERE shop = ?`, [SHOP]);
+  assert.ok(row.access_token.startsWith('v1.'));
+  assert.ok(!row.access_token.includes(fake.shop(SHOP).token), 'the token is not stored in clear');
+  assert.equal(await s.app.shopify.shops.token(SHOP), fake.shop(SHOP).token);
+  await call('GET', '/shopify/api/settings', await adminToken());
+  assert.equal(fake.exchanges.filter((e) => e.shop === SHOP).length, 1, 'an installed shop is not exchanged again');
+});
+
+test('session tokens: a bad or foreign token is refused, and an extension\'s token cannot change a shop', async () => {
+  const none = await call('GET', '/shopify/api/settings', null);
+  assert.equal(none.status, 401);
+  assert.equal(none.body.error.code, 'invalid_session_token');
+  const otherApp = (await getJwt(STORE, 'anotherAppKey', API_SECRET_KEY)).token;
+  assert.equal((await call('GET', '/shopify/api/settings', otherApp)).status, 401, 'another app\'s audience');
+  const forged = (await getJwt(STORE, API_KEY, 'not-the-secret')).token;
+  assert.equal((await call('GET', '/shopify/api/settings', forged)).status, 401, 'signed with another secret');
+  const expired = await adminToken(STORE, { exp: Math.floor(Date.now() / 1000) - 60 });
+  assert.equal((await call('GET', '/shopify/api/settings', expired)).status, 401, 'expired');
+  const fromExtension = await call('POST', '/shopify/api/settings', await extensionToken(), { on_expiry: 'leave' });
+  assert.equal(fromExtension.status, 403);
+  assert.equal(fromExtension.body.error.code, 'admin_token_required');
+});
+
+test('settings: the merchant sets the method\'s exact name and the networks; bad input names its field', async () => {
+  const token = await adminToken();
+  for (const [body, code] of [
+    [{ payment_method: '' }, 'invalid_payment_method'],
+    [{ on_expiry: 'burn' }, 'invalid_on_expiry'],
+    [{ networks: ['bitcoin'] }, 'invalid_networks'],
+    [{ colour: 'red' }, 'unknown_field'],
+  ]) {
+    const r = await call('POST', '/shopify/api/settings', token, body);
+    assert.equal(r.status, 422, JSON.stringify(body));
+    assert.equal(r.body.error.code, code);
+  }
+  const r = await call('POST', '/shopify/api/settings', token, { payment_method: 'USDT (Stablegate)', networks: ['devnet'] });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.settings, { payment_method: 'USDT (Stablegate)', on_expiry: 'cancel', networks: ['devnet'] });
+});
+
+test('the order flow: extension request → one invoice → payment on the devnet → orderCapture once, amount and currency right', async () => {
+  const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', amount: '21.60', currency: 'EUR' });
+  // Five requests at once (the Thank-you and the Order status pages, reloads): one invoice.
+  const answers = await Promise.all(Array.from({ length: 5 }, () => checkout(order)));
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  const ids = new Set(answers.map((a) => a.body.invoice.id));
+  assert.equal(ids.size, 1);
+  assert.equal(await invoicesOfOrder(order), 1);
+  const { invoice } = answers[0].body;
+  assert.equal(answers[0].headers.get('access-control-allow-origin'), '*');
+  assert.equal(invoice.state, 'new');
+  assert.equal(invoice.fiat_amount, '21.60');
+  assert.equal(invoice.currency, 'EUR');
+  assert.equal(invoice.network, 'devnet');
+  // 21.60 EUR at 1.08 USDT per EUR = 23.328, rounded up to 23.33, plus the unique tag.
+  assert.match(invoice.amount_due, /^23\.3[3-9]$/);
+  assert.match(invoice.payment_uri, /^ethereum:/);
+  assert.equal(invoice.pay_url, `${s.app.url}/pay/${invoice.id}`);
+  // Linked on the order.
+  const metafields = Object.fromEntries(orderOf(order).metafields.map((m) => [m.key, m.value]));
+  assert.deepEqual(metafields, { invoice_id: invoice.id, pay_url: invoice.pay_url });
+
+  const row = await s.app.invoices.get(invoice.id);
+  const record = s.app.invoices.record(row);
+  await s.pay(record.recipient, record.amount_due, { mine: 3 });
+  await s.waitInvoice(invoice.id, (i) => i.state === 'settled');
+  await until('the capture', () => fake.captures(SHOP, order.id).length === 1);
+  const [capture] = fake.captures(SHOP, order.id);
+  assert.deepEqual(capture.amountSet.presentmentMoney, { amount: '21.60', currencyCode: 'EUR' });
+  assert.equal(capture.parentTransaction.id, orderOf(order).transactionsList[0].id);
+  assert.equal(orderOf(order).displayFinancialStatus, 'PAID');
+  await until('the note', () => /captured 21\.60 EUR/.test(orderOf(order).note ?? ''));
+  assert.match(orderOf(order).note, /tx 0x[0-9a-f]{64}/);
+  // Once: more turns of the worker (a restart, another process) capture nothing more.
+  await s.app.shopify.actions.runOnce();
+  await s.app.shopify.actions.runOnce();
+  assert.equal(fake.captures(SHOP, order.id).length, 1);
+  const applied = await s.app.db.all(`SELECT action, status, result FROM shopify_actions WHERE invoice_id = ? AND action = 'capture'`, [invoice.id]);
+  assert.deepEqual(applied, [{ action: 'capture', status: 'done', result: 'captured 21.60 EUR' }]);
+  // The extension, asked again (the Order status page), shows it paid.
+  const again = await checkout(order);
+  assert.equal(again.body.invoice.state, 'settled');
+  assert.deepEqual(fake.invalid, []);
+});
+
+test('an order of another payment method is ignored: no invoice', async () => {
+  const card = fake.placeOrder(SHOP, { gateway: 'shopify_payments', manual: false });
+  const r = await checkout(card);
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body, { applies: false });
+  // A manual method whose name only contains the configured one is not it either.
+  const other = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate) by bank' });
+  assert.deepEqual((await checkout(other)).body, { applies: false });
+  assert.equal(await invoicesOfOrder(card), 0);
+  assert.equal(await invoicesOfOrder(other), 0);
+});
+
+test('another shop\'s token is refused on this shop\'s orders', async () => {
+  await call('GET', '/shopify/api/settings', await adminToken(OTHER_STORE)); // installs the other shop
+  const mine = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)' });
+  const theirs = await checkout(mine, OTHER_STORE);
+  assert.equal(theirs.status, 404);
+  assert.equal(theirs.body.error.code, 'order_not_found');
+  assert.equal(await invoicesOfOrder(mine), 0);
+  // Even once this shop created its invoice, the other shop cannot read it.
+  assert.equal((await checkout(mine)).status, 200);
+  assert.equal((await checkout(mine, OTHER_STORE)).status, 404);
+  // And a shop that never installed the app gets a clear answer.
+  const stranger = await checkout(mine, 'stranger');
+  assert.equal(stranger.status, 409);
+  assert.equal(stranger.body.error.code, 'shop_not_installed');
+});
+
+test('bad input to the extension endpoint gets an error naming what is wrong', async () => {
+  const r = await call('POST', '/shopify/api/checkout', await extensionToken(), { order_id: 'gid://shopify/Product/1' });
+  assert.equal(r.status, 422);
+  assert.equal(r.body.error.code, 'invalid_order_id');
+  assert.equal((await call('POST', '/shopify/api/checkout', null, { order_id: '1' })).status, 401);
+  const cancelled = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)' });
+  orderOf(cancelled).cancelledAt = new Date().toISOString();
+  const c = await checkout(cancelled);
+  assert.equal(c.status, 409);
+  assert.equal(c.body.error.code, 'order_cancelled');
+  const paid = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)' });
+  orderOf(paid).transactionsList[0].status = 'SUCCESS';
+  orderOf(paid).transactionsList[0].manuallyCapturable = false;
+  assert.equal((await checkout(paid)).body.error.code, 'order_not_payable');
+});
+
+test('orders/cancelled cancels the invoice; a replayed delivery is applied once; a wrong HMAC is refused', async () => {
+  const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', amount: '5.00' });
+  const { invoice } = (await checkout(order)).body;
+  orderOf(order).cancelledAt = new Date().toISOString();
+  const url = `${s.app.url}/shopify/webhooks`;
+  const payload = fake.orderPayload(orderOf(order));
+  const forged = await fake.deliver(url, { topic: 'orders/cancelled', shop: SHOP, payload, secret: 'wrong' });
+  assert.equal(forged.status, 401);
+  assert.equal(forged.body.error.code, 'invalid_webhook_hmac');
+  assert.equal((await s.app.invoices.get(invoice.id)).state, 'new', 'nothing done on a forged delivery');
+  const first = await fake.deliver(url, { topic: 'orders/cancelled', shop: SHOP, payload });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.equal((await s.app.invoices.get(invoice.id)).state, 'invalid');
+  const replay = await fake.deliver(url, { topic: 'orders/cancelled', shop: SHOP, payload, webhookId: first.webhookId });
+  assert.deepEqual([replay.status, replay.body], [200, { duplicate: true }]);
+  const events = await s.app.db.all(`SELECT type FROM events WHERE invoice_id = ? ORDER BY created_at`, [invoice.id]);
+  assert.equal(events.filter((e) => e.type === 'invoice.invalid').length, 1);
+});

@@ -18,6 +18,7 @@ const { SCOPES } = require('../dist/shopify/api');
 const STORE = 'usdt-store';
 const SHOP = `${STORE}.myshopify.com`;
 const OTHER_STORE = 'other-store';
+const OTHER_SHOP = `${OTHER_STORE}.myshopify.com`;
 
 let s;
 let fake;
@@ -154,12 +155,13 @@ test('the order flow: extension request → one invoice → payment on the devne
   assert.equal(orderOf(order).displayFinancialStatus, 'PAID');
   await until('the note', () => /captured 21\.60 EUR/.test(orderOf(order).note ?? ''));
   assert.match(orderOf(order).note, /tx 0x[0-9a-f]{64}/);
+  const applied = () => s.app.db.all(`SELECT action, status, result FROM shopify_actions WHERE invoice_id = ? AND action = 'capture'`, [invoice.id]);
+  await until('the capture recorded done', async () => (await applied())[0]?.status === 'done');
+  assert.deepEqual(await applied(), [{ action: 'capture', status: 'done', result: 'captured 21.60 EUR' }]);
   // Once: more turns of the worker (a restart, another process) capture nothing more.
   await s.app.shopify.actions.runOnce();
   await s.app.shopify.actions.runOnce();
   assert.equal(fake.captures(SHOP, order.id).length, 1);
-  const applied = await s.app.db.all(`SELECT action, status, result FROM shopify_actions WHERE invoice_id = ? AND action = 'capture'`, [invoice.id]);
-  assert.deepEqual(applied, [{ action: 'capture', status: 'done', result: 'captured 21.60 EUR' }]);
   // The extension, asked again (the Order status page), shows it paid.
   const again = await checkout(order);
   assert.equal(again.body.invoice.state, 'settled');
@@ -227,4 +229,68 @@ test('orders/cancelled cancels the invoice; a replayed delivery is applied once;
   assert.deepEqual([replay.status, replay.body], [200, { duplicate: true }]);
   const events = await s.app.db.all(`SELECT type FROM events WHERE invoice_id = ? ORDER BY created_at`, [invoice.id]);
   assert.equal(events.filter((e) => e.type === 'invoice.invalid').length, 1);
+});
+
+/** An order of the shop's method with its invoice (one network: the amount is fixed at once). */
+async function orderWithInvoice(amount, shop = SHOP) {
+  const order = fake.placeOrder(shop, { gateway: 'USDT (Stablegate)', amount, currency: 'EUR' });
+  const r = await checkout(order);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return { order, invoice: r.body.invoice, record: s.app.invoices.record(await s.app.invoices.get(r.body.invoice.id)) };
+}
+
+test('a payment in review is noted on the order and never captured on its own', async () => {
+  const { order, invoice, record } = await orderWithInvoice('3.00');
+  assert.equal((await s.api('POST', `/api/v1/invoices/${invoice.id}/review`)).status, 200);
+  await s.pay(record.recipient, record.amount_due, { mine: 3 });
+  await s.waitInvoice(invoice.id, (i) => i.exception === 'needs_review' && i.amount_paid !== '0');
+  await until('the review note', () => /needs your review/.test(orderOf(order).note ?? ''));
+  await s.app.shopify.actions.runOnce();
+  assert.equal(fake.captures(SHOP, order.id).length, 0);
+  assert.equal(orderOf(order).displayFinancialStatus, 'PENDING');
+});
+
+test('expiry: an unpaid order is cancelled with restock, once', async () => {
+  const unpaid = await orderWithInvoice('4.00');
+  await s.advance(901);
+  await s.waitInvoice(unpaid.invoice.id, (i) => i.state === 'expired');
+  await until('the cancellation', () => orderOf(unpaid.order).cancelledAt !== null);
+  assert.deepEqual(orderOf(unpaid.order).cancel, { reason: 'DECLINED', refund: false, restock: true, notifyCustomer: false, staffNote: `Stablegate invoice ${unpaid.invoice.id} expired unpaid.` });
+  const rows = () => s.app.db.all(`SELECT status, result FROM shopify_actions WHERE invoice_id = ? AND action = 'expire'`, [unpaid.invoice.id]);
+  await until('the action done', async () => (await rows())[0]?.status === 'done');
+  await s.app.shopify.actions.runOnce();
+  assert.deepEqual(await rows(), [{ status: 'done', result: 'cancelled' }]);
+});
+
+test('app/uninstalled drops the token and stops the shop\'s unpaid invoices; shop/redact forgets the shop', async () => {
+  const order = fake.placeOrder(OTHER_SHOP, { gateway: 'USDT' });
+  const r = await checkout(order, OTHER_STORE);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const url = `${s.app.url}/shopify/webhooks`;
+  assert.equal((await fake.deliver(url, { topic: 'app/uninstalled', shop: OTHER_SHOP, payload: { id: 1, domain: OTHER_SHOP } })).status, 200);
+  assert.equal(await s.app.shopify.shops.token(OTHER_SHOP), null);
+  assert.equal((await s.app.invoices.get(r.body.invoice.id)).state, 'invalid');
+  assert.equal((await checkout(order, OTHER_STORE)).status, 200, 'its invoice can still be shown');
+  assert.equal((await fake.deliver(url, { topic: 'shop/redact', shop: OTHER_SHOP, payload: { shop_id: 2, shop_domain: OTHER_SHOP } })).status, 200);
+  for (const table of ['shopify_shops', 'shopify_orders', 'shopify_actions']) {
+    assert.equal(Number((await s.app.db.get(`SELECT COUNT(*) AS n FROM ${table} WHERE shop = ?`, [OTHER_SHOP])).n), 0, table);
+  }
+});
+
+test('customers/data_request exports what Stablegate holds on the orders; customers/redact forgets their links', async () => {
+  const { order, invoice } = await orderWithInvoice('2.00');
+  const numeric = Number(order.id.split('/').pop());
+  const url = `${s.app.url}/shopify/webhooks`;
+  const request = { shop_id: 1, shop_domain: SHOP, orders_requested: [numeric], customer: { id: 7, email: 'c@example.com', phone: null }, data_request: { id: 99 } };
+  assert.equal((await fake.deliver(url, { topic: 'customers/data_request', shop: SHOP, payload: request })).status, 200);
+  const exported = await call('GET', '/shopify/api/data-requests', await adminToken());
+  assert.equal(exported.status, 200);
+  assert.equal(exported.body.data[0].orders[0].invoice.id, invoice.id);
+  // Another shop's admin sees none of it.
+  assert.deepEqual((await call('GET', '/shopify/api/data-requests', await adminToken('third-store'))).body.data, []);
+  const redact = { shop_id: 1, shop_domain: SHOP, customer: { id: 7 }, orders_to_redact: [numeric] };
+  assert.equal((await fake.deliver(url, { topic: 'customers/redact', shop: SHOP, payload: redact })).status, 200);
+  assert.equal(await s.app.shopify.orders.link(SHOP, order.id), undefined);
+  assert.deepEqual((await call('GET', '/shopify/api/data-requests', await adminToken())).body.data, []);
+  assert.deepEqual(fake.invalid, []);
 });

@@ -136,6 +136,7 @@ test('the order flow: extension request → one invoice → payment on the devne
   assert.equal(invoice.fiat_amount, '21.60');
   assert.equal(invoice.currency, 'EUR');
   assert.equal(invoice.network, 'devnet');
+  assert.equal(typeof invoice.network_name, 'string');
   // 21.60 EUR at 1.08 USDT per EUR = 23.328, rounded up to 23.33, plus the unique tag.
   assert.match(invoice.amount_due, /^23\.3[3-9]$/);
   assert.match(invoice.payment_uri, /^ethereum:/);
@@ -200,7 +201,9 @@ test('bad input to the extension endpoint gets an error naming what is wrong', a
   const r = await call('POST', '/shopify/api/checkout', await extensionToken(), { order_id: 'gid://shopify/Product/1' });
   assert.equal(r.status, 422);
   assert.equal(r.body.error.code, 'invalid_order_id');
-  assert.equal((await call('POST', '/shopify/api/checkout', null, { order_id: '1' })).status, 401);
+  const anonymous = await call('POST', '/shopify/api/checkout', null, { order_id: '1' });
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.headers.get('access-control-allow-origin'), '*', 'the extension reads the error');
   const cancelled = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)' });
   orderOf(cancelled).cancelledAt = new Date().toISOString();
   const c = await checkout(cancelled);

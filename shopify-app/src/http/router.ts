@@ -159,14 +159,17 @@ export function createRouter(options: RouterOptions): http.RequestListener {
         res.end();
         return;
       }
+      // Errors carry the CORS headers whatever the route: a browser caller (the widget, the
+      // Shopify extensions) can read why it was refused only with them, and an error tells the
+      // caller nothing its own request did not (no route reads cookies).
       const answer = httpError(error);
       if (answer) {
-        send(res, answer.status, answer, answer.retryAfter ? { 'retry-after': String(answer.retryAfter) } : {});
+        send(res, answer.status, answer, { ...CORS, ...(answer.retryAfter ? { 'retry-after': String(answer.retryAfter) } : {}) });
         return;
       }
       const code = coreCode(error);
       log.error('request failed', { method: req.method, url: req.url, ...(code ? { code } : {}), error: (error as Error).stack ?? String(error) });
-      send(res, 500, { error: { code: 'internal_error', message: 'the server failed; see its log' } });
+      send(res, 500, { error: { code: 'internal_error', message: 'the server failed; see its log' } }, CORS);
     });
   };
 }

@@ -140,6 +140,7 @@ export class ShopifyOrders {
         state: status.state,
         exception: status.exception,
         network: status.network,
+        network_name: status.network_names?.en ?? null,
         token: status.token?.symbol ?? null,
         amount_due: status.amount_due,
         amount_paid: status.amount_paid,

@@ -265,6 +265,156 @@ test('expiry: an unpaid order is cancelled with restock, once', async () => {
   assert.deepEqual(await rows(), [{ status: 'done', result: 'cancelled' }]);
 });
 
+const claim = (id, tx) => s.api('POST', `/api/v1/checkout/${id}/claim`, { tx_hash: tx });
+const resolve = (id, decision) => s.api('POST', `/api/v1/invoices/${id}/review/resolve`, { decision, note: 'checked by the test' });
+/** Waits until the watcher has read the chain up to its head (a transfer is in the ledger). */
+const waitCursor = async () => {
+  const head = Number(await s.net.rpc('eth_blockNumber'));
+  await until(`the watcher at block ${head}`, async () => (await s.api('GET', '/health')).body.networks.devnet.cursors.usdt >= head);
+};
+const actionRows = (invoiceId, action) => s.app.db.all(`SELECT status, result FROM shopify_actions WHERE invoice_id = ? AND action = ? ORDER BY event_id`, [invoiceId, action]);
+const captureCalls = (order) => fake.requests.filter((r) => r.operation === 'StablegateOrderCapture' && r.variables.input.id === order.id);
+
+test('a partial payment is credited only through a claim, which goes to review: nothing captured until the merchant accepts, then on expiry only what was paid', async () => {
+  // The engine matches a transfer by its exact unique amount; 5 of 10.80 USDT matches nothing
+  // and is credited when the customer claims its hash, for the merchant's review.
+  const { order, invoice, record } = await orderWithInvoice('10.00');
+  const part = await s.pay(record.recipient, '5000000', { mine: 3 });
+  await waitCursor();
+  const claimed = await claim(invoice.id, part.tx);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  assert.deepEqual([claimed.body.state, claimed.body.exception, claimed.body.amount_paid], ['new', 'needs_review', '5']);
+  await until('the review note', () => /needs your review/.test(orderOf(order).note ?? ''));
+  await s.app.shopify.actions.runOnce();
+  assert.equal(captureCalls(order).length, 0, 'a review is never captured on its own');
+  assert.equal((await checkout(order)).body.invoice.exception, 'needs_review', 'the extension shows it in review');
+
+  const accepted = await resolve(invoice.id, 'accept');
+  assert.deepEqual([accepted.status, accepted.body.state, accepted.body.exception], [200, 'new', 'paid_partial']);
+  // Partly paid and still open: the customer may send the rest; nothing is captured yet.
+  await s.app.shopify.actions.runOnce();
+  assert.equal(captureCalls(order).length, 0);
+  const shown = (await checkout(order)).body.invoice;
+  assert.equal(shown.amount_paid, '5');
+  assert.equal(Number(shown.amount_remaining).toFixed(2), (Number(shown.amount_due) - 5).toFixed(2));
+
+  await s.advance(901);
+  await s.waitInvoice(invoice.id, (i) => i.state === 'expired');
+  await until('the capture', () => captureCalls(order).length === 1);
+  // 5 USDT at the invoice's locked 1.08 USDT per EUR is 4.6296… EUR: 4.62 captured, never more.
+  assert.deepEqual(fake.captures(SHOP, order.id).map((c) => c.amountSet.presentmentMoney), [{ amount: '4.62', currencyCode: 'EUR' }]);
+  assert.equal(orderOf(order).displayFinancialStatus, 'PARTIALLY_PAID');
+  assert.equal(orderOf(order).cancelledAt, null, 'a partly paid order is not cancelled on expiry');
+  await until('the capture recorded', async () => (await actionRows(invoice.id, 'capture'))[0]?.status === 'done');
+  await s.app.shopify.actions.runOnce();
+  assert.deepEqual(await actionRows(invoice.id, 'capture'), [{ status: 'done', result: 'captured 4.62 EUR' }]);
+  assert.deepEqual(await actionRows(invoice.id, 'expire'), [], 'no cancellation');
+});
+
+test('an overpayment is a claim in review too; once accepted, the order\'s amount is captured, never more', async () => {
+  const { order, invoice, record } = await orderWithInvoice('6.00');
+  const over = await s.pay(record.recipient, (BigInt(record.amount_due) + 2000000n).toString(), { mine: 3 });
+  await waitCursor();
+  const claimed = await claim(invoice.id, over.tx);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  assert.equal(claimed.body.exception, 'needs_review');
+  await until('the review note', () => /needs your review/.test(orderOf(order).note ?? ''));
+  await s.app.shopify.actions.runOnce();
+  assert.equal(captureCalls(order).length, 0);
+  assert.equal((await resolve(invoice.id, 'accept')).status, 200);
+  const settled = await s.waitInvoice(invoice.id, (i) => i.state === 'settled');
+  assert.equal(settled.exception, 'paid_over');
+  await until('the capture', () => captureCalls(order).length === 1);
+  assert.deepEqual(fake.captures(SHOP, order.id).map((c) => c.amountSet.presentmentMoney), [{ amount: '6.00', currencyCode: 'EUR' }]);
+  assert.equal(orderOf(order).displayFinancialStatus, 'PAID');
+  await s.app.shopify.actions.runOnce();
+  assert.equal(captureCalls(order).length, 1);
+});
+
+test('expiry with "leave pending": the order stays open, and a late payment of the exact amount is captured in full', async () => {
+  const admin = await adminToken();
+  assert.equal((await call('POST', '/shopify/api/settings', admin, { on_expiry: 'leave' })).status, 200);
+  try {
+    const { order, invoice, record } = await orderWithInvoice('7.00');
+    // Well past the expiry: the devnet's block times trail the server's clock by a second or two,
+    // and a transfer counts as late only in a block after expires_at.
+    await s.advance(930);
+    await s.waitInvoice(invoice.id, (i) => i.state === 'expired');
+    await until('the expiry recorded', async () => (await actionRows(invoice.id, 'expire'))[0]?.status === 'done');
+    assert.deepEqual(await actionRows(invoice.id, 'expire'), [{ status: 'done', result: 'left_pending' }]);
+    assert.equal(orderOf(order).cancelledAt, null);
+    assert.match(orderOf(order).note, /expired unpaid; the order is left pending/);
+    // Within the monitoring window the exact amount still finds its invoice: paid_late.
+    await s.pay(record.recipient, record.amount_due, { mine: 3 });
+    const late = await s.waitInvoice(invoice.id, (i) => i.state === 'settled');
+    assert.equal(late.exception, 'paid_late');
+    await until('the capture', () => captureCalls(order).length === 1);
+    assert.deepEqual(fake.captures(SHOP, order.id)[0].amountSet.presentmentMoney, { amount: '7.00', currencyCode: 'EUR' });
+    assert.equal(orderOf(order).displayFinancialStatus, 'PAID');
+  } finally {
+    assert.equal((await call('POST', '/shopify/api/settings', admin, { on_expiry: 'cancel' })).status, 200);
+  }
+});
+
+test('a cancelled order paid anyway is never captured: paid late after the expiry cancelled it, or paid after the merchant cancelled it', async () => {
+  // Expiry cancels the order (on_expiry = cancel); the customer pays late anyway.
+  const expired = await orderWithInvoice('8.00');
+  await s.advance(930);
+  await s.waitInvoice(expired.invoice.id, (i) => i.state === 'expired');
+  await until('the cancellation', () => orderOf(expired.order).cancelledAt !== null);
+  await s.pay(expired.record.recipient, expired.record.amount_due, { mine: 3 });
+  await s.waitInvoice(expired.invoice.id, (i) => i.state === 'settled' && i.exception === 'paid_late');
+  await until('the late payment recorded', async () => (await actionRows(expired.invoice.id, 'capture'))[0]?.status === 'done');
+  assert.deepEqual(await actionRows(expired.invoice.id, 'capture'), [{ status: 'done', result: 'paid_after_cancel' }]);
+  assert.equal(captureCalls(expired.order).length, 0);
+  assert.match(orderOf(expired.order).note, /paid on devnet \(tx 0x[0-9a-f]{64}\) after the order was cancelled; nothing was captured/);
+
+  // The merchant cancels in Shopify: orders/cancelled cancels the invoice. The engine still
+  // credits a payment of its exact amount, into review (paid while cancelled): noted, never
+  // captured; and accepting the review captures nothing on a cancelled order either.
+  const cancelled = await orderWithInvoice('9.00');
+  orderOf(cancelled.order).cancelledAt = new Date().toISOString();
+  const delivered = await fake.deliver(`${s.app.url}/shopify/webhooks`, { topic: 'orders/cancelled', shop: SHOP, payload: fake.orderPayload(orderOf(cancelled.order)) });
+  assert.equal(delivered.status, 200);
+  assert.equal((await s.app.invoices.get(cancelled.invoice.id)).state, 'invalid');
+  await s.pay(cancelled.record.recipient, cancelled.record.amount_due, { mine: 3 });
+  await s.waitInvoice(cancelled.invoice.id, (i) => i.state === 'settled' && i.exception === 'needs_review');
+  await until('the review noted', async () => (await actionRows(cancelled.invoice.id, 'review')).some((r) => r.status === 'done'));
+  assert.match(orderOf(cancelled.order).note, /needs your review/);
+  assert.equal((await resolve(cancelled.invoice.id, 'accept')).status, 200);
+  await until('the accepted payment recorded', async () => (await actionRows(cancelled.invoice.id, 'capture')).some((r) => r.status === 'done'));
+  await s.app.shopify.actions.runOnce();
+  assert.deepEqual(await actionRows(cancelled.invoice.id, 'capture'), [{ status: 'done', result: 'paid_after_cancel' }]);
+  assert.equal(captureCalls(cancelled.order).length, 0);
+});
+
+test('refunds/create is recorded on the order\'s invoice once per refund; the invoice (USDT) is left as it is', async () => {
+  const { order, invoice, record } = await orderWithInvoice('3.50');
+  await s.pay(record.recipient, record.amount_due, { mine: 3 });
+  await s.waitInvoice(invoice.id, (i) => i.state === 'settled');
+  await until('the capture', () => captureCalls(order).length === 1);
+  const numeric = Number(order.id.split('/').pop());
+  const refund = {
+    id: 5551, order_id: numeric, created_at: '2026-01-02T10:00:00Z', note: 'damaged', refund_line_items: [],
+    transactions: [
+      { id: 91, kind: 'refund', status: 'success', amount: '3.50', currency: 'EUR', gateway: 'USDT (Stablegate)' },
+      { id: 92, kind: 'refund', status: 'failure', amount: '3.50', currency: 'EUR', gateway: 'USDT (Stablegate)' },
+    ],
+  };
+  const url = `${s.app.url}/shopify/webhooks`;
+  // Twice: a second delivery of the same refund (another webhook id) is not recorded again.
+  for (let i = 0; i < 2; i++) assert.equal((await fake.deliver(url, { topic: 'refunds/create', shop: SHOP, payload: refund })).status, 200);
+  const link = await s.app.shopify.orders.link(SHOP, order.id);
+  assert.deepEqual(JSON.parse(link.refunds), [{ id: 5551, created_at: '2026-01-02T10:00:00Z', amounts: [{ amount: '3.50', currency: 'EUR' }] }]);
+  const after = await s.app.invoices.get(invoice.id);
+  assert.deepEqual([after.state, after.exception], ['settled', null], 'a Shopify refund moves no USDT');
+  // A refund of an order without an invoice, or of another shop, changes nothing.
+  const unknown = { ...refund, id: 5552, order_id: 424242 };
+  assert.equal((await fake.deliver(url, { topic: 'refunds/create', shop: SHOP, payload: unknown })).status, 200);
+  assert.equal((await fake.deliver(url, { topic: 'refunds/create', shop: OTHER_SHOP, payload: { ...refund, id: 5553 } })).status, 200);
+  assert.equal(JSON.parse((await s.app.shopify.orders.link(SHOP, order.id)).refunds).length, 1);
+});
+
 test('app/uninstalled drops the token and stops the shop\'s unpaid invoices; shop/redact forgets the shop', async () => {
   const order = fake.placeOrder(OTHER_SHOP, { gateway: 'USDT' });
   const r = await checkout(order, OTHER_STORE);

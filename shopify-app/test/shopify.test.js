@@ -80,7 +80,10 @@ test('shopify.app.toml asks for exactly the scopes the code uses, and subscribes
 test('install: the admin session token is exchanged once for an offline token, stored encrypted', async () => {
   const r = await call('GET', '/shopify/api/settings', await adminToken());
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual(r.body, { shop: SHOP, settings: { payment_method: 'USDT', on_expiry: 'cancel', networks: null } });
+  assert.deepEqual([r.body.shop, r.body.settings], [SHOP, { payment_method: 'USDT', on_expiry: 'cancel', networks: null, expires_in: null }]);
+  // What the settings choose among: the server's networks and receiving addresses, its expiry.
+  assert.deepEqual(r.body.server.networks.map((n) => [n.id, n.addresses.length]), [['devnet', 2], ['devnet-tron', 1]]);
+  assert.equal(r.body.server.expires_in, 900);
   assert.equal(fake.exchanges.filter((e) => e.shop === SHOP).length, 1);
   const row = await s.app.db.get(`SELECT access_token FROM shopify_shops WHERE shop = ?`, [SHOP]);
   assert.ok(row.access_token.startsWith('v1.'));
@@ -112,6 +115,8 @@ test('settings: the merchant sets the method\'s exact name and the networks; bad
     [{ on_expiry: 'burn' }, 'invalid_on_expiry'],
     [{ networks: ['bitcoin'] }, 'invalid_networks'],
     [{ colour: 'red' }, 'unknown_field'],
+    [{ expires_in: 30 }, 'invalid_expires_in'],
+    [{ expires_in: '900' }, 'invalid_expires_in'],
   ]) {
     const r = await call('POST', '/shopify/api/settings', token, body);
     assert.equal(r.status, 422, JSON.stringify(body));
@@ -119,7 +124,24 @@ test('settings: the merchant sets the method\'s exact name and the networks; bad
   }
   const r = await call('POST', '/shopify/api/settings', token, { payment_method: 'USDT (Stablegate)', networks: ['devnet'] });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body.settings, { payment_method: 'USDT (Stablegate)', on_expiry: 'cancel', networks: ['devnet'] });
+  assert.deepEqual(r.body.settings, { payment_method: 'USDT (Stablegate)', on_expiry: 'cancel', networks: ['devnet'], expires_in: null });
+});
+
+test('the embedded settings page: App Bridge first, the public client id only, framed by the shop\'s admin alone', async () => {
+  const r = await fetch(`${s.app.url}/shopify?embedded=1&shop=${SHOP}&host=YWRtaW4&id_token=x`);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/html/);
+  assert.equal(r.headers.get('content-security-policy'), `frame-ancestors https://${SHOP} https://admin.shopify.com;`);
+  const html = await r.text();
+  const scripts = [...html.matchAll(/<script( src="([^"]+)")?>/g)].map((m) => m[2] ?? 'inline');
+  assert.deepEqual(scripts, ['https://cdn.shopify.com/shopifycloud/app-bridge.js', 'https://cdn.shopify.com/shopifycloud/polaris.js', 'inline']);
+  assert.match(html, new RegExp(`<meta name="shopify-api-key" content="${API_KEY}">`));
+  assert.ok(!html.includes(API_SECRET_KEY), 'no secret in the page');
+  assert.match(html, new RegExp(`data-api="${s.app.url}/shopify/api"`));
+  for (const tag of ['s-page', 's-text-field id="payment_method"', 's-number-field id="expires_in"', 's-select id="on_expiry"', 's-stack id="networks"', 's-stack id="reviews"']) assert.ok(html.includes(`<${tag}`), tag);
+  // A shop parameter that is not a shop domain frames nothing but the unified admin.
+  const odd = await fetch(`${s.app.url}/shopify?shop=evil.example.com`);
+  assert.equal(odd.headers.get('content-security-policy'), 'frame-ancestors https://admin.shopify.com;');
 });
 
 test('the order flow: extension request → one invoice → payment on the devnet → orderCapture once, amount and currency right', async () => {
@@ -413,6 +435,38 @@ test('refunds/create is recorded on the order\'s invoice once per refund; the in
   assert.equal((await fake.deliver(url, { topic: 'refunds/create', shop: SHOP, payload: unknown })).status, 200);
   assert.equal((await fake.deliver(url, { topic: 'refunds/create', shop: OTHER_SHOP, payload: { ...refund, id: 5553 } })).status, 200);
   assert.equal(JSON.parse((await s.app.shopify.orders.link(SHOP, order.id)).refunds).length, 1);
+});
+
+test('the review queue in the embedded page: the shop\'s invoices in review, resolved there, never another shop\'s', async () => {
+  const { order, invoice } = await orderWithInvoice('2.50');
+  assert.equal((await s.api('POST', `/api/v1/invoices/${invoice.id}/review`)).status, 200);
+  const listed = await call('GET', '/shopify/api/reviews', await adminToken());
+  assert.equal(listed.status, 200);
+  const mine = listed.body.data.find((r) => r.invoice_id === invoice.id);
+  assert.deepEqual([mine.order_id, mine.order_name, mine.pay_url], [order.id, order.name, invoice.pay_url]);
+  assert.deepEqual((await call('GET', '/shopify/api/reviews', await adminToken(OTHER_STORE))).body.data.filter((r) => r.invoice_id === invoice.id), []);
+  const foreign = await call('POST', '/shopify/api/reviews/resolve', await adminToken(OTHER_STORE), { invoice_id: invoice.id, decision: 'accept', note: 'x' });
+  assert.deepEqual([foreign.status, foreign.body.error.code], [404, 'invoice_not_found']);
+  const fromExtension = await call('POST', '/shopify/api/reviews/resolve', await extensionToken(), { invoice_id: invoice.id, decision: 'accept', note: 'x' });
+  assert.equal(fromExtension.status, 403);
+  const bad = await call('POST', '/shopify/api/reviews/resolve', await adminToken(), { invoice_id: invoice.id, decision: 'maybe', note: 'x' });
+  assert.deepEqual([bad.status, bad.body.error.code], [422, 'invalid_decision']);
+  const rejected = await call('POST', '/shopify/api/reviews/resolve', await adminToken(), { invoice_id: invoice.id, decision: 'reject', note: 'not paid' });
+  assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+  assert.equal(rejected.body.invoice.exception, null);
+  assert.equal((await call('GET', '/shopify/api/reviews', await adminToken())).body.data.some((r) => r.invoice_id === invoice.id), false);
+});
+
+test('the shop\'s time to pay (expires_in) is its invoices\' expiry', async () => {
+  const admin = await adminToken();
+  assert.equal((await call('POST', '/shopify/api/settings', admin, { expires_in: 3600 })).status, 200);
+  try {
+    const { invoice } = await orderWithInvoice('1.25');
+    const row = await s.app.invoices.get(invoice.id);
+    assert.equal(row.expires_at - row.created_at, 3600);
+  } finally {
+    assert.equal((await call('POST', '/shopify/api/settings', admin, { expires_in: null })).status, 200);
+  }
 });
 
 test('app/uninstalled drops the token and stops the shop\'s unpaid invoices; shop/redact forgets the shop', async () => {

@@ -36,5 +36,5 @@ export function createShopifyApp(
   const actions = new ShopifyActions(services, processId);
   // A change of any invoice (here, or told by another process) may be a linked order's event.
   s.invoices.changes.on('change', () => actions.kick());
-  return { shops, orders, actions, webhooks, routes: shopifyRoutes({ db: s.db, auth, shops, orders, webhooks }) };
+  return { shops, orders, actions, webhooks, routes: shopifyRoutes({ apiKey: shopifyConfig.apiKey, db: s.db, invoices: s.invoices, auth, shops, orders, webhooks }) };
 }

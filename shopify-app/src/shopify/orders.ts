@@ -78,6 +78,7 @@ export class ShopifyOrders {
       currency: outstanding.currencyCode,
       order_id: order.name,
       ...(settings.networks ? { networks: settings.networks } : {}),
+      ...(settings.expires_in ? { expires_in: settings.expires_in } : {}),
       metadata: { shopify_shop: shop, shopify_order_id: id, shopify_order_name: order.name },
     };
     const invoiceId = await this.createOnce(shop, id, body, baseUrl);

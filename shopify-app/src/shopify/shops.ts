@@ -15,6 +15,14 @@ export interface ShopSettings {
   on_expiry: 'cancel' | 'leave';
   /** The networks its invoices offer ("network" or "network:token"); null: every one the server accepts. */
   networks: string[] | null;
+  /** Seconds a customer has to pay; null: the server's `invoice.expires_in`. */
+  expires_in: number | null;
+}
+
+/** What the server offers every shop: its networks, their tokens and receiving addresses (config, checked by the core at start). */
+export interface ServerOffer {
+  networks: { id: string; tokens: string[]; addresses: string[] }[];
+  expires_in: number;
 }
 
 export interface ShopRow {
@@ -27,7 +35,9 @@ export interface ShopRow {
   updated_at: number;
 }
 
-const SETTINGS_FIELDS = new Set(['payment_method', 'on_expiry', 'networks']);
+const SETTINGS_FIELDS = new Set(['payment_method', 'on_expiry', 'networks', 'expires_in']);
+/** A shop's time to pay: a minute to a week (Shopify itself expires pending payments after about a week). */
+const EXPIRES_IN = { min: 60, max: 604800 };
 
 export class Shops {
   private readonly key: Buffer;
@@ -95,7 +105,15 @@ export class Shops {
   }
 
   defaults(): ShopSettings {
-    return { payment_method: this.shopify.defaults.paymentMethod, on_expiry: this.shopify.defaults.onExpiry, networks: null };
+    return { payment_method: this.shopify.defaults.paymentMethod, on_expiry: this.shopify.defaults.onExpiry, networks: null, expires_in: null };
+  }
+
+  /** The networks and addresses the settings choose among, and the default time to pay. */
+  offer(): ServerOffer {
+    return {
+      networks: this.config.networks.map((n) => ({ id: n.id, tokens: n.tokens, addresses: n.addresses })),
+      expires_in: this.config.invoice.expiresIn,
+    };
   }
 
   settingsOf(row: ShopRow | undefined): ShopSettings {
@@ -133,6 +151,13 @@ export class Shops {
         }
       }
       next.networks = raw.networks as string[] | null;
+    }
+    if (raw.expires_in !== undefined) {
+      const e = raw.expires_in;
+      if (e !== null && (typeof e !== 'number' || !Number.isSafeInteger(e) || e < EXPIRES_IN.min || e > EXPIRES_IN.max)) {
+        throw invalid('expires_in', `must be null (the server's ${this.config.invoice.expiresIn} s) or whole seconds from ${EXPIRES_IN.min} to ${EXPIRES_IN.max}`);
+      }
+      next.expires_in = e as number | null;
     }
     await this.db.run(`UPDATE shopify_shops SET settings = ?, updated_at = ? WHERE shop = ?`, [JSON.stringify(next), this.clock(), shop]);
     return next;

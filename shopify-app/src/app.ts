@@ -7,10 +7,12 @@ import http = require('node:http');
 import os = require('node:os');
 import type { AddressInfo } from 'node:net';
 import { findApiKey, syncEnvApiKeys } from './apikeys';
+import { Compat, createCompat } from './compat';
 import type { Config } from './config';
 import { Db, openDb } from './db';
 import { createRouter, Route } from './http/router';
 import { checkoutAssets, checkoutRoutes } from './http/routes/checkout';
+import { compatAdminRoutes, compatRoutes } from './http/routes/compat';
 import { demoAssets, demoRoutes } from './http/routes/demo';
 import { merchantRoutes } from './http/routes/merchant';
 import { operationsRoutes } from './http/routes/operations';
@@ -33,6 +35,8 @@ export interface App {
   watcher: Watcher;
   webhooks: Webhooks;
   leases: Leases;
+  /** The Epusdt and EPay compatibility layer, when the config has a `compat` section. */
+  compat: Compat | null;
   routes: { method: string; path: string; auth: string }[];
   /** The Shopify app's parts, when the `shopify` section is configured (issue 12). */
   shopify: ShopifyApp | null;
@@ -94,8 +98,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     routes.push(...demoRoutes({ ...services, demo: config.demo }));
     assets.push(...demoAssets);
   }
+  // The compatibility protocols' endpoints are not Stablegate's API: served, but not in `routes`
+  // (the OpenAPI document's list).
+  const compat = config.compat ? createCompat({ ...config, compat: config.compat }, db, invoices, log) : null;
+  if (compat) invoices.changes.on('change', () => compat.callbacks.kick());
+  routes.push(...compatAdminRoutes(compat?.callbacks ?? null));
+  const served = compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes;
   const server = http.createServer(
-    createRouter({ routes, assets, findApiKey: (key) => findApiKey(db, key), baseUrl: () => invoices.publicUrl, log }),
+    createRouter({ routes: served, assets, findApiKey: (key) => findApiKey(db, key), baseUrl: () => invoices.publicUrl, log }),
   );
 
   await new Promise<void>((resolve, reject) => {
@@ -112,6 +122,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   if (options.background !== false) {
     watcher.start();
     webhooks.start();
+    compat?.callbacks.start();
     shopify?.actions.start();
   }
   log.info('stablegate listening', {
@@ -132,6 +143,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     watcher,
     webhooks,
     leases,
+    compat,
     routes: routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth })),
     shopify,
     stop() {
@@ -142,6 +154,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await watcher.stop();
         await webhooks.stop();
+        await compat?.callbacks.stop();
         await shopify?.actions.stop();
         if (heartbeat) {
           clearInterval(heartbeat);

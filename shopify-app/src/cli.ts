@@ -1,10 +1,14 @@
 // The `stablegate` command.
 import { createApiKey, ENV_KEY_NAME, revokeApiKey } from './apikeys';
 import { startApp } from './app';
+import { createCompat } from './compat';
+import { parseAllowList } from './compat/credentials';
 import { loadConfig } from './config';
 import { openDb } from './db';
 import { doctor } from './doctor';
+import { Invoices } from './invoices';
 import { createLogger } from './log';
+import { Rates } from './rates';
 import { Webhooks } from './webhooks';
 
 const HELP = `usage: stablegate <command> [--config FILE]
@@ -16,6 +20,12 @@ const HELP = `usage: stablegate <command> [--config FILE]
   api-key revoke ID           revoke a key by its id (key_…), e.g. one that leaked
   webhooks dead-letters       list dead-lettered webhook deliveries
   webhooks resend ID          queue a delivery again (the running server sends it)
+  compat create NAME --protocol epusdt|epay [--allow-ip IP,CIDR…] [--allow-private-callbacks]
+                              a panel's Epusdt token, or EPay pid and key (printed once; stored encrypted)
+  compat list                 list the compatibility credentials (never their secrets)
+  compat revoke ID            revoke a credential (cc_…) for good
+  compat callbacks dead-letters | compat callbacks resend ID
+                              dead-lettered Epusdt/EPay callbacks; queue one again
 
 The config file defaults to $STABLEGATE_CONFIG or ./stablegate.config.json.`;
 
@@ -28,6 +38,66 @@ function configPath(args: string[]): string {
     return file;
   }
   return process.env.STABLEGATE_CONFIG || 'stablegate.config.json';
+}
+
+/** Takes `--name VALUE` (or a bare `--name` flag, `true`) out of `args`. */
+function option(args: string[], name: string, flag = false): string | true | undefined {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const [, value] = args.splice(i, flag ? 1 : 2);
+  if (flag) return true;
+  if (value === undefined) throw new Error(`--${name} needs a value`);
+  return value;
+}
+
+/** `stablegate compat …`: the Epusdt and EPay credentials, and their callbacks. */
+async function compatCommand(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {
+  if (!config.compat) throw new Error('the config has no "compat" section: add one to use the Epusdt and EPay endpoints');
+  const protocol = option(args, 'protocol');
+  const allowIps = option(args, 'allow-ip');
+  const allowPrivate = option(args, 'allow-private-callbacks', true) === true;
+  const [sub, arg, arg2] = args;
+  const { db } = await openDb(config.database);
+  try {
+    const log = createLogger('silent');
+    const clock = () => Math.floor(Date.now() / 1000);
+    const compat = createCompat({ ...config, compat: config.compat }, db, new Invoices(db, config, clock, log, new Rates(config.rates, clock, log)), log);
+    if (sub === 'create' && arg) {
+      if (protocol !== 'epusdt' && protocol !== 'epay') throw new Error('--protocol must be epusdt or epay');
+      const made = await compat.credentials.create({ name: arg, protocol, allowIps: parseAllowList(typeof allowIps === 'string' ? allowIps : undefined), allowPrivate });
+      const base = config.publicUrl ?? `http://${config.listen.host}:${config.listen.port}`;
+      if (protocol === 'epusdt') {
+        console.log(`created ${made.id}\nAPI URL: ${base}/api/v1/order/create-transaction\ntoken (shown once, store it now): ${made.secret}`);
+      } else {
+        console.log(`created ${made.id}\nEPay URL: ${base}/\npid: ${made.pid}\nkey (shown once, store it now): ${made.secret}`);
+      }
+      return 0;
+    }
+    if (sub === 'list') {
+      for (const c of await compat.credentials.list()) {
+        const ips = c.allow_ips ? (JSON.parse(c.allow_ips) as string[]).join(',') : 'any';
+        console.log(`${c.id}  ${c.protocol}${c.pid !== null ? ` pid=${c.pid}` : ''}  ${c.name}  from=${ips}${Number(c.allow_private) ? '  private-callbacks' : ''}${Number(c.revoked) ? '  REVOKED' : ''}`);
+      }
+      return 0;
+    }
+    if (sub === 'revoke' && arg) {
+      if (!(await compat.credentials.revoke(arg))) throw new Error(`no live compat credential has the id ${arg}`);
+      console.log(`revoked ${arg}`);
+      return 0;
+    }
+    if (sub === 'callbacks' && arg === 'dead-letters') {
+      for (const c of await compat.callbacks.deadLetters()) console.log(`${c.id}  ${c.invoice_id}  attempts=${c.attempts}  ${c.last_error ?? ''}`);
+      return 0;
+    }
+    if (sub === 'callbacks' && arg === 'resend' && arg2) {
+      const c = await compat.callbacks.resend(arg2);
+      console.log(`queued ${c.id} (invoice ${c.invoice_id})`);
+      return 0;
+    }
+    throw new Error('usage: stablegate compat create NAME --protocol epusdt|epay | list | revoke ID | callbacks dead-letters | callbacks resend ID');
+  } finally {
+    await db.close();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -99,6 +169,8 @@ export async function main(argv: string[]): Promise<number> {
         await db.close();
       }
     }
+    case 'compat':
+      return compatCommand(config, args.slice(1));
     default:
       console.error(HELP);
       return 1;

@@ -50,6 +50,22 @@ export interface WebhookEndpoint {
   allowPrivate: boolean;
 }
 
+/** The Epusdt and EPay compatibility endpoints (src/compat/); absent from the file, they are off. */
+export interface CompatConfig {
+  /** The environment variable holding the key material that encrypts the credentials' secrets. */
+  encryptionKeyEnv: string;
+  encryptionKey: string;
+  /** The fiat currency of a request that names none (both protocols price in CNY by default). */
+  currency: string;
+  callbacks: {
+    retrySchedule: number[];
+    timeoutMs: number;
+    pollMs: number;
+    /** Extra CA certificates (PEM) trusted for https notify URLs, beside the system's: a panel behind a private CA. */
+    caFile: string | null;
+  };
+}
+
 export interface Config {
   file: string | null;
   listen: { host: string; port: number };
@@ -84,6 +100,7 @@ export interface Config {
   log: 'json' | 'pretty' | 'silent';
   /** API keys from the environment, hashed into the store at start (bootstrap). */
   bootstrapApiKeys: string[];
+  compat: CompatConfig | null;
   /** The Shopify app (src/shopify/); null when not configured: the server runs standalone. */
   shopify: ShopifyConfig | null;
 }
@@ -133,6 +150,8 @@ export class ConfigError extends Error {
 type Json = Record<string, unknown>;
 
 const DEFAULT_SCHEDULE = [10, 60, 300, 1800, 7200, 21600, 86400];
+// EPay's own retry intervals (about 1 min, 3 min, 20 min, 1 h, 2 h), which panels are used to.
+const COMPAT_SCHEDULE = [60, 180, 1200, 3600, 7200];
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -170,6 +189,34 @@ function secretFromEnv(obj: Json, key: string, where: string, env: NodeJS.Proces
   const secret = env[name];
   if (!secret) throw new ConfigError(`${where}.${key}`, `environment variable ${name} is not set`);
   return secret;
+}
+
+function schedule(obj: Json, where: string, fallback: number[]): number[] {
+  const s = obj.retry_schedule;
+  if (s === undefined) return fallback;
+  if (!Array.isArray(s) || s.some((x) => typeof x !== 'number' || !(x >= 0))) throw new ConfigError(`${where}.retry_schedule`, 'must be a list of seconds');
+  return s as number[];
+}
+
+function compatSection(raw: unknown, env: NodeJS.ProcessEnv, base: string): CompatConfig | null {
+  if (raw === undefined) return null;
+  if (!isObject(raw)) throw new ConfigError('compat', 'must be an object');
+  const encryptionKey = secretFromEnv(raw, 'encryption_key_env', 'compat', env);
+  if (encryptionKey.length < 32) throw new ConfigError('compat.encryption_key_env', 'the key must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+  const currency = str(raw, 'currency', 'compat', 'CNY');
+  if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError('compat.currency', 'must be a three-letter ISO 4217 code like "CNY"');
+  const callbacks = isObject(raw.callbacks) ? raw.callbacks : {};
+  return {
+    encryptionKeyEnv: str(raw, 'encryption_key_env', 'compat'),
+    encryptionKey,
+    currency,
+    callbacks: {
+      retrySchedule: schedule(callbacks, 'compat.callbacks', COMPAT_SCHEDULE),
+      timeoutMs: int(callbacks, 'timeout_ms', 'compat.callbacks', 10000, 100),
+      pollMs: int(callbacks, 'poll_ms', 'compat.callbacks', 1000, 10),
+      caFile: callbacks.ca_file === undefined ? null : path.resolve(base, str(callbacks, 'ca_file', 'compat.callbacks')),
+    },
+  };
 }
 
 function httpUrl(value: string, key: string): string {
@@ -327,14 +374,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       throw new ConfigError(`webhooks.endpoints[${i}].name`, `${JSON.stringify(e.name)} is already the name of another endpoint`);
     }
   });
-  let retrySchedule = DEFAULT_SCHEDULE;
-  if (hooksRaw.retry_schedule !== undefined) {
-    const s = hooksRaw.retry_schedule;
-    if (!Array.isArray(s) || s.some((x) => typeof x !== 'number' || !(x >= 0))) {
-      throw new ConfigError('webhooks.retry_schedule', 'must be a list of seconds');
-    }
-    retrySchedule = s as number[];
-  }
+  const retrySchedule = schedule(hooksRaw, 'webhooks', DEFAULT_SCHEDULE);
 
   const claimsRaw = isObject(raw.claims) ? raw.claims : {};
   const proxiesRaw = claimsRaw.trusted_proxies ?? [];
@@ -386,6 +426,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
         : path.resolve(__dirname, '..', '..', 'crates', 'wasm', 'pkg', 'widget'),
     log,
     bootstrapApiKeys,
+    compat: compatSection(raw.compat, env, base),
     shopify: shopifySection(raw.shopify, env, publicUrl),
   };
 }

@@ -150,7 +150,30 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
       `CREATE TABLE chain_heads (network TEXT PRIMARY KEY, head BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
     ],
   },
-  // ---- shopify (issue 12): version 6 (4 and 5 belong to other branches).
+  {
+    version: 5,
+    name: 'compatibility protocols (Epusdt, EPay): credentials, orders, callbacks',
+    sql: () => [
+      // src/compat/credentials.ts: the secrets are AES-256-GCM sealed, never stored in plaintext.
+      `CREATE TABLE compat_credentials (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, protocol TEXT NOT NULL, pid BIGINT UNIQUE,
+        secret_enc TEXT NOT NULL, secret_hash TEXT NOT NULL, allow_ips TEXT, allow_private INTEGER NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)`,
+      // One order per (credential, merchant order id): a repeat with other terms is refused.
+      `CREATE TABLE compat_orders (
+        invoice_id TEXT PRIMARY KEY REFERENCES invoices (id), credential_id TEXT NOT NULL REFERENCES compat_credentials (id),
+        order_id TEXT NOT NULL, terms TEXT NOT NULL, created_at BIGINT NOT NULL,
+        UNIQUE (credential_id, order_id))`,
+      // At most one success callback per invoice, claimed by one process at a time (claimed_by).
+      `CREATE TABLE compat_callbacks (
+        id TEXT PRIMARY KEY, invoice_id TEXT NOT NULL UNIQUE REFERENCES invoices (id), event_id TEXT NOT NULL,
+        status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL, claimed_by TEXT,
+        last_error TEXT, last_status INTEGER, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE INDEX compat_callbacks_due ON compat_callbacks (status, next_attempt_at)`,
+      // The callback queue looks for recent settled events.
+      `CREATE INDEX events_type_created ON events (type, created_at)`,
+    ],
+  },
   {
     version: 6,
     name: 'shopify: shops, their orders linked to invoices, actions applied once per event, webhook deliveries seen',
@@ -183,7 +206,6 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
         id TEXT PRIMARY KEY, shop TEXT NOT NULL, customer_id TEXT, export TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
-  // ---- end shopify
 ];
 
 /** The sortable key of a base-unit amount: 40 digits (u128 has at most 39). */
@@ -192,7 +214,12 @@ export function amountKey(units: string | bigint): string {
 }
 
 async function migrate(db: Db): Promise<number[]> {
-  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  // Under the lock too: processes starting at once on a new PostgreSQL database would otherwise
+  // race on CREATE TABLE IF NOT EXISTS (which is not atomic there) and one would fail.
+  await db.tx(async (q) => {
+    await db.lock(q, 'stablegate:migrations');
+    await q.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+  });
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     const done = await db.tx(async (q) => {

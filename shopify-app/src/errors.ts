@@ -14,7 +14,7 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   // The request itself is malformed.
   { status: 400, codes: ['invalid_body', 'invalid_json', 'invalid_path', 'invalid_idempotency_key'] },
   { status: 401, codes: ['unauthorized'] },
-  { status: 404, codes: ['not_found', 'invoice_not_found', 'delivery_not_found'] },
+  { status: 404, codes: ['not_found', 'invoice_not_found', 'delivery_not_found', 'compat_disabled'] },
   { status: 405, codes: ['method_not_allowed'] },
   { status: 413, codes: ['body_too_large'] },
   // The request's input (an amount, an address, a network, a claimed transaction) is refused.

@@ -78,7 +78,7 @@ export async function checkDestination(endpoint: WebhookEndpoint): Promise<void>
  * The name resolution of a webhook's own connection: it refuses private addresses there, so a
  * name that answers differently the second time (DNS rebinding) cannot pass a check made earlier.
  */
-const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
+export const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, '', 0);
     const bad = addresses.find((a) => isPrivateAddress(a.address));
@@ -125,7 +125,7 @@ export class Webhooks {
     private readonly db: Db,
     private readonly log: Logger,
     /** This process's holder id (lease.ts): the prefix of its claims. */
-    private readonly process: string = 'stablegate',
+    private readonly holder: string = 'stablegate',
   ) {}
 
   start(): void {
@@ -166,7 +166,7 @@ export class Webhooks {
    */
   async deliverDue(): Promise<number> {
     const now = Date.now();
-    const claim = `${this.process}#${++this.claims}`;
+    const claim = `${this.holder}#${++this.claims}`;
     const skipLocked = this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     const due = await this.db.all<DeliveryRow>(
       `UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_by = ?, next_attempt_at = ?

@@ -144,6 +144,9 @@ test('create (USDT and fiat), read, list with filters and pages', async () => {
   assert.deepEqual(got.body, usdt.body);
   assert.equal((await call('GET', '/api/v1/invoices/inv_doesnotexistdoesnotex')).body.error.code, 'invoice_not_found');
   assert.equal((await call('GET', '/api/v1/invoices/not-an-id')).status, 404);
+  // Without a compat section the compatibility callbacks' routes say so (docs/compat/).
+  const off = await call('GET', '/api/v1/compat/callbacks/dead-letters');
+  assert.deepEqual([off.status, off.body.error.code], [404, 'compat_disabled']);
 
   const byOrder = await call('GET', '/api/v1/invoices?order_id=order-1');
   assert.deepEqual(byOrder.body.data.map((i) => i.id), [usdt.body.id]);

@@ -98,3 +98,18 @@ test('a fault is a logged 500 that shows the client nothing of it', async () => 
     assert.match(r.logged[0].error, new RegExp(make().message));
   }
 });
+
+test("a route's path is literal but for its {name} segments: /submit.php matches no /submitXphp", async () => {
+  const log = { info() {}, warn() {}, error() {} };
+  const routes = [{ method: 'GET', path: '/epay/submit.php/{id}', auth: 'public', handler: async (ctx) => { ctx.res.writeHead(200).end(ctx.params.id); } }];
+  const server = http.createServer(createRouter({ routes, assets: [], findApiKey: async () => null, baseUrl: () => 'http://x', log }));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const get = async (p) => { const r = await fetch(`http://127.0.0.1:${server.address().port}${p}`); return [r.status, await r.text()]; };
+    assert.deepEqual(await get('/epay/submit.php/abc'), [200, 'abc']);
+    assert.equal((await get('/epay/submitXphp/abc'))[0], 404);
+    assert.equal((await get('/epay/submit.php/a/b'))[0], 404, 'a {name} is one segment');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

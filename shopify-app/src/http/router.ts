@@ -102,7 +102,8 @@ export function createRouter(options: RouterOptions): http.RequestListener {
   const { assets, log } = options;
   const compiled = options.routes.map((route) => ({
     route,
-    regex: new RegExp(`^${route.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`),
+    // The path's own characters are literal (`/submit.php` matches no `/submitXphp`); `{name}` is one segment.
+    regex: new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`),
   }));
 
   // API key lookups, cached briefly (keys are 256-bit random; a hash lookup per request is the

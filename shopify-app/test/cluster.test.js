@@ -261,11 +261,11 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     } finally {
       await c.net.rpc('evm_setAutomine', [true]);
     }
-    for (const [id, tx] of txs) {
+    await Promise.all([...txs].map(async ([id, tx]) => {
       const receipt = await waitForReceipt(c.net.url, tx);
       assert.equal(receipt.status, '0x1', `payment of ${id}`);
       c.paid.set(id, { tx, blockHash: receipt.blockHash });
-    }
+    }));
   }
 
   before(async () => {
@@ -304,7 +304,7 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     fs.rmSync(c.dir, { recursive: true, force: true });
   });
 
-  test('1,000 invoices through three processes, 300 payments across two SIGKILLs of the watcher holder and a reorganisation: each credited and announced once', { timeout: 180000 }, async (t) => {
+  test('1,000 invoices through three processes, 300 payments across two SIGKILLs of the watcher holder and a reorganisation: each credited and announced once', { timeout: 240000 }, async (t) => {
     const health = (await api(c.slots[0], 'GET', '/health')).body;
     assert.ok(health.process?.id && health.networks?.devnet?.watcher, `GET /health names no process and no watcher role (the server has no leases yet): ${JSON.stringify(health).slice(0, 300)}`);
     assert.equal(new Set(c.slots.map((s) => s.id)).size, 3, 'each process has its own holder id');
@@ -327,7 +327,9 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
       }
     }));
     assert.equal(new Set(invoices.map((inv) => `${inv.recipient.toLowerCase()} ${inv.amount_due_units}`)).size, INVOICES, 'no two invoices share an amount at one address');
-    t.diagnostic(`created ${INVOICES} invoices (${contention} retried after amount_contention)`);
+    const t0 = Date.now();
+    const phase = (what) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+    phase(`created ${INVOICES} invoices (${contention} retried after amount_contention)`);
 
     c.paid = new Map();
     const toPay = invoices.filter((_, i) => i % 10 < 3);
@@ -341,8 +343,10 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
       if (b === 1) await killHolderMidPoll('kill 1');
     }
     // Wave 2: two blocks of 50.
+    phase('wave 1 paid, holder killed once');
     await payBlock(waves[1].slice(0, 50));
     await payBlock(waves[1].slice(50));
+    phase('wave 2 paid');
 
     // A payment seen as processing, then the holder killed mid-poll; before anyone takes over,
     // its block is replaced (evm_revert), another payment is mined at that height, and the first
@@ -361,9 +365,11 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
       c.paid.set(x.id, again);
     });
     // Wave 3: two blocks; then enough blocks for every payment to be final.
+    phase('reorganised during the second failover');
     await payBlock(waves[2].slice(0, 40));
     await payBlock(waves[2].slice(40));
     await c.net.mine(4);
+    phase('wave 3 paid');
 
     const paidIds = [...c.paid.keys()];
     assert.equal(paidIds.length, PAID);
@@ -371,10 +377,12 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
       const r = await pgc.query(`SELECT COUNT(*) AS n FROM invoices WHERE state = 'settled' AND id = ANY($1)`, [paidIds]);
       return Number(r.rows[0].n) === PAID;
     }, 60000, 'not every paid invoice settled');
+    phase('every paid invoice settled');
     await until(async () => {
       const r = await pgc.query(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status <> 'delivered'`);
       return Number(r.rows[0].n) === 0;
     }, 60000, 'webhook deliveries still pending or dead');
+    phase('every webhook delivered');
     const samples = c.samples.slice(); // the later cases go on sampling
 
     // Money: one ledger row per paid invoice, its own transfer, final; nothing for the others.
@@ -393,10 +401,12 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     assert.equal(byInvoice.get(x.id)[0].block_hash, c.paid.get(x.id).blockHash, 'the reorganised payment is credited with its new block');
     const seenOfX = logsOf((l) => l.tx === c.paid.get(x.id).tx).map((l) => `${l.process}: ${l.msg}${l.status ? ` (${l.status})` : ''}`);
     t.diagnostic(`the reorganised payment, as the processes logged it: ${seenOfX.join('; ')}`);
-    // amount_paid as every process reads it.
-    for (const [k, id] of paidIds.entries()) {
-      const inv = (await api(c.slots[k % 3], 'GET', `/api/v1/invoices/${id}`)).body;
-      assert.deepEqual([inv.state, inv.exception, inv.amount_paid], ['settled', null, inv.amount_due], id);
+    // amount_paid as every process reads it, 12 requests at a time.
+    for (let k = 0; k < paidIds.length; k += 12) {
+      await Promise.all(paidIds.slice(k, k + 12).map(async (id, j) => {
+        const inv = (await api(c.slots[(k + j) % 3], 'GET', `/api/v1/invoices/${id}`)).body;
+        assert.deepEqual([inv.state, inv.exception, inv.amount_paid], ['settled', null, inv.amount_due], id);
+      }));
     }
 
     // Webhooks: one invoice.settled per paid invoice, none for the others; each event answered
@@ -411,6 +421,10 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
     for (const a of c.receiver.attempts) requests.set(a.id, [...(requests.get(a.id) ?? []), a]);
     const delivered = new Map();
     for (const l of logsOf((l) => l.msg === 'webhook delivered')) delivered.set(l.event, (delivered.get(l.event) ?? 0) + 1);
+    // An attempt the server gave up waiting for (its timeout) may still have reached the receiver:
+    // each such attempt may add one copy (at least once, as the README says).
+    const timedOut = new Map();
+    for (const l of logsOf((l) => l.msg === 'webhook failed; will retry' && /abort|time/i.test(String(l.error)))) timedOut.set(l.event, (timedOut.get(l.event) ?? 0) + 1);
     const unexplained = [];
     for (const { event_id: id, claimed_by: claim } of deliveries) {
       const got = requests.get(id) ?? [];
@@ -419,16 +433,16 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
       // A process killed after it recorded a delivery but before it logged it says nothing.
       const byKilled = killed.some((k) => String(claim).startsWith(k));
       assert.ok(delivered.get(id) === 1 || (byKilled && !delivered.has(id)), `${id}: "webhook delivered" logged ${delivered.get(id) ?? 0} times`);
-      if (ok === 1 && got.length === attempts) continue;
+      if (ok >= 1 && ok <= 1 + (timedOut.get(id) ?? 0) && got.length === attempts) continue;
       // At least once: an attempt claimed by a process killed before it recorded the outcome is
       // made again by another (counted again), whether the killed one had sent it or not.
-      if (c.orphaned.has(id) && ok >= 1 && ok <= 2 && got.length >= attempts - 1 && got.length <= attempts) continue;
-      unexplained.push({ id, requests: got.map((a) => a.status), attempts, orphaned: c.orphaned.has(id) });
+      if (c.orphaned.has(id) && ok >= 1 && ok <= 2 + (timedOut.get(id) ?? 0) && got.length >= attempts - 1 && got.length <= attempts) continue;
+      unexplained.push({ id, requests: got.map((a) => a.status), attempts, orphaned: c.orphaned.has(id), timedOut: timedOut.get(id) ?? 0 });
     }
     assert.deepEqual(unexplained, [], 'deliveries made twice, or attempts miscounted');
     for (const e of settledEvents) {
       const ok = (requests.get(e.id) ?? []).filter((a) => a.status === 200).length;
-      assert.ok(ok === 1 || (ok === 2 && c.orphaned.has(e.id)), `${e.id} delivered ${ok} times`);
+      assert.ok(ok >= 1 && ok <= 1 + (c.orphaned.has(e.id) ? 1 : 0) + (timedOut.get(e.id) ?? 0), `${e.id} delivered ${ok} times`);
     }
     const attemptLines = logsOf((l) => ['webhook delivered', 'webhook failed; will retry'].includes(l.msg) || l.msg.startsWith('webhook dead-lettered'));
     const seen = new Set();
@@ -437,7 +451,7 @@ describe('three server processes on one PostgreSQL', { skip: NEEDS_POSTGRES }, (
       assert.ok(!seen.has(key), `attempt ${key} made twice`);
       seen.add(key);
     }
-    t.diagnostic(`${c.receiver.attempts.length} webhook requests for ${deliveries.length} deliveries (${c.receiver.attempts.filter((a) => a.status !== 200).length} answered 500 on purpose; ${c.orphaned.size} claimed by a killed process)`);
+    t.diagnostic(`${c.receiver.attempts.length} webhook requests for ${deliveries.length} deliveries (${c.receiver.attempts.filter((a) => a.status !== 200).length} answered 500 on purpose; ${c.orphaned.size} claimed by a killed process; ${[...timedOut.values()].reduce((a, b) => a + b, 0)} attempts timed out)`);
 
     // Cursors: never lower than the sample before, unless a process logged that rewind.
     const rewinds = logsOf((l) => l.msg === 'cursor rewound');

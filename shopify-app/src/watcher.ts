@@ -17,6 +17,7 @@ import type { EthLog, Invoice, PollPlan, Transfer } from '../../crates/wasm/pkg/
 import type { Config, NetworkConfig } from './config';
 import type { Db, Queryable } from './db';
 import { ApiError, coreCode } from './errors';
+import { LedgerConflict, WriteConflict } from './invoices';
 import type { Invoices } from './invoices';
 import { LeaseLost, Leases } from './lease';
 import type { Logger } from './log';
@@ -144,6 +145,13 @@ export class Watcher {
             // Not a failure: another process polls this network now.
             this.log.warn('watcher lease lost; standing by', { network: net.id });
             state.role = 'standby';
+            this.schedule(net, net.pollMs);
+            return;
+          }
+          if (error instanceof WriteConflict || error instanceof LedgerConflict) {
+            // Not a failure either: a claim, a review or a sweep wrote meanwhile; the poll runs
+            // again from the same cursor at the next interval (nothing of this one was stored).
+            this.log.info('watcher poll dropped: the store changed meanwhile; polling again', { network: net.id, reason: (error as Error).message });
             this.schedule(net, net.pollMs);
             return;
           }

@@ -199,6 +199,6 @@ async function holdSqlite(leases: Leases, file: string): Promise<void> {
   const who = row ? holderProcess(row.holder) : null;
   throw new Error(
     `another Stablegate server process${who ? ` (pid ${who.pid} on ${who.host})` : ''} is using the SQLite database ${file}. ` +
-      'SQLite serves one server process: stop the other one first, or, to run several processes, use PostgreSQL (database.url) for all of them.',
+      'SQLite serves one server process: stop the other one first, or, to run several processes, use PostgreSQL for all of them (database.url_env names the variable holding its URL).',
   );
 }

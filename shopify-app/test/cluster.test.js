@@ -684,7 +684,7 @@ test('a second process on one SQLite file is refused at start with a sentence sa
     assert.equal(second.url, null, `the second process must not listen; output:\n${second.output}`);
     assert.ok(second.exitCode !== 0, `the second process exits with a failure status, got ${second.exitCode}; output:\n${second.output}`);
     assert.match(second.output, /another .*process.* (is using|holds) the SQLite database/i, 'it says another process holds the database');
-    assert.match(second.output, /PostgreSQL/, 'and to use PostgreSQL for several processes');
+    assert.match(second.output, /PostgreSQL for all of them \(database\.url_env/, 'and to use PostgreSQL for several processes, naming the real key');
     assert.equal((await fetch(`${first.url}/health`)).status, 200, 'the first one still serves');
     // A holder that dies without cleaning up (SIGKILL, power loss) must not lock the file out.
     await first.kill('SIGKILL');

@@ -21,6 +21,7 @@ import { holderProcess, Leases } from './lease';
 import { createLogger, Logger } from './log';
 import { pruneRateLimits } from './ratelimit';
 import { Rates } from './rates';
+import { createShopifyApp, ShopifyApp } from './shopify';
 import { redactUrl } from './rpc';
 import { Watcher } from './watcher';
 import { Webhooks } from './webhooks';
@@ -37,6 +38,8 @@ export interface App {
   /** The Epusdt and EPay compatibility layer, when the config has a `compat` section. */
   compat: Compat | null;
   routes: { method: string; path: string; auth: string }[];
+  /** The Shopify app's parts, when the `shopify` section is configured (issue 12). */
+  shopify: ShopifyApp | null;
   stop(): Promise<void>;
 }
 
@@ -86,6 +89,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   const services = { config, db, invoices, watcher, webhooks, leases, clock, log };
   const routes: Route[] = [...merchantRoutes(services), ...checkoutRoutes(services), ...operationsRoutes(services)];
+  // ---- shopify (issue 12)
+  const shopify = config.shopify ? createShopifyApp(services, config.shopify, leases.holder) : null;
+  if (shopify) routes.push(...shopify.routes);
+  // ---- end shopify
   const assets = checkoutAssets(config);
   if (config.demo) {
     routes.push(...demoRoutes({ ...services, demo: config.demo }));
@@ -116,6 +123,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     watcher.start();
     webhooks.start();
     compat?.callbacks.start();
+    shopify?.actions.start();
   }
   for (const net of config.networks) {
     if (!net.publicRpc) continue;
@@ -148,6 +156,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     leases,
     compat,
     routes: routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth })),
+    shopify,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweeper);
@@ -157,6 +166,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await watcher.stop();
         await webhooks.stop();
         await compat?.callbacks.stop();
+        await shopify?.actions.stop();
         if (heartbeat) {
           clearInterval(heartbeat);
           await leases.release(SQLITE_LEASE).catch(() => undefined);
@@ -200,6 +210,6 @@ async function holdSqlite(leases: Leases, file: string): Promise<void> {
   const who = row ? holderProcess(row.holder) : null;
   throw new Error(
     `another Stablegate server process${who ? ` (pid ${who.pid} on ${who.host})` : ''} is using the SQLite database ${file}. ` +
-      'SQLite serves one server process: stop the other one first, or, to run several processes, use PostgreSQL (database.url) for all of them.',
+      'SQLite serves one server process: stop the other one first, or, to run several processes, use PostgreSQL for all of them (database.url_env names the variable holding its URL).',
   );
 }

@@ -108,7 +108,45 @@ export interface Config {
   /** API keys from the environment, hashed into the store at start (bootstrap). */
   bootstrapApiKeys: string[];
   compat: CompatConfig | null;
+  /** The Shopify app (src/shopify/); null when not configured: the server runs standalone. */
+  shopify: ShopifyConfig | null;
 }
+
+// ---- shopify (issue 12): the app's credentials and what a newly installed shop starts with.
+export interface ShopifyConfig {
+  /** The app's client id, and its secret: it signs session tokens and webhooks, and keys the stored tokens. */
+  apiKey: string;
+  apiSecret: string;
+  /** The URL Shopify loads the embedded page from and the extension calls (`public_url` by default). */
+  appUrl: string;
+  /** Admin API version of every request (the fake in the tests checks against 2025-01). */
+  apiVersion: string;
+  /** A newly installed shop's settings until the merchant changes them on the settings page. */
+  defaults: { paymentMethod: string; onExpiry: 'cancel' | 'leave' };
+}
+
+const SHOPIFY_API_VERSION = /^20[0-9]{2}-(01|04|07|10)$/;
+
+function shopifySection(raw: unknown, env: NodeJS.ProcessEnv, publicUrl: string | null): ShopifyConfig | null {
+  if (raw === undefined) return null;
+  if (!isObject(raw)) throw new ConfigError('shopify', 'must be an object');
+  const appUrl = raw.app_url === undefined ? publicUrl : httpUrl(str(raw, 'app_url', 'shopify'), 'shopify.app_url').replace(/\/$/, '');
+  if (appUrl === null) throw new ConfigError('shopify.app_url', 'is required without public_url: the https URL Shopify reaches this server at');
+  const apiVersion = str(raw, 'api_version', 'shopify', '2025-10');
+  if (!SHOPIFY_API_VERSION.test(apiVersion)) throw new ConfigError('shopify.api_version', `must be a Shopify API version like "2025-10", got ${JSON.stringify(apiVersion)}`);
+  const onExpiry = str(raw, 'on_expiry', 'shopify', 'cancel');
+  if (onExpiry !== 'cancel' && onExpiry !== 'leave') throw new ConfigError('shopify.on_expiry', 'must be "cancel" (cancel the order and restock) or "leave" (leave it pending)');
+  const paymentMethod = str(raw, 'payment_method', 'shopify', 'USDT');
+  if (paymentMethod.length > 100) throw new ConfigError('shopify.payment_method', 'must be at most 100 characters');
+  return {
+    apiKey: secretFromEnv(raw, 'api_key_env', 'shopify', env),
+    apiSecret: secretFromEnv(raw, 'api_secret_env', 'shopify', env),
+    appUrl,
+    apiVersion,
+    defaults: { paymentMethod, onExpiry },
+  };
+}
+// ---- end shopify
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
@@ -406,5 +444,6 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     log,
     bootstrapApiKeys,
     compat: compatSection(raw.compat, env, base),
+    shopify: shopifySection(raw.shopify, env, publicUrl),
   };
 }

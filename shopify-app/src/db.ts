@@ -174,6 +174,38 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
       `CREATE INDEX events_type_created ON events (type, created_at)`,
     ],
   },
+  {
+    version: 6,
+    name: 'shopify: shops, their orders linked to invoices, actions applied once per event, webhook deliveries seen',
+    sql: () => [
+      // One row per shop that installed the app: its offline token (encrypted, src/shopify/shops.ts),
+      // the merchant's settings (JSON). An uninstalled shop keeps its settings and loses its token.
+      `CREATE TABLE shopify_shops (
+        shop TEXT PRIMARY KEY, access_token TEXT, scope TEXT, settings TEXT NOT NULL,
+        installed_at BIGINT NOT NULL, uninstalled_at BIGINT, updated_at BIGINT NOT NULL)`,
+      // An order's one invoice: the primary key is the per-order claim (with the invoice's
+      // idempotency key, src/shopify/orders.ts).
+      `CREATE TABLE shopify_orders (
+        shop TEXT NOT NULL, order_id TEXT NOT NULL, order_name TEXT, invoice_id TEXT NOT NULL UNIQUE REFERENCES invoices (id),
+        amount TEXT NOT NULL, currency TEXT NOT NULL, linked INTEGER NOT NULL DEFAULT 0, refunds TEXT,
+        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+        PRIMARY KEY (shop, order_id))`,
+      // What an invoice event makes the app do in Shopify, one row per (event, action): the row
+      // exists once whatever the number of processes, and each attempt is claimed by one of them.
+      `CREATE TABLE shopify_actions (
+        id TEXT PRIMARY KEY, event_id TEXT NOT NULL, action TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
+        invoice_id TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL,
+        claimed_by TEXT, last_error TEXT, result TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+        UNIQUE (event_id, action))`,
+      `CREATE INDEX shopify_actions_due ON shopify_actions (status, next_attempt_at)`,
+      // Incoming webhooks by X-Shopify-Webhook-Id: a redelivery is answered without doing it again.
+      `CREATE TABLE shopify_webhooks (
+        webhook_id TEXT PRIMARY KEY, shop TEXT NOT NULL, topic TEXT NOT NULL, status TEXT NOT NULL, received_at BIGINT NOT NULL)`,
+      // customers/data_request: what Stablegate holds on the customer's orders, for the merchant.
+      `CREATE TABLE shopify_data_requests (
+        id TEXT PRIMARY KEY, shop TEXT NOT NULL, customer_id TEXT, export TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The sortable key of a base-unit amount: 40 digits (u128 has at most 39). */

@@ -37,6 +37,14 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   },
   { status: 409, retryAfter: 1, codes: ['write_conflict'] },
   { status: 429, codes: ['rate_limited'] },
+  // ---- shopify (issue 12)
+  { status: 400, codes: ['invalid_webhook', 'unknown_webhook_topic'] },
+  { status: 401, codes: ['invalid_session_token', 'invalid_webhook_hmac'] },
+  { status: 403, codes: ['admin_token_required'] },
+  { status: 404, codes: ['order_not_found'] },
+  { status: 409, codes: ['shop_not_installed', 'order_cancelled', 'order_not_payable'] },
+  { status: 502, codes: ['token_exchange_failed'] },
+  // ---- end shopify
   // Retry later: every unique amount near this price is held by open invoices (one ends soon);
   // concurrent creations at one amount; no RPC answered; the rate source failed.
   { status: 503, retryAfter: 30, codes: ['amount_band_full', 'rate_unavailable'] },

@@ -83,20 +83,23 @@ export class Leases {
   }
 
   /**
-   * Inside a write's transaction: fails with LeaseLost unless this process still holds `name` at
-   * the epoch it acquired, and renews it. The row stays locked until the transaction ends, so no
-   * process takes the lease between this check and the commit.
+   * Extends `name` for `ttlMs` if this process still holds it at `epoch`; never takes it (a lease
+   * that lapsed and passed to another stays lost, and one retaken later is a new epoch, so work
+   * begun under the old one cannot be stored under the new). Returns whether it is still held.
    */
-  async fence(q: Queryable, name: string, ttlMs: number): Promise<void> {
-    const epoch = this.held.get(name);
-    const n =
-      epoch === undefined
-        ? 0
-        : await q.run(`UPDATE leases SET expires_at = ${this.db.nowMs} + ? WHERE name = ? AND holder = ? AND epoch = ?`, [ttlMs, name, this.holder, epoch]);
-    if (n !== 1) {
-      this.held.delete(name);
-      throw new LeaseLost(name);
-    }
+  async renew(name: string, epoch: number, ttlMs: number, q: Queryable = this.db): Promise<boolean> {
+    const n = await q.run(`UPDATE leases SET expires_at = ${this.db.nowMs} + ? WHERE name = ? AND holder = ? AND epoch = ?`, [ttlMs, name, this.holder, epoch]);
+    if (n !== 1 && this.held.get(name) === epoch) this.held.delete(name);
+    return n === 1;
+  }
+
+  /**
+   * Inside a write's transaction: fails with LeaseLost unless this process still holds `name` at
+   * `epoch` (the one the work began under), and renews it. The row stays locked until the
+   * transaction ends, so no process takes the lease between this check and the commit.
+   */
+  async fence(q: Queryable, name: string, epoch: number, ttlMs: number): Promise<void> {
+    if (!(await this.renew(name, epoch, ttlMs, q))) throw new LeaseLost(name);
   }
 
   holds(name: string): boolean {

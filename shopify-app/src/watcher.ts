@@ -17,6 +17,7 @@ import type { EthLog, Invoice, PollPlan, Transfer } from '../../crates/wasm/pkg/
 import type { Config, NetworkConfig } from './config';
 import type { Db, Queryable } from './db';
 import { ApiError, coreCode } from './errors';
+import { LedgerConflict, WriteConflict } from './invoices';
 import type { Invoices } from './invoices';
 import { LeaseLost, Leases } from './lease';
 import type { Logger } from './log';
@@ -147,6 +148,13 @@ export class Watcher {
             this.schedule(net, net.pollMs);
             return;
           }
+          if (error instanceof WriteConflict || error instanceof LedgerConflict) {
+            // Not a failure either: a claim, a review or a sweep wrote meanwhile; the poll runs
+            // again from the same cursor at the next interval (nothing of this one was stored).
+            this.log.info('watcher poll dropped: the store changed meanwhile; polling again', { network: net.id, reason: (error as Error).message });
+            this.schedule(net, net.pollMs);
+            return;
+          }
           state.failures++;
           state.lastError = (error as Error).message;
           // Backoff with jitter, capped at a minute, while the RPC fails or rate-limits.
@@ -183,6 +191,20 @@ export class Watcher {
     state.role = 'active';
     state.holder = this.leases.holder;
     state.epoch = epoch;
+    // Renewed while the poll runs, however slow the provider: a live holder keeps its lease (a
+    // process that stops running stops renewing, and loses it as before).
+    const ttl = leaseTtl(net);
+    const renewal = setInterval(() => void this.leases.renew(lease(net), epoch, ttl).catch(() => undefined), Math.floor(ttl / 3));
+    try {
+      await this.pollHeld(net, state, epoch);
+    } finally {
+      clearInterval(renewal);
+    }
+    return true;
+  }
+
+  /** The poll itself, while this process holds the network's lease. */
+  private async pollHeld(net: NetworkConfig, state: NetworkState, epoch: number): Promise<void> {
     const registry = registryNetwork(net.id)!;
     const rpc = state.rpc;
     const requestsBefore = rpc.requests;
@@ -204,8 +226,8 @@ export class Watcher {
     const plans: TokenPlan[] = [];
     for (const tokenId of net.tokens) {
       const contract = hexOf(net.id, registryToken(net.id, tokenId)!.contract);
-      let cursor = await this.cursor(net, tokenId, head, rpc);
-      if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net, tokenId, cursor, head, rpc);
+      let cursor = await this.cursor(net, epoch, tokenId, head, rpc);
+      if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net, epoch, tokenId, cursor, head, rpc);
       const pending = await this.invoices.pendingEntries(net.id, tokenId);
       const plan = sg.planPoll(net.id, {
         cursor: String(cursor),
@@ -276,7 +298,7 @@ export class Watcher {
       // final); health and metrics show how far the chain has been searched.
       const next = Number(outcome.cursor);
       await this.invoices.storePoll(net.id, tokenId, rows, outcome, async (q) => {
-        await this.saveCursor(net, tokenId, next, q);
+        await this.saveCursor(net, epoch, tokenId, next, q);
         await q.run(
           `INSERT INTO chain_heads (network, head, updated_at) VALUES (?, ?, ?) ON CONFLICT (network) DO UPDATE SET head = excluded.head, updated_at = excluded.updated_at`,
           [net.id, head, Math.floor(Date.now() / 1000)],
@@ -297,10 +319,9 @@ export class Watcher {
     state.lastError = null;
     state.lastPollAt = Date.now();
     await this.invoices.sweep();
-    return true;
   }
 
-  private async cursor(net: NetworkConfig, token: string, head: number, rpc: RpcClient): Promise<number> {
+  private async cursor(net: NetworkConfig, epoch: number, token: string, head: number, rpc: RpcClient): Promise<number> {
     const network = net.id;
     const row = await this.db.get<{ block: number }>(`SELECT block FROM cursors WHERE network = ? AND token = ?`, [network, token]);
     if (row) return Number(row.block);
@@ -311,7 +332,7 @@ export class Watcher {
       token,
     ]);
     const start = oldest?.t ? await this.lastBlockBefore(rpc, Number(oldest.t) - 60, head) : head;
-    await this.db.tx((q) => this.saveCursor(net, token, start, q));
+    await this.db.tx((q) => this.saveCursor(net, epoch, token, start, q));
     return start;
   }
 
@@ -320,7 +341,7 @@ export class Watcher {
    * those before the oldest watched invoice was created (less the allowed clock skew), whose
    * transfers the core would refuse anyway. Payments from then on are all still scanned.
    */
-  private async boundBackfill(net: NetworkConfig, token: string, cursor: number, head: number, rpc: RpcClient): Promise<number> {
+  private async boundBackfill(net: NetworkConfig, epoch: number, token: string, cursor: number, head: number, rpc: RpcClient): Promise<number> {
     const network = net.id;
     const oldest = await this.db.get<{ t: number | null }>(`SELECT MIN(created_at) AS t FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [
       network,
@@ -336,7 +357,7 @@ export class Watcher {
     }
     if (start <= cursor) return cursor;
     this.log.info('backfill bounded: skipping blocks before the oldest watched invoice', { network, token, from: cursor + 1, to: start });
-    await this.db.tx((q) => this.saveCursor(net, token, start, q));
+    await this.db.tx((q) => this.saveCursor(net, epoch, token, start, q));
     return start;
   }
 
@@ -353,9 +374,9 @@ export class Watcher {
     return lo;
   }
 
-  /** Saves a cursor inside a transaction fenced by the network's lease: a stale process saves nothing. */
-  private async saveCursor(net: NetworkConfig, token: string, block: number, q: Queryable) {
-    await this.leases.fence(q, lease(net), leaseTtl(net));
+  /** Saves a cursor inside a transaction fenced by the network's lease at `epoch`: a stale process saves nothing. */
+  private async saveCursor(net: NetworkConfig, epoch: number, token: string, block: number, q: Queryable) {
+    await this.leases.fence(q, lease(net), epoch, leaseTtl(net));
     await q.run(
       `INSERT INTO cursors (network, token, block, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (network, token) DO UPDATE SET block = excluded.block, updated_at = excluded.updated_at`,
       [net.id, token, block, Math.floor(Date.now() / 1000)],

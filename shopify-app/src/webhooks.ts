@@ -172,7 +172,7 @@ export class Webhooks {
       `UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_by = ?, next_attempt_at = ?
        WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50${skipLocked})
        RETURNING *`,
-      [claim, now + this.config.webhooks.timeoutMs + 30000, now],
+      [claim, now + this.config.webhooks.timeoutMs + 5000, now],
     );
     await Promise.all(due.map((d) => this.deliver(d)));
     return due.length;

@@ -115,8 +115,9 @@ function serverConfig({ database, rpc, addresses, webhookUrl = null, pollMs, cla
     networks: { devnet: { rpc: [rpc], tokens: ['usdt'], addresses, poll_ms: pollMs } },
     invoice: { expires_in: 900, monitoring: 86400, step: '0.01', max_slots: 300 },
     rates: { USD: { fixed: '1' } },
-    // Retries 0.2 s apart, and an attempt's claim hidden for 2 s + the server's margin.
-    webhooks: { endpoints, retry_schedule: [0.2, 0.2, 0.2], poll_ms: 50, timeout_ms: 2000 },
+    // Retries 0.2 s apart; an attempt times out after 5 s (and its claim is hidden for that and
+    // the server's margin).
+    webhooks: { endpoints, retry_schedule: [0.2, 0.2, 0.2], poll_ms: 50, timeout_ms: 5000 },
     claims: { per_invoice_per_minute: 5, per_client_per_minute: 1000, ...claims },
     api_keys_env: 'SG_TEST_API_KEY',
     log: 'json',

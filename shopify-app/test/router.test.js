@@ -26,7 +26,7 @@ async function answer(make) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const response = await fetch(`http://127.0.0.1:${server.address().port}/boom`);
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json(), logged };
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), cors: response.headers.get('access-control-allow-origin'), body: await response.json(), logged };
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
@@ -76,6 +76,11 @@ test('an ApiError is answered as it is', async () => {
   const r = await answer(() => new ApiError('rate_limited', 'too many claims; try again in 7 s', undefined, 7));
   assert.deepEqual([r.status, r.body, r.retryAfter], [429, { error: { code: 'rate_limited', message: 'too many claims; try again in 7 s' } }, '7']);
   assert.equal(httpError(new ApiError('not_found', 'x')).status, 404);
+});
+
+test('errors carry the CORS headers, so a browser caller (the widget, a Shopify extension) reads why', async () => {
+  assert.equal((await answer(() => new ApiError('invalid_session_token', 'x'))).cors, '*');
+  assert.equal((await answer(() => new Error('a bug'))).cors, '*');
 });
 
 test('a fault is a logged 500 that shows the client nothing of it', async () => {

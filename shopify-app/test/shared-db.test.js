@@ -121,16 +121,25 @@ test('a poll that would change a final ledger entry is dropped whole', { skip },
   assert.equal(await cursorOf('usdt'), cursor, 'nothing of the dropped poll was stored');
 });
 
-test('a lease is fenced by its epoch: the old holder cannot renew or write after a takeover', { skip }, async () => {
+test('a lease is fenced by its epoch: the old holder cannot renew, retake or write after a takeover', { skip }, async () => {
   const one = new Leases(s.app.db, 'host/1/a');
   const two = new Leases(s.app.db, 'host/2/b');
   assert.equal(await one.acquire('test:fence', 60000), 1);
   assert.equal(await two.acquire('test:fence', 60000), null, 'held: no takeover');
+  assert.equal(await one.renew('test:fence', 1, 60000), true);
   await s.app.db.run(`UPDATE leases SET expires_at = 0 WHERE name = 'test:fence'`);
   assert.equal(await two.acquire('test:fence', 60000), 2, 'lapsed: taken with the next epoch');
-  await assert.rejects(s.app.db.tx((q) => one.fence(q, 'test:fence', 60000)), LeaseLost);
+  await assert.rejects(s.app.db.tx((q) => one.fence(q, 'test:fence', 1, 60000)), LeaseLost);
+  assert.equal(await one.renew('test:fence', 1, 60000), false, 'a renewal never takes a lease back');
   assert.equal(await one.acquire('test:fence', 60000), null);
-  await s.app.db.tx((q) => two.fence(q, 'test:fence', 60000));
+  await s.app.db.tx((q) => two.fence(q, 'test:fence', 2, 60000));
+  // Lapsed again and retaken by the same process: a new epoch, so work begun under the old one
+  // cannot be stored under it.
+  await s.app.db.run(`UPDATE leases SET expires_at = 0 WHERE name = 'test:fence'`);
+  assert.equal(await one.acquire('test:fence', 60000), 3);
+  assert.equal(await one.renew('test:fence', 1, 60000), false);
+  await assert.rejects(s.app.db.tx((q) => one.fence(q, 'test:fence', 1, 60000)), LeaseLost);
+  await s.app.db.tx((q) => one.fence(q, 'test:fence', 3, 60000));
 });
 
 test('each webhook attempt is made by one process, whichever process recorded the event', { skip }, async () => {

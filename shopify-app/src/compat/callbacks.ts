@@ -175,7 +175,7 @@ export class CompatCallbacks {
       `UPDATE compat_callbacks SET claimed_by = ?, next_attempt_at = ?
        WHERE id IN (SELECT id FROM compat_callbacks WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?${lock})
        RETURNING *`,
-      [claim, now + this.config.callbacks.timeoutMs + 30000, now, limit],
+      [claim, now + this.config.callbacks.timeoutMs + 5000, now, limit],
     );
     await Promise.all(due.map((row) => this.deliver(row, claim)));
     return due.length;

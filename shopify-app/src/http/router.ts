@@ -49,7 +49,7 @@ export interface RouterOptions {
   log: Logger;
 }
 
-export const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
+export const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, authorization', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
 
 /** Answers `body` as JSON, never cached. */
 export function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -160,14 +160,17 @@ export function createRouter(options: RouterOptions): http.RequestListener {
         res.end();
         return;
       }
+      // Errors carry the CORS headers whatever the route: a browser caller (the widget, the
+      // Shopify extensions) can read why it was refused only with them, and an error tells the
+      // caller nothing its own request did not (no route reads cookies).
       const answer = httpError(error);
       if (answer) {
-        send(res, answer.status, answer, answer.retryAfter ? { 'retry-after': String(answer.retryAfter) } : {});
+        send(res, answer.status, answer, { ...CORS, ...(answer.retryAfter ? { 'retry-after': String(answer.retryAfter) } : {}) });
         return;
       }
       const code = coreCode(error);
       log.error('request failed', { method: req.method, url: req.url, ...(code ? { code } : {}), error: (error as Error).stack ?? String(error) });
-      send(res, 500, { error: { code: 'internal_error', message: 'the server failed; see its log' } });
+      send(res, 500, { error: { code: 'internal_error', message: 'the server failed; see its log' } }, CORS);
     });
   };
 }

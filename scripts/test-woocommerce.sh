@@ -100,6 +100,8 @@ node tests/e2e/woocommerce/order-flow.cjs blocks --network devnet:usdt > "$REAL_
 check "S: the first customer's payment settles through the public endpoint" test "$(json "$REAL_SHOP_ENV/s.json" "d.get('error','') or d['widget_settled']['state']")" = settled
 order_check S "$(json "$REAL_SHOP_ENV/s.json" "d['order_id']")" "$(json "$REAL_SHOP_ENV/s.json" "d['payment']['tx']")"
 tail -n +"$((mails_before + 1))" "$mail_log" > "$REAL_SHOP_ENV/s-mails.log"
+check "S: one e-mail per state the customer cares about: the payment link, then one 'order received' (not one more for the wait for confirmations)" test "$(grep -c 'TO=blocks-buyer@example.test' "$REAL_SHOP_ENV/s-mails.log"):$(grep 'TO=blocks-buyer@example.test' "$REAL_SHOP_ENV/s-mails.log" | grep -c 'has been received')" = "2:1"
+cat "$REAL_SHOP_ENV/s-mails.log"
 wc eval "\$n = array_map(fn (\$note) => \$note->content, wc_get_order_notes(array('order_id' => $(json "$REAL_SHOP_ENV/s.json" "d['order_id']")))); echo wp_json_encode(\$n);" > "$REAL_SHOP_ENV/s-notes.json" 2>&1 || true
 check "S: order notes carry amounts in display form (Paid 19.99 of 19.99 USDT, never 20)" grep -qE 'Paid [0-9]+[.][0-9]{2} of [0-9]+[.][0-9]{2} USDT on Local devnet' "$REAL_SHOP_ENV/s-notes.json"
 wc enable-gateway stablegate "{\"networks\":[\"devnet:usdt\",\"devnet:usdt18\"],\"addresses_evm\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\",\"rpc_devnet\":\"$DEVNET_URL\",\"poll_seconds\":\"5\"}" > /dev/null

@@ -85,7 +85,7 @@ order_check() { # order_check LABEL ORDER_ID TX
 }
 
 step "a merchant who enters only an address: the registry's public endpoint (the devnet here) does the rest"
-cp tests/e2e/woocommerce/mu-registry-devnet.php "$REAL_SHOP_ENV/wordpress/wp-content/mu-plugins/"
+cp tests/e2e/woocommerce/mu-stablegate-e2e.php "$REAL_SHOP_ENV/wordpress/wp-content/mu-plugins/"
 wc option stablegate_e2e_devnet_url "\"$DEVNET_URL\"" > /dev/null
 node tests/e2e/woocommerce/setup-flow.cjs address > "$REAL_SHOP_ENV/setup-address.json" || json "$REAL_SHOP_ENV/setup-address.json" "d.get('error')"
 check "S: the plugin's row links to its settings" test "$(json "$REAL_SHOP_ENV/setup-address.json" "d['settings_link'].endswith('page=wc-settings&tab=checkout&section=stablegate')")" = True

@@ -77,6 +77,33 @@ step "install and activate dist/stablegate.zip"
 wc install-plugin dist/stablegate.zip > "$REAL_SHOP_ENV/install.json" 2> "$REAL_SHOP_ENV/install.err"
 check "the zip installs and activates" test "$(json "$REAL_SHOP_ENV/install.json" "d['active']")" = True
 check "activation printed nothing (no notice, no warning)" test ! -s "$REAL_SHOP_ENV/install.err"
+order_check() { # order_check LABEL ORDER_ID TX
+  wc order "$2" > "$REAL_SHOP_ENV/order-$2.json" 2>&1 || true
+  check "$1: order #$2 is processing" test "$(json "$REAL_SHOP_ENV/order-$2.json" "d['status']")" = processing
+  check "$1: order #$2 carries the transaction" test "$(json "$REAL_SHOP_ENV/order-$2.json" "d['transaction_id']")" = "$3"
+  check "$1: order #$2 has the invoice's notes" grep -q "Stablegate invoice inv_.*: settled" "$REAL_SHOP_ENV/order-$2.json"
+}
+
+step "a merchant who enters only an address: the registry's public endpoint (the devnet here) does the rest"
+cp tests/e2e/woocommerce/mu-stablegate-e2e.php "$REAL_SHOP_ENV/wordpress/wp-content/mu-plugins/"
+wc option stablegate_e2e_devnet_url "\"$DEVNET_URL\"" > /dev/null
+node tests/e2e/woocommerce/setup-flow.cjs address > "$REAL_SHOP_ENV/setup-address.json" || json "$REAL_SHOP_ENV/setup-address.json" "d.get('error')"
+check "S: the plugin's row links to its settings" test "$(json "$REAL_SHOP_ENV/setup-address.json" "d['settings_link'].endswith('page=wc-settings&tab=checkout&section=stablegate')")" = True
+check "S: after activation a notice asks for the address and leads to its field" test "$(json "$REAL_SHOP_ENV/setup-address.json" "(d['notice'].startswith('Stablegate: paste the address of your wallet that receives USDT on '), d['notice_led_to'].endswith('#woocommerce_stablegate_addresses_tron'))")" = "(True, True)"
+check "S: for the devnet alone: its row and the EVM addresses; its RPC URL folded; no other network, no rate-source field" test "$(json "$REAL_SHOP_ENV/setup-address.json" "[k for k in d['rows_for_the_devnet'] if k.startswith(('network_', 'rpc_', 'addresses_', 'rate'))]")" = "['addresses_evm', 'network_devnet', 'rate_source', 'rate']"
+check "S: saving tested the connection and said so in words" test "$(json "$REAL_SHOP_ENV/setup-address.json" "any('Local devnet: connected through the public endpoint 127.0.0.1; payments there will be seen.' in m for m in d['saved_messages'])")" = True
+check "S: nothing is missing any more: the notice is gone" test "$(json "$REAL_SHOP_ENV/setup-address.json" "d['notice_after']")" = 0
+mail_log=$REAL_SHOP_ENV/logs/mail.log
+touch "$mail_log"
+mails_before=$(command wc -l < "$mail_log")
+node tests/e2e/woocommerce/order-flow.cjs blocks --network devnet:usdt > "$REAL_SHOP_ENV/s.json" || json "$REAL_SHOP_ENV/s.json" "d.get('error')"
+check "S: the first customer's payment settles through the public endpoint" test "$(json "$REAL_SHOP_ENV/s.json" "d.get('error','') or d['widget_settled']['state']")" = settled
+order_check S "$(json "$REAL_SHOP_ENV/s.json" "d['order_id']")" "$(json "$REAL_SHOP_ENV/s.json" "d['payment']['tx']")"
+tail -n +"$((mails_before + 1))" "$mail_log" > "$REAL_SHOP_ENV/s-mails.log"
+check "S: one e-mail per state the customer cares about: the payment link, then one 'order received' (not one more for the wait for confirmations)" test "$(grep -c 'TO=blocks-buyer@example.test' "$REAL_SHOP_ENV/s-mails.log"):$(grep 'TO=blocks-buyer@example.test' "$REAL_SHOP_ENV/s-mails.log" | grep -c 'has been received')" = "2:1"
+cat "$REAL_SHOP_ENV/s-mails.log"
+wc eval "\$n = array_map(fn (\$note) => \$note->content, wc_get_order_notes(array('order_id' => $(json "$REAL_SHOP_ENV/s.json" "d['order_id']")))); echo wp_json_encode(\$n);" > "$REAL_SHOP_ENV/s-notes.json" 2>&1 || true
+check "S: order notes carry amounts in display form (Paid 19.99 of 19.99 USDT, never 20)" grep -qE 'Paid [0-9]+[.][0-9]{2} of [0-9]+[.][0-9]{2} USDT on Local devnet' "$REAL_SHOP_ENV/s-notes.json"
 wc enable-gateway stablegate "{\"networks\":[\"devnet:usdt\",\"devnet:usdt18\"],\"addresses_evm\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\",\"rpc_devnet\":\"$DEVNET_URL\",\"poll_seconds\":\"5\"}" > /dev/null
 wc gateways > "$REAL_SHOP_ENV/gateways.json"
 check "the gateway is available" test "$(json "$REAL_SHOP_ENV/gateways.json" "[g['available'] for g in d if g['id']=='stablegate'][0]")" = True
@@ -85,12 +112,6 @@ wc eval 'echo wp_json_encode(array("hpos" => Automattic\WooCommerce\Utilities\Or
 check "HPOS is on and Stablegate is declared compatible" test "$(json "$REAL_SHOP_ENV/compat.json" "d['hpos'] and d['hpos_ok']")" = True
 check "Cart/Checkout Blocks compatibility is declared" test "$(json "$REAL_SHOP_ENV/compat.json" "d['blocks_ok']")" = True
 
-order_check() { # order_check LABEL ORDER_ID TX
-  wc order "$2" > "$REAL_SHOP_ENV/order-$2.json" 2>&1 || true
-  check "$1: order #$2 is processing" test "$(json "$REAL_SHOP_ENV/order-$2.json" "d['status']")" = processing
-  check "$1: order #$2 carries the transaction" test "$(json "$REAL_SHOP_ENV/order-$2.json" "d['transaction_id']")" = "$3"
-  check "$1: order #$2 has the invoice's notes" grep -q "Stablegate invoice inv_.*: settled" "$REAL_SHOP_ENV/order-$2.json"
-}
 
 step "Checkout block, network picked in the block, paid; the widget's polls run the watcher"
 node tests/e2e/woocommerce/order-flow.cjs blocks --network devnet:usdt > "$REAL_SHOP_ENV/a.json" || json "$REAL_SHOP_ENV/a.json" "d.get('error')"
@@ -174,7 +195,7 @@ wc order "$r1" > "$REAL_SHOP_ENV/order-$r1.json" 2>&1 || true
 check "R: the note is on the order, which stays on hold for the merchant" bash -c "grep -q 'reviewed by .*Asked the customer: the transfer was theirs' '$REAL_SHOP_ENV/order-$r1.json' && test \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"status\"])' '$REAL_SHOP_ENV/order-$r1.json')\" = on-hold"
 
 node tests/e2e/woocommerce/admin-settings.cjs > "$REAL_SHOP_ENV/admin.json" || json "$REAL_SHOP_ENV/admin.json" "d.get('error')"
-check "test networks nobody configured are folded behind a button (the devnet, configured, is not)" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['testnets_folded'], d['testnets_unfolded'])")" = "({'sepolia': False, 'devnet': True, 'ethereum': True}, {'sepolia': True, 'confirmations': True})"
+check "only the chosen network has a row; its RPC URL and confirmations are folded under it" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['rows_before_unfolding'], d['rows_after_unfolding'])")" = "({'network_devnet': True, 'rpc_devnet': False, 'network_sepolia': False, 'rpc_ethereum': False}, {'rpc_devnet': True, 'confirmations_devnet': True})"
 check "the RPC field is empty in the browser; its placeholder names the saved host" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['rpc_field_value'], 'Saved (127.0.0.1)' in d['rpc_field_placeholder'])")" = "('', True)"
 check "Test connection passes its three checks against the saved URL" test "$(json "$REAL_SHOP_ENV/admin.json" "d['test_connection'].count('✓')")" = 3
 check "a mistyped address is caught live by the core's web build and blocks saving" test "$(json "$REAL_SHOP_ENV/admin.json" "('address_checksum' in d['bad_address_note'], d['bad_address_valid'], d['still_on_settings_after_bad_save'], d['good_address_valid'])")" = "(True, False, True, True)"
@@ -221,6 +242,23 @@ check "F: the customer is not shown the source or its key" bash -c "! grep -qE '
 wc eval '$o = wc_get_orders(array("limit" => 1, "orderby" => "id", "order" => "DESC", "status" => array_merge(array_keys(wc_get_order_statuses()), array("wc-checkout-draft"))))[0]; echo wp_json_encode(array("id" => $o->get_id(), "invoice" => $o->get_meta("_stablegate_invoice"), "notes" => array_map(fn ($n) => $n->content, wc_get_order_notes(array("order_id" => $o->get_id())))));' > "$REAL_SHOP_ENV/f-order.json" 2>&1 || true
 check "F: the merchant reads why on the order, and no invoice was created" test "$(json "$REAL_SHOP_ENV/f-order.json" "(d['invoice'], any('could not price this order in USDT' in n and 'answered HTTP 503' in n and 's3cret' not in n for n in d['notes']))")" = "('', True)"
 kill "$rate_pid" 2>/dev/null || true
+
+step "the sandbox: the merchant pays a test invoice of their own, end to end"
+wc enable-gateway stablegate '{"rate_source":"fixed","confirmations_devnet":""}' > /dev/null # As E and F left them: 6 confirmations, a failing source.
+node tests/e2e/woocommerce/setup-flow.cjs sandbox > "$REAL_SHOP_ENV/sandbox.json" || json "$REAL_SHOP_ENV/sandbox.json" "d.get('error')"
+check "T: 'Pay a test invoice' opens the payment page of a new order, on the sandbox's network" test "$(json "$REAL_SHOP_ENV/sandbox.json" "('order-pay' in d['landed_on'], d['invoice']['network'], d['invoice']['state'])")" = "(True, 'devnet', 'new')"
+wc gateways > "$REAL_SHOP_ENV/gateways-sandbox.json"
+check "T: while the sandbox is on, customers are not offered USDT (test money)" test "$(json "$REAL_SHOP_ENV/gateways-sandbox.json" "[g['available'] for g in d if g['id']=='stablegate'][0]")" = False
+t_order=$(json "$REAL_SHOP_ENV/sandbox.json" "d['order_id']")
+t_units=$(json "$REAL_SHOP_ENV/sandbox.json" "(lambda a, n: str(int(a.split('.')[0]) * 10**n + int((a.split('.')[1] if '.' in a else '').ljust(n, '0')[:n] or 0)))(d['invoice']['amount_due'], d['invoice']['token']['decimals'])")
+mails_before=$(command wc -l < "$mail_log")
+node tests/devnet/pay.js --url "$DEVNET_URL" --token UsdtLike --to "$(json "$REAL_SHOP_ENV/sandbox.json" "d['invoice']['recipient']")" --amount "$t_units" --mine 3 > "$REAL_SHOP_ENV/t-pay.json" 2>&1 || true
+eval "$CRON_CMD" > /dev/null
+eval "$CRON_CMD" > /dev/null
+wc order "$t_order" > "$REAL_SHOP_ENV/order-$t_order.json" 2>&1 || true
+# Nothing in it ships (a fee line only), so WooCommerce completes it when paid, as it does an order of virtual goods.
+check "T: the test order is paid (completed), with the notes a customer's order gets" test "$(json "$REAL_SHOP_ENV/order-$t_order.json" "(d['status'], any('Sandbox test order' in str(n) for n in d['notes']), any('settled' in str(n) and __import__('re').search(r'Paid 1[.][0-9]{2} of 1[.][0-9]{2} USDT', str(n)) for n in d['notes']))")" = "('completed', True, True)"
+check "T: once paid, the merchant got the one e-mail a customer gets (besides the shop's new-order e-mail)" test "$(tail -n +"$((mails_before + 1))" "$mail_log" | grep -v "You've got a new order" | grep -c 'SUBJECT=')" = 1
 
 step "logs"
 new_log=$(tail -n +"$((log_lines + 1))" "$debug_log")

@@ -3,29 +3,43 @@
 // core's web build, the same parser the server and the widget use.
 const config = window.stablegateAdmin || {};
 
-// Test networks nobody configured are folded away: thirteen networks × two rows otherwise.
+// Only what matters for the merchant's choices: the rows of a network show while it is chosen
+// (or in the sandbox), the addresses of a family while one of its networks is, the rate fields of
+// the selected source. The table is the server's (Settings::fieldConditions), which also hid the
+// rows before this ran.
 (() => {
-  const rows = (config.testnets || [])
-    .flatMap((id) => [`rpc_${id}`, `confirmations_${id}`])
-    .map((key) => document.getElementById(`woocommerce_stablegate_${key}`))
-    .filter(Boolean)
-    .map((input) => input.closest('tr'));
-  if (!rows.length) return;
-  for (const row of rows) row.hidden = true;
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'button stablegate-show-testnets';
-  button.textContent = `${config.showTestnets} (${config.testnets.length})`;
-  button.addEventListener('click', () => {
-    for (const row of rows) row.hidden = false;
-    button.remove();
-  });
-  const cell = document.createElement('td');
-  cell.colSpan = 2;
-  cell.append(button);
-  const tr = document.createElement('tr');
-  tr.append(cell);
-  rows[0].before(tr);
+  const field = (key) => document.getElementById(`woocommerce_stablegate_${key}`);
+  const networks = field('networks');
+  const sandbox = field('sandbox');
+  const rateSource = field('rate_source');
+  const apply = () => {
+    const chosen = sandbox && sandbox.checked
+      ? config.sandboxNetworks || []
+      : [...(networks ? networks.selectedOptions : [])].map((o) => o.value);
+    const ids = new Set(chosen.map((key) => key.split(':')[0]));
+    const families = new Set([...ids].map((id) => (config.families || {})[id]));
+    for (const [key, condition] of Object.entries(config.conditions || {})) {
+      const row = document.querySelector(`tr[data-stablegate-field="${key}"]`);
+      if (!row) continue;
+      row.hidden = !((condition.network && ids.has(condition.network))
+        || (condition.family && families.has(condition.family))
+        || (condition.rate_source && rateSource && rateSource.value === condition.rate_source));
+    }
+  };
+  // selectWoo reports changes through jQuery only.
+  if (networks && window.jQuery) window.jQuery(networks).on('change', apply);
+  for (const input of [networks, sandbox, rateSource]) if (input) input.addEventListener('change', apply);
+  apply();
+
+  for (const button of document.querySelectorAll('.stablegate-fold-toggle')) {
+    button.addEventListener('click', () => {
+      const open = button.getAttribute('aria-expanded') !== 'true';
+      button.setAttribute('aria-expanded', String(open));
+      for (const row of document.querySelectorAll(`tr[data-stablegate-fold="${button.dataset.fold}"]`)) {
+        row.classList.toggle('stablegate-folded', !open);
+      }
+    });
+  }
 })();
 
 for (const button of document.querySelectorAll('.stablegate-test-connection')) {

@@ -12,9 +12,12 @@ namespace Stablegate\WooCommerce;
 use Stablegate\Domain\Network;
 use Stablegate\WordPress\ApiError;
 use Stablegate\WordPress\Assets;
+use Stablegate\WordPress\Endpoints;
 use Stablegate\WordPress\Invoices;
 use Stablegate\WordPress\Rates;
 use Stablegate\WordPress\Rest;
+use Stablegate\WordPress\Sandbox;
+use Stablegate\WordPress\Setup;
 use Stablegate\WordPress\Settings;
 use Stablegate\WordPress\Watcher;
 
@@ -38,16 +41,24 @@ class Gateway extends \WC_Payment_Gateway {
 		$this->description = (string) $this->get_option( 'description' );
 		$this->enabled     = (string) $this->get_option( 'enabled' );
 		add_action( 'woocommerce_update_options_payment_gateways_' . $this->id, array( $this, 'process_admin_options' ) );
+		add_filter( 'woocommerce_settings_api_sanitized_fields_' . $this->id, array( self::class, 'withoutDisplayRows' ) );
 		add_action( 'woocommerce_receipt_' . $this->id, array( $this, 'receipt_page' ) );
 		add_action( 'woocommerce_thankyou_' . $this->id, array( $this, 'thankyou_page' ) );
 	}
 
-	/** The settings fields (stored in woocommerce_stablegate_settings, read by Settings). */
+	/**
+	 * The settings fields (stored in woocommerce_stablegate_settings, read by Settings), in the
+	 * order a merchant meets them: on/off and the sandbox, the networks, the addresses of the
+	 * chosen networks' families, each chosen network's connection (its RPC URL and confirmations
+	 * folded under it), the rate (the fields of the selected source only), and the rest under
+	 * "Advanced". Which conditional rows show is Settings::fieldConditions; `stablegate_fold`
+	 * names the toggle a row is folded under.
+	 */
 	public function init_form_fields(): void {
 		$networks = array();
 		foreach ( Network::all() as $network ) {
 			foreach ( $network->tokens() as $token ) {
-				$networks[ $network->id() . ':' . $token['id'] ] = $network->names()['en'] . ' — ' . $token['names']['en'] . ( $token['official'] ? '' : ' (' . __( 'not issued by Tether', 'stablegate' ) . ')' );
+				$networks[ $network->id() . ':' . $token['id'] ] = self::choiceLabel( $network, $token );
 			}
 		}
 		$fields = array(
@@ -56,6 +67,17 @@ class Gateway extends \WC_Payment_Gateway {
 				'type'    => 'checkbox',
 				'label'   => __( 'Accept USDT with Stablegate', 'stablegate' ),
 				'default' => 'no',
+			),
+			'sandbox'          => array(
+				'title'       => __( 'Sandbox', 'stablegate' ),
+				'type'        => 'checkbox',
+				'label'       => __( 'Try it on test networks first (TRON Nile, Sepolia, BNB Smart Chain testnet)', 'stablegate' ),
+				'default'     => 'no',
+				'description' => self::sandboxDescription(),
+			),
+			'test_invoice'     => array(
+				'title' => __( 'Try a payment', 'stablegate' ),
+				'type'  => 'stablegate_test_invoice',
 			),
 			'title'            => array(
 				'title'   => __( 'Title', 'stablegate' ),
@@ -70,7 +92,7 @@ class Gateway extends \WC_Payment_Gateway {
 			'networks'         => array(
 				'title'   => __( 'Networks', 'stablegate' ),
 				'type'    => 'multiselect',
-				'class'   => 'wc-enhanced-select',
+				'class'   => 'wc-enhanced-select stablegate-networks',
 				'options' => $networks,
 				'default' => Settings::DEFAULTS['networks'],
 			),
@@ -90,22 +112,30 @@ class Gateway extends \WC_Payment_Gateway {
 			),
 		);
 		foreach ( Network::all() as $network ) {
-			$fields[ 'rpc_' . $network->id() ] = array(
-				/* translators: %s: network name */
-				'title'       => sprintf( __( 'RPC URL: %s', 'stablegate' ), $network->names()['en'] ),
-				'type'        => 'stablegate_secret',
-				'network'     => $network->id(),
-				'description' => __( 'JSON-RPC endpoint (may include your API key; it stays on this server).', 'stablegate' )
-					// The gateway is built on every checkout request; the watcher's status is for the admin only.
-					. ( is_admin() ? Watcher::describe( $network->id() ) : '' ),
+			$id                          = $network->id();
+			$fields[ 'network_' . $id ]  = array(
+				'title'   => $network->names()['en'],
+				'type'    => 'stablegate_network',
+				'network' => $id,
 			);
-			$least = $network->finalityConfirmations();
-			$fields[ 'confirmations_' . $network->id() ] = array(
+			$fields[ 'rpc_' . $id ]      = array(
+				/* translators: %s: network name */
+				'title'           => sprintf( __( 'RPC URL: %s', 'stablegate' ), $network->names()['en'] ),
+				'type'            => 'stablegate_secret',
+				'network'         => $id,
+				'stablegate_fold' => 'network_' . $id,
+				'description'     => Endpoints::defaults( $id )
+					? __( 'Your own node or provider (the URL may include your API key; it stays on this server). Empty: the public endpoints.', 'stablegate' )
+					: __( 'Your own node or provider (the URL may include your API key; it stays on this server). This network has no public endpoint: it is watched only with a URL here.', 'stablegate' ),
+			);
+			$least                            = $network->finalityConfirmations();
+			$fields[ 'confirmations_' . $id ] = array(
 				/* translators: %s: network name */
 				'title'             => sprintf( __( 'Confirmations: %s', 'stablegate' ), $network->names()['en'] ),
 				'type'              => 'number',
 				'default'           => '',
 				'placeholder'       => (string) $least,
+				'stablegate_fold'   => 'network_' . $id,
 				'custom_attributes' => array(
 					'min' => (string) $least,
 					'max' => (string) Settings::MAX_CONFIRMATIONS,
@@ -118,44 +148,6 @@ class Gateway extends \WC_Payment_Gateway {
 			);
 		}
 		$fields += array(
-			'expiry_minutes'      => array(
-				'title'   => __( 'Payment window (minutes)', 'stablegate' ),
-				'type'    => 'number',
-				'default' => '30',
-			),
-			'monitoring_hours'    => array(
-				'title'       => __( 'Monitoring window after expiry (hours)', 'stablegate' ),
-				'type'        => 'number',
-				'default'     => '24',
-				'description' => __( 'Late payments within this window still complete the order (as paid late).', 'stablegate' ),
-			),
-			'step'                => array(
-				'title'   => __( 'Unique-amount step', 'stablegate' ),
-				'type'    => 'select',
-				'options' => array(
-					'0.01'   => '0.01',
-					'0.001'  => '0.001',
-					'0.0001' => '0.0001',
-				),
-				'default' => '0.01',
-			),
-			'max_slots'           => array(
-				'title'   => __( 'Amounts per address', 'stablegate' ),
-				'type'    => 'number',
-				'default' => '100',
-			),
-			'tolerance'           => array(
-				'title'       => __( 'Accepted underpayment (USDT)', 'stablegate' ),
-				'type'        => 'text',
-				'default'     => '0',
-				'description' => __( 'Exchanges sometimes deduct a fee; payments short by at most this much count as paid.', 'stablegate' ),
-			),
-			'auto_accept_up_to'   => array(
-				'title'       => __( 'Auto-accept claims up to (USDT)', 'stablegate' ),
-				'type'        => 'text',
-				'default'     => '0',
-				'description' => __( 'A customer who pastes a transaction hash proves nothing about who paid. Claimed payments up to this amount complete the order at once; larger ones wait in the review queue for you to accept or reject. 0 sends every claim to review.', 'stablegate' ),
-			),
 			'rate_source'         => array(
 				'title'   => __( 'Exchange rate', 'stablegate' ),
 				'type'    => 'select',
@@ -196,19 +188,234 @@ class Gateway extends \WC_Payment_Gateway {
 				// The gateway is built on every checkout request; the rate's status is for the admin only.
 				'description' => is_admin() ? self::rateStatus() : '',
 			),
+			'advanced'            => array(
+				'title' => __( 'Advanced', 'stablegate' ),
+				'type'  => 'stablegate_fold',
+				'label' => __( 'Payment windows, unique amounts, underpayment and claims', 'stablegate' ),
+			),
+			'expiry_minutes'      => array(
+				'title'           => __( 'Payment window (minutes)', 'stablegate' ),
+				'type'            => 'number',
+				'default'         => '30',
+				'stablegate_fold' => 'advanced',
+			),
+			'monitoring_hours'    => array(
+				'title'           => __( 'Monitoring window after expiry (hours)', 'stablegate' ),
+				'type'            => 'number',
+				'default'         => '24',
+				'description'     => __( 'Late payments within this window still complete the order (as paid late).', 'stablegate' ),
+				'stablegate_fold' => 'advanced',
+			),
+			'step'                => array(
+				'title'           => __( 'Unique-amount step', 'stablegate' ),
+				'type'            => 'select',
+				'options'         => array(
+					'0.01'   => '0.01',
+					'0.001'  => '0.001',
+					'0.0001' => '0.0001',
+				),
+				'default'         => '0.01',
+				'stablegate_fold' => 'advanced',
+			),
+			'max_slots'           => array(
+				'title'           => __( 'Amounts per address', 'stablegate' ),
+				'type'            => 'number',
+				'default'         => '100',
+				'stablegate_fold' => 'advanced',
+			),
+			'tolerance'           => array(
+				'title'           => __( 'Accepted underpayment (USDT)', 'stablegate' ),
+				'type'            => 'text',
+				'default'         => '0',
+				'description'     => __( 'Exchanges sometimes deduct a fee; payments short by at most this much count as paid.', 'stablegate' ),
+				'stablegate_fold' => 'advanced',
+			),
 			'precision'           => array(
-				'title'   => __( 'Round amounts up to', 'stablegate' ),
-				'type'    => 'text',
-				'default' => '0.01',
+				'title'           => __( 'Round amounts up to', 'stablegate' ),
+				'type'            => 'text',
+				'default'         => '0.01',
+				'stablegate_fold' => 'advanced',
+			),
+			'auto_accept_up_to'   => array(
+				'title'           => __( 'Auto-accept claims up to (USDT)', 'stablegate' ),
+				'type'            => 'text',
+				'default'         => '0',
+				'description'     => __( 'A customer who pastes a transaction hash proves nothing about who paid. Claimed payments up to this amount complete the order at once; larger ones wait in the review queue for you to accept or reject. 0 sends every claim to review.', 'stablegate' ),
+				'stablegate_fold' => 'advanced',
 			),
 			'delete_on_uninstall' => array(
-				'title'   => __( 'Delete all data on uninstall', 'stablegate' ),
-				'type'    => 'checkbox',
-				'label'   => __( 'Remove invoices, ledger and settings when the plugin is deleted', 'stablegate' ),
-				'default' => 'no',
+				'title'           => __( 'Delete all data on uninstall', 'stablegate' ),
+				'type'            => 'checkbox',
+				'label'           => __( 'Remove invoices, ledger and settings when the plugin is deleted', 'stablegate' ),
+				'default'         => 'no',
+				'stablegate_fold' => 'advanced',
 			),
 		);
 		$this->form_fields = $fields;
+	}
+
+	/**
+	 * The label of a network and token in the networks list. A token not issued by Tether says
+	 * so, unless its registry name already does (Base's "Bridged USDT (not issued by Tether)").
+	 *
+	 * @param array<string, mixed> $token The token.
+	 */
+	public static function choiceLabel( Network $network, array $token ): string {
+		$label  = $network->names()['en'] . ' — ' . $token['names']['en'];
+		$notice = __( 'not issued by Tether', 'stablegate' );
+		if ( ! $token['official'] && false === stripos( $token['names']['en'], 'not issued by Tether' ) ) {
+			$label .= ' (' . $notice . ')';
+		}
+		return $label;
+	}
+
+	/** What the sandbox does, with the faucets' links (admin only: the gateway is built on checkout too). */
+	private static function sandboxDescription(): string {
+		if ( ! is_admin() ) {
+			return '';
+		}
+		$links = array();
+		foreach ( Sandbox::networks() as $key ) {
+			$id = explode( ':', $key, 2 )[0];
+			foreach ( Sandbox::faucets( $id ) as $url ) {
+				$links[] = '<a href="' . esc_url( $url ) . '" target="_blank" rel="noopener noreferrer">' . esc_html( Network::get( $id )->names()['en'] . ': ' . wp_parse_url( $url, PHP_URL_HOST ) ) . '</a>';
+			}
+		}
+		$text = esc_html__( 'The shop takes test USDT, which is worth nothing, in place of the networks below, with the same receiving addresses. Only you see USDT at checkout meanwhile.', 'stablegate' );
+		return $links ? $text . ' ' . esc_html__( 'Get test USDT and the test coin for the network fee from a faucet:', 'stablegate' ) . ' ' . implode( ' · ', $links ) : $text;
+	}
+
+	/**
+	 * Renders the settings rows, marking each row of a conditional field (hidden when its
+	 * condition is not met by the saved settings; the screen's script re-applies the conditions
+	 * as the merchant edits) and each folded row with the toggle it is folded under.
+	 *
+	 * @param array<string, array<string, mixed>> $form_fields Fields (default: all).
+	 * @param bool                                $echo        Print rather than return.
+	 * @return string|void
+	 */
+	public function generate_settings_html( $form_fields = array(), $echo = true ) {
+		if ( empty( $form_fields ) ) {
+			$form_fields = $this->get_form_fields();
+		}
+		$conditions = Settings::fieldConditions();
+		$visible    = array_flip( Settings::visibleFields( Settings::all() ) );
+		$html       = '';
+		foreach ( $form_fields as $key => $field ) {
+			$type   = $this->get_field_type( $field );
+			$method = 'generate_' . $type . '_html';
+			$row    = method_exists( $this, $method ) ? $this->{$method}( $key, $field ) : $this->generate_text_html( $key, $field );
+			$attrs  = ' data-stablegate-field="' . esc_attr( $key ) . '"';
+			if ( isset( $conditions[ $key ] ) && ! isset( $visible[ $key ] ) ) {
+				$attrs .= ' hidden';
+			}
+			if ( isset( $field['stablegate_fold'] ) && ! $this->unfolded( (string) $field['stablegate_fold'] ) ) {
+				$attrs .= ' data-stablegate-fold="' . esc_attr( $field['stablegate_fold'] ) . '" class="stablegate-folded"';
+			} elseif ( isset( $field['stablegate_fold'] ) ) {
+				$attrs .= ' data-stablegate-fold="' . esc_attr( $field['stablegate_fold'] ) . '"';
+			}
+			$html .= preg_replace( '/<tr\b/', '<tr' . $attrs, $row, 1 );
+		}
+		if ( ! $echo ) {
+			return $html;
+		}
+		echo $html; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- the field generators escaped it.
+	}
+
+	/** True when the rows folded under $fold start open: a network that cannot be watched yet. */
+	private function unfolded( string $fold ): bool {
+		if ( ! str_starts_with( $fold, 'network_' ) ) {
+			return false;
+		}
+		return array() === Endpoints::urls( substr( $fold, strlen( 'network_' ) ) );
+	}
+
+	/**
+	 * A chosen network's row: how it is watched (the merchant's RPC URL, the public endpoints
+	 * and what their limits mean, or nothing yet), what the watcher saw last, and the toggle of
+	 * its RPC URL and confirmations.
+	 *
+	 * @param string               $key  Field key.
+	 * @param array<string, mixed> $data Field definition.
+	 */
+	public function generate_stablegate_network_html( $key, $data ): string {
+		$id      = (string) $data['network'];
+		$own     = Settings::ownRpcUrl( $id );
+		$public  = Endpoints::defaults( $id );
+		$faucets = Sandbox::faucets( $id );
+		if ( '' !== $own ) {
+			/* translators: %s: host name */
+			$how = esc_html( sprintf( __( 'Watched through your RPC URL (%s).', 'stablegate' ), (string) wp_parse_url( $own, PHP_URL_HOST ) ) );
+		} elseif ( $public ) {
+			/* translators: 1: host names, 2: seconds */
+			$how = esc_html( sprintf( __( 'Watched through public endpoints (%1$s). They are free and shared by everyone, so they limit how often and how much a shop may ask: the plugin asks at most every %2$d seconds, and on a busy shop payments may be confirmed late. For a busy shop, add your own RPC URL (a provider\'s free plan is enough for most shops).', 'stablegate' ), Endpoints::hosts( $public ), Endpoints::PUBLIC_MIN_POLL_SECONDS ) );
+		} else {
+			$how = '<strong>' . esc_html__( 'Not watched yet: this network has no public endpoint. Add the RPC URL of a node or a provider.', 'stablegate' ) . '</strong>';
+		}
+		$status = is_admin() ? Watcher::describe( $id ) : '';
+		$fold   = $this->unfolded( $key );
+		ob_start();
+		?>
+		<tr valign="top" class="stablegate-network">
+			<th scope="row" class="titledesc"><span id="<?php echo esc_attr( $this->get_field_key( $key ) ); ?>"><?php echo esc_html( $data['title'] ); ?></span></th>
+			<td class="forminp">
+				<p><?php echo $how; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped above. ?><?php echo esc_html( $status ); ?></p>
+				<?php if ( $faucets ) : ?>
+					<p class="description"><?php esc_html_e( 'Test USDT:', 'stablegate' ); ?>
+					<?php foreach ( $faucets as $url ) : ?>
+						<a href="<?php echo esc_url( $url ); ?>" target="_blank" rel="noopener noreferrer"><?php echo esc_html( (string) wp_parse_url( $url, PHP_URL_HOST ) ); ?></a>
+					<?php endforeach; ?></p>
+				<?php endif; ?>
+				<button type="button" class="button-link stablegate-fold-toggle" data-fold="<?php echo esc_attr( $key ); ?>" aria-expanded="<?php echo $fold ? 'true' : 'false'; ?>"><?php esc_html_e( 'RPC URL and confirmations', 'stablegate' ); ?></button>
+			</td>
+		</tr>
+		<?php
+		return (string) ob_get_clean();
+	}
+
+	/**
+	 * A toggle row: the rows folded under it ($key) show when it is opened.
+	 *
+	 * @param string               $key  Field key.
+	 * @param array<string, mixed> $data Field definition.
+	 */
+	public function generate_stablegate_fold_html( $key, $data ): string {
+		ob_start();
+		?>
+		<tr valign="top" class="stablegate-fold-row">
+			<th scope="row" class="titledesc"><?php echo esc_html( $data['title'] ); ?></th>
+			<td class="forminp"><button type="button" class="button stablegate-fold-toggle" data-fold="<?php echo esc_attr( $key ); ?>" aria-expanded="false"><?php echo esc_html( $data['label'] ); ?></button></td>
+		</tr>
+		<?php
+		return (string) ob_get_clean();
+	}
+
+	/**
+	 * "Pay a test invoice": while the sandbox is on (saved), a link that starts a test order for
+	 * the merchant and opens its payment page; before that, a sentence saying how to get there.
+	 * A link, not a form: the settings screen is one form already. Its nonce is checked on arrival.
+	 *
+	 * @param string               $key  Field key.
+	 * @param array<string, mixed> $data Field definition.
+	 */
+	public function generate_stablegate_test_invoice_html( $key, $data ): string {
+		$ready = Sandbox::isOn() && (bool) Settings::acceptedChoices();
+		$url   = TestInvoice::url();
+		ob_start();
+		?>
+		<tr valign="top" class="stablegate-test-invoice">
+			<th scope="row" class="titledesc"><?php echo esc_html( $data['title'] ); ?></th>
+			<td class="forminp">
+				<?php if ( $ready ) : ?>
+					<a class="button button-secondary" href="<?php echo esc_url( $url ); ?>"><?php esc_html_e( 'Pay a test invoice', 'stablegate' ); ?></a>
+					<p class="description"><?php esc_html_e( 'Creates a test order of 1.00 in the store currency for you and opens its payment page, as a customer sees it. Pay it from your wallet with test USDT: the order gets the notes, states and e-mails your customers\' orders will get.', 'stablegate' ); ?></p>
+				<?php else : ?>
+					<p class="description"><?php esc_html_e( 'Switch the sandbox on, enter a receiving address and save: a button here then starts a test payment from your own wallet.', 'stablegate' ); ?></p>
+				<?php endif; ?>
+			</td>
+		</tr>
+		<?php
+		return (string) ob_get_clean();
 	}
 
 	/**
@@ -259,14 +466,41 @@ class Gateway extends \WC_Payment_Gateway {
 		return '' === $value ? (string) $this->get_option( $key ) : $value;
 	}
 
+	/** The display-only rows (network summaries, toggles, the test invoice) are not settings. */
+	public const DISPLAY_TYPES = array( 'stablegate_network', 'stablegate_fold', 'stablegate_test_invoice' );
+
 	/**
-	 * Saves the settings only when every field is valid (nothing is half-written).
+	 * Drops the display-only rows from what WooCommerce saves.
+	 *
+	 * @param array<string, mixed> $settings Sanitized settings.
+	 * @return array<string, mixed>
+	 */
+	public static function withoutDisplayRows( $settings ) {
+		foreach ( array_keys( (array) $settings ) as $key ) {
+			if ( preg_match( '/^network_|^advanced$|^test_invoice$/', (string) $key ) ) {
+				unset( $settings[ $key ] );
+			}
+		}
+		return $settings;
+	}
+
+	/**
+	 * Saves the settings only when every field is valid (nothing is half-written), then tries
+	 * the connection of every network the shop takes payments on and says per network, in a
+	 * sentence, whether its payments will be seen. WooCommerce checked the settings form's nonce;
+	 * the capability is checked here again, since the save runs RPC calls.
 	 *
 	 * @return bool
 	 */
 	public function process_admin_options() {
+		if ( ! Rest::isMerchant() ) {
+			return false;
+		}
 		$posted = array();
 		foreach ( $this->get_form_fields() as $key => $field ) {
+			if ( in_array( $field['type'] ?? '', self::DISPLAY_TYPES, true ) ) {
+				continue;
+			}
 			try {
 				$posted[ $key ] = $this->get_field_value( $key, $field, $this->get_post_data() );
 			} catch ( \Exception $e ) {
@@ -300,6 +534,19 @@ class Gateway extends \WC_Payment_Gateway {
 			/* translators: 1: store currency, 2: USDT amount, 3: host of the rate source */
 			\WC_Admin_Settings::add_message( sprintf( __( 'Rate source checked: 1 %1$s = %2$s USDT (from %3$s).', 'stablegate' ), $currency, $quote['rate'], $quote['source'] ) );
 		}
+		if ( $saved ) {
+			foreach ( Setup::testConnections() as $outcome ) {
+				if ( $outcome['ok'] ) {
+					\WC_Admin_Settings::add_message( $outcome['message'] );
+				} else {
+					\WC_Admin_Settings::add_error( $outcome['message'] );
+				}
+			}
+			$step = Setup::nextStep();
+			if ( null !== $step && 'enable' !== $step['step'] ) {
+				\WC_Admin_Settings::add_error( $step['message'] );
+			}
+		}
 		return $saved;
 	}
 
@@ -317,8 +564,14 @@ class Gateway extends \WC_Payment_Gateway {
 		return sprintf( __( 'Last rate: 1 %1$s = %2$s USDT, fetched %3$d seconds ago. Older than this maximum and failing, new payments are refused.', 'stablegate' ), $currency, $cached['rate'], max( 0, Invoices::now() - (int) $cached['fetched_at'] ) );
 	}
 
-	/** Available when enabled and at least one network has an address and an RPC URL. */
+	/**
+	 * Available when enabled and at least one network has an address and an RPC URL; in the
+	 * sandbox, to the merchant only (test USDT is worth nothing: no customer may pay with it).
+	 */
 	public function is_available(): bool {
+		if ( Sandbox::isOn() && ! Rest::isMerchant() ) {
+			return false;
+		}
 		return parent::is_available() && (bool) Settings::acceptedChoices();
 	}
 

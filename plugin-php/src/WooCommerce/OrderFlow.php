@@ -9,8 +9,8 @@ declare(strict_types=1);
 
 namespace Stablegate\WooCommerce;
 
-use Stablegate\Domain\Amount;
 use Stablegate\Domain\Network;
+use Stablegate\WordPress\Display;
 use Stablegate\WordPress\Invoices;
 
 /**
@@ -112,16 +112,34 @@ final class OrderFlow {
 		$decimals = (int) $token['decimals'];
 		$status   = $invoice->status( (string) Invoices::now() );
 		/* translators: 1: amount paid, 2: amount due, 3: token symbol, 4: network name */
-		$text .= ' ' . sprintf( __( 'Paid %1$s of %2$s %3$s on %4$s.', 'stablegate' ), Amount::toDecimal( $status['amount_paid'], $decimals ), Amount::toDecimal( $invoice->amount_due, $decimals ), $token['symbol'], $network->names()['en'] );
+		$text .= ' ' . sprintf( __( 'Paid %1$s of %2$s %3$s on %4$s.', 'stablegate' ), Display::amount( $status['amount_paid'], $decimals ), Display::amount( $invoice->amount_due, $decimals ), $token['symbol'], $network->names()['en'] );
 		if ( 'paid_over' === $status['exception'] ) {
 			$text .= ' ' . __( 'More than the amount due was received; consider refunding the excess.', 'stablegate' );
 		}
 		foreach ( $invoice->ledger as $entry ) {
 			$url   = $network->explorerUrl( $entry['tx_hash'] );
-			$label = esc_html( substr( $entry['tx_hash'], 0, 12 ) . '…' ) . ' (' . esc_html( Amount::toDecimal( $entry['amount'], $decimals ) ) . ', ' . esc_html( $entry['status'] ) . ')';
+			$label = esc_html( substr( $entry['tx_hash'], 0, 12 ) . '…' ) . ' (' . esc_html( Display::amount( $entry['amount'], $decimals ) ) . ', ' . esc_html( $entry['status'] ) . ')';
 			$text .= ' ' . ( null === $url ? $label : '<a href="' . esc_url( $url ) . '" target="_blank" rel="noopener">' . $label . '</a>' );
 		}
 		return $text;
+	}
+
+	/**
+	 * WooCommerce's customer e-mail of an order put on hold has the same subject as the one of a
+	 * paid order ("Your … order has been received!"), so an order held while its payment gathers
+	 * confirmations, then paid, sent the customer that e-mail twice. The hold for confirmations is
+	 * not a state the customer acts on (the payment page shows the confirmations): no e-mail for
+	 * it; the customer hears once the order is paid. A hold for a person's review still mails.
+	 *
+	 * @param bool           $enabled Whether WooCommerce would send it.
+	 * @param \WC_Order|null $order   The order.
+	 */
+	public static function mayEmailOnHold( $enabled, $order ): bool {
+		if ( ! $enabled || ! $order instanceof \WC_Order || 'stablegate' !== $order->get_payment_method() ) {
+			return (bool) $enabled;
+		}
+		$row = Invoices::find( (string) $order->get_meta( '_stablegate_invoice' ) );
+		return ! ( null !== $row && 'processing' === $row['state'] && 'needs_review' !== $row['exception'] );
 	}
 
 	/**

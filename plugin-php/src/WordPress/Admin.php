@@ -31,23 +31,47 @@ final class Admin {
 		if ( 'woocommerce_page_wc-settings' !== $hook || 'stablegate' !== ( $_GET['section'] ?? '' ) ) {
 			return;
 		}
-		wp_enqueue_script( 'stablegate-admin', plugins_url( 'assets/js/admin.js', STABLEGATE_FILE ), array(), STABLEGATE_VERSION, true );
+		wp_enqueue_script( 'stablegate-admin', plugins_url( 'assets/js/admin.js', STABLEGATE_FILE ), array( 'jquery' ), STABLEGATE_VERSION, true );
 		add_filter( 'script_loader_tag', array( Assets::class, 'moduleTag' ), 10, 2 );
+		$families = array();
+		foreach ( \Stablegate\Domain\Network::all() as $network ) {
+			$families[ $network->id() ] = $network->family();
+		}
 		wp_add_inline_script(
 			'stablegate-admin',
 			'window.stablegateAdmin = ' . wp_json_encode(
 				array(
-					'rest'         => esc_url_raw( rest_url( Rest::NAMESPACE . '/admin/test-connection' ) ),
-					'nonce'        => wp_create_nonce( 'wp_rest' ),
-					'core'         => plugins_url( 'assets/core/stablegate_wasm.js', STABLEGATE_FILE ),
-					// Test networks without a saved RPC URL are folded away behind a button.
-					'testnets'     => array_values( array_map( static fn ( $n ) => $n->id(), array_filter( \Stablegate\Domain\Network::all(), static fn ( $n ) => ! empty( $n->data['testnet'] ) && '' === Settings::rpcUrl( $n->id() ) ) ) ),
-					'showTestnets' => __( 'Show the test networks', 'stablegate' ),
+					'rest'            => esc_url_raw( rest_url( Rest::NAMESPACE . '/admin/test-connection' ) ),
+					'nonce'           => wp_create_nonce( 'wp_rest' ),
+					'core'            => plugins_url( 'assets/core/stablegate_wasm.js', STABLEGATE_FILE ),
+					// Which rows show for which choices (Settings::fieldConditions), re-applied as the merchant edits.
+					'conditions'      => Settings::fieldConditions(),
+					'families'        => $families,
+					'sandboxNetworks' => Sandbox::networks(),
 				)
 			) . ';',
 			'before'
 		);
+		wp_register_style( 'stablegate-admin', false, array(), STABLEGATE_VERSION );
+		wp_enqueue_style( 'stablegate-admin' );
+		wp_add_inline_style( 'stablegate-admin', self::SETTINGS_CSS );
 	}
+
+	/**
+	 * The settings screen's own rules: folded rows stay closed until their toggle opens them, and
+	 * the networks' chips wrap inside the field at any width (a long name is never cut off).
+	 */
+	private const SETTINGS_CSS = <<<'CSS'
+tr.stablegate-folded { display: none; }
+tr[data-stablegate-fold] th { padding-left: 1.5em; font-weight: normal; }
+.stablegate-network p { margin-top: 0; }
+.stablegate-fold-toggle.button { white-space: normal; height: auto; max-width: 100%; text-align: left; }
+.stablegate-fold-toggle[aria-expanded]::after { content: " ▸"; }
+.stablegate-fold-toggle[aria-expanded="true"]::after { content: " ▾"; }
+select.stablegate-networks + .select2-container { width: 100% !important; max-width: 44em; }
+select.stablegate-networks + .select2-container .select2-selection__rendered { white-space: normal; }
+select.stablegate-networks + .select2-container .select2-selection__choice { white-space: normal; max-width: calc(100% - 10px); box-sizing: border-box; }
+CSS;
 
 	/** The invoice list, or (state=unmatched) the payments that credited no invoice. */
 	public static function page(): void {
@@ -104,7 +128,7 @@ final class Admin {
 				wp_kses_post( $order ),
 				esc_html( $row['state'] . ( $row['exception'] ? ' (' . $row['exception'] . ')' : '' ) . $reviewed ),
 				esc_html( (string) $row['network'] ),
-				esc_html( (string) $row['amount_due'] ),
+				esc_html( null === $row['amount_due'] ? '' : Display::decimal( (string) $row['amount_due'] ) ),
 				esc_html( $row['fiat'] ),
 				(int) $row['transfers'],
 				esc_html( $row['created_at'] )
@@ -143,7 +167,7 @@ final class Admin {
 		foreach ( $rows as $row ) {
 			$short = substr( $row['tx'], 0, 10 ) . '…' . substr( $row['tx'], -6 );
 			$tx    = null === $row['explorer_url'] ? '<code>' . esc_html( $short ) . '</code>' : '<a href="' . esc_url( $row['explorer_url'] ) . '" rel="noreferrer" target="_blank"><code>' . esc_html( $short ) . '</code></a>';
-			echo '<tr><td>' . esc_html( $row['block_time'] ) . '</td><td>' . esc_html( $row['network'] . ' ' . $row['symbol'] ) . '</td><td>' . esc_html( $row['amount'] ) . '</td><td><code>' . esc_html( $row['from'] ) . '</code></td><td>' . wp_kses_post( $tx ) . '</td><td>' . esc_html( $row['outcome'] ) . '</td><td>';
+			echo '<tr><td>' . esc_html( $row['block_time'] ) . '</td><td>' . esc_html( $row['network'] . ' ' . $row['symbol'] ) . '</td><td>' . esc_html( Display::decimal( (string) $row['amount'] ) ) . '</td><td><code>' . esc_html( $row['from'] ) . '</code></td><td>' . wp_kses_post( $tx ) . '</td><td>' . esc_html( $row['outcome'] ) . '</td><td>';
 			echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
 			echo '<input type="hidden" name="action" value="stablegate_attach" /><input type="hidden" name="tx_hash" value="' . esc_attr( $row['tx'] ) . '" /><input type="hidden" name="log_index" value="' . esc_attr( (string) $row['log_index'] ) . '" />';
 			wp_nonce_field( 'stablegate_attach' );

@@ -34,13 +34,16 @@ final class Plugin {
 			add_action( 'admin_menu', array( Admin::class, 'menu' ) );
 			add_action( 'admin_post_stablegate_attach', array( Admin::class, 'attach' ) );
 			add_action( 'admin_post_stablegate_review', array( Admin::class, 'review' ) );
+			add_action( 'admin_post_stablegate_test_invoice', array( \Stablegate\WooCommerce\TestInvoice::class, 'start' ) );
+			Setup::register();
 		}
 	}
 
-	/** Creates the tables and schedules the watcher. */
+	/** Creates the tables, schedules the watcher and asks for the next setup step. */
 	public static function activate(): void {
 		Schema::migrate();
 		self::schedule();
+		update_option( Setup::NOTICE_OPTION, 1, false );
 	}
 
 	/** Schedules the watcher every minute (idempotent). */

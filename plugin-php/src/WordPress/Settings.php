@@ -45,6 +45,7 @@ final class Settings {
 		'poll_seconds'       => '15',
 		'max_blocks'         => '5000',
 		'delete_on_uninstall' => 'no',
+		'sandbox'            => 'no',
 	);
 
 	/** The largest confirmation count a merchant may ask for (about two days of Ethereum). */
@@ -76,8 +77,16 @@ final class Settings {
 		update_option( self::OPTION, array_merge( is_array( $stored ) ? $stored : array(), $values ) );
 	}
 
-	/** Returns the RPC URL of $network ('' when not configured). Never sent to a browser. */
+	/**
+	 * Returns the URL the plugin calls for $network: the merchant's own, or else the first public
+	 * default ('' when there is neither). Never sent to a browser.
+	 */
 	public static function rpcUrl( string $network ): string {
+		return Endpoints::urls( $network )[0] ?? '';
+	}
+
+	/** Returns the RPC URL the merchant saved for $network ('' when none). Never sent to a browser. */
+	public static function ownRpcUrl( string $network ): string {
 		return trim( (string) ( self::all()[ 'rpc_' . $network ] ?? '' ) );
 	}
 
@@ -124,14 +133,86 @@ final class Settings {
 	}
 
 	/**
-	 * Returns the (network, token) pairs a customer may pay with: enabled, with an RPC URL and a
-	 * receiving address of the network's family.
+	 * Returns the networks the shop takes payments on, as network:token: the merchant's choice,
+	 * or the sandbox's test networks while the sandbox is on.
+	 *
+	 * @param array<string, mixed>|null $values Settings to read (null: the saved ones).
+	 * @return string[]
+	 */
+	public static function chosenNetworks( ?array $values = null ): array {
+		$values = $values ?? self::all();
+		if ( 'yes' === ( $values['sandbox'] ?? 'no' ) ) {
+			return Sandbox::networks();
+		}
+		return array_values( array_map( 'strval', (array) ( $values['networks'] ?? array() ) ) );
+	}
+
+	/**
+	 * Returns when each conditional field of the settings screen is shown: for a chosen network
+	 * (its RPC URL and confirmations), for a chosen network of a family (the receiving
+	 * addresses), or for one rate source. Fields not listed always show. The screen's script
+	 * applies the same table as the merchant changes the choices.
+	 *
+	 * @return array<string, array{network?: string, family?: string, rate_source?: string}>
+	 */
+	public static function fieldConditions(): array {
+		$out = array(
+			'addresses_evm'  => array( 'family' => Network::EVM ),
+			'addresses_tron' => array( 'family' => Network::TRON ),
+			'rate'           => array( 'rate_source' => 'fixed' ),
+			'rate_url'       => array( 'rate_source' => 'url' ),
+			'rate_path'      => array( 'rate_source' => 'url' ),
+			'rate_invert'    => array( 'rate_source' => 'url' ),
+			'rate_max_age'   => array( 'rate_source' => 'url' ),
+		);
+		foreach ( Network::all() as $network ) {
+			foreach ( array( 'network_', 'rpc_', 'confirmations_' ) as $prefix ) {
+				$out[ $prefix . $network->id() ] = array( 'network' => $network->id() );
+			}
+		}
+		return $out;
+	}
+
+	/**
+	 * Returns the conditional fields that show for $values (see fieldConditions).
+	 *
+	 * @param array<string, mixed> $values Settings, as saved or as being edited.
+	 * @return string[] Field keys.
+	 */
+	public static function visibleFields( array $values ): array {
+		$networks = array();
+		$families = array();
+		foreach ( self::chosenNetworks( array_merge( self::DEFAULTS, $values ) ) as $key ) {
+			$id = explode( ':', $key, 2 )[0];
+			try {
+				$families[ Network::get( $id )->family() ] = true;
+				$networks[ $id ]                           = true;
+			} catch ( DomainError $e ) {
+				continue;
+			}
+		}
+		$source = (string) ( $values['rate_source'] ?? self::DEFAULTS['rate_source'] );
+		$out    = array();
+		foreach ( self::fieldConditions() as $key => $condition ) {
+			if ( ( isset( $condition['network'] ) && isset( $networks[ $condition['network'] ] ) )
+				|| ( isset( $condition['family'] ) && isset( $families[ $condition['family'] ] ) )
+				|| ( isset( $condition['rate_source'] ) && $condition['rate_source'] === $source ) ) {
+				$out[] = $key;
+			}
+		}
+		return $out;
+	}
+
+	/**
+	 * Returns the (network, token) pairs a customer may pay with: chosen (or the sandbox's),
+	 * with an RPC URL (the merchant's or a public default) and a receiving address of the
+	 * network's family.
 	 *
 	 * @return array<int, array{network: string, token: string}>
 	 */
 	public static function acceptedChoices(): array {
 		$out = array();
-		foreach ( (array) self::get( 'networks' ) as $key ) {
+		foreach ( self::chosenNetworks() as $key ) {
 			list( $network_id, $token_id ) = array_pad( explode( ':', (string) $key, 2 ), 2, '' );
 			try {
 				$network = Network::get( $network_id );

@@ -66,7 +66,9 @@ final class Watcher {
 		if ( false !== get_transient( $key ) ) {
 			return;
 		}
-		set_transient( $key, Invoices::now(), max( 3, (int) Settings::get( 'poll_seconds' ) ) );
+		// Public endpoints are shared and rate-limited: polled less often than the merchant's own.
+		$least = Endpoints::usesPublic( $network ) ? Endpoints::PUBLIC_MIN_POLL_SECONDS : 3;
+		set_transient( $key, Invoices::now(), max( $least, (int) Settings::get( 'poll_seconds' ) ) );
 		try {
 			self::poll( $network );
 		} catch ( \Throwable $e ) {
@@ -117,15 +119,33 @@ final class Watcher {
 	 * One poll of one network.
 	 *
 	 * @return array<string, mixed> Stats: head, cursors, requests, outcomes.
-	 * @throws RpcError When the node fails; nothing is skipped (the cursor stays).
+	 * With several URLs (the public defaults), a node that fails is followed by the next: a failed
+	 * poll stored nothing, so the next node starts from the same cursor.
+	 *
+	 * @throws RpcError When every node fails; nothing is skipped (the cursor stays).
 	 */
 	public static function poll( string $network_id, int $wait = 0 ): array {
-		$url = Settings::rpcUrl( $network_id );
-		if ( '' === $url ) {
+		$urls = Endpoints::urls( $network_id );
+		if ( ! $urls ) {
 			return array( 'skipped' => 'no RPC URL' );
 		}
 		try {
-			return Invoices::withLock( 'chain_' . $network_id, $wait, static fn () => self::pollLocked( Network::get( $network_id ), Rpc::forNetwork( $network_id, $url ) ) );
+			return Invoices::withLock(
+				'chain_' . $network_id,
+				$wait,
+				static function () use ( $network_id, $urls ): array {
+					foreach ( $urls as $i => $url ) {
+						try {
+							return self::pollLocked( Network::get( $network_id ), Rpc::forNetwork( $network_id, $url ) );
+						} catch ( RpcError $e ) {
+							if ( count( $urls ) - 1 === $i ) {
+								throw $e;
+							}
+						}
+					}
+					return array(); // Unreachable: the last failure was thrown.
+				}
+			);
 		} catch ( ApiError $busy ) {
 			return array( 'skipped' => 'another poll of this network is running' );
 		}

@@ -171,7 +171,7 @@ final class WatcherTest extends TestCase {
 		$html = Helpers::adminPage( 'unmatched' );
 		$this->assertStringContainsString( 'value="' . $paid['tx'] . '"', $html );
 		$this->assertStringContainsString( 'name="_wpnonce"', $html );
-		$this->assertStringContainsString( '<td>5.5</td>', $html );
+		$this->assertStringContainsString( '<td>5.50</td>', $html );
 
 		$this->assertSame(
 			array( 'ok' => false, 'message' => 'No invoice inv_nope: paste the id from the invoice list (inv_ and 32 hex digits).' ),

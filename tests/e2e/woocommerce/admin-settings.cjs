@@ -8,7 +8,7 @@
 // Env: BASE_URL, WP_ADMIN_USER, WP_ADMIN_PASS, PLAYWRIGHT, SHOTS; RATE_URL for `policy`.
 'use strict';
 const path = require('node:path');
-const { launch } = require('./browser.cjs');
+const { launch, login } = require('./browser.cjs');
 
 const BASE = process.env.BASE_URL;
 const report = { console_errors: [] };
@@ -19,10 +19,7 @@ const report = { console_errors: [] };
   const { page } = browser;
   page.on('pageerror', (e) => report.console_errors.push(`pageerror: ${e.message}`));
   try {
-    await page.goto(`${BASE}/wp-login.php`, { waitUntil: 'domcontentloaded' });
-    await page.fill('#user_login', process.env.WP_ADMIN_USER);
-    await page.fill('#user_pass', process.env.WP_ADMIN_PASS);
-    await Promise.all([page.waitForNavigation({ timeout: 60000 }), page.click('#wp-submit')]);
+    await login(page, BASE);
     const settingsUrl = `${BASE}/wp-admin/admin.php?page=wc-settings&tab=checkout&section=stablegate`;
     await page.goto(settingsUrl, { waitUntil: 'domcontentloaded' });
     if (process.argv[2] === 'policy') await policy(page, settingsUrl);
@@ -38,11 +35,12 @@ const report = { console_errors: [] };
 })();
 
 async function connectionAndAddresses(page) {
-  // Test networks without a saved RPC URL are folded behind a button; the devnet (saved) is not.
-  const visible = (id) => page.locator(`#woocommerce_stablegate_rpc_${id}`).isVisible();
-  report.testnets_folded = { sepolia: await visible('sepolia'), devnet: await visible('devnet'), ethereum: await visible('ethereum') };
-  await page.locator('.stablegate-show-testnets').click();
-  report.testnets_unfolded = { sepolia: await visible('sepolia'), confirmations: await page.locator('#woocommerce_stablegate_confirmations_sepolia').isVisible() };
+  // Only the chosen networks have rows; a network's RPC URL and confirmations are folded under
+  // its row until the merchant opens them.
+  const visible = (key) => page.locator(`#woocommerce_stablegate_${key}`).isVisible();
+  report.rows_before_unfolding = { network_devnet: await visible('network_devnet'), rpc_devnet: await visible('rpc_devnet'), network_sepolia: await visible('network_sepolia'), rpc_ethereum: await visible('rpc_ethereum') };
+  await page.locator('.stablegate-fold-toggle[data-fold="network_devnet"]').click();
+  report.rows_after_unfolding = { rpc_devnet: await visible('rpc_devnet'), confirmations_devnet: await visible('confirmations_devnet') };
   const rpc = page.locator('#woocommerce_stablegate_rpc_devnet');
   report.rpc_field_value = await rpc.inputValue();
   report.rpc_field_placeholder = await rpc.getAttribute('placeholder');
@@ -73,6 +71,7 @@ async function save(page) {
 }
 
 async function policy(page, settingsUrl) {
+  await page.locator('.stablegate-fold-toggle[data-fold="network_devnet"]').click();
   const confirmations = page.locator('#woocommerce_stablegate_confirmations_devnet');
   report.confirmations_placeholder = await confirmations.getAttribute('placeholder');
   await confirmations.fill('2');
@@ -81,6 +80,7 @@ async function policy(page, settingsUrl) {
   report.weaker_finality_notices = await save(page);
 
   await page.goto(settingsUrl, { waitUntil: 'domcontentloaded' });
+  await page.locator('.stablegate-fold-toggle[data-fold="network_devnet"]').click();
   await page.locator('#woocommerce_stablegate_confirmations_devnet').fill('6');
   await page.locator('#woocommerce_stablegate_rate_source').selectOption('url');
   await page.locator('#woocommerce_stablegate_rate_url').fill(`${process.env.RATE_URL}/latest?base={currency}&apikey=s3cret-key`);

@@ -33,4 +33,12 @@ async function launch(base, viewport, blocked) {
   return { context, page, close };
 }
 
-module.exports = { launch };
+/** Logs `page` into the shop's wp-admin as WP_ADMIN_USER (the shop's admin). */
+async function login(page, base) {
+  await page.goto(`${base}/wp-login.php`, { waitUntil: 'domcontentloaded' });
+  await page.fill('#user_login', process.env.WP_ADMIN_USER);
+  await page.fill('#user_pass', process.env.WP_ADMIN_PASS);
+  await Promise.all([page.waitForNavigation({ timeout: 60000 }), page.click('#wp-submit')]);
+}
+
+module.exports = { launch, login };

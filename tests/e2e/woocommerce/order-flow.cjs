@@ -68,6 +68,9 @@ async function widgetState(page, wanted, timeout = 90000) {
       await page.goto(`${BASE}/?add-to-cart=${process.env.PRODUCT_ID}`, { waitUntil: 'domcontentloaded' });
       await page.goto(process.env.CHECKOUT_URL, { waitUntil: 'domcontentloaded' });
       await page.locator('.wc-block-checkout__form').waitFor({ timeout: 60000 });
+      // The block renders the form, then again once its first Store API calls answer, which
+      // empties what was typed in between (seen on a cold shop under load): let it settle first.
+      await page.waitForLoadState('networkidle', { timeout: 15000 }).catch(() => {});
       await page.fill('#email', 'blocks-buyer@example.test');
       // A shop that ships asks for the shipping address; one that does not (or an older
       // WooCommerce) asks for the billing address: fill whichever the block shows.

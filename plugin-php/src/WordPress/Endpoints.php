@@ -1,0 +1,58 @@
+<?php
+/**
+ * Which JSON-RPC endpoints the plugin talks to for a network.
+ *
+ * @package Stablegate
+ */
+
+declare(strict_types=1);
+
+namespace Stablegate\WordPress;
+
+/**
+ * A network is watched through the merchant's own RPC URL when they saved one, else through the
+ * public endpoints the registry names for it (several, tried in order, so one that is down or
+ * refuses is not the end). Public endpoints are shared and rate-limited: the watcher polls them
+ * less often (PUBLIC_MIN_POLL_SECONDS) and the settings screen says so.
+ */
+final class Endpoints {
+
+	/** The shortest interval between two polls of a network watched through public endpoints. */
+	public const PUBLIC_MIN_POLL_SECONDS = 30;
+
+	/**
+	 * Returns the public JSON-RPC endpoints of $network_id that need no account, in the order to
+	 * try them; [] when the network has none.
+	 *
+	 * This is the seam to the registry (crates/core/data/networks.json): until the registry
+	 * carries its public endpoints, the list is empty unless the `stablegate_default_rpc_urls`
+	 * filter gives one (the tests point it at the devnet).
+	 *
+	 * @return string[]
+	 */
+	public static function defaults( string $network_id ): array {
+		$urls = apply_filters( 'stablegate_default_rpc_urls', array(), $network_id );
+		return array_values( array_filter( array_map( 'strval', (array) $urls ), static fn ( string $url ): bool => (bool) preg_match( '#^https?://#', $url ) ) );
+	}
+
+	/**
+	 * Returns the URLs the plugin uses for $network_id, in order: the merchant's own, or else the
+	 * public defaults. Never sent to a browser (the merchant's may hold an API key).
+	 *
+	 * @return string[]
+	 */
+	public static function urls( string $network_id ): array {
+		$own = Settings::ownRpcUrl( $network_id );
+		return '' !== $own ? array( $own ) : self::defaults( $network_id );
+	}
+
+	/** True when $network_id is watched through public endpoints (the merchant saved no URL). */
+	public static function usesPublic( string $network_id ): bool {
+		return '' === Settings::ownRpcUrl( $network_id ) && array() !== self::defaults( $network_id );
+	}
+
+	/** Returns the host names of $urls, for the merchant to read (never a path, which may hold a key). */
+	public static function hosts( array $urls ): string {
+		return implode( ', ', array_map( static fn ( string $url ): string => (string) wp_parse_url( $url, PHP_URL_HOST ), $urls ) );
+	}
+}

@@ -23,9 +23,11 @@ final class Display {
 		return self::decimal( Amount::toDecimal( $units, $decimals ) );
 	}
 
-	/** Returns a canonical decimal ("20", "20.5", "20.013") in display form ("20.00", "20.50", "20.013"). */
+	/**
+	 * Returns a canonical decimal ("20", "20.5", "20.013") in display form ("20.00", "20.50",
+	 * "20.013"): the core's rule (Amount::display, with vectors), not a second one here.
+	 */
 	public static function decimal( string $canonical ): string {
-		list( $whole, $fraction ) = array_pad( explode( '.', $canonical, 2 ), 2, '' );
-		return $whole . '.' . str_pad( $fraction, 2, '0' );
+		return Amount::display( $canonical );
 	}
 }

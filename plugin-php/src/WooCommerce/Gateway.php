@@ -348,7 +348,7 @@ class Gateway extends \WC_Payment_Gateway {
 			$how = esc_html( sprintf( __( 'Watched through your RPC URL (%s).', 'stablegate' ), (string) wp_parse_url( $own, PHP_URL_HOST ) ) );
 		} elseif ( $public ) {
 			/* translators: 1: host names, 2: seconds */
-			$how = esc_html( sprintf( __( 'Watched through public endpoints (%1$s). They are free and shared by everyone, so they limit how often and how much a shop may ask: the plugin asks at most every %2$d seconds, and on a busy shop payments may be confirmed late. For a busy shop, add your own RPC URL (a provider\'s free plan is enough for most shops).', 'stablegate' ), Endpoints::hosts( $public ), Endpoints::PUBLIC_MIN_POLL_SECONDS ) );
+			$how = esc_html( sprintf( __( 'Watched through public endpoints (%1$s). They are free and shared by everyone, so they limit how often and how much a shop may ask: the plugin asks at most every %2$d seconds, and on a busy shop payments may be confirmed late. For a busy shop, add your own RPC URL (a provider\'s free plan is enough for most shops).', 'stablegate' ), Endpoints::hosts( $public ), Endpoints::leastPollSeconds( $id ) ) );
 		} else {
 			$how = '<strong>' . esc_html__( 'Not watched yet: this network has no public endpoint. Add the RPC URL of a node or a provider.', 'stablegate' ) . '</strong>';
 		}

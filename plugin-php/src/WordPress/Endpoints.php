@@ -9,6 +9,10 @@ declare(strict_types=1);
 
 namespace Stablegate\WordPress;
 
+use Stablegate\Domain\DomainError;
+use Stablegate\Domain\Network;
+use Stablegate\Domain\Watch;
+
 /**
  * A network is watched through the merchant's own RPC URL when they saved one, else through the
  * public endpoints the registry names for it (several, tried in order, so one that is down or
@@ -22,16 +26,19 @@ final class Endpoints {
 
 	/**
 	 * Returns the public JSON-RPC endpoints of $network_id that need no account, in the order to
-	 * try them; [] when the network has none.
-	 *
-	 * This is the seam to the registry (crates/core/data/networks.json): until the registry
-	 * carries its public endpoints, the list is empty unless the `stablegate_default_rpc_urls`
-	 * filter gives one (the tests point it at the devnet).
+	 * try them; [] when the network has none: the registry's (crates/core/data/networks.json,
+	 * `rpc`), which the `stablegate_default_rpc_urls` filter may replace (the tests point it at
+	 * the devnet).
 	 *
 	 * @return string[]
 	 */
 	public static function defaults( string $network_id ): array {
-		$urls = apply_filters( 'stablegate_default_rpc_urls', array(), $network_id );
+		try {
+			$registry = array_map( static fn ( array $e ): string => $e['url'], Network::get( $network_id )->rpcEndpoints() );
+		} catch ( DomainError $e ) {
+			$registry = array();
+		}
+		$urls = apply_filters( 'stablegate_default_rpc_urls', $registry, $network_id );
 		return array_values( array_filter( array_map( 'strval', (array) $urls ), static fn ( string $url ): bool => (bool) preg_match( '#^https?://#', $url ) ) );
 	}
 
@@ -44,6 +51,24 @@ final class Endpoints {
 	public static function urls( string $network_id ): array {
 		$own = Settings::ownRpcUrl( $network_id );
 		return '' !== $own ? array( $own ) : self::defaults( $network_id );
+	}
+
+	/**
+	 * The fewest seconds between two polls of $network_id: the core's rule (Watch::settings) from
+	 * the endpoints' published limits when public endpoints are used, else 3. Never below the
+	 * plugin's floor for public endpoints, PUBLIC_MIN_POLL_SECONDS.
+	 */
+	public static function leastPollSeconds( string $network_id ): int {
+		if ( ! self::usesPublic( $network_id ) ) {
+			return 3;
+		}
+		try {
+			$settings = Watch::settings( Network::get( $network_id ), Watch::settingsRequestFromJson( array() ) );
+			$core     = (int) ceil( (int) $settings['poll_ms'] / 1000 );
+		} catch ( DomainError $e ) {
+			$core = 0;
+		}
+		return max( self::PUBLIC_MIN_POLL_SECONDS, $core );
 	}
 
 	/** True when $network_id is watched through public endpoints (the merchant saved no URL). */

@@ -67,7 +67,7 @@ final class Watcher {
 			return;
 		}
 		// Public endpoints are shared and rate-limited: polled less often than the merchant's own.
-		$least = Endpoints::usesPublic( $network ) ? Endpoints::PUBLIC_MIN_POLL_SECONDS : 3;
+		$least = Endpoints::leastPollSeconds( $network );
 		set_transient( $key, Invoices::now(), max( $least, (int) Settings::get( 'poll_seconds' ) ) );
 		try {
 			self::poll( $network );

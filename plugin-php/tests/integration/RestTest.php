@@ -149,12 +149,16 @@ final class RestTest extends TestCase {
 		} catch ( \Stablegate\WordPress\ApiError $e ) {
 			$this->assertSame( 'invalid_rate', $e->kind );
 		}
+		// No RPC URL and (the registry's devnet default taken away) no public endpoint.
 		Helpers::reset( array( 'rpc_devnet' => '' ) );
+		add_filter( 'stablegate_default_rpc_urls', '__return_empty_array' );
 		try {
 			Invoices::create( array( 'fiat_amount' => '10', 'currency' => 'USD' ) );
 			$this->fail( 'created an invoice with no network configured' );
 		} catch ( \Stablegate\WordPress\ApiError $e ) {
 			$this->assertSame( 'no_network', $e->kind );
+		} finally {
+			remove_filter( 'stablegate_default_rpc_urls', '__return_empty_array' );
 		}
 		$this->assertSame( '0', $wpdb->get_var( 'SELECT COUNT(*) FROM ' . Schema::table( 'invoices' ) ) );
 	}

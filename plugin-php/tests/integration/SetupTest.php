@@ -82,9 +82,14 @@ final class SetupTest extends TestCase {
 		$values = array( 'enabled' => 'no', 'networks' => array( 'tron:usdt' ), 'addresses_tron' => '', 'addresses_evm' => '' );
 		$this->assertSame( array( 'address', 'addresses_tron' ), array_values( array_intersect_key( Setup::nextStep( $values ), array_flip( array( 'step', 'field' ) ) ) ) );
 
+		// The registry names public endpoints for TRON: an address is all it needs.
 		$values['addresses_tron'] = self::TRON_ADDRESS;
-		$step                     = Setup::nextStep( $values );
-		$this->assertSame( 'rpc', $step['step'], 'TRON has no public endpoint (yet): an RPC URL is missing' );
+		$this->assertContains( 'https://api.trongrid.io/jsonrpc', Endpoints::defaults( 'tron' ) );
+		$this->assertSame( 'enable', Setup::nextStep( $values )['step'] );
+		// A network without public endpoints (here TRON's removed by the filter) needs an RPC URL.
+		add_filter( 'stablegate_default_rpc_urls', static fn ( array $found, string $network ): array => 'tron' === $network ? array() : $found, 10, 2 );
+		$step = Setup::nextStep( $values );
+		$this->assertSame( 'rpc', $step['step'], 'without a public endpoint an RPC URL is missing' );
 		$this->assertSame( 'network_tron', $step['field'] );
 		$this->assertStringContainsString( 'TRON (TRC-20) has no public endpoint', $step['message'] );
 
@@ -149,7 +154,9 @@ final class SetupTest extends TestCase {
 	public function testAMerchantWhoEntersOnlyAnAddressIsPaid(): void {
 		// What the settings screen saves when the merchant pastes an address and nothing else.
 		update_option( Settings::OPTION, array( 'enabled' => 'yes', 'networks' => array( 'devnet:usdt' ), 'addresses_evm' => Helpers::RECIPIENT ) );
+		self::defaults( array() );
 		$this->assertSame( array(), Settings::acceptedChoices(), 'no public endpoint, no RPC URL: not offered' );
+		remove_all_filters( 'stablegate_default_rpc_urls' );
 		// The registry's public endpoints, the first one down: the next one is used.
 		self::defaults( array( 'http://127.0.0.1:9/', Helpers::devnetUrl() ) );
 		$this->assertTrue( Endpoints::usesPublic( 'devnet' ) );

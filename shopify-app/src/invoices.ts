@@ -731,12 +731,17 @@ export class Invoices {
       for (const w of outcome.ledger) {
         const t = w.transfer;
         if (w.op === 'insert') {
-          await q.run(
-            `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            [networkId, t.tx_hash, Number(t.log_index), tokenId, hexOf(networkId, t.to), t.from, t.amount, Number(t.block_number),
-              t.block_hash, Number(t.block_time), w.invoice, w.matched_by, w.status, w.review ? 'review' : w.note, now],
-          );
+          // A claim may have stored this transfer since the poll read the ledger: the poll runs again.
+          await q
+            .run(
+              `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              [networkId, t.tx_hash, Number(t.log_index), tokenId, hexOf(networkId, t.to), t.from, t.amount, Number(t.block_number),
+                t.block_hash, Number(t.block_time), w.invoice, w.matched_by, w.status, w.review ? 'review' : w.note, now],
+            )
+            .catch((error: unknown) => {
+              throw isUniqueViolation(error) ? new LedgerConflict(networkId, t.tx_hash, t.log_index) : error;
+            });
         } else {
           // Re-checked against the stored entry: a final entry is never changed again, whatever
           // a node that lags says (the core never asks it; a writer whose reads are stale might).
@@ -776,65 +781,81 @@ export class Invoices {
     const mine = ofToken.filter((t) => hexOf(record0.network, t.to) === row0.recipient);
     if (mine.length === 0) throw new ApiError('wrong_recipient', "this transaction paid another address, not this invoice's", 'tx_hash');
     const now = this.clock();
-    const result = await this.db.tx(async (q) => {
-      await this.db.lock(q, `recipient:${row0.network}:${row0.recipient}`);
-      const row = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [id])) as InvoiceRow;
-      let record = this.record(row) as Invoice;
-      const others = (
-        await q.all<InvoiceRow>(`SELECT * FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1 AND id <> ?`, [
-          row.network,
-          row.token,
-          row.recipient,
-          id,
-        ])
-      ).map((r) => this.record(r) as Invoice);
-      let credited = 0;
-      let lastError: unknown = null;
-      for (const transfer of mine) {
-        const existing = await q.get<LedgerRow>(`SELECT * FROM ledger WHERE network = ? AND tx_hash = ? AND log_index = ?`, [
-          row.network,
-          transfer.tx_hash,
-          Number(transfer.log_index),
-        ]);
-        if (existing?.invoice_id) {
-          lastError = new ApiError('already_credited', `this transfer already credited an invoice${existing.invoice_id === id ? ' (this one)' : ''}`, 'tx_hash');
-          continue;
+    // The watcher may store the same transfer (unmatched) between this claim's read and its
+    // write: the claim then runs again and finds the stored entry (PostgreSQL; SQLite serialises).
+    const result = await this.retryOnUnique(() =>
+      this.db.tx(async (q) => {
+        await this.db.lock(q, `recipient:${row0.network}:${row0.recipient}`);
+        const row = (await q.get<InvoiceRow>(`SELECT * FROM invoices WHERE id = ?${this.forUpdate}`, [id])) as InvoiceRow;
+        let record = this.record(row) as Invoice;
+        const others = (
+          await q.all<InvoiceRow>(`SELECT * FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1 AND id <> ?`, [
+            row.network,
+            row.token,
+            row.recipient,
+            id,
+          ])
+        ).map((r) => this.record(r) as Invoice);
+        let credited = 0;
+        let lastError: unknown = null;
+        for (const transfer of mine) {
+          const existing = await q.get<LedgerRow>(`SELECT * FROM ledger WHERE network = ? AND tx_hash = ? AND log_index = ?`, [
+            row.network,
+            transfer.tx_hash,
+            Number(transfer.log_index),
+          ]);
+          if (existing?.invoice_id) {
+            lastError = new ApiError('already_credited', `this transfer already credited an invoice${existing.invoice_id === id ? ' (this one)' : ''}`, 'tx_hash');
+            continue;
+          }
+          let review: boolean;
+          try {
+            review = sg.claimTransfer(row.network as string, others, record, transfer, this.claimPolicy(row.network as string, row.token as string)).review;
+          } catch (error) {
+            // The core's kind is the answer's code (reserved_for_another_invoice: the exact amount
+            // of another invoice is that invoice's; the watcher credits it there).
+            lastError = new ApiError(coreCode(error) ?? 'claim_refused', (error as Error).message, 'tx_hash');
+            continue;
+          }
+          if (existing) {
+            // The block is the one just fetched: the stored one may since have been replaced.
+            const n = await q.run(
+              `UPDATE ledger SET invoice_id = ?, matched_by = 'claim', note = ?, block_number = ?, block_hash = ?, block_time = ?, status = 'seen'
+               WHERE network = ? AND tx_hash = ? AND log_index = ? AND invoice_id IS NULL`,
+              [id, review ? 'claim (review)' : 'claim', Number(transfer.block_number), transfer.block_hash, Number(transfer.block_time),
+                row.network, transfer.tx_hash, Number(transfer.log_index)],
+            );
+            if (n !== 1) throw new ApiError('already_credited', 'this transfer already credited an invoice', 'tx_hash');
+          } else {
+            await q.run(
+              `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'claim', 'seen', ?, ?)`,
+              [row.network, transfer.tx_hash, Number(transfer.log_index), row.token, row.recipient, transfer.from, transfer.amount, Number(transfer.block_number),
+                transfer.block_hash, Number(transfer.block_time), id, review ? 'claim (review)' : 'claim', now],
+            );
+          }
+          record = sg.creditTransfer(record, transfer, 'claim', review).invoice;
+          credited++;
         }
-        let review: boolean;
-        try {
-          review = sg.claimTransfer(row.network as string, others, record, transfer, this.claimPolicy(row.network as string, row.token as string)).review;
-        } catch (error) {
-          // The core's kind is the answer's code (reserved_for_another_invoice: the exact amount
-          // of another invoice is that invoice's; the watcher credits it there).
-          lastError = new ApiError(coreCode(error) ?? 'claim_refused', (error as Error).message, 'tx_hash');
-          continue;
-        }
-        if (existing) {
-          // The block is the one just fetched: the stored one may since have been replaced.
-          const n = await q.run(
-            `UPDATE ledger SET invoice_id = ?, matched_by = 'claim', note = ?, block_number = ?, block_hash = ?, block_time = ?, status = 'seen'
-             WHERE network = ? AND tx_hash = ? AND log_index = ? AND invoice_id IS NULL`,
-            [id, review ? 'claim (review)' : 'claim', Number(transfer.block_number), transfer.block_hash, Number(transfer.block_time),
-              row.network, transfer.tx_hash, Number(transfer.log_index)],
-          );
-          if (n !== 1) throw new ApiError('already_credited', 'this transfer already credited an invoice', 'tx_hash');
-        } else {
-          await q.run(
-            `INSERT INTO ledger (network, tx_hash, log_index, token, recipient, sender, amount, block_number, block_hash, block_time, invoice_id, matched_by, status, note, seen_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'claim', 'seen', ?, ?)`,
-            [row.network, transfer.tx_hash, Number(transfer.log_index), row.token, row.recipient, transfer.from, transfer.amount, Number(transfer.block_number),
-              transfer.block_hash, Number(transfer.block_time), id, review ? 'claim (review)' : 'claim', now],
-          );
-        }
-        record = sg.creditTransfer(record, transfer, 'claim', review).invoice;
-        credited++;
-      }
-      if (credited === 0) throw lastError;
-      return this.save(q, row, record, now, baseUrl);
-    });
+        if (credited === 0) throw lastError;
+        return this.save(q, row, record, now, baseUrl);
+        return this.save(q, row, record, now, baseUrl);
+      }),
+    );
     this.changes.emit('change', id);
     this.log.info(result.exception === 'needs_review' ? 'claim credited for the merchant\'s review' : 'claim credited', { invoice: id, tx: txHash });
     return result;
+  }
+
+  /** Runs `work` again (at most twice more) when a concurrent writer took one of its unique keys first. */
+  private async retryOnUnique<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= 2) throw error;
+      }
+    }
   }
 
   /** The merchant's claim policy on (network, token), in base units (config claims.auto_accept_up_to). */

@@ -121,6 +121,30 @@ test('a poll that would change a final ledger entry is dropped whole', { skip },
   assert.equal(await cursorOf('usdt'), cursor, 'nothing of the dropped poll was stored');
 });
 
+test('a claim stored while a poll was running drops that poll (no 500, no second entry); the next poll finds it credited', { skip }, async () => {
+  const inv = (await create(s.app, { amount: '14' })).body;
+  await s.app.watcher.poll(devnet);
+  // A short payment: it matches no amount, so the poll would store it unmatched.
+  const short = await s.pay(inv.recipient, String(BigInt(inv.amount_due_units) - 1000n));
+  const pollState = s.app.invoices.pollState.bind(s.app.invoices);
+  let claimed = null;
+  s.app.invoices.pollState = async (...args) => {
+    const state = await pollState(...args);
+    // The customer claims it in the middle of the poll, on the other process.
+    if (!claimed) claimed = await fetch(`${b.url}/api/v1/checkout/${inv.id}/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx_hash: short.tx }) });
+    return state;
+  };
+  try {
+    await assert.rejects(s.app.watcher.poll(devnet), LedgerConflict);
+  } finally {
+    s.app.invoices.pollState = pollState;
+  }
+  assert.equal(claimed.status, 200);
+  assert.equal(await s.app.watcher.poll(devnet), true);
+  const rows = await s.app.db.all('SELECT invoice_id, matched_by FROM ledger WHERE tx_hash = ?', [short.tx]);
+  assert.deepEqual(rows, [{ invoice_id: inv.id, matched_by: 'claim' }]);
+});
+
 test('a lease is fenced by its epoch: the old holder cannot renew, retake or write after a takeover', { skip }, async () => {
   const one = new Leases(s.app.db, 'host/1/a');
   const two = new Leases(s.app.db, 'host/2/b');

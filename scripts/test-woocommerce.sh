@@ -161,7 +161,7 @@ curl -s -b "$jar" -o "$REAL_SHOP_ENV/unmatched.html" "$BASE_URL/wp-admin/admin.p
 check "U: the short payment is listed under Unmatched payments" grep -q "value=\"$u_tx\"" "$REAL_SHOP_ENV/unmatched.html"
 u_nonce=$(python3 -c 'import re,sys; print(re.search(r"name=\"_wpnonce\" value=\"([0-9a-f]+)\"", open(sys.argv[1]).read()).group(1))' "$REAL_SHOP_ENV/unmatched.html" 2>/dev/null || echo none)
 curl -s -L -b "$jar" -o "$REAL_SHOP_ENV/attached.html" --data-urlencode "action=stablegate_attach" --data-urlencode "tx_hash=$u_tx" --data-urlencode "invoice=$u_invoice" --data-urlencode "_wpnonce=$u_nonce" --data-urlencode "_wp_http_referer=/wp-admin/admin.php?page=stablegate-invoices&state=unmatched" "$BASE_URL/wp-admin/admin-post.php"
-check "U: attached with the form: the invoice shows the payment as partial" grep -q "Attached to $u_invoice, which is now new (paid_partial)." "$REAL_SHOP_ENV/attached.html"
+check "U: attached with the form: a payment nobody can be shown to own waits for the merchant's review" grep -q "Attached to $u_invoice, which is now .*(needs_review)." "$REAL_SHOP_ENV/attached.html"
 check "U: and it is no longer unmatched" bash -c "! grep -q 'value=\"$u_tx\"' '$REAL_SHOP_ENV/attached.html'"
 curl -s -b "$jar" -o "$REAL_SHOP_ENV/attach-forged.html" -w '%{http_code}' --data-urlencode "action=stablegate_attach" --data-urlencode "tx_hash=$u_tx" --data-urlencode "invoice=$u_invoice" --data-urlencode "_wpnonce=0000000000" "$BASE_URL/wp-admin/admin-post.php" > "$REAL_SHOP_ENV/attach-forged.code"
 check "U: a forged form (bad nonce) is refused" test "$(cat "$REAL_SHOP_ENV/attach-forged.code")" = 403
@@ -173,9 +173,10 @@ check "the invoice list shows settled invoices" grep -q '>settled<' "$REAL_SHOP_
 curl -s -b "$jar" -o "$REAL_SHOP_ENV/review.html" "$BASE_URL/wp-admin/admin.php?page=stablegate-invoices&state=needs_review"
 check "the review queue renders" grep -q 'Review queue' "$REAL_SHOP_ENV/review.html"
 
-# Review: the customer of order R1 claims a transfer that order R2's invoice expects (before the
-# watcher saw it): credited to R1 for a person to check. The merchant marks it reviewed with a
-# note, from the queue's form; the note lands on the order, which stays on hold for them to decide.
+# Review: the customer of order R1 claims the exact amount that order R2's invoice expects (before
+# the watcher saw it): refused, it is R2's (the watcher credits it there). The short payment the
+# merchant attached to D's invoice above waits in the review queue: they accept it with the queue's
+# form and a note, which lands on the order.
 "$RS/store-api-checkout.sh" stablegate '[{"key":"stablegate_network","value":"devnet:usdt"}]' > "$REAL_SHOP_ENV/r1.json" 2> /dev/null || true
 "$RS/store-api-checkout.sh" stablegate '[{"key":"stablegate_network","value":"devnet:usdt"}]' > "$REAL_SHOP_ENV/r2.json" 2> /dev/null || true
 r1=$(json "$REAL_SHOP_ENV/r1.json" "d['order_id']")
@@ -183,16 +184,15 @@ r2=$(json "$REAL_SHOP_ENV/r2.json" "d['order_id']")
 wc eval "\$r = Stablegate\\WordPress\\Invoices::forOrder($r2); echo wp_json_encode(array('recipient' => \$r['recipient_hex'], 'amount' => \$r['reserved_amount']));" > "$REAL_SHOP_ENV/r2-invoice.json" 2>&1 || true
 node tests/devnet/pay.js --url "$DEVNET_URL" --token UsdtLike --to "$(json "$REAL_SHOP_ENV/r2-invoice.json" "d['recipient']")" --amount "$(json "$REAL_SHOP_ENV/r2-invoice.json" "d['amount']")" > "$REAL_SHOP_ENV/r-pay.json" 2>&1 || true
 r_tx=$(tail -1 "$REAL_SHOP_ENV/r-pay.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tx"])' 2>/dev/null || echo none)
-wc eval "\$r = Stablegate\\WordPress\\Rest::claimFor(Stablegate\\WordPress\\Invoices::forOrder($r1), '$r_tx'); echo wp_json_encode(array('invoice' => \$r['public_id'], 'exception' => \$r['exception'], 'order' => wc_get_order($r1)->get_status()));" > "$REAL_SHOP_ENV/r1-claim.json" 2>&1 || true
-check "R: a claim another invoice could own puts order #$r1 on hold for review" test "$(json "$REAL_SHOP_ENV/r1-claim.json" "(d['exception'], d['order'])")" = "('needs_review', 'on-hold')"
-r_invoice=$(json "$REAL_SHOP_ENV/r1-claim.json" "d['invoice']")
+wc eval "try { Stablegate\\WordPress\\Rest::claimFor(Stablegate\\WordPress\\Invoices::forOrder($r1), '$r_tx'); echo 'credited'; } catch (Stablegate\\WordPress\\ApiError \$e) { echo \$e->kind; }" > "$REAL_SHOP_ENV/r1-claim.txt" 2>&1 || true
+check "R: a claim of the exact amount order #$r2's invoice expects is refused for order #$r1" grep -qx 'reserved_for_another_invoice' "$REAL_SHOP_ENV/r1-claim.txt"
 curl -s -b "$jar" -o "$REAL_SHOP_ENV/queue.html" "$BASE_URL/wp-admin/admin.php?page=stablegate-invoices&state=needs_review"
 r_nonce=$(python3 -c 'import re,sys; print(re.search(r"name=\"_wpnonce\" value=\"([0-9a-f]+)\"", open(sys.argv[1]).read()).group(1))' "$REAL_SHOP_ENV/queue.html" 2>/dev/null || echo none)
-check "R: the review queue lists it with a form" grep -q "name=\"invoice\" value=\"$r_invoice\"" "$REAL_SHOP_ENV/queue.html"
-curl -s -L -b "$jar" -o "$REAL_SHOP_ENV/reviewed.html" --data-urlencode "action=stablegate_review" --data-urlencode "invoice=$r_invoice" --data-urlencode "note=Asked the customer: the transfer was theirs. Refunded 0.01 USDT." --data-urlencode "_wpnonce=$r_nonce" --data-urlencode "_wp_http_referer=/wp-admin/admin.php?page=stablegate-invoices&state=needs_review" "$BASE_URL/wp-admin/admin-post.php"
-check "R: marked reviewed with the form: it leaves the queue" bash -c "grep -q 'Invoice $r_invoice marked reviewed; it left the queue.' '$REAL_SHOP_ENV/reviewed.html' && ! grep -q 'name=\"invoice\" value=\"$r_invoice\"' '$REAL_SHOP_ENV/reviewed.html'"
-wc order "$r1" > "$REAL_SHOP_ENV/order-$r1.json" 2>&1 || true
-check "R: the note is on the order, which stays on hold for the merchant" bash -c "grep -q 'reviewed by .*Asked the customer: the transfer was theirs' '$REAL_SHOP_ENV/order-$r1.json' && test \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"status\"])' '$REAL_SHOP_ENV/order-$r1.json')\" = on-hold"
+check "R: the review queue lists the attached payment's invoice with Accept and Reject" bash -c "grep -q 'name=\"invoice\" value=\"$u_invoice\"' '$REAL_SHOP_ENV/queue.html' && grep -q 'name=\"decision\" value=\"reject\"' '$REAL_SHOP_ENV/queue.html'"
+curl -s -L -b "$jar" -o "$REAL_SHOP_ENV/reviewed.html" --data-urlencode "action=stablegate_review" --data-urlencode "invoice=$u_invoice" --data-urlencode "decision=accept" --data-urlencode "note=Asked the customer: the short transfer was theirs; the rest follows." --data-urlencode "_wpnonce=$r_nonce" --data-urlencode "_wp_http_referer=/wp-admin/admin.php?page=stablegate-invoices&state=needs_review" "$BASE_URL/wp-admin/admin-post.php"
+check "R: accepted with the form: it leaves the queue" bash -c "grep -q 'Accepted: invoice $u_invoice is now' '$REAL_SHOP_ENV/reviewed.html' && ! grep -q 'name=\"invoice\" value=\"$u_invoice\"' '$REAL_SHOP_ENV/reviewed.html'"
+wc order "$d_order" > "$REAL_SHOP_ENV/order-$d_order.json" 2>&1 || true
+check "R: the merchant's note is on order #$d_order" grep -q 'Review: payment accepted. Note: Asked the customer: the short transfer was theirs' "$REAL_SHOP_ENV/order-$d_order.json"
 
 node tests/e2e/woocommerce/admin-settings.cjs > "$REAL_SHOP_ENV/admin.json" || json "$REAL_SHOP_ENV/admin.json" "d.get('error')"
 check "only the chosen network has a row; its RPC URL and confirmations are folded under it" test "$(json "$REAL_SHOP_ENV/admin.json" "(d['rows_before_unfolding'], d['rows_after_unfolding'])")" = "({'network_devnet': True, 'rpc_devnet': False, 'network_sepolia': False, 'rpc_ethereum': False}, {'rpc_devnet': True, 'confirmations_devnet': True})"

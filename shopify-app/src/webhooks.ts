@@ -114,6 +114,24 @@ function post(endpoint: WebhookEndpoint, headers: Record<string, string>, body: 
   });
 }
 
+/**
+ * What follows attempt number `attempts` of a delivery on `schedule` (seconds before each retry):
+ * delivered; or, when it failed, another attempt at the schedule's next time, or the dead letters
+ * once the schedule is spent or the failure is final (a refused destination). The webhook worker
+ * and the compatibility callbacks both decide by it.
+ */
+export function afterAttempt(
+  schedule: number[],
+  attempts: number,
+  failed: boolean,
+  final: boolean,
+  now = Date.now(),
+): { state: 'delivered' | 'pending' | 'dead'; next: number | null } {
+  if (!failed) return { state: 'delivered', next: null };
+  if (final || attempts > schedule.length) return { state: 'dead', next: null };
+  return { state: 'pending', next: now + Math.round(schedule[attempts - 1] * 1000) };
+}
+
 export class Webhooks {
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> | null = null;
@@ -209,16 +227,7 @@ export class Webhooks {
       }
     }
     const schedule = this.config.webhooks.retrySchedule;
-    let next: number | null = null;
-    let state = 'delivered';
-    if (error !== null) {
-      if (final || attempts > schedule.length) {
-        state = 'dead';
-      } else {
-        state = 'pending';
-        next = Date.now() + Math.round(schedule[attempts - 1] * 1000);
-      }
-    }
+    const { state, next } = afterAttempt(schedule, attempts, error !== null, final);
     // Only the claim's own outcome: a resend meanwhile (claimed_by reset) is not overwritten.
     await this.db.run(
       `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, last_error = ?, last_status = ?, updated_at = ? WHERE id = ? AND claimed_by = ?`,

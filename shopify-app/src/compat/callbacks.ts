@@ -19,7 +19,7 @@ import type { Db } from '../db';
 import { ApiError } from '../errors';
 import type { Invoices } from '../invoices';
 import type { Logger } from '../log';
-import { guardedLookup, isPrivateAddress } from '../webhooks';
+import { afterAttempt, guardedLookup, isPrivateAddress } from '../webhooks';
 import type { Credentials } from './credentials';
 import { epayCallback } from './epay';
 import { epusdtCallback } from './epusdt';
@@ -207,16 +207,10 @@ export class CompatCallbacks {
       if (error.startsWith('refused:') || error.includes('is gone')) final = true;
     }
     const schedule = this.config.callbacks.retrySchedule;
-    let state: CallbackRow['status'] = 'delivered';
-    let next = Date.now();
-    if (error !== null) {
-      if (final || attempts > schedule.length) {
-        state = 'dead';
-      } else {
-        state = 'pending';
-        next = Date.now() + Math.round(schedule[attempts - 1] * 1000);
-      }
-    }
+    const verdict = afterAttempt(schedule, attempts, error !== null, final);
+    const state: CallbackRow['status'] = verdict.state;
+    // next_attempt_at is never NULL here: a callback no longer pending keeps the time of its last try.
+    const next = verdict.next ?? Date.now();
     const written = await this.db.run(
       `UPDATE compat_callbacks SET status = ?, attempts = ?, next_attempt_at = ?, claimed_by = NULL, last_error = ?, last_status = ?, updated_at = ?
        WHERE id = ? AND claimed_by = ?`,

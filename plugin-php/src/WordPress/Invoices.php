@@ -861,6 +861,26 @@ final class Invoices {
 	}
 
 	/**
+	 * The order's total as the shop priced it, for the customer to see why the amount to pay
+	 * differs from it (the unique cents).
+	 *
+	 * @param array<string, mixed> $row The row.
+	 * @return ?array{amount: string, currency: string} Null when the row's total is not a decimal.
+	 */
+	private static function orderTotal( array $row ): ?array {
+		try {
+			// Canonical, as the status contract wants it ("20.00" is stored; "20" is sent).
+			$amount = Amount::toDecimal( Amount::fromDecimal( (string) $row['fiat_amount'], 18 ), 18 );
+		} catch ( \Stablegate\Domain\DomainError $e ) {
+			return null;
+		}
+		return array(
+			'amount'   => $amount,
+			'currency' => (string) $row['currency'],
+		);
+	}
+
+	/**
 	 * Builds the status document of a row (DESIGN §8).
 	 *
 	 * @param array<string, mixed>     $row   The row.
@@ -881,6 +901,7 @@ final class Invoices {
 					'poll_after_ms'     => $poll_ms,
 					'links'             => array( 'choose' => null ) + $links,
 					'min_confirmations' => Settings::minConfirmations( $invoice->network ),
+					'order_total'       => self::orderTotal( $row ),
 				)
 			);
 		}
@@ -902,6 +923,7 @@ final class Invoices {
 				'return_url'    => $row['return_url'],
 				'poll_after_ms' => $poll_ms,
 				'links'         => $links,
+				'order_total'   => self::orderTotal( $row ),
 			)
 		);
 	}

@@ -57,7 +57,9 @@ final class RestTest extends TestCase {
 		$this->assertStringContainsString( '_sgnonce=', (string) $doc['links']['choose'] );
 		$this->assertSame( 'no-store', $res->get_headers()['Cache-Control'] );
 		// No personal data: the document's keys are the schema's, nothing else.
-		$this->assertSame( array( 'invoice', 'state', 'exception', 'network', 'network_names', 'chain_id', 'token', 'recipient', 'amount_due', 'amount_paid', 'amount_remaining', 'payment_uri', 'expires_at', 'finality', 'transfers', 'choices', 'return_url', 'poll_after_ms', 'links' ), array_keys( $doc ) );
+		$this->assertSame( array( 'invoice', 'state', 'exception', 'network', 'network_names', 'chain_id', 'token', 'recipient', 'amount_due', 'amount_paid', 'amount_remaining', 'payment_uri', 'expires_at', 'finality', 'transfers', 'choices', 'return_url', 'poll_after_ms', 'links', 'order_total' ), array_keys( $doc ) );
+		// The order's total as the shop priced it (canonical), so the widget can say why the amount to pay differs.
+		$this->assertSame( array( 'amount' => '19.99', 'currency' => 'USD' ), $doc['order_total'] );
 	}
 
 	public function testChooseAllocatesTheAmountAndAnswersTheDocument(): void {
@@ -72,6 +74,7 @@ final class RestTest extends TestCase {
 		$this->assertSame( 'usdt18', $doc['token']['id'] );
 		$this->assertSame( 18, $doc['token']['decimals'] );
 		$this->assertSame( '19.99', $doc['amount_due'] );
+		$this->assertSame( array( 'amount' => '19.99', 'currency' => 'USD' ), $doc['order_total'] );
 		$this->assertSame( Helpers::RECIPIENT, $doc['recipient'] );
 		// 19.99 × 10^18 exceeds 64 bits: the EIP-681 amount is exact.
 		$this->assertSame( 'ethereum:0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512@31337/transfer?address=' . Helpers::RECIPIENT . '&uint256=19990000000000000000', $doc['payment_uri'] );

@@ -1,7 +1,7 @@
 // The EPay V1 protocol (彩虹易支付): submit.php (a browser form, answered with a redirect to the pay
 // page), mapi.php (a server call, answered with JSON), the order query of api.php, the signed
 // notify (a GET) once the order is paid, and the signed return to the shop.
-// Reference: /work/shared/reference/compat.md, "EPay V1".
+// Reference: the project's shared reference compat.md, "EPay V1".
 import type { InvoiceRow } from '../invoices';
 import type { Credential, Credentials } from './credentials';
 import { choicesFor, CompatError, CompatOrders, fiatAmount, OrderRow, orderState, Terms, textField, urlField } from './orders';

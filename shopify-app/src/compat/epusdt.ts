@@ -1,7 +1,7 @@
 // The Epusdt API (the assimon/epusdt form, also spoken by BEpusdt): create a transaction, check
 // its status, and the callback once it is paid. Answers are always HTTP 200 with the protocol's
 // `status_code`, which its clients read instead of the HTTP status.
-// Reference: /work/shared/reference/compat.md, "Epusdt".
+// Reference: the project's shared reference compat.md, "Epusdt".
 import crypto = require('node:crypto');
 import type { InvoiceRow } from '../invoices';
 import type { Credential, Credentials } from './credentials';

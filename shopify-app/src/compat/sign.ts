@@ -3,7 +3,7 @@
 // over the values as the other side sent them. A JSON number therefore keeps its text here: the
 // request's own digits are signed (a Python client signs `42.0`), and so is the shortest form (a
 // PHP panel writes `42.0` but signs `42`); numbers this server sends are in the shortest form.
-// Reference: /work/shared/reference/compat.md (assimon/epusdt `sign.go`, zxh1220/epay `Pay.php`).
+// Reference: the project's shared reference compat.md (assimon/epusdt `sign.go`, zxh1220/epay `Pay.php`).
 import crypto = require('node:crypto');
 
 /** A value as received on the wire: its kind and its exact text (a number's digits, a string's characters). */

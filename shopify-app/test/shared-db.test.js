@@ -222,7 +222,7 @@ test("a change made by one process reaches the other's live status stream (NOTIF
   for (let i = 0; i < 40 && !documents.some((d) => d.state === 'processing'); i++) await new Promise((r) => setTimeout(r, 25));
   controller.abort();
   await reading;
-  assert.ok(documents.some((d) => d.state === 'processing' && d.payments?.some?.((p) => p.tx_hash === paid.tx) !== false), JSON.stringify(documents.map((d) => d.state)));
+  assert.ok(documents.some((d) => d.state === 'processing' && d.transfers.some((t) => t.tx === paid.tx)), JSON.stringify(documents.map((d) => d.state)));
 });
 
 test('rate limits and idempotency keys hold across processes', { skip }, async () => {

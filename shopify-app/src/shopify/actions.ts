@@ -9,6 +9,7 @@ import type { Shopify } from '@shopify/shopify-api';
 import type { Db } from '../db';
 import type { Invoices } from '../invoices';
 import type { Logger } from '../log';
+import { afterAttempt } from '../webhooks';
 import { Admin, ShopifyOrder } from './admin';
 import { formatMinor, minorDigits, scaled, usdtToMinor } from './money';
 import { pendingSale, ShopifyOrderRow } from './orders';
@@ -156,11 +157,10 @@ export class ShopifyActions {
       if (result === 'shop_not_installed') status = 'skipped';
     } catch (e) {
       error = (e as Error).message;
-      if (row.attempts > RETRY_S.length) status = 'failed';
-      else {
-        status = 'pending';
-        next = Date.now() + RETRY_S[row.attempts - 1] * 1000;
-      }
+      // The webhook worker's rule (retry on the schedule, then give up); a given-up action is 'failed'.
+      const verdict = afterAttempt(RETRY_S, row.attempts, true, false);
+      status = verdict.state === 'dead' ? 'failed' : 'pending';
+      next = verdict.next ?? next;
     }
     await this.s.db.run(
       `UPDATE shopify_actions SET status = ?, result = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ?`,

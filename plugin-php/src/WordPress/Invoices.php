@@ -187,6 +187,9 @@ final class Invoices {
 		if ( ! empty( $row['record'] ) ) {
 			throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
 		}
+		if ( 'invalid' === $row['state'] ) {
+			throw new ApiError( 409, 'invoice_cancelled', 'this invoice was cancelled; start a new payment' );
+		}
 		$now = self::now();
 		if ( $now >= (int) $row['expires_at'] ) {
 			throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
@@ -281,6 +284,9 @@ final class Invoices {
 					$row = self::find( (string) $row['public_id'] );
 					if ( ! empty( $row['record'] ) ) {
 						throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
+					}
+					if ( 'invalid' === $row['state'] ) {
+						throw new ApiError( 409, 'invoice_cancelled', 'this invoice was cancelled; start a new payment' );
 					}
 					if ( 'new' !== $row['state'] ) {
 						throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
@@ -792,6 +798,51 @@ final class Invoices {
 				return self::find( (string) $row['public_id'] );
 			}
 		);
+	}
+
+	/**
+	 * Cancels an open invoice with nothing paid (Invoice::cancel), under the network's lock like
+	 * every other writer of the ledger. Its amount stays reserved through the monitoring window, so
+	 * a payment that still arrives is recorded on it and waits for the merchant's review; it never
+	 * completes anything by itself. The cancellation is announced as the invoice's next event.
+	 *
+	 * @param array<string, mixed> $row The row.
+	 * @return array<string, mixed> The updated row.
+	 * @throws ApiError 409 invoice_not_cancellable when it is paid (even in part), expired or cancelled.
+	 */
+	public static function cancel( array $row ): array {
+		$cancel = static function () use ( $row ): array {
+			try {
+				return self::change(
+					self::find( (string) $row['public_id'] ),
+					static function ( Invoice $invoice ): void {
+						$invoice->cancel( (string) self::now() );
+					}
+				);
+			} catch ( DomainError $e ) {
+				$fresh = self::find( (string) $row['public_id'] );
+				throw new ApiError( 409, $e->kind(), sprintf( 'invoice %s cannot be cancelled: it is %s', $fresh['public_id'], $fresh['state'] . ( $fresh['exception'] ? ' (' . $fresh['exception'] . ')' : '' ) ) );
+			}
+		};
+		if ( null !== $row['network'] ) {
+			return self::withLock( 'chain_' . $row['network'], 10, $cancel );
+		}
+		// No network chosen yet: no record, no amount reserved. The row is closed (a later choice
+		// is refused), by a versioned write that a concurrent choice cannot cross.
+		$rows = InvoiceTable::site();
+		for ( $attempt = 0; $attempt < self::WRITE_ATTEMPTS; $attempt++ ) {
+			if ( ! empty( $row['record'] ) ) {
+				return self::cancel( $row ); // A choice came first: cancel its record.
+			}
+			if ( 'new' !== $row['state'] || self::now() >= (int) $row['expires_at'] ) {
+				throw new ApiError( 409, 'invoice_not_cancellable', sprintf( 'invoice %s cannot be cancelled: it is %s', $row['public_id'], self::now() >= (int) $row['expires_at'] ? 'expired' : $row['state'] ) );
+			}
+			if ( $rows->write( $row, array( 'state' => 'invalid', 'updated_at' => self::now() ) ) ) {
+				return self::find( (string) $row['public_id'] );
+			}
+			$row = self::find( (string) $row['public_id'] );
+		}
+		throw new \RuntimeException( "invoice {$row['public_id']} was written by others " . self::WRITE_ATTEMPTS . ' times in a row; retry later' );
 	}
 
 	private static function claimStatus( string $kind ): int {

@@ -182,17 +182,17 @@ final class Invoices {
 			}
 		}
 		if ( null === $wanted ) {
-			throw new ApiError( 422, 'invalid_network', sprintf( '%s is not one of the networks offered for this invoice (%s)', wp_json_encode( $network_id . ( null === $token_id ? '' : ':' . $token_id ) ), implode( ', ', array_map( static fn ( $c ) => $c['network'] . ':' . $c['token'], $accepted ) ) ), 'network' );
+			throw new ApiError( 422, 'unknown_network', sprintf( '%s is not one of the networks offered for this invoice (%s)', wp_json_encode( $network_id . ( null === $token_id ? '' : ':' . $token_id ) ), implode( ', ', array_map( static fn ( $c ) => $c['network'] . ':' . $c['token'], $accepted ) ) ), 'network' );
 		}
 		if ( ! empty( $row['record'] ) ) {
-			throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
+			throw new ApiError( 409, 'network_already_chosen', 'a network was already chosen for this invoice' );
 		}
 		if ( 'invalid' === $row['state'] ) {
-			throw new ApiError( 409, 'invoice_cancelled', 'this invoice was cancelled; start a new payment' );
+			throw new ApiError( 409, 'invoice_closed', 'this invoice was cancelled; start a new payment' );
 		}
 		$now = self::now();
 		if ( $now >= (int) $row['expires_at'] ) {
-			throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
+			throw new ApiError( 409, 'invoice_closed', 'this invoice has expired; start a new payment' );
 		}
 		$network    = Network::get( $wanted['network'] );
 		$token      = $network->token( $wanted['token'] );
@@ -283,13 +283,13 @@ final class Invoices {
 					// Another writer came first (a concurrent checkout, a second choice, the sweep): look again.
 					$row = self::find( (string) $row['public_id'] );
 					if ( ! empty( $row['record'] ) ) {
-						throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
+						throw new ApiError( 409, 'network_already_chosen', 'a network was already chosen for this invoice' );
 					}
 					if ( 'invalid' === $row['state'] ) {
-						throw new ApiError( 409, 'invoice_cancelled', 'this invoice was cancelled; start a new payment' );
+						throw new ApiError( 409, 'invoice_closed', 'this invoice was cancelled; start a new payment' );
 					}
 					if ( 'new' !== $row['state'] ) {
-						throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
+						throw new ApiError( 409, 'invoice_closed', 'this invoice has expired; start a new payment' );
 					}
 				}
 				throw new ApiError( 503, 'amount_band_full', 'every payment amount on this network is in use right now; please retry in a few minutes or pick another network' );

@@ -273,7 +273,7 @@ final class MoneyDefectsTest extends TestCase {
 			Invoices::choose( Invoices::find( $row['public_id'] ), 'devnet', 'usdt' );
 			$this->fail( 'a network was chosen for a cancelled invoice' );
 		} catch ( \Stablegate\WordPress\ApiError $e ) {
-			$this->assertSame( array( 409, 'invoice_cancelled' ), array( $e->status, $e->kind ) );
+			$this->assertSame( array( 409, 'invoice_closed' ), array( $e->status, $e->kind ) );
 		}
 		$this->assertNull( Invoices::find( $row['public_id'] )['record'], 'no amount was reserved' );
 	}

@@ -57,7 +57,7 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
     status: 500,
     codes: [
       'invalid_rate', 'invalid_signature_header', 'timestamp_out_of_window', 'signature_mismatch', 'missing_block_time',
-      'invalid_invoice', 'invalid_input', 'internal_error',
+      'invalid_invoice', 'invalid_input', 'internal_error', 'invalid_provider_payload', 'invalid_public_key',
     ],
   },
 ];

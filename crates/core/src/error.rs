@@ -62,6 +62,10 @@ pub enum ErrorKind {
     NotInReview,
     /// Only an open invoice with nothing paid can be cancelled.
     NotCancellable,
+    /// A provider's notification body or status is malformed or unknown.
+    InvalidProviderPayload,
+    /// A provider's public key (certificate) is not an RSA public key of 2048 bits or more.
+    InvalidPublicKey,
 }
 
 impl ErrorKind {
@@ -94,6 +98,8 @@ impl ErrorKind {
             Self::ReservedForAnotherInvoice => "reserved_for_another_invoice",
             Self::NotInReview => "not_in_review",
             Self::NotCancellable => "invoice_not_cancellable",
+            Self::InvalidProviderPayload => "invalid_provider_payload",
+            Self::InvalidPublicKey => "invalid_public_key",
         }
     }
 }

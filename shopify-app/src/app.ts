@@ -16,6 +16,8 @@ import { compatAdminRoutes, compatRoutes } from './http/routes/compat';
 import { demoAssets, demoRoutes } from './http/routes/demo';
 import { merchantRoutes } from './http/routes/merchant';
 import { operationsRoutes } from './http/routes/operations';
+import { providerRoutes } from './http/routes/providers';
+import { Providers } from './providers/service';
 import { Invoices } from './invoices';
 import { holderProcess, Leases } from './lease';
 import { createLogger, Logger } from './log';
@@ -87,7 +89,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
 
-  const services = { config, db, invoices, watcher, webhooks, leases, clock, log };
+  // ---- providers (issue 16)
+  const providers = new Providers(config, db, invoices, log);
+  // ---- end providers
+  const services = { config, db, invoices, watcher, webhooks, leases, clock, log, providers: providers.enabled() };
   const routes: Route[] = [...merchantRoutes(services), ...checkoutRoutes(services), ...operationsRoutes(services)];
   // ---- shopify (issue 12)
   const shopify = config.shopify ? createShopifyApp(services, config.shopify, leases.holder) : null;
@@ -103,7 +108,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const compat = config.compat ? createCompat({ ...config, compat: config.compat }, db, invoices, log) : null;
   if (compat) invoices.changes.on('change', () => compat.callbacks.kick());
   routes.push(...compatAdminRoutes(compat?.callbacks ?? null));
-  const served = compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes;
+  const served = compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : [...routes];
+  if (providers.enabled().length > 0) served.push(...providerRoutes(providers));
   const server = http.createServer(
     createRouter({ routes: served, assets, findApiKey: (key) => findApiKey(db, key), baseUrl: () => invoices.publicUrl, log }),
   );

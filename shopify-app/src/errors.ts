@@ -45,6 +45,12 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   { status: 409, codes: ['shop_not_installed', 'order_cancelled', 'order_not_payable'] },
   { status: 502, codes: ['token_exchange_failed'] },
   // ---- end shopify
+  // ---- providers (issue 16): a notification that fails its checks changes nothing.
+  { status: 401, codes: ['provider_signature_refused', 'unknown_certificate'] },
+  { status: 404, codes: ['provider_not_enabled', 'unknown_provider_reference'] },
+  { status: 409, codes: ['replayed_notification', 'provider_checkout_closed'] },
+  { status: 503, retryAfter: 30, codes: ['provider_unavailable'] },
+  // ---- end providers
   // Retry later: every unique amount near this price is held by open invoices (one ends soon);
   // concurrent creations at one amount; no RPC answered; the rate source failed.
   { status: 503, retryAfter: 30, codes: ['amount_band_full', 'rate_unavailable'] },

@@ -6,7 +6,10 @@
 // (applyPoll) and stores the outcome in one transaction with its cursor, so a restart or an
 // outage never skips a block. Ranges split by themselves when a provider caps them. HTTP requests
 // per poll: the head (and the finality tag), the logs (batched with the answering node's head),
-// the headers — 3, whatever the number of tokens and of open invoices.
+// the headers — 3, whatever the number of tokens and of open invoices. With public endpoints a
+// catch-up after downtime is paced by the core (watch_settings' PollPace): at most its blocks per
+// poll, its eth_getLogs requests of maxRange blocks and its batches of maxBatch headers, so the
+// requests per poll stay within what the endpoints allow and the rest waits for the next polls.
 //
 // Several processes may share the database: a network is polled only by the process holding its
 // lease (`watch:<network>`, lease.ts); the others stand by, read the head it saw, and take over
@@ -227,7 +230,9 @@ export class Watcher {
     for (const tokenId of net.tokens) {
       const contract = hexOf(net.id, registryToken(net.id, tokenId)!.contract);
       let cursor = await this.cursor(net, epoch, tokenId, head, rpc);
-      if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net, epoch, tokenId, cursor, head, rpc);
+      // Past the merchant's max_blocks_per_poll (not the paced catch-up, which only spreads the
+      // search over several polls) the blocks before the oldest watched invoice are skipped.
+      if (head - cursor > net.backfillBlocks) cursor = await this.boundBackfill(net, epoch, tokenId, cursor, head, rpc);
       const pending = await this.invoices.pendingEntries(net.id, tokenId);
       const plan = sg.planPoll(net.id, {
         cursor: String(cursor),
@@ -250,7 +255,7 @@ export class Watcher {
     if (searching.length && to - from + 1 <= state.maxRange) state.maxRange = net.maxRange;
     const contracts = searching.map((p) => p.contract);
     const scanned = searching.length
-      ? await this.getLogs(state, contracts.length === 1 ? contracts[0] : contracts, topics, from, to)
+      ? await this.getLogs(state, contracts.length === 1 ? contracts[0] : contracts, topics, from, to, net.logRequests)
       : { logs: [], to: head };
     // The filter is the provider's; this check is ours. A log of another contract (a fake
     // "USDT"), to another address, or outside its token's own range is not that token's.
@@ -259,12 +264,20 @@ export class Watcher {
       valid.filter((l) => l.address.toLowerCase() === p.contract && Number(l.blockNumber) >= p.from && Number(l.blockNumber) <= p.to);
     // One batch of headers for every token: the blocks of the logs (their times, and whether a log
     // in a block already final is canonical) and the blocks at the heights of the entries to check.
-    const blockNumbers = [...new Set(plans.flatMap((p) => logsOf(p).map((l) => Number(l.blockNumber))))];
-    const checkNumbers = plans.flatMap((p) => p.plan.checks.map((c) => Number(c.block_number)));
-    const headers = blockNumbers.length + checkNumbers.length
+    // Paced (the core's PollPace, public endpoints): at most headerRequests batches of maxBatch
+    // headers, the entries to check first, then the blocks of the logs from the lowest. A check
+    // left unasked is looked at next poll; a log left without its header is placed by its own
+    // blockTimestamp or held by the core for a later poll (the cursor stays below it).
+    const allChecks = plans.flatMap((p) => p.plan.checks.map((c) => Number(c.block_number)));
+    const allBlocks = [...new Set(plans.flatMap((p) => logsOf(p).map((l) => Number(l.blockNumber))))].sort((a, b) => a - b);
+    const room = net.headerRequests !== null && net.maxBatch !== null ? net.headerRequests * net.maxBatch : Infinity;
+    const checkNumbers = allChecks.slice(0, room);
+    const blockNumbers = allBlocks.slice(0, Math.max(0, room - checkNumbers.length));
+    const fetched = blockNumbers.length + checkNumbers.length
       ? await rpc.batch([...blockNumbers, ...checkNumbers].map((b): [string, unknown[]] => ['eth_getBlockByNumber', [hex(b), false]]))
       : [];
-    for (const r of headers) if (r instanceof RpcError) throw r;
+    for (const r of fetched) if (r instanceof RpcError) throw r;
+    const headers = [...fetched, ...allChecks.slice(checkNumbers.length).map(() => null)];
     const header = (b: unknown) => {
       const block = b as Block | null;
       return block ? { number: String(Number(block.number)), hash: block.hash.toLowerCase(), timestamp: String(Number(block.timestamp)) } : null;
@@ -388,12 +401,16 @@ export class Watcher {
    * range. Returns the logs and the last block searched: each eth_getLogs goes in one batch with
    * the answering node's own head, so a node behind the head this poll started from (a
    * load-balanced provider's backends are not in step) is searched only up to the blocks it has,
-   * and the cursor stops there instead of passing blocks that nobody searched.
+   * and the cursor stops there instead of passing blocks that nobody searched. At most
+   * `maxRequests` requests (the core's pace; null for no limit), refused ones included.
    */
-  private async getLogs(state: NetworkState, contract: string | string[], topics: unknown[], from: number, to: number): Promise<{ logs: EthLog[]; to: number }> {
+  private async getLogs(state: NetworkState, contract: string | string[], topics: unknown[], from: number, to: number, maxRequests: number | null): Promise<{ logs: EthLog[]; to: number }> {
     const out: EthLog[] = [];
     let start = from;
+    let requests = 0;
     while (start <= to) {
+      // Paced (public endpoints): the rest of the range waits for the next poll, from the cursor.
+      if (maxRequests !== null && requests++ >= maxRequests) return { logs: out, to: start - 1 };
       const end = Math.min(to, start + state.maxRange - 1);
       const [logs, nodeHead] = await state.rpc.batch([
         ['eth_getLogs', [{ fromBlock: hex(start), toBlock: hex(end), address: contract, topics }]],

@@ -13,6 +13,7 @@ import { Db, openDb } from './db';
 import { createRouter, Route } from './http/router';
 import { checkoutAssets, checkoutRoutes } from './http/routes/checkout';
 import { compatAdminRoutes, compatRoutes } from './http/routes/compat';
+import { consoleRoutes } from './http/routes/console';
 import { demoAssets, demoRoutes } from './http/routes/demo';
 import { merchantRoutes } from './http/routes/merchant';
 import { operationsRoutes } from './http/routes/operations';
@@ -103,7 +104,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const compat = config.compat ? createCompat({ ...config, compat: config.compat }, db, invoices, log) : null;
   if (compat) invoices.changes.on('change', () => compat.callbacks.kick());
   routes.push(...compatAdminRoutes(compat?.callbacks ?? null));
-  const served = compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes;
+  // The merchant console (issue 15): pages, not the API; served, not in `routes` either.
+  const merchantConsole = consoleRoutes({ ...services, webhooks });
+  assets.push(...merchantConsole.assets);
+  const served = [...(compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes), ...merchantConsole.routes];
   const server = http.createServer(
     createRouter({ routes: served, assets, findApiKey: (key) => findApiKey(db, key), baseUrl: () => invoices.publicUrl, log }),
   );

@@ -39,7 +39,7 @@ export const SIGNIN_PER_MINUTE = 30;
 
 const LANG_COOKIE = 'sg_lang';
 const STATES = ['new', 'processing', 'settled', 'expired', 'invalid'];
-const EXCEPTIONS = ['underpaid', 'overpaid', 'paid_late', 'needs_review'];
+const EXCEPTIONS = ['paid_partial', 'paid_over', 'paid_late', 'needs_review'];
 
 /** Something a console page refuses, as a page in the user's language with this status. */
 class Refusal extends Error {
@@ -269,7 +269,7 @@ ${select('state', STATES, filters.state)}${select('exception', EXCEPTIONS, filte
         h(u.note),
         form(csrf, '/console/transfers/attach',
           `<input type="hidden" name="network" value="${h(u.network)}"><input type="hidden" name="tx_hash" value="${h(u.tx_hash)}">
-<input name="invoice" placeholder="inv_…" aria-label="${t(r, 'invoice_id')}" required pattern="inv_[A-Za-z0-9_-]{22}"><button type="submit">${t(r, 'attach')}</button>`, 'class="inline"'),
+<input name="invoice" placeholder="inv_…" aria-label="${t(r, 'invoice_id')}" required pattern="inv_[\\w\\-]{22}"><button type="submit">${t(r, 'attach')}</button>`, 'class="inline"'),
       ]);
       const dead = await webhooks.deadLetters();
       const deadRows = dead.map((d) => [

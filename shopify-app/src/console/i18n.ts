@@ -106,6 +106,20 @@ const EN = {
   link_paid: 'This payment link has been paid.',
   amount_out_of_range: 'The amount must be from {min} to {max} USDT.',
   link_reload: 'This page is out of date. Reload it and try again.',
+  event_type: 'Event',
+  matched: 'Matched by',
+  state_new: 'New',
+  state_processing: 'Processing',
+  state_settled: 'Settled',
+  state_expired: 'Expired',
+  state_invalid: 'Cancelled',
+  exception_paid_partial: 'Paid in part',
+  exception_paid_over: 'Overpaid',
+  exception_paid_late: 'Paid late',
+  exception_needs_review: 'Needs review',
+  delivery_pending: 'Pending',
+  delivery_delivered: 'Delivered',
+  delivery_dead: 'Gave up',
 } as const;
 
 export type WordKey = keyof typeof EN;
@@ -212,9 +226,29 @@ const ZH: Record<WordKey, string> = {
   link_paid: '此收款链接已付款。',
   amount_out_of_range: '金额必须在 {min} 至 {max} USDT 之间。',
   link_reload: '此页面已过期，请刷新后重试。',
+  event_type: '事件',
+  matched: '匹配方式',
+  state_new: '待付款',
+  state_processing: '处理中',
+  state_settled: '已结算',
+  state_expired: '已过期',
+  state_invalid: '已取消',
+  exception_paid_partial: '部分付款',
+  exception_paid_over: '多付',
+  exception_paid_late: '逾期付款',
+  exception_needs_review: '待审核',
+  delivery_pending: '等待发送',
+  delivery_delivered: '已送达',
+  delivery_dead: '已放弃',
 };
 
 export const WORDS: Record<Lang, Record<WordKey, string>> = { en: EN, 'zh-CN': ZH };
+
+/** The word for a code (a state, exception or delivery status) when there is one, else the code itself. */
+export function codeWord(lang: Lang, prefix: 'state' | 'exception' | 'delivery', code: string): string {
+  const key = `${prefix}_${code}`;
+  return key in EN ? WORDS[lang][key as WordKey] : code;
+}
 
 /** The word `key` in `lang`, with `{name}` placeholders filled from `values`. */
 export function word(lang: Lang, key: WordKey, values: Record<string, string | number> = {}): string {

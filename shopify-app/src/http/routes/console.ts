@@ -9,7 +9,8 @@ import type { Config } from '../../config';
 import * as auth from '../../console/auth';
 import { csvOfSettled } from '../../console/export';
 import { CONSOLE_CSS, CONSOLE_HEADERS, CONSOLE_JS, Frame, form, h, page, short, table, when } from '../../console/html';
-import { Lang, pickLang, word, WordKey } from '../../console/i18n';
+import { codeWord, Lang, pickLang, word, WordKey } from '../../console/i18n';
+import sg = require('../../core');
 import { PaymentLinks } from '../../console/links';
 import { searchInvoices, SearchFilters } from '../../console/queries';
 import type { Db } from '../../db';
@@ -21,7 +22,7 @@ import { clientAddress, clientKey, RateLimiter } from '../../ratelimit';
 import { network as registryNetwork } from '../../registry';
 import type { Watcher } from '../../watcher';
 import type { Webhooks } from '../../webhooks';
-import { Asset, Ctx, httpError, Route } from '../router';
+import { Asset, Ctx, httpError, readBody, Route } from '../router';
 
 interface ConsoleServices {
   config: Config;
@@ -58,16 +59,7 @@ interface Request {
 }
 
 /** Reads an application/x-www-form-urlencoded body of at most 64 KB. */
-async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 65536) throw new ApiError('body_too_large', 'the request body is over 64 KB', 'body');
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
+const readForm = async (req: http.IncomingMessage) => new URLSearchParams(await readBody(req));
 
 function send(ctx: Ctx, status: number, html: string, headers: Record<string, string | string[]> = {}) {
   ctx.res.writeHead(status, { ...CONSOLE_HEADERS, ...headers });
@@ -157,6 +149,13 @@ export function consoleRoutes(services: ConsoleServices): { routes: Route[]; ass
       'set-cookie': auth.cookieHeader(auth.PRE_COOKIE, pre, r.secure, 3600),
     });
   };
+  /** A state (and exception) as badges: the word for the merchant, the code in data-* for scripts and tests. */
+  const badges = (r: Request, state: string, exception: string | null, ids = false) =>
+    `<span class="badge" data-state="${h(state)}"${ids ? ' id="state"' : ''}>${h(codeWord(r.lang, 'state', state))}</span>${
+      exception ? ` <span class="badge problem" data-exception="${h(exception)}"${ids ? ' id="exception"' : ''}>${h(codeWord(r.lang, 'exception', exception))}</span>` : ''
+    }`;
+  /** A decimal amount as people read it ("44.00"), through the core. */
+  const amount = (decimal: string) => h(sg.displayAmount(decimal));
   const invoiceLink = (id: string) => `<a href="/console/invoices/${h(id)}" class="mono">${h(id)}</a>`;
 
   const routes: Route[] = [
@@ -218,7 +217,7 @@ export function consoleRoutes(services: ConsoleServices): { routes: Route[]; ass
       const now = clock();
       const select = (name: string, values: string[], current: string | undefined) =>
         `<label>${t(r, name === 'state' ? 'state' : name === 'exception' ? 'exception' : 'network')}<select name="${name}"><option value="">${t(r, 'any')}</option>${values
-          .map((v) => `<option${v === current ? ' selected' : ''}>${h(v)}</option>`)
+          .map((v) => `<option value="${h(v)}"${v === current ? ' selected' : ''}>${h(name === 'network' ? v : codeWord(r.lang, name as 'state' | 'exception', v))}</option>`)
           .join('')}</select></label>`;
       const filterForm = `<form method="get" class="filters" action="/console/invoices">
 ${select('state', STATES, filters.state)}${select('exception', EXCEPTIONS, filters.exception)}${select('network', config.networks.map((n) => n.id), filters.network)}
@@ -229,7 +228,7 @@ ${select('state', STATES, filters.state)}${select('exception', EXCEPTIONS, filte
         [word(r.lang, 'invoice'), word(r.lang, 'order_id'), word(r.lang, 'state'), word(r.lang, 'network'), word(r.lang, 'amount_due'), word(r.lang, 'amount_paid'), word(r.lang, 'created')],
         rows.map((row) => {
           const v = invoices.view(row, now, null);
-          return [invoiceLink(v.id), h(v.order_id), `<span class="badge">${h(v.state)}</span>${v.exception ? ` <span class="badge problem">${h(v.exception)}</span>` : ''}`, h(v.network ?? '—'), h(v.amount_due), h(v.amount_paid), h(when(row.created_at))];
+          return [invoiceLink(v.id), h(v.order_id), badges(r, v.state, v.exception), h(v.network ?? '—'), amount(v.amount_due), amount(v.amount_paid), h(when(row.created_at))];
         }),
         word(r.lang, 'no_invoices'),
       );
@@ -258,14 +257,14 @@ ${select('state', STATES, filters.state)}${select('exception', EXCEPTIONS, filte
       const now = clock();
       const reviewRows = waiting.map((row) => {
         const v = invoices.view(row, now, null);
-        return [invoiceLink(v.id), h(v.order_id), h(v.network), h(v.amount_due), h(v.amount_paid), resolveForm(r, csrf, v.id)];
+        return [invoiceLink(v.id), h(v.order_id), h(v.network), amount(v.amount_due), amount(v.amount_paid), resolveForm(r, csrf, v.id)];
       });
       const unmatched = await invoices.unmatched(200);
       const unmatchedRows = unmatched.map((u) => [
         h(u.network),
         explorer(u.network, u.tx_hash),
         short(u.from),
-        h(u.amount),
+        amount(u.amount),
         h(u.note),
         form(csrf, '/console/transfers/attach',
           `<input type="hidden" name="network" value="${h(u.network)}"><input type="hidden" name="tx_hash" value="${h(u.tx_hash)}">
@@ -284,7 +283,7 @@ ${table([word(r.lang, 'invoice'), word(r.lang, 'order_id'), word(r.lang, 'networ
 <h2>${t(r, 'unmatched')}</h2>
 ${table([word(r.lang, 'network'), word(r.lang, 'tx_hash'), word(r.lang, 'sender'), word(r.lang, 'amount'), word(r.lang, 'note'), word(r.lang, 'attach')], unmatchedRows, word(r.lang, 'no_unmatched'))}
 <h2>${t(r, 'dead_letters')}</h2>
-${table([word(r.lang, 'events'), word(r.lang, 'endpoint'), word(r.lang, 'attempts'), word(r.lang, 'last_error'), word(r.lang, 'resend')], deadRows, word(r.lang, 'no_dead_letters'))}
+${table([word(r.lang, 'event_type'), word(r.lang, 'endpoint'), word(r.lang, 'attempts'), word(r.lang, 'last_error'), word(r.lang, 'resend')], deadRows, word(r.lang, 'no_dead_letters'))}
 <p><a href="/console/doctor">${t(r, 'doctor_findings')}</a></p>`;
       send(r.ctx, 200, page(frame(r, 'nav_review', '/console/review', { live: '*' }), body));
     }),
@@ -437,10 +436,10 @@ ${table([word(r.lang, 'events'), word(r.lang, 'endpoint'), word(r.lang, 'attempt
     const summary = `<dl>
 <dt>${t(r, 'invoice')}</dt><dd class="mono">${h(v.id)}</dd>
 <dt>${t(r, 'order_id')}</dt><dd>${h(v.order_id ?? '—')}</dd>
-<dt>${t(r, 'state')}</dt><dd><span class="badge" id="state">${h(v.state)}</span>${v.exception ? ` <span class="badge problem" id="exception">${h(v.exception)}</span>` : ''}</dd>
+<dt>${t(r, 'state')}</dt><dd>${badges(r, v.state, v.exception, true)}</dd>
 <dt>${t(r, 'network')}</dt><dd>${h(v.network ?? '—')} ${h(v.token ?? '')}</dd>
-<dt>${t(r, 'amount_due')}</dt><dd>${h(v.amount_due)} USDT${v.fiat_amount ? ` (${h(v.fiat_amount)} ${h(v.currency)} @ ${h(v.rate)})` : ''}</dd>
-<dt>${t(r, 'amount_paid')}</dt><dd>${h(v.amount_paid)} USDT</dd>
+<dt>${t(r, 'amount_due')}</dt><dd>${amount(v.amount_due)} USDT${v.fiat_amount ? ` (${h(v.fiat_amount)} ${h(v.currency)} @ ${h(v.rate)})` : ''}</dd>
+<dt>${t(r, 'amount_paid')}</dt><dd>${amount(v.amount_paid)} USDT</dd>
 <dt>${t(r, 'created')}</dt><dd>${h(when(row.created_at))}</dd>
 <dt>${t(r, 'pay_page')}</dt><dd><a href="/pay/${h(v.id)}">/pay/${h(v.id)}</a></dd>
 </dl>`;
@@ -449,22 +448,22 @@ ${table([word(r.lang, 'events'), word(r.lang, 'endpoint'), word(r.lang, 'attempt
       ? form(csrf, `/console/invoices/${encodeURIComponent(v.id)}/cancel`, `<button type="submit" class="secondary">${t(r, 'cancel_invoice')}</button>`)
       : '';
     const ledgerTable = table(
-      [word(r.lang, 'tx_hash'), word(r.lang, 'sender'), word(r.lang, 'amount'), word(r.lang, 'block'), word(r.lang, 'status'), word(r.lang, 'note')],
+      [word(r.lang, 'tx_hash'), word(r.lang, 'sender'), word(r.lang, 'amount'), word(r.lang, 'block'), word(r.lang, 'status'), word(r.lang, 'matched')],
       ledger.map((e) => {
         const tr = byTx.get(`${e.tx_hash}#${e.log_index}`);
-        return [explorer(e.network, e.tx_hash), short(e.sender), h(tr?.amount ?? e.amount), `${h(e.block_number)}<br>${h(when(e.block_time))}`, h(tr?.status ?? e.status), h([e.matched_by, tr?.review ? 'review' : null, e.note].filter(Boolean).join(' · '))];
+        return [explorer(e.network, e.tx_hash), short(e.sender), tr ? amount(tr.amount) : amount(sg.formatAmount(e.network, e.amount, e.token)), `${h(e.block_number)}<br>${h(when(e.block_time))}`, h(tr?.status ?? e.status), h([e.matched_by, tr?.review ? 'review' : null, e.note].filter(Boolean).join(' · '))];
       }),
       '—',
     );
-    const eventTable = table([word(r.lang, 'events'), word(r.lang, 'created')], events.map((e) => [`<span class="mono">${h(e.type)}</span>`, h(when(e.created_at))]), '—');
+    const eventTable = table([word(r.lang, 'event_type'), word(r.lang, 'created')], events.map((e) => [`<span class="mono">${h(e.type)}</span>`, h(when(e.created_at))]), '—');
     const hookTable = table(
-      [word(r.lang, 'events'), word(r.lang, 'endpoint'), word(r.lang, 'status'), word(r.lang, 'attempts'), word(r.lang, 'last_error'), ''],
+      [word(r.lang, 'event_type'), word(r.lang, 'endpoint'), word(r.lang, 'status'), word(r.lang, 'attempts'), word(r.lang, 'last_error'), ''],
       deliveries.map((d) => [
         `<span class="mono">${h(events.find((e) => e.id === d.event_id)?.type ?? d.event_id)}</span>`,
         h(d.endpoint),
-        `<span class="badge delivery-${h(d.status)}">${h(d.status)}</span>`,
+        `<span class="badge delivery-${h(d.status)}">${h(codeWord(r.lang, 'delivery', d.status))}${d.last_status ? ` (HTTP ${h(d.last_status)})` : ''}</span>`,
         h(d.attempts),
-        h(d.last_error ?? (d.last_status ? `HTTP ${d.last_status}` : '')),
+        h(d.last_error),
         d.status === 'dead' ? form(csrf, `/console/deliveries/${encodeURIComponent(d.id)}/resend`, `<button type="submit">${t(r, 'resend')}</button>`) : '',
       ]),
       '—',

@@ -120,6 +120,15 @@ const EN = {
   delivery_pending: 'Pending',
   delivery_delivered: 'Delivered',
   delivery_dead: 'Gave up',
+  notify_settled: 'Paid: invoice {invoice}{order} settled, {amount} USDT on {network}. {link}',
+  notify_needs_review: 'Review needed: invoice {invoice}{order}, {paid} USDT paid of {due} USDT. Approve or reject it in the console: {link}',
+  notify_unmatched: 'Unmatched transfer: {amount} USDT on {network} from {from} (tx {tx}). Attach it to an invoice in the console: {link}',
+  notify_watcher_lag: 'Watcher behind: {network} is {lag} blocks behind the chain head. Check its RPC with stablegate doctor.',
+  notify_dead_letter: 'Webhook gave up: event {event} to endpoint {endpoint} after {attempts} attempts ({error}). Resend it in the console: {link}',
+  notify_test: 'Test message from the Stablegate console: notifications reach this chat.',
+  notifications: 'Notifications',
+  notifications_off: 'No notifications are configured (see "notifications" in the config file).',
+  send_test: 'Send a test message',
 } as const;
 
 export type WordKey = keyof typeof EN;
@@ -240,6 +249,15 @@ const ZH: Record<WordKey, string> = {
   delivery_pending: '等待发送',
   delivery_delivered: '已送达',
   delivery_dead: '已放弃',
+  notify_settled: '已收款：账单 {invoice}{order} 已结算，{amount} USDT（{network}）。{link}',
+  notify_needs_review: '需要审核：账单 {invoice}{order}，应付 {due} USDT，已付 {paid} USDT。请在控制台批准或拒绝：{link}',
+  notify_unmatched: '未匹配的转账：{amount} USDT（{network}），来自 {from}（交易 {tx}）。请在控制台关联到账单：{link}',
+  notify_watcher_lag: '监听落后：{network} 落后链上最新区块 {lag} 个。请用 stablegate doctor 检查其 RPC。',
+  notify_dead_letter: 'Webhook 发送失败：事件 {event} 发往端点 {endpoint}，已尝试 {attempts} 次（{error}）。请在控制台重新发送：{link}',
+  notify_test: '来自 Stablegate 控制台的测试消息：通知可以送达此处。',
+  notifications: '通知',
+  notifications_off: '未配置通知（见配置文件中的 "notifications"）。',
+  send_test: '发送测试消息',
 };
 
 export const WORDS: Record<Lang, Record<WordKey, string>> = { en: EN, 'zh-CN': ZH };

@@ -18,6 +18,7 @@ import { doctor } from '../../doctor';
 import { ApiError } from '../../errors';
 import type { Invoices, InvoiceRow } from '../../invoices';
 import type { Logger } from '../../log';
+import type { Notifier } from '../../notify';
 import { clientAddress, clientKey, RateLimiter } from '../../ratelimit';
 import { network as registryNetwork } from '../../registry';
 import type { Watcher } from '../../watcher';
@@ -30,6 +31,7 @@ interface ConsoleServices {
   invoices: Invoices;
   watcher: Watcher;
   webhooks: Webhooks;
+  notifier: Notifier | null;
   clock: () => number;
   log: Logger;
 }
@@ -75,7 +77,7 @@ function redirect(ctx: Ctx, location: string, headers: Record<string, string | s
 const safeBack = (back: string | null) => (back && /^\/console\/[A-Za-z0-9/_.-]*$/.test(back) ? back : '/console/invoices');
 
 export function consoleRoutes(services: ConsoleServices): { routes: Route[]; assets: Asset[] } {
-  const { config, db, invoices, webhooks, watcher, clock, log } = services;
+  const { config, db, invoices, webhooks, watcher, notifier, clock, log } = services;
   const perClient = new RateLimiter(db, 'console-signin-client', SIGNIN_PER_CLIENT_PER_MINUTE);
   const perServer = new RateLimiter(db, 'console-signin', SIGNIN_PER_MINUTE);
   const links = new PaymentLinks(db, invoices);
@@ -303,7 +305,18 @@ ${table([word(r.lang, 'event_type'), word(r.lang, 'endpoint'), word(r.lang, 'att
       const body = `<p>${t(r, 'doctor_intro')}</p><ul class="findings">${findings
         .map((f) => `<li class="${f.ok ? 'ok' : 'problem'}"><strong>${t(r, f.ok ? 'ok' : 'problem')}</strong> ${h(f.message)}</li>`)
         .join('')}</ul>`;
-      send(r.ctx, 200, page(frame(r, 'doctor_findings', '/console/doctor'), body));
+      const channels = [config.notifications?.telegram ? 'Telegram' : null, config.notifications?.email ? 'e-mail' : null].filter(Boolean).join(', ');
+      const notifications = `<h2>${t(r, 'notifications')}</h2>${
+        notifier ? `<p>${h(channels)}</p>${form(r.session!.csrf, '/console/notifications/test', `<button type="submit" class="secondary">${t(r, 'send_test')}</button>`)}` : `<p>${t(r, 'notifications_off')}</p>`
+      }`;
+      send(r.ctx, 200, page(frame(r, 'doctor_findings', '/console/doctor'), body + notifications));
+    }),
+    route('POST', '/console/notifications/test', true, async (r) => {
+      if (!notifier) throw new Refusal(404, 'notifications_off');
+      await notifier.test().catch((error: Error) => {
+        throw new ApiError('notification_failed', error.message);
+      });
+      redirect(r.ctx, '/console/doctor?done=1');
     }),
 
     // ---------------------------------------------------------------- payment links

@@ -229,6 +229,10 @@ test('escaped HTML, CSV cells safe from formulas, words complete in both languag
     assert.match(page.response.headers.get('content-security-policy'), /script-src 'self';/);
     for (const secret of [API_KEY, s.env.SG_TEST_WEBHOOK_SECRET]) assert.ok(!page.text.includes(secret));
   }
+  // The doctor's findings, in the console.
+  const doctor = await get('/console/doctor', cookie);
+  assert.equal(doctor.status, 200);
+  assert.match(doctor.text, /<li class="ok"><strong>ok<\/strong> devnet: the RPC at http:\/\/127\.0\.0\.1:\d+\/? answers on chain 31337/);
   assert.deepEqual(['=SUM(A1)', '+1', '-2', '@cmd', '\tx', 'a,b', 'say "hi"', 'plain', null].map(csvCell), ["'=SUM(A1)", "'+1", "'-2", "'@cmd", "'\tx", '"a,b"', '"say ""hi"""', 'plain', '']);
   assert.deepEqual(Object.keys(WORDS['zh-CN']).sort(), Object.keys(WORDS.en).sort());
   for (const [key, text] of Object.entries(WORDS['zh-CN'])) assert.ok(text.trim(), key);
@@ -391,9 +395,11 @@ test('in Chromium: payment links paid on the devnet, CSV export checked against 
   await page.waitForURL(/\/console\/links\?done=1/);
   const donation = await page.locator('tr', { hasText: 'Donation' }).locator('a[href^="/l/"]').getAttribute('href');
   await customer.goto(s.app.url + donation);
-  await customer.locator('input[name=amount]').fill('250');
-  await customer.locator('button[type=submit]').click();
-  assert.match(await customer.locator('[role=alert]').textContent(), /from 1 to 100 USDT/);
+  for (const typed of ['250', '1e2', '-5', '0.5']) {
+    await customer.locator('input[name=amount]').fill(typed);
+    await customer.locator('button[type=submit]').click();
+    assert.match(await customer.locator('[role=alert]').textContent(), /from 1 to 100 USDT/, typed);
+  }
   await customer.locator('input[name=amount]').fill('7.25');
   await customer.locator('button[type=submit]').click();
   await customer.waitForURL(/\/pay\/inv_/);

@@ -6,6 +6,7 @@
 // only an invoice that expired or was cancelled unpaid is replaced by a new one.
 import crypto = require('node:crypto');
 import sg = require('../core');
+import { DECIMAL } from '../config';
 import type { Db } from '../db';
 import { ApiError, invalid } from '../errors';
 import { Ctx } from '../http/router';
@@ -160,6 +161,7 @@ export class PaymentLinks {
       const typed = (form.get('amount') ?? '').trim();
       let within = false;
       try {
+        if (!DECIMAL.test(typed)) throw new Error('not a decimal');
         const units = this.units(typed);
         within = units >= this.units(link.min_amount as string) && units <= this.units(link.max_amount as string);
       } catch {

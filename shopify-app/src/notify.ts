@@ -159,6 +159,8 @@ export class Notifier {
     }
     if (this.wants('watcher_lag')) {
       for (const state of this.watcher.states.values()) {
+        // Only the process polling the network knows its lag (a standby's cursors are not its own).
+        if (state.role !== 'active') continue;
         const cursors = Object.values(state.cursors);
         if (state.head === null || cursors.length === 0) continue;
         const lag = state.head - Math.min(...cursors);

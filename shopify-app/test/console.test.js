@@ -398,7 +398,7 @@ test('in Chromium: payment links paid on the devnet, CSV export checked against 
   for (const typed of ['250', '1e2', '-5', '0.5']) {
     await customer.locator('input[name=amount]').fill(typed);
     await customer.locator('button[type=submit]').click();
-    assert.match(await customer.locator('[role=alert]').textContent(), /from 1 to 100 USDT/, typed);
+    assert.match(await customer.locator('[role=alert]').textContent(), /from 1\.00 to 100\.00 USDT/, typed);
   }
   await customer.locator('input[name=amount]').fill('7.25');
   await customer.locator('button[type=submit]').click();
@@ -466,6 +466,13 @@ test('in Chromium: the console in Simplified Chinese (Accept-Language), and the 
   assert.ok(await page.getByRole('heading', { name: '到账记录' }).isVisible());
   assert.equal(await page.locator('#state').textContent(), '已结算');
   await shoot(page, 'zh-invoice');
+  // Something in the queue for the screenshot: an invoice the merchant marked for review.
+  const marked = (await s.api('POST', '/api/v1/invoices', { amount: '9', networks: ['devnet'], order_id: 'zh-review' })).body;
+  await s.api('POST', `/api/v1/invoices/${marked.id}/review`);
+  const link = (await s.app.db.get(`SELECT id FROM payment_links WHERE reusable = 1`)).id;
+  await page.goto(`${s.app.url}/l/${link}`);
+  assert.match(await page.locator('label').textContent(), /付款金额（USDT，1\.00 至 100\.00）/);
+  await shoot(page, 'zh-paylink');
   for (const [p, name] of [['/console/review', 'zh-review'], ['/console/links', 'zh-links'], ['/console/export', 'zh-export'], ['/console/keys', 'zh-keys']]) {
     await page.goto(s.app.url + p);
     await shoot(page, name);

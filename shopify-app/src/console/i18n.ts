@@ -88,7 +88,7 @@ const EN = {
   disable: 'Disable',
   disabled: 'disabled',
   export_title: 'Export settled payments (CSV)',
-  export_intro: 'One row per settled invoice whose payment was settled in the date range (UTC), for your accounts.',
+  export_intro: 'One row per transfer credited to an invoice that settled in the date range (UTC), for your accounts.',
   download: 'Download CSV',
   keys: 'API keys',
   key_name: 'Name',
@@ -120,6 +120,11 @@ const EN = {
   delivery_pending: 'Pending',
   delivery_delivered: 'Delivered',
   delivery_dead: 'Gave up',
+  entry_seen: 'Seen, not final yet',
+  entry_final: 'Final',
+  entry_removed: 'Removed by a reorganisation',
+  matched_amount: 'By amount',
+  matched_claim: 'By claim',
   notify_settled: 'Paid: invoice {invoice}{order} settled, {amount} USDT on {network}. {link}',
   notify_needs_review: 'Review needed: invoice {invoice}{order}, {paid} USDT paid of {due} USDT. Approve or reject it in the console: {link}',
   notify_unmatched: 'Unmatched transfer: {amount} USDT on {network} from {from} (tx {tx}). Attach it to an invoice in the console: {link}',
@@ -217,7 +222,7 @@ const ZH: Record<WordKey, string> = {
   disable: '停用',
   disabled: '已停用',
   export_title: '导出已结算付款（CSV）',
-  export_intro: '日期范围内（UTC）每笔已结算账单一行，供记账使用。',
+  export_intro: '日期范围内（UTC）结算的账单，每笔到账转账一行，供记账使用。',
   download: '下载 CSV',
   keys: 'API 密钥',
   key_name: '名称',
@@ -249,6 +254,11 @@ const ZH: Record<WordKey, string> = {
   delivery_pending: '等待发送',
   delivery_delivered: '已送达',
   delivery_dead: '已放弃',
+  entry_seen: '已到账，未最终确认',
+  entry_final: '已最终确认',
+  entry_removed: '因链重组已移除',
+  matched_amount: '按金额匹配',
+  matched_claim: '按申领匹配',
   notify_settled: '已收款：账单 {invoice}{order} 已结算，{amount} USDT（{network}）。{link}',
   notify_needs_review: '需要审核：账单 {invoice}{order}，应付 {due} USDT，已付 {paid} USDT。请在控制台批准或拒绝：{link}',
   notify_unmatched: '未匹配的转账：{amount} USDT（{network}），来自 {from}（交易 {tx}）。请在控制台关联到账单：{link}',
@@ -263,7 +273,7 @@ const ZH: Record<WordKey, string> = {
 export const WORDS: Record<Lang, Record<WordKey, string>> = { en: EN, 'zh-CN': ZH };
 
 /** The word for a code (a state, exception or delivery status) when there is one, else the code itself. */
-export function codeWord(lang: Lang, prefix: 'state' | 'exception' | 'delivery', code: string): string {
+export function codeWord(lang: Lang, prefix: 'state' | 'exception' | 'delivery' | 'entry' | 'matched', code: string): string {
   const key = `${prefix}_${code}`;
   return key in EN ? WORDS[lang][key as WordKey] : code;
 }

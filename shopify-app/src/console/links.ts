@@ -127,7 +127,7 @@ export class PaymentLinks {
     } else {
       const field = link.amount
         ? `<p class="amount"><strong>${h(sg.displayAmount(link.amount))} USDT</strong></p>`
-        : `<p><label>${t('pay_amount', { min: link.min_amount as string, max: link.max_amount as string })}<br><input name="amount" inputmode="decimal" required></label></p>`;
+        : `<p><label>${t('pay_amount', { min: sg.displayAmount(link.min_amount as string), max: sg.displayAmount(link.max_amount as string) })}<br><input name="amount" inputmode="decimal" required></label></p>`;
       body = `<h1>${h(link.title)}</h1>${problem ? `<p role="alert">${h(problem)}</p>` : ''}
 <form method="post" action="/l/${h(link.id)}"><input type="hidden" name="csrf" value="${h(csrf)}">${field}<button type="submit">${t('pay_continue')}</button></form>`;
     }
@@ -167,7 +167,10 @@ export class PaymentLinks {
       } catch {
         within = false;
       }
-      if (!within) return this.servePage(ctx, lang, word(lang, 'amount_out_of_range', { min: link.min_amount as string, max: link.max_amount as string }), 422);
+      if (!within) {
+        const limits = { min: sg.displayAmount(link.min_amount as string), max: sg.displayAmount(link.max_amount as string) };
+        return this.servePage(ctx, lang, word(lang, 'amount_out_of_range', limits), 422);
+      }
       amount = typed;
     }
     if (!Number(link.reusable)) {

@@ -325,7 +325,7 @@ ${table([word(r.lang, 'event_type'), word(r.lang, 'endpoint'), word(r.lang, 'att
       const all = await links.list();
       const rows = all.map((l) => [
         h(l.title),
-        h(l.amount ?? `${l.min_amount} – ${l.max_amount}`),
+        l.amount ? amount(l.amount) : `${amount(l.min_amount as string)} – ${amount(l.max_amount as string)}`,
         h(word(r.lang, Number(l.reusable) ? 'reusable_short' : 'single_use')),
         Number(l.active) ? `<a href="/l/${h(l.id)}" class="mono">${h(`${invoices.publicUrl}/l/${l.id}`)}</a>` : `<span class="badge">${t(r, 'disabled')}</span>`,
         Number(l.active) ? form(csrf, `/console/links/${encodeURIComponent(l.id)}/disable`, `<button type="submit" class="secondary">${t(r, 'disable')}</button>`) : '',
@@ -464,7 +464,8 @@ ${table([word(r.lang, 'event_type'), word(r.lang, 'endpoint'), word(r.lang, 'att
       [word(r.lang, 'tx_hash'), word(r.lang, 'sender'), word(r.lang, 'amount'), word(r.lang, 'block'), word(r.lang, 'status'), word(r.lang, 'matched')],
       ledger.map((e) => {
         const tr = byTx.get(`${e.tx_hash}#${e.log_index}`);
-        return [explorer(e.network, e.tx_hash), short(e.sender), tr ? amount(tr.amount) : amount(sg.formatAmount(e.network, e.amount, e.token)), `${h(e.block_number)}<br>${h(when(e.block_time))}`, h(tr?.status ?? e.status), h([e.matched_by, tr?.review ? 'review' : null, e.note].filter(Boolean).join(' · '))];
+        return [explorer(e.network, e.tx_hash), short(e.sender), tr ? amount(tr.amount) : amount(sg.formatAmount(e.network, e.amount, e.token)), `${h(e.block_number)}<br>${h(when(e.block_time))}`, h(codeWord(r.lang, 'entry', tr?.status ?? e.status)),
+          h([e.matched_by ? codeWord(r.lang, 'matched', e.matched_by) : null, tr?.review ? codeWord(r.lang, 'exception', 'needs_review') : null].filter(Boolean).join(' · '))];
       }),
       '—',
     );

@@ -238,6 +238,30 @@ test('escaped HTML, CSV cells safe from formulas, words complete in both languag
   for (const [key, text] of Object.entries(WORDS['zh-CN'])) assert.ok(text.trim(), key);
 });
 
+test('invoice filters: exception, order id, date range, and a date that is not one', async () => {
+  const a = (await s.api('POST', '/api/v1/invoices', { amount: '2.5', networks: ['devnet'], order_id: 'filter-a' })).body;
+  const b = (await s.api('POST', '/api/v1/invoices', { amount: '2.6', networks: ['devnet-tron'], order_id: 'filter-b' })).body;
+  await s.api('POST', `/api/v1/invoices/${b.id}/review`);
+  const { cookie } = await signIn();
+  const ids = async (query) => {
+    const r = await get(`/console/invoices?${new URLSearchParams(query)}`, cookie);
+    assert.equal(r.status, 200, r.text);
+    return [...r.text.matchAll(/href="\/console\/invoices\/(inv_[\w-]{22})"/g)].map((m) => m[1]);
+  };
+  assert.deepEqual(await ids({ order_id: 'filter-a' }), [a.id]);
+  assert.ok((await ids({ exception: 'needs_review' })).includes(b.id));
+  assert.ok(!(await ids({ exception: 'needs_review' })).includes(a.id));
+  assert.deepEqual(await ids({ network: 'devnet-tron', order_id: 'filter-b' }), [b.id]);
+  assert.deepEqual(await ids({ network: 'devnet', order_id: 'filter-b' }), []);
+  assert.deepEqual(await ids({ q: b.recipient }).then((x) => x.includes(b.id)), true, 'by its TRON receiving address');
+  const today = new Date(Date.now()).toISOString().slice(0, 10);
+  assert.ok((await ids({ from: today, to: today })).includes(a.id));
+  assert.deepEqual(await ids({ from: '2001-01-01', to: '2001-12-31' }), []);
+  const bad = await get('/console/invoices?from=2026-02-30', cookie);
+  assert.equal(bad.status, 422);
+  assert.match(bad.text, /from: must be a date like 2026-01-31/);
+});
+
 // ------------------------------------------------------------------ in Chromium
 
 const seen = (problems) => (page) => {
@@ -331,6 +355,14 @@ test('in Chromium: sign in, filter, open a paid invoice, attach an unmatched tra
   assert.equal(await page.locator('#state').getAttribute('data-state'), 'settled');
   const settled = await s.receiver.waitFor((e) => e.type === 'invoice.settled' && e.data.invoice.id === inv.id);
   assert.deepEqual(settled.data.resolution, { outcome: 'accepted', note: 'customer sent 0.50 extra; keep it as a tip' });
+
+  // Live: an open invoice page follows the payment without anyone reloading it.
+  const watched = (await s.api('POST', '/api/v1/invoices', { amount: '6.5', networks: ['devnet'], order_id: 'console-live' })).body;
+  await page.goto(`${s.app.url}/console/invoices/${watched.id}`);
+  assert.equal(await page.locator('#state').getAttribute('data-state'), 'new');
+  await s.pay(watched.recipient, watched.amount_due_units);
+  await s.net.mine(3);
+  await page.locator('#state[data-state="settled"]').waitFor({ timeout: 20000 });
 
   // A dead letter, resent from the console.
   const hook = (await s.api('POST', '/api/v1/invoices', { amount: '8', networks: ['devnet'], order_id: 'console-hooks' })).body;

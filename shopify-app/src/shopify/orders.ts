@@ -5,7 +5,7 @@
 // server's rates). The invoice is linked on the order as the app's metafields.
 import { ApiError, invalid } from '../errors';
 import type { Db } from '../db';
-import type { Invoices, InvoiceRow } from '../invoices';
+import type { AddressPool, Invoices, InvoiceRow } from '../invoices';
 import type { Logger } from '../log';
 import type { Shopify } from '@shopify/shopify-api';
 import { Admin, METAFIELD_NAMESPACE, orderGid, OrderTransaction, ShopifyOrder } from './admin';
@@ -73,15 +73,17 @@ export class ShopifyOrders {
     if (!pendingSale(order) || !positive(outstanding.amount)) {
       throw new ApiError('order_not_payable', `order ${order.name} has no pending ${settings.payment_method} payment to take (financial status ${order.displayFinancialStatus ?? 'unknown'})`, 'order_id');
     }
+    // The shop's own receiving addresses when it set some (its pool), else the server's.
+    const terms = this.s.shops.invoiceTerms(settings);
     const body = {
       fiat_amount: outstanding.amount.replace(/\.0+$/, ''),
       currency: outstanding.currencyCode,
       order_id: order.name,
-      ...(settings.networks ? { networks: settings.networks } : {}),
+      ...(terms.networks ? { networks: terms.networks } : {}),
       ...(settings.expires_in ? { expires_in: settings.expires_in } : {}),
       metadata: { shopify_shop: shop, shopify_order_id: id, shopify_order_name: order.name },
     };
-    const invoiceId = await this.createOnce(shop, id, body, baseUrl);
+    const invoiceId = await this.createOnce(shop, id, body, baseUrl, terms.pool);
     await this.s.db.run(
       `INSERT INTO shopify_orders (shop, order_id, order_name, invoice_id, amount, currency, linked, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
@@ -98,11 +100,11 @@ export class ShopifyOrders {
    * the invoice's idempotency key (shop, order) is claimed inside the creation's transaction (a
    * twin blocks on it in PostgreSQL or fails on its primary key, then replays the same invoice).
    */
-  private async createOnce(shop: string, orderId: string, body: Record<string, unknown>, baseUrl: string): Promise<string> {
+  private async createOnce(shop: string, orderId: string, body: Record<string, unknown>, baseUrl: string, pool: AddressPool | null): Promise<string> {
     const owner = `shopify:${shop}`;
     const key = `order:${orderId}`;
     try {
-      const created = await this.s.invoices.create(body, owner, key, baseUrl);
+      const created = await this.s.invoices.create(body, owner, key, baseUrl, pool);
       return (created.body as { id: string }).id;
     } catch (error) {
       // The order changed between two first requests (its outstanding amount): the first invoice stands.

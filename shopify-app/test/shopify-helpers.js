@@ -37,9 +37,12 @@ async function startShopify(name, overrides = {}) {
 
 /** The embedded admin's session token of `store` (iss = its admin). */
 const adminToken = async (store, overrides = {}) => (await getJwt(store, API_KEY, API_SECRET_KEY, overrides)).token;
-/** A checkout or customer-account extension's session token of `store` (no iss; `sub` the customer when signed in). */
+/**
+ * A checkout or customer-account extension's session token of `store` (no iss); `sub` is the
+ * signed-in customer's GID, null for a guest's token (no sub).
+ */
 const extensionToken = async (store, sub = 'gid://shopify/Customer/7') =>
-  (await getJwt(store, API_KEY, API_SECRET_KEY, { iss: undefined, dest: `${store}.myshopify.com`, sub })).token;
+  (await getJwt(store, API_KEY, API_SECRET_KEY, { iss: undefined, dest: `${store}.myshopify.com`, sub: sub ?? undefined })).token;
 
 /** Resolves once `test()` gives a truthy value (polled every 50 ms). */
 async function until(what, test, timeoutMs = 20000) {

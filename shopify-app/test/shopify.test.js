@@ -195,6 +195,26 @@ test('another shop\'s token is refused on this shop\'s orders', async () => {
   assert.equal(stranger.body.error.code, 'shop_not_installed');
 });
 
+test('a signed-in customer\'s token reads that customer\'s orders only; a token without a customer is tied to its shop', async () => {
+  const asCustomer = async (order, sub, store = STORE) => call('POST', '/shopify/api/checkout', await extensionTokenOf(store, sub), { order_id: order.id });
+  const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: 'gid://shopify/Customer/41' });
+  // Another customer of the same shop, before and after the invoice exists: as if there were no such order.
+  const stranger = await asCustomer(order, 'gid://shopify/Customer/42');
+  assert.equal(stranger.status, 404);
+  assert.equal(stranger.body.error.code, 'order_not_found');
+  assert.equal(await invoicesOfOrder(order), 0, 'no invoice made for a stranger');
+  const own = await asCustomer(order, 'gid://shopify/Customer/41');
+  assert.equal(own.status, 200, JSON.stringify(own.body));
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/42')).status, 404, 'the stored link is checked too');
+  // Shop B's token naming the same customer id still reads nothing of shop A.
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/41', OTHER_STORE)).status, 404);
+  // A guest's Thank-you page token (no sub) reads its shop's orders.
+  assert.equal((await asCustomer(order, null)).body.invoice.id, own.body.invoice.id);
+  const guest = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
+  assert.equal((await asCustomer(guest, 'gid://shopify/Customer/41')).status, 404, 'a customer\'s token does not read a guest order');
+  assert.equal((await asCustomer(guest, null)).status, 200);
+});
+
 test('bad input to the extension endpoint gets an error naming what is wrong', async () => {
   const r = await call('POST', '/shopify/api/checkout', await extensionToken(), { order_id: 'gid://shopify/Product/1' });
   assert.equal(r.status, 422);

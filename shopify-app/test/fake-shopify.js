@@ -223,7 +223,7 @@ class FakeShopify {
   }
 
   /** POSTs a webhook delivery to `url` as Shopify does (HMAC of the raw body with the app secret). */
-  async deliver(url, { topic, shop, payload, webhookId = crypto.randomUUID(), secret = this.apiSecret, apiVersion = '2025-01' }) {
+  async deliver(url, { topic, shop, payload, webhookId = crypto.randomUUID(), secret = this.apiSecret, apiVersion = '2025-10' }) {
     const body = JSON.stringify(payload);
     const response = await fetch(url, {
       method: 'POST',

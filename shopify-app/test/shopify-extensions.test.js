@@ -7,6 +7,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const esbuild = require('esbuild');
@@ -130,6 +131,22 @@ test('the server\'s answers: another method hides the block, a missing order is 
   assert.equal(kept.view, shown);
   assert.equal(kept.poll, true);
   assert.equal(next(answer(invoice({ state: 'processing', amount_paid: '23.33' })), 0, shown).view.heading, 'Payment received');
+});
+
+test('the server URL is written once, in shopify.app.toml, and built into both blocks (configure.mjs)', async () => {
+  const { serverUrlOf, moduleText } = await import(path.join(EXTENSIONS, 'configure.mjs'));
+  // The committed module says what the committed toml says (fails if the two diverge).
+  execFileSync(process.execPath, [path.join(EXTENSIONS, 'configure.mjs'), '--check'], { stdio: 'pipe' });
+  assert.equal(serverUrlOf('application_url = "https://pay.shop.example/shopify"\n'), 'https://pay.shop.example');
+  assert.equal(serverUrlOf('application_url = "https://example.org/stablegate/shopify/"'), 'https://example.org/stablegate');
+  assert.equal(serverUrlOf('application_url = "https://pay.example.com/shopify"'), null, 'the placeholder is no server');
+  assert.throws(() => serverUrlOf('application_url = "http://pay.shop.example/shopify"'), /must be https/);
+  assert.throws(() => serverUrlOf('name = "x"'), /no application_url/);
+  assert.match(moduleText('https://pay.shop.example'), /^export const SERVER_URL = "https:\/\/pay\.shop\.example";$/m);
+  // Neither block has a per-block URL setting any more.
+  for (const name of ['thank-you', 'order-status']) {
+    assert.doesNotMatch(fs.readFileSync(path.join(EXTENSIONS, name, 'shopify.extension.toml'), 'utf8'), /^\[extensions\.settings\]/m, name);
+  }
 });
 
 test('the extensions type-check against @shopify/ui-extensions (components, their props, each target\'s API)', () => {

@@ -53,6 +53,13 @@ test('shopify.app.toml asks for exactly the scopes the code uses, and subscribes
   assert.deepEqual(subscribed.sort(), [...TOPICS].sort());
 });
 
+test('one Shopify API version: the toml\'s webhooks are the server\'s default version, which the library knows', () => {
+  const toml = fs.readFileSync(path.join(__dirname, '..', 'shopify.app.toml'), 'utf8');
+  const { SHOPIFY_API_VERSION_DEFAULT } = require('../dist/config');
+  assert.equal(/^\[webhooks\]\napi_version = "([^"]+)"/m.exec(toml.replace(/^#.*\n/gm, ''))[1], SHOPIFY_API_VERSION_DEFAULT);
+  assert.equal(s.app.config.shopify.apiVersion, SHOPIFY_API_VERSION_DEFAULT);
+});
+
 test('install: the admin session token is exchanged once for an offline token, stored encrypted', async () => {
   const r = await call('GET', '/shopify/api/settings', await adminToken());
   assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -165,6 +172,8 @@ test('the order flow: extension request → one invoice → payment on the devne
   const again = await checkout(order);
   assert.equal(again.body.invoice.state, 'settled');
   assert.deepEqual(fake.invalid, []);
+  // Every Admin request went at the app's one API version (the toml's webhooks' too, above).
+  assert.deepEqual([...new Set(fake.requests.map((r) => r.version))], [require('../dist/config').SHOPIFY_API_VERSION_DEFAULT]);
 });
 
 test('an order of another payment method is ignored: no invoice', async () => {

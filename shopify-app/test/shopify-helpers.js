@@ -55,4 +55,45 @@ async function until(what, test, timeoutMs = 20000) {
   }
 }
 
-module.exports = { startShopify, adminToken, extensionToken, until, API_KEY, API_SECRET_KEY };
+/**
+ * Builds an extension's bundle as Shopify CLI bundles a UI extension (ESM, minified, JSX for
+ * Preact, everything inlined); with `serverUrl`, the built-in server URL (shared/server-url.mjs,
+ * which extensions/configure.mjs writes from shopify.app.toml) is that one.
+ */
+async function buildExtension(name, { serverUrl } = {}) {
+  const esbuild = require('esbuild');
+  const path = require('node:path');
+  const entry = { 'thank-you': 'src/ThankYou.jsx', 'order-status': 'src/OrderStatus.jsx' }[name];
+  const plugins = serverUrl === undefined ? [] : [{
+    name: 'server-url',
+    setup(build) {
+      build.onResolve({ filter: /\/server-url\.mjs$/ }, () => ({ path: 'server-url', namespace: 'sg' }));
+      build.onLoad({ filter: /.*/, namespace: 'sg' }, () => ({ contents: `export const SERVER_URL = ${JSON.stringify(serverUrl)};`, loader: 'js' }));
+    },
+  }];
+  const result = await esbuild.build({
+    entryPoints: [path.join(__dirname, '..', 'extensions', name, entry)],
+    bundle: true, minify: true, format: 'esm', target: 'es2020', write: false, logLevel: 'silent',
+    jsx: 'automatic', jsxImportSource: 'preact', legalComments: 'none', plugins,
+  });
+  return result.outputFiles[0].contents;
+}
+
+/**
+ * The browser suites' launcher (tests/e2e/widget/browser.js: Debian's Chromium through
+ * playwright-core) and why it cannot run here (null when it can): a suite is skipped only while a
+ * prerequisite is missing, saying which.
+ */
+function chromium() {
+  let browser = null;
+  try {
+    browser = require('../../tests/e2e/widget/browser'); // playwright-core from the root `npm ci`
+  } catch {
+    browser = null;
+  }
+  const executable = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  const missing = !browser ? 'playwright-core is not installed at the repo root (npm ci)' : !require('node:fs').existsSync(executable) ? `${executable} is missing (apt-get install chromium)` : null;
+  return { browser, skip: missing || false };
+}
+
+module.exports = { chromium, buildExtension, startShopify, adminToken, extensionToken, until, API_KEY, API_SECRET_KEY };

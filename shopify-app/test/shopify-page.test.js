@@ -10,17 +10,10 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startShopify, adminToken, extensionToken } = require('./shopify-helpers');
+const { chromium, startShopify, adminToken, extensionToken } = require('./shopify-helpers');
 const { routeAdmin } = require('./fake-shopify-admin');
 
-let browser = null;
-try {
-  browser = require('../../tests/e2e/widget/browser'); // playwright-core from the root `npm ci`
-} catch {
-  browser = null;
-}
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const missing = !browser ? 'playwright-core is not installed at the repo root (npm ci)' : !fs.existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : null;
+const { browser, skip } = chromium();
 
 const STORE = 'page-store';
 const SHOP = `${STORE}.myshopify.com`;
@@ -32,7 +25,7 @@ let page;
 /** What the fake App Bridge's idToken() gives on the next load. */
 let token = async () => adminToken(STORE);
 before(async () => {
-  if (missing) return;
+  if (skip) return;
   t = await startShopify('shopify-page');
   b = await browser.launch({ viewport: { width: 720, height: 1100 } });
   await routeAdmin(b.context, () => token());
@@ -57,7 +50,7 @@ const shot = async (name) => {
 };
 const devnet = () => [`0x${crypto.randomBytes(20).toString('hex')}`, `0x${crypto.randomBytes(20).toString('hex')}`];
 
-test('with a valid admin session token the page loads the shop\'s settings and saves every one of them', { skip: missing || false }, async (t2) => {
+test('with a valid admin session token the page loads the shop\'s settings and saves every one of them', { skip }, async (t2) => {
   await open();
   await page.waitForFunction(() => document.querySelector('#payment_method input')?.value === 'USDT');
   assert.equal(await page.locator('#networks [data-network]').count(), 2, 'the server\'s two networks');
@@ -84,7 +77,7 @@ test('with a valid admin session token the page loads the shop\'s settings and s
   assert.equal(await page.isChecked('[data-network="devnet-tron"] input'), false);
 });
 
-test('an invalid address is refused by the core with a message naming it; nothing is saved', { skip: missing || false }, async (t2) => {
+test('an invalid address is refused by the core with a message naming it; nothing is saved', { skip }, async (t2) => {
   const before = await t.s.app.shopify.shops.settings(SHOP);
   await open();
   await page.waitForFunction(() => document.querySelector('#payment_method input')?.value === 'USDT (Stablegate)');
@@ -97,7 +90,7 @@ test('an invalid address is refused by the core with a message naming it; nothin
   assert.deepEqual(await t.s.app.shopify.shops.settings(SHOP), before);
 });
 
-test('without an admin session token the page reads and changes nothing; a cross-site request without one is refused', { skip: missing || false }, async (t2) => {
+test('without an admin session token the page reads and changes nothing; a cross-site request without one is refused', { skip }, async (t2) => {
   token = async () => null;
   await open();
   assert.match(await banner('critical'), /send the Shopify session token as "Authorization: Bearer <token>"/);

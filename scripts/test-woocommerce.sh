@@ -203,6 +203,16 @@ check "the admin pages raised no script error" test "$(json "$REAL_SHOP_ENV/admi
 wc option woocommerce_stablegate_settings > "$REAL_SHOP_ENV/settings-after.json" 2>/dev/null
 check "the refused save wrote nothing (address unchanged)" test "$(json "$REAL_SHOP_ENV/settings-after.json" "d['woocommerce_stablegate_settings']['addresses_evm']")" = 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 
+step "the merchant cancels an unpaid order: its invoice is cancelled with it; a late payment waits for review"
+"$RS/store-api-checkout.sh" stablegate '[{"key":"stablegate_network","value":"devnet:usdt"}]' > "$REAL_SHOP_ENV/k.json" 2> "$REAL_SHOP_ENV/k.log" || true
+k_order=$(json "$REAL_SHOP_ENV/k.json" "d['order_id']")
+wc eval "\$o = wc_get_order($k_order); \$o->update_status('cancelled', 'Customer asked to cancel.'); \$r = Stablegate\\WordPress\\Invoices::forOrder($k_order); echo wp_json_encode(array('state' => \$r['state'], 'recipient' => \$r['recipient_hex'], 'amount' => \$r['reserved_amount']));" > "$REAL_SHOP_ENV/k-invoice.json" 2>&1 || true
+check "K: cancelling the order cancelled its invoice (its amount stays watched)" test "$(json "$REAL_SHOP_ENV/k-invoice.json" "(d['state'], d['amount'] is not None)")" = "('invalid', True)"
+node tests/devnet/pay.js --url "$DEVNET_URL" --token UsdtLike --to "$(json "$REAL_SHOP_ENV/k-invoice.json" "d['recipient']")" --amount "$(json "$REAL_SHOP_ENV/k-invoice.json" "d['amount']")" --mine 3 > "$REAL_SHOP_ENV/k-pay.json" 2>&1 || true
+eval "$CRON_CMD" > /dev/null
+wc order "$k_order" > "$REAL_SHOP_ENV/order-$k_order.json" 2>&1 || true
+check "K: the payment that still came is held for the merchant's review; the order is not completed" test "$(json "$REAL_SHOP_ENV/order-$k_order.json" "(d['status'], any('cancelled with the order' in str(n) for n in d['notes']), any('review' in str(n).lower() for n in d['notes']))")" = "('on-hold', True, True)"
+
 step "finality policy and a rate source, set in the settings screen; an order on both; the source goes stale"
 rates=$REAL_SHOP_ENV/rates
 mkdir -p "$rates"

@@ -44,6 +44,7 @@ final class Integration {
 			add_action( 'woocommerce_blocks_loaded', array( self::class, 'registerBlocks' ) );
 		}
 		add_action( 'stablegate_invoice_event', array( OrderFlow::class, 'onEvent' ), 10, 2 );
+		add_action( 'woocommerce_order_status_cancelled', array( OrderFlow::class, 'onCancelled' ), 10, 2 );
 		add_filter( 'woocommerce_cancel_unpaid_order', array( OrderFlow::class, 'mayCancelUnpaid' ), 10, 2 );
 		add_filter( 'woocommerce_email_enabled_customer_on_hold_order', array( OrderFlow::class, 'mayEmailOnHold' ), 10, 2 );
 		add_filter( 'woocommerce_rest_prepare_payment_gateway', array( self::class, 'maskSecrets' ), 10, 2 );

@@ -72,7 +72,7 @@ final class OrderFlow {
 				$order->add_order_note( $note );
 				return;
 			case 'fail':
-				if ( ! $order->is_paid() ) {
+				if ( ! $order->is_paid() && ! $order->has_status( 'cancelled' ) ) {
 					$order->update_status( 'failed', $note );
 					return;
 				}
@@ -80,6 +80,34 @@ final class OrderFlow {
 				return;
 			default:
 				$order->add_order_note( $note );
+		}
+	}
+
+	/**
+	 * A merchant (or anything else) cancelled a Stablegate order: its invoice is cancelled too
+	 * while it is open and unpaid, so the pay page stops asking for money and a payment that still
+	 * arrives waits for the merchant's review instead of completing the cancelled order. An
+	 * invoice that already has a payment, or has expired, is left as it is, with a note saying so.
+	 *
+	 * @param int            $order_id The order.
+	 * @param \WC_Order|null $order    The order.
+	 */
+	public static function onCancelled( $order_id, $order = null ): void {
+		$order = $order instanceof \WC_Order ? $order : wc_get_order( (int) $order_id );
+		if ( ! $order || 'stablegate' !== $order->get_payment_method() ) {
+			return;
+		}
+		$row = Invoices::find( (string) $order->get_meta( '_stablegate_invoice' ) );
+		if ( null === $row || in_array( $row['state'], array( 'invalid', 'expired', 'settled' ), true ) ) {
+			return; // Nothing open (this flow cancels orders itself when their invoice expires).
+		}
+		try {
+			Invoices::cancel( $row );
+			/* translators: %s: invoice id */
+			$order->add_order_note( sprintf( __( 'Stablegate invoice %s cancelled with the order: its pay page no longer asks for a payment. A payment that still arrives waits in the review queue.', 'stablegate' ), $row['public_id'] ) );
+		} catch ( \Stablegate\WordPress\ApiError $e ) {
+			/* translators: 1: invoice id, 2: why */
+			$order->add_order_note( sprintf( __( 'Stablegate invoice %1$s was not cancelled with the order: %2$s. Check its payment in USDT invoices before refunding or shipping.', 'stablegate' ), $row['public_id'], $e->getMessage() ) );
 		}
 	}
 

@@ -182,14 +182,17 @@ final class Invoices {
 			}
 		}
 		if ( null === $wanted ) {
-			throw new ApiError( 422, 'invalid_network', sprintf( '%s is not one of the networks offered for this invoice (%s)', wp_json_encode( $network_id . ( null === $token_id ? '' : ':' . $token_id ) ), implode( ', ', array_map( static fn ( $c ) => $c['network'] . ':' . $c['token'], $accepted ) ) ), 'network' );
+			throw new ApiError( 422, 'unknown_network', sprintf( '%s is not one of the networks offered for this invoice (%s)', wp_json_encode( $network_id . ( null === $token_id ? '' : ':' . $token_id ) ), implode( ', ', array_map( static fn ( $c ) => $c['network'] . ':' . $c['token'], $accepted ) ) ), 'network' );
 		}
 		if ( ! empty( $row['record'] ) ) {
-			throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
+			throw new ApiError( 409, 'network_already_chosen', 'a network was already chosen for this invoice' );
+		}
+		if ( 'invalid' === $row['state'] ) {
+			throw new ApiError( 409, 'invoice_closed', 'this invoice was cancelled; start a new payment' );
 		}
 		$now = self::now();
 		if ( $now >= (int) $row['expires_at'] ) {
-			throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
+			throw new ApiError( 409, 'invoice_closed', 'this invoice has expired; start a new payment' );
 		}
 		$network    = Network::get( $wanted['network'] );
 		$token      = $network->token( $wanted['token'] );
@@ -280,10 +283,13 @@ final class Invoices {
 					// Another writer came first (a concurrent checkout, a second choice, the sweep): look again.
 					$row = self::find( (string) $row['public_id'] );
 					if ( ! empty( $row['record'] ) ) {
-						throw new ApiError( 409, 'already_chosen', 'a network was already chosen for this invoice' );
+						throw new ApiError( 409, 'network_already_chosen', 'a network was already chosen for this invoice' );
+					}
+					if ( 'invalid' === $row['state'] ) {
+						throw new ApiError( 409, 'invoice_closed', 'this invoice was cancelled; start a new payment' );
 					}
 					if ( 'new' !== $row['state'] ) {
-						throw new ApiError( 409, 'invoice_expired', 'this invoice has expired; start a new payment' );
+						throw new ApiError( 409, 'invoice_closed', 'this invoice has expired; start a new payment' );
 					}
 				}
 				throw new ApiError( 503, 'amount_band_full', 'every payment amount on this network is in use right now; please retry in a few minutes or pick another network' );
@@ -792,6 +798,51 @@ final class Invoices {
 				return self::find( (string) $row['public_id'] );
 			}
 		);
+	}
+
+	/**
+	 * Cancels an open invoice with nothing paid (Invoice::cancel), under the network's lock like
+	 * every other writer of the ledger. Its amount stays reserved through the monitoring window, so
+	 * a payment that still arrives is recorded on it and waits for the merchant's review; it never
+	 * completes anything by itself. The cancellation is announced as the invoice's next event.
+	 *
+	 * @param array<string, mixed> $row The row.
+	 * @return array<string, mixed> The updated row.
+	 * @throws ApiError 409 invoice_not_cancellable when it is paid (even in part), expired or cancelled.
+	 */
+	public static function cancel( array $row ): array {
+		$cancel = static function () use ( $row ): array {
+			try {
+				return self::change(
+					self::find( (string) $row['public_id'] ),
+					static function ( Invoice $invoice ): void {
+						$invoice->cancel( (string) self::now() );
+					}
+				);
+			} catch ( DomainError $e ) {
+				$fresh = self::find( (string) $row['public_id'] );
+				throw new ApiError( 409, $e->kind(), sprintf( 'invoice %s cannot be cancelled: it is %s', $fresh['public_id'], $fresh['state'] . ( $fresh['exception'] ? ' (' . $fresh['exception'] . ')' : '' ) ) );
+			}
+		};
+		if ( null !== $row['network'] ) {
+			return self::withLock( 'chain_' . $row['network'], 10, $cancel );
+		}
+		// No network chosen yet: no record, no amount reserved. The row is closed (a later choice
+		// is refused), by a versioned write that a concurrent choice cannot cross.
+		$rows = InvoiceTable::site();
+		for ( $attempt = 0; $attempt < self::WRITE_ATTEMPTS; $attempt++ ) {
+			if ( ! empty( $row['record'] ) ) {
+				return self::cancel( $row ); // A choice came first: cancel its record.
+			}
+			if ( 'new' !== $row['state'] || self::now() >= (int) $row['expires_at'] ) {
+				throw new ApiError( 409, 'invoice_not_cancellable', sprintf( 'invoice %s cannot be cancelled: it is %s', $row['public_id'], self::now() >= (int) $row['expires_at'] ? 'expired' : $row['state'] ) );
+			}
+			if ( $rows->write( $row, array( 'state' => 'invalid', 'updated_at' => self::now() ) ) ) {
+				return self::find( (string) $row['public_id'] );
+			}
+			$row = self::find( (string) $row['public_id'] );
+		}
+		throw new \RuntimeException( "invoice {$row['public_id']} was written by others " . self::WRITE_ATTEMPTS . ' times in a row; retry later' );
 	}
 
 	private static function claimStatus( string $kind ): int {

@@ -169,7 +169,7 @@ final class Rest {
 	private static function row( \WP_REST_Request $request ): array {
 		$row = Invoices::find( (string) $request['id'] );
 		if ( null === $row ) {
-			throw new ApiError( 404, 'unknown_invoice', 'no such invoice' );
+			throw new ApiError( 404, 'invoice_not_found', 'no such invoice' );
 		}
 		return $row;
 	}

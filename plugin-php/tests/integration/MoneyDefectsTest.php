@@ -216,4 +216,65 @@ final class MoneyDefectsTest extends TestCase {
 		$this->assertSame( 'new', Invoices::find( $d['public_id'] )['state'] );
 		$this->assertNull( $this->creditedTo( $paid['tx'] ), 'unmatched: for the claim flow' );
 	}
+
+	/**
+	 * A merchant cancels an unpaid order: its invoice is cancelled with it (OrderFlow::onCancelled
+	 * calls Invoices::cancel), and a payment that still arrives is kept on it for review; no
+	 * event of it completes the cancelled order.
+	 */
+	public function testAPaymentToAnInvoiceCancelledWithItsOrderWaitsForReview(): void {
+		$row       = Helpers::invoice( '7.81' );
+		$cancelled = Invoices::cancel( $row );
+		$this->assertSame( 'invalid', $cancelled['state'] );
+		$this->assertSame( array( array( 'invoice.new', 'note' ), array( 'invoice.invalid', 'fail' ) ), $this->orderActions( $row ) );
+		try {
+			Invoices::cancel( $cancelled );
+			$this->fail( 'a cancelled invoice was cancelled again' );
+		} catch ( \Stablegate\WordPress\ApiError $e ) {
+			$this->assertSame( array( 409, 'invoice_not_cancellable' ), array( $e->status, $e->kind ) );
+		}
+
+		$paid = Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, $row['reserved_amount'], 3 );
+		Helpers::cron();
+		$this->assertSame( (string) $row['id'], $this->creditedTo( $paid['tx'] ), 'recorded on the cancelled invoice, never on another' );
+		$this->assertSame( 'needs_review', Invoices::find( $row['public_id'] )['exception'] );
+		$this->assertNotContains( 'complete', array_column( $this->orderActions( $row ), 1 ), 'the cancelled order is not completed' );
+	}
+
+	/** An invoice with a payment is not cancelled with its order; nothing about it changes. */
+	public function testAPaidInvoiceIsNotCancelled(): void {
+		$row = Helpers::invoice( '7.82' );
+		Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, $row['reserved_amount'], 3 );
+		Helpers::cron();
+		$paid = Invoices::find( $row['public_id'] );
+		$this->assertSame( 'settled', $paid['state'] );
+		try {
+			Invoices::cancel( $paid );
+			$this->fail( 'a settled invoice was cancelled' );
+		} catch ( \Stablegate\WordPress\ApiError $e ) {
+			$this->assertSame( array( 409, 'invoice_not_cancellable' ), array( $e->status, $e->kind ) );
+			$this->assertStringContainsString( 'settled', $e->getMessage() );
+		}
+		$this->assertSame( array( $paid['version'], 'settled' ), array( Invoices::find( $row['public_id'] )['version'], Invoices::find( $row['public_id'] )['state'] ) );
+	}
+
+	/** An invoice cancelled before its customer chose a network cannot be chosen afterwards. */
+	public function testAnInvoiceCancelledBeforeANetworkWasChosenCannotBeChosen(): void {
+		$row = Invoices::create(
+			array(
+				'fiat_amount' => '7.83',
+				'currency'    => 'USD',
+				'choices'     => array( array( 'network' => 'devnet', 'token' => 'usdt' ), array( 'network' => 'devnet', 'token' => 'usdt18' ) ),
+			)
+		);
+		$this->assertNull( $row['record'] );
+		$this->assertSame( 'invalid', Invoices::cancel( $row )['state'] );
+		try {
+			Invoices::choose( Invoices::find( $row['public_id'] ), 'devnet', 'usdt' );
+			$this->fail( 'a network was chosen for a cancelled invoice' );
+		} catch ( \Stablegate\WordPress\ApiError $e ) {
+			$this->assertSame( array( 409, 'invoice_closed' ), array( $e->status, $e->kind ) );
+		}
+		$this->assertNull( Invoices::find( $row['public_id'] )['record'], 'no amount was reserved' );
+	}
 }

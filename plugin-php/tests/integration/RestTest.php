@@ -81,7 +81,7 @@ final class RestTest extends TestCase {
 		$this->assertNull( $doc['links']['choose'] );
 		$again = Helpers::rest( 'POST', $route, array( 'network' => 'devnet', 'token' => 'usdt' ), $query );
 		$this->assertSame( 409, $again->get_status() );
-		$this->assertSame( 'stablegate_already_chosen', $again->as_error()->get_error_code() );
+		$this->assertSame( 'stablegate_network_already_chosen', $again->as_error()->get_error_code() );
 	}
 
 	public function testChooseNeedsTheInvoicesNonce(): void {
@@ -104,8 +104,8 @@ final class RestTest extends TestCase {
 		list( $route, $query ) = Helpers::link( $doc['links']['choose'] );
 		$before                = $this->rowSnapshot( $row['public_id'] );
 		$cases                 = array(
-			array( array( 'network' => 'ethereum' ), 422, 'stablegate_invalid_network', 'not one of the networks offered' ),
-			array( array( 'network' => 'devnet', 'token' => 'usdt0' ), 422, 'stablegate_invalid_network', 'devnet:usdt0' ),
+			array( array( 'network' => 'ethereum' ), 422, 'stablegate_unknown_network', 'not one of the networks offered' ),
+			array( array( 'network' => 'devnet', 'token' => 'usdt0' ), 422, 'stablegate_unknown_network', 'devnet:usdt0' ),
 			array( array( 'token' => 'usdt' ), 400, 'stablegate_invalid_body', '{"network"' ),
 			array( 'not json', 400, 'rest_invalid_json', 'JSON' ), // WordPress refuses it before the route.
 			array( array( 'network' => 'devnet', 'token' => array( 'x' ) ), 400, 'stablegate_invalid_body', 'token must be a string' ),
@@ -169,7 +169,7 @@ final class RestTest extends TestCase {
 	public function testUnknownInvoicesAnswer404(): void {
 		$res = Helpers::rest( 'GET', '/stablegate/v1/invoices/inv_' . str_repeat( '0', 32 ) );
 		$this->assertSame( 404, $res->get_status() );
-		$this->assertSame( 'stablegate_unknown_invoice', $res->as_error()->get_error_code() );
+		$this->assertSame( 'stablegate_invoice_not_found', $res->as_error()->get_error_code() );
 		// An order id, or anything else guessable, is not a route at all.
 		$this->assertSame( 404, Helpers::rest( 'GET', '/stablegate/v1/invoices/42' )->get_status() );
 	}

@@ -110,4 +110,28 @@ final class I18nTest extends TestCase {
 			$this->assertNotEmpty( $json['locale_data']['messages'][ $text ][0] ?? '', "blocks.js string without zh_CN: $text" );
 		}
 	}
+
+	/**
+	 * Every error the checkout's routes can answer reaches the customer as a sentence of the
+	 * widget's (error_<code> in each of its languages), not as the generic one: a code renamed or
+	 * added here without its sentence fails. Codes only a merchant, an admin screen or a broken
+	 * client can meet are listed apart.
+	 */
+	public function testEveryCheckoutErrorHasTheWidgetsSentence(): void {
+		$not_for_customers = array( 'invalid_body', 'invalid_note', 'not_in_review', 'invoice_not_cancellable', 'invalid_amount', 'invalid_currency', 'invalid_rate', 'no_network' );
+		$codes             = array();
+		foreach ( array( 'src/WordPress/Rest.php', 'src/WordPress/Invoices.php' ) as $file ) {
+			preg_match_all( "/new ApiError\\(\\s*\\d+,\\s*'([a-z_]+)'/", (string) file_get_contents( self::dir() . '/' . $file ), $m );
+			$codes = array_merge( $codes, $m[1] );
+		}
+		$codes = array_diff( array_unique( $codes ), $not_for_customers );
+		$this->assertContains( 'invoice_closed', $codes, 'the codes were read' );
+		$widget = dirname( self::dir() ) . '/crates/wasm/widget/i18n';
+		foreach ( array( 'en', 'zh-CN' ) as $lang ) {
+			$strings = json_decode( (string) file_get_contents( "$widget/$lang.json" ), true, 8, JSON_THROW_ON_ERROR );
+			foreach ( $codes as $code ) {
+				$this->assertNotEmpty( $strings[ "error_$code" ] ?? '', "the widget ($lang) has no sentence for the checkout error $code" );
+			}
+		}
+	}
 }

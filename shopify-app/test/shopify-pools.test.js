@@ -115,3 +115,22 @@ test('a shop without its own addresses is paid to the server\'s; an uninstalled 
   // Shop B's address is still watched: installed, and its settled invoice is in its monitoring window.
   assert.ok((await watched()).includes(hex(ADDRESSES[B][0])));
 });
+
+test('an invoice whose network the customer picks later is still paid to its shop\'s addresses (the pool is kept on the invoice)', async () => {
+  const E = 'pool-e-store';
+  const own = [address()];
+  assert.equal((await settings(E, { networks: null, addresses: { devnet: own } })).status, 200);
+  const order = t.fake.placeOrder(shopOf(E), { gateway: 'USDT', amount: '6.00' });
+  const r = await checkout(E, order);
+  assert.equal(r.body.invoice.network, null, 'two tokens on devnet: the customer chooses');
+  const doc = await (await fetch(`${t.s.app.url}/api/v1/checkout/${r.body.invoice.id}`)).json();
+  assert.deepEqual(doc.choices.map((c) => c.network), ['devnet', 'devnet'], 'only the network the shop has addresses on');
+  // The shop changes its addresses meanwhile: the invoice keeps the pool it was made with.
+  assert.equal((await settings(E, { addresses: { devnet: [address()] } })).status, 200);
+  const chosen = await fetch(`${t.s.app.url}/api/v1/checkout/${r.body.invoice.id}/choose`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ network: 'devnet', token: 'usdt18' }),
+  });
+  assert.equal(chosen.status, 200, await chosen.clone().text());
+  const rec = t.s.app.invoices.record(await t.s.app.invoices.get(r.body.invoice.id));
+  assert.deepEqual([rec.token, rec.recipient], ['usdt18', own[0]]);
+});

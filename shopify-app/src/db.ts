@@ -207,6 +207,20 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
     ],
   },
   {
+    version: 7,
+    name: 'invoices.pool: the receiving addresses an invoice allocates over (a Shopify shop\'s own); shopify_orders.customer_id',
+    sql: () => [
+      // JSON {"network": ["address", …]} in display form, fixed at creation: the customer may pick
+      // the network later, and the shop may change its addresses meanwhile.
+      `ALTER TABLE invoices ADD COLUMN pool TEXT`,
+      // The watcher adds the recipients of watched invoices that have a pool to the server's addresses.
+      `CREATE INDEX invoices_watched_pool ON invoices (network, recipient) WHERE watched = 1 AND pool IS NOT NULL`,
+      // The order's customer (its GID, null for an order without one): a signed-in customer's
+      // session token reads only that customer's orders (src/shopify/orders.ts).
+      `ALTER TABLE shopify_orders ADD COLUMN customer_id TEXT`,
+    ],
+  },
+  {
     version: 8,
     name: 'merchant console: the admin password, sessions, payment links, notifications sent',
     sql: () => [

@@ -101,9 +101,10 @@ class FakeShopify {
 
   /**
    * An order placed at checkout with payment method `gateway`: a manual method's order carries a
-   * pending SALE that is manually capturable, and its whole total is outstanding.
+   * pending SALE that is manually capturable, and its whole total is outstanding. `customer` is the
+   * buyer's GID (by default the one the suites' extension tokens carry), null for no customer.
    */
-  placeOrder(shopName, { gateway = 'USDT', amount = '20.00', currency = 'EUR', manual = true } = {}) {
+  placeOrder(shopName, { gateway = 'USDT', amount = '20.00', currency = 'EUR', manual = true, customer = 'gid://shopify/Customer/7' } = {}) {
     const shop = this.shop(shopName);
     const id = this.gid('Order');
     const sale = {
@@ -111,7 +112,7 @@ class FakeShopify {
       manuallyCapturable: manual, amountSet: bag(amount, currency), parentTransaction: null, createdAt: new Date().toISOString(),
     };
     const order = {
-      id, name: `#${1000 + shop.orders.size + 1}`, cancelledAt: null, cancel: null, note: null, metafields: [],
+      id, name: `#${1000 + shop.orders.size + 1}`, cancelledAt: null, cancel: null, note: null, metafields: [], customer: customer ? { id: customer } : null,
       displayFinancialStatus: manual ? 'PENDING' : 'PAID', paymentGatewayNames: [gateway], presentmentCurrencyCode: currency,
       currencyCode: currency, total: amount, transactionsList: [sale],
     };
@@ -222,7 +223,7 @@ class FakeShopify {
   }
 
   /** POSTs a webhook delivery to `url` as Shopify does (HMAC of the raw body with the app secret). */
-  async deliver(url, { topic, shop, payload, webhookId = crypto.randomUUID(), secret = this.apiSecret, apiVersion = '2025-01' }) {
+  async deliver(url, { topic, shop, payload, webhookId = crypto.randomUUID(), secret = this.apiSecret, apiVersion = '2025-10' }) {
     const body = JSON.stringify(payload);
     const response = await fetch(url, {
       method: 'POST',

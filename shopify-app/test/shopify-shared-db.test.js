@@ -29,7 +29,7 @@ before(async () => {
   fake.install();
   s = await startStack('shopify-shared', {
     env: { SG_SHOPIFY_KEY: API_KEY, SG_SHOPIFY_SECRET: API_SECRET_KEY },
-    raw: { shopify: { api_key_env: 'SG_SHOPIFY_KEY', api_secret_env: 'SG_SHOPIFY_SECRET', app_url: 'https://pay.example.com', api_version: '2025-01' } },
+    raw: { shopify: { api_key_env: 'SG_SHOPIFY_KEY', api_secret_env: 'SG_SHOPIFY_SECRET', app_url: 'https://pay.example.com' } },
   });
   b = await startApp(parseConfig(s.raw, s.env, path.join(s.dir, 'b.config.json')), { clock: () => s.app.invoices.clock() });
 });

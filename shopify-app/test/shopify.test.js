@@ -8,9 +8,9 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { getJwt, API_KEY, API_SECRET_KEY } = require('@shopify/shopify-api/test-helpers');
-const { startStack } = require('./helpers');
-const { FakeShopify, validateDocument } = require('./fake-shopify');
+const { getJwt } = require('@shopify/shopify-api/test-helpers');
+const { startShopify, adminToken: tokenOf, extensionToken: extensionTokenOf, until, API_KEY, API_SECRET_KEY } = require('./shopify-helpers');
+const { validateDocument } = require('./fake-shopify');
 const { DOCUMENTS } = require('../dist/shopify/admin');
 const { SCOPES } = require('../dist/shopify/api');
 
@@ -20,46 +20,22 @@ const SHOP = `${STORE}.myshopify.com`;
 const OTHER_STORE = 'other-store';
 const OTHER_SHOP = `${OTHER_STORE}.myshopify.com`;
 
+let t;
 let s;
 let fake;
+let call;
 before(async () => {
-  fake = await new FakeShopify({ apiKey: API_KEY, apiSecret: API_SECRET_KEY }).start();
-  fake.install();
-  s = await startStack('shopify', {
-    env: { SG_SHOPIFY_KEY: API_KEY, SG_SHOPIFY_SECRET: API_SECRET_KEY },
-    raw: { shopify: { api_key_env: 'SG_SHOPIFY_KEY', api_secret_env: 'SG_SHOPIFY_SECRET', app_url: 'https://pay.example.com', api_version: '2025-01' } },
-  });
+  t = await startShopify('shopify');
+  ({ s, fake, call } = t);
 });
 after(async () => {
-  if (s) await s.stop();
-  if (fake) await fake.stop();
+  if (t) await t.stop();
 });
 
 /** The embedded admin's session token of `shop` (iss = its admin), or a checkout extension's. */
-const adminToken = async (store = STORE, overrides = {}) => (await getJwt(store, API_KEY, API_SECRET_KEY, overrides)).token;
-const extensionToken = async (store = STORE) => (await getJwt(store, API_KEY, API_SECRET_KEY, { iss: undefined, dest: `${store}.myshopify.com`, sub: 'gid://shopify/Customer/7' })).token;
-
-async function call(method, urlPath, token, body) {
-  const r = await fetch(s.app.url + urlPath, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = text; }
-  return { status: r.status, body: json, headers: r.headers };
-}
+const adminToken = (store = STORE, overrides = {}) => tokenOf(store, overrides);
+const extensionToken = (store = STORE) => extensionTokenOf(store);
 const checkout = async (order, store = STORE) => call('POST', '/shopify/api/checkout', await extensionToken(store), { order_id: order.id ?? order });
-const until = async (what, test, timeoutMs = 20000) => {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await test();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 const orderOf = (order, shop = SHOP) => fake.shop(shop).orders.get(order.id);
 const invoicesOfOrder = async (order) => (await s.app.db.all(`SELECT id FROM invoices WHERE metadata LIKE ?`, [`%${order.id}"%`])).length;
 
@@ -77,10 +53,17 @@ test('shopify.app.toml asks for exactly the scopes the code uses, and subscribes
   assert.deepEqual(subscribed.sort(), [...TOPICS].sort());
 });
 
+test('one Shopify API version: the toml\'s webhooks are the server\'s default version, which the library knows', () => {
+  const toml = fs.readFileSync(path.join(__dirname, '..', 'shopify.app.toml'), 'utf8');
+  const { SHOPIFY_API_VERSION_DEFAULT } = require('../dist/config');
+  assert.equal(/^\[webhooks\]\napi_version = "([^"]+)"/m.exec(toml.replace(/^#.*\n/gm, ''))[1], SHOPIFY_API_VERSION_DEFAULT);
+  assert.equal(s.app.config.shopify.apiVersion, SHOPIFY_API_VERSION_DEFAULT);
+});
+
 test('install: the admin session token is exchanged once for an offline token, stored encrypted', async () => {
   const r = await call('GET', '/shopify/api/settings', await adminToken());
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual([r.body.shop, r.body.settings], [SHOP, { payment_method: 'USDT', on_expiry: 'cancel', networks: null, expires_in: null }]);
+  assert.deepEqual([r.body.shop, r.body.settings], [SHOP, { payment_method: 'USDT', on_expiry: 'cancel', networks: null, expires_in: null, addresses: null }]);
   // What the settings choose among: the server's networks and receiving addresses, its expiry.
   assert.deepEqual(r.body.server.networks.map((n) => [n.id, n.addresses.length]), [['devnet', 2], ['devnet-tron', 1]]);
   assert.equal(r.body.server.expires_in, 900);
@@ -124,7 +107,7 @@ test('settings: the merchant sets the method\'s exact name and the networks; bad
   }
   const r = await call('POST', '/shopify/api/settings', token, { payment_method: 'USDT (Stablegate)', networks: ['devnet'] });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body.settings, { payment_method: 'USDT (Stablegate)', on_expiry: 'cancel', networks: ['devnet'], expires_in: null });
+  assert.deepEqual(r.body.settings, { payment_method: 'USDT (Stablegate)', on_expiry: 'cancel', networks: ['devnet'], expires_in: null, addresses: null });
 });
 
 test('the embedded settings page: App Bridge first, the public client id only, framed by the shop\'s admin alone', async () => {
@@ -189,6 +172,8 @@ test('the order flow: extension request → one invoice → payment on the devne
   const again = await checkout(order);
   assert.equal(again.body.invoice.state, 'settled');
   assert.deepEqual(fake.invalid, []);
+  // Every Admin request went at the app's one API version (the toml's webhooks' too, above).
+  assert.deepEqual([...new Set(fake.requests.map((r) => r.version))], [require('../dist/config').SHOPIFY_API_VERSION_DEFAULT]);
 });
 
 test('an order of another payment method is ignored: no invoice', async () => {
@@ -217,6 +202,26 @@ test('another shop\'s token is refused on this shop\'s orders', async () => {
   const stranger = await checkout(mine, 'stranger');
   assert.equal(stranger.status, 409);
   assert.equal(stranger.body.error.code, 'shop_not_installed');
+});
+
+test('a signed-in customer\'s token reads that customer\'s orders only; a token without a customer is tied to its shop', async () => {
+  const asCustomer = async (order, sub, store = STORE) => call('POST', '/shopify/api/checkout', await extensionTokenOf(store, sub), { order_id: order.id });
+  const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: 'gid://shopify/Customer/41' });
+  // Another customer of the same shop, before and after the invoice exists: as if there were no such order.
+  const stranger = await asCustomer(order, 'gid://shopify/Customer/42');
+  assert.equal(stranger.status, 404);
+  assert.equal(stranger.body.error.code, 'order_not_found');
+  assert.equal(await invoicesOfOrder(order), 0, 'no invoice made for a stranger');
+  const own = await asCustomer(order, 'gid://shopify/Customer/41');
+  assert.equal(own.status, 200, JSON.stringify(own.body));
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/42')).status, 404, 'the stored link is checked too');
+  // Shop B's token naming the same customer id still reads nothing of shop A.
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/41', OTHER_STORE)).status, 404);
+  // A guest's Thank-you page token (no sub) reads its shop's orders.
+  assert.equal((await asCustomer(order, null)).body.invoice.id, own.body.invoice.id);
+  const guest = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
+  assert.equal((await asCustomer(guest, 'gid://shopify/Customer/41')).status, 404, 'a customer\'s token does not read a guest order');
+  assert.equal((await asCustomer(guest, null)).status, 200);
 });
 
 test('bad input to the extension endpoint gets an error naming what is wrong', async () => {

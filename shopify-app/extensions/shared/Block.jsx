@@ -3,6 +3,7 @@
 // components (the same tags exist on the Thank-you and the Order status surfaces).
 import { useEffect, useState } from 'preact/hooks';
 import { checkoutRequest, invoiceView, loadingView, next, NOT_CONFIGURED, serverUrl, shouldAsk } from './block.mjs';
+import { SERVER_URL } from './server-url.mjs';
 
 /** How long one request may take before it counts as no answer. */
 const TIMEOUT_MS = 10000;
@@ -24,9 +25,10 @@ async function ask(base, orderId) {
   }
 }
 
-/** The view for `inputs` ({ target, orderId, paymentTypes, cancelled, setting }), kept up to date. */
+/** The view for `inputs` ({ target, orderId, paymentTypes, cancelled }), kept up to date. */
 function useInvoiceView(inputs) {
-  const base = serverUrl(inputs.setting);
+  // The server's URL is built in from shopify.app.toml (extensions/configure.mjs): one place.
+  const base = serverUrl(SERVER_URL);
   const wanted = shouldAsk(inputs);
   const [view, setView] = useState(() => /** @type {import('./block.mjs').View} */ (!wanted ? { kind: 'hidden' } : base ? loadingView() : { kind: 'message', tone: 'warning', heading: 'USDT payment', text: NOT_CONFIGURED }));
   useEffect(() => {

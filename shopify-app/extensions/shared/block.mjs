@@ -31,8 +31,8 @@
 export const FALLBACK =
   'The USDT payment details cannot be loaded right now. Your order is saved: reload this page in a few minutes, or use the link in your order confirmation email.';
 
-/** Shown to the merchant in the checkout editor while the block has no server URL. */
-export const NOT_CONFIGURED = 'Stablegate: set "Stablegate server URL" in this block\'s settings (the https address of your Stablegate server).';
+/** Shown (in the checkout editor first) when the app was deployed without its server's URL. */
+export const NOT_CONFIGURED = 'Stablegate: this app was deployed without its server URL. Set application_url in shopify.app.toml to https://<your server>/shopify, run npm run extensions:configure, then shopify app deploy.';
 
 export const THANK_YOU = 'purchase.thank-you.block.render';
 export const ORDER_STATUS = 'customer-account.order-status.block.render';
@@ -54,7 +54,7 @@ export function shouldAsk({ target, orderId, paymentTypes = [], cancelled = fals
 }
 
 /**
- * The server's base URL from the block's setting: https (http only for a server on this
+ * The server's base URL (built in from shopify.app.toml): https (http only for a server on this
  * machine, in development), without a trailing slash; null when unset or not such a URL.
  */
 export function serverUrl(setting) {

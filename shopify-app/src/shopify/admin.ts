@@ -12,6 +12,7 @@ export const DOCUMENTS = {
   order: `query StablegateOrder($id: ID!) {
   order(id: $id) {
     id name cancelledAt displayFinancialStatus paymentGatewayNames presentmentCurrencyCode note
+    customer { id }
     totalOutstandingSet { presentmentMoney { amount currencyCode } }
     transactions(first: 100) {
       id kind status gateway manualPaymentGateway manuallyCapturable
@@ -62,6 +63,7 @@ export interface ShopifyOrder {
   paymentGatewayNames: string[];
   presentmentCurrencyCode: string;
   note: string | null;
+  customer: { id: string } | null;
   totalOutstandingSet: { presentmentMoney: Money };
   transactions: OrderTransaction[];
   invoice: { value: string } | null;

@@ -13,9 +13,10 @@ require('@shopify/shopify-api/adapters/node');
 /**
  * The access scopes the order flow needs, and nothing more (shopify.app.toml says the same; a test
  * keeps the two equal): `read_orders` to find the order and its pending transaction, `write_orders`
- * to capture it, cancel it on expiry and link the invoice on it.
+ * to capture it, cancel it on expiry and link the invoice on it, `read_customers` to read the
+ * order's customer id (only the id), which a signed-in customer's session token must match.
  */
-export const SCOPES = ['read_orders', 'write_orders'];
+export const SCOPES = ['read_orders', 'write_orders', 'read_customers'];
 
 export function createShopify(config: ShopifyConfig, log: Logger): Shopify {
   const url = new URL(config.appUrl);

@@ -5,7 +5,7 @@
 // server's rates). The invoice is linked on the order as the app's metafields.
 import { ApiError, invalid } from '../errors';
 import type { Db } from '../db';
-import type { Invoices, InvoiceRow } from '../invoices';
+import type { AddressPool, Invoices, InvoiceRow } from '../invoices';
 import type { Logger } from '../log';
 import type { Shopify } from '@shopify/shopify-api';
 import { Admin, METAFIELD_NAMESPACE, orderGid, OrderTransaction, ShopifyOrder } from './admin';
@@ -20,6 +20,8 @@ export interface ShopifyOrderRow {
   currency: string;
   linked: number;
   refunds: string | null;
+  /** The order's customer (GID) when it has one. */
+  customer_id?: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -56,15 +58,23 @@ export class ShopifyOrders {
    * What the extension shows for order `input` of `shop`: `{applies: false}` for an order of
    * another payment method, else the order's invoice, created the first time.
    */
-  async checkout(shop: string, input: unknown, baseUrl: string) {
+  async checkout(shop: string, input: unknown, baseUrl: string, customer: string | null = null) {
     const id = orderGid(input);
     if (id === null) throw invalid('order_id', 'must be the order\'s id ("gid://shopify/Order/123" or "123")');
+    // A signed-in customer's token (its `sub`) reads that customer's orders only; another's is
+    // answered as if it did not exist. A token without a customer (a guest's Thank-you page) is
+    // tied to its shop alone.
+    const notFound = () => new ApiError('order_not_found', `${shop} has no order ${id}${customer ? ` of ${customer}` : ''}`, 'order_id');
+    const mine = (owner: string | null | undefined) => !customer || owner === customer;
     const known = await this.link(shop, id);
-    if (known) return this.answer(known, await this.s.invoices.require(known.invoice_id), baseUrl);
+    if (known) {
+      if (!mine(known.customer_id)) throw notFound();
+      return this.answer(known, await this.s.invoices.require(known.invoice_id), baseUrl);
+    }
 
     const admin = await Admin.of(this.s.shopify, this.s.shops, shop);
     const order = await admin.order(id);
-    if (!order) throw new ApiError('order_not_found', `${shop} has no order ${id}`, 'order_id');
+    if (!order || !mine(order.customer?.id)) throw notFound();
     const settings = await this.s.shops.settings(shop);
     // The method's exact name, as the merchant set it: never a keyword in a name.
     if (!order.paymentGatewayNames.includes(settings.payment_method)) return { applies: false as const };
@@ -73,19 +83,21 @@ export class ShopifyOrders {
     if (!pendingSale(order) || !positive(outstanding.amount)) {
       throw new ApiError('order_not_payable', `order ${order.name} has no pending ${settings.payment_method} payment to take (financial status ${order.displayFinancialStatus ?? 'unknown'})`, 'order_id');
     }
+    // The shop's own receiving addresses when it set some (its pool), else the server's.
+    const terms = this.s.shops.invoiceTerms(settings);
     const body = {
       fiat_amount: outstanding.amount.replace(/\.0+$/, ''),
       currency: outstanding.currencyCode,
       order_id: order.name,
-      ...(settings.networks ? { networks: settings.networks } : {}),
+      ...(terms.networks ? { networks: terms.networks } : {}),
       ...(settings.expires_in ? { expires_in: settings.expires_in } : {}),
       metadata: { shopify_shop: shop, shopify_order_id: id, shopify_order_name: order.name },
     };
-    const invoiceId = await this.createOnce(shop, id, body, baseUrl);
+    const invoiceId = await this.createOnce(shop, id, body, baseUrl, terms.pool);
     await this.s.db.run(
-      `INSERT INTO shopify_orders (shop, order_id, order_name, invoice_id, amount, currency, linked, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
-      [shop, id, order.name, invoiceId, body.fiat_amount, body.currency, this.s.clock(), this.s.clock()],
+      `INSERT INTO shopify_orders (shop, order_id, order_name, invoice_id, amount, currency, linked, created_at, updated_at, customer_id)
+       VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [shop, id, order.name, invoiceId, body.fiat_amount, body.currency, this.s.clock(), this.s.clock(), order.customer?.id ?? null],
     );
     const row = (await this.link(shop, id)) as ShopifyOrderRow;
     const invoice = await this.s.invoices.require(row.invoice_id);
@@ -98,11 +110,11 @@ export class ShopifyOrders {
    * the invoice's idempotency key (shop, order) is claimed inside the creation's transaction (a
    * twin blocks on it in PostgreSQL or fails on its primary key, then replays the same invoice).
    */
-  private async createOnce(shop: string, orderId: string, body: Record<string, unknown>, baseUrl: string): Promise<string> {
+  private async createOnce(shop: string, orderId: string, body: Record<string, unknown>, baseUrl: string, pool: AddressPool | null): Promise<string> {
     const owner = `shopify:${shop}`;
     const key = `order:${orderId}`;
     try {
-      const created = await this.s.invoices.create(body, owner, key, baseUrl);
+      const created = await this.s.invoices.create(body, owner, key, baseUrl, pool);
       return (created.body as { id: string }).id;
     } catch (error) {
       // The order changed between two first requests (its outstanding amount): the first invoice stands.

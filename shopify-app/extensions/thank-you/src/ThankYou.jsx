@@ -1,5 +1,5 @@
 // The Thank-you page's block (purchase.thank-you.block.render): the order's id and the type of
-// the payment option the customer chose, and the server URL the merchant set on the block.
+// the payment option the customer chose (the server's URL is built in: shared/server-url.mjs).
 import '@shopify/ui-extensions/preact';
 import { render } from 'preact';
 import { Block } from '../../shared/Block.jsx';
@@ -12,7 +12,6 @@ function ThankYou() {
       target={THANK_YOU}
       orderId={shopify.orderConfirmation.value?.order?.id}
       paymentTypes={shopify.selectedPaymentOptions.value.map((option) => option.type)}
-      setting={shopify.settings.value.server_url}
     />
   );
 }

@@ -36,6 +36,8 @@ export interface NetworkConfig {
   maxBlocksPerPoll: number;
   /** The merchant's max_blocks_per_poll: past it, a catch-up skips blocks before the oldest watched invoice. */
   backfillBlocks: number;
+  /** HTTP requests one poll may make (the core's pace for public endpoints); null for no limit. */
+  requestsPerPoll: number | null;
   /** eth_getLogs requests one poll may make (the core's pace for public endpoints); null for no limit. */
   logRequests: number | null;
   /** Batches of block headers one poll may make (the core's pace for public endpoints); null for no limit. */
@@ -352,6 +354,7 @@ export function watchConfig(settings: WatchSettings, maxBlocksPerPoll: number) {
     maxRange: Number(settings.max_range),
     maxBlocksPerPoll: pace ? Math.min(maxBlocksPerPoll, Number(pace.max_blocks)) : maxBlocksPerPoll,
     backfillBlocks: maxBlocksPerPoll,
+    requestsPerPoll: pace ? Number(pace.requests) : null,
     logRequests: pace ? Number(pace.log_requests) : null,
     headerRequests: pace ? Number(pace.header_requests) : null,
   };

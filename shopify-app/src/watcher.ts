@@ -89,7 +89,8 @@ export class Watcher {
   private timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private active = new Set<Promise<unknown>>();
-  private bounds = new Map<string, { t: number | null; block: number }>();
+  /** Per (network, token): the search for where a bounded backfill starts (done when lo = hi). */
+  private bounds = new Map<string, { t: number | null; lo: number; hi: number }>();
 
   constructor(
     private readonly config: Config,
@@ -236,7 +237,21 @@ export class Watcher {
       let cursor = await this.cursor(net, epoch, tokenId, head, rpc);
       // Past the merchant's max_blocks_per_poll (not the paced catch-up, which only spreads the
       // search over several polls) the blocks before the oldest watched invoice are skipped.
-      if (head - cursor > net.backfillBlocks) cursor = await this.boundBackfill(net, epoch, tokenId, cursor, head, rpc);
+      if (head - cursor > net.backfillBlocks) {
+        // Paced (public endpoints): the search for where to start takes what is left of this
+        // poll's requests; unfinished, or with too few requests left to scan, it goes on (or the
+        // scan starts, from the saved cursor) next poll, and this one scans nothing.
+        const steps = net.requestsPerPoll === null ? null : net.requestsPerPoll - (rpc.requests - requestsBefore);
+        const bounded = await this.boundBackfill(net, epoch, tokenId, cursor, head, rpc, steps);
+        const left = net.requestsPerPoll === null ? Infinity : net.requestsPerPoll - (rpc.requests - requestsBefore);
+        if (bounded === null || left < (net.logRequests ?? 0) + (net.headerRequests ?? 0)) {
+          state.maxRequestsPerPoll = Math.max(state.maxRequestsPerPoll, rpc.requests - requestsBefore);
+          state.lastError = null;
+          state.lastPollAt = Date.now();
+          return;
+        }
+        cursor = bounded;
+      }
       const pending = await this.invoices.pendingEntries(net.id, tokenId);
       const plan = sg.planPoll(net.id, {
         cursor: String(cursor),
@@ -365,7 +380,8 @@ export class Watcher {
       network,
       token,
     ]);
-    const start = oldest?.t ? await this.lastBlockBefore(rpc, Number(oldest.t) - 60, head) : head;
+    // A one-time setup cost of about log2(head) calls, not paced (the first scan of a token).
+    const start = oldest?.t ? (await this.searchSteps(rpc, { lo: 0, hi: head }, Number(oldest.t) - 60, null)).lo : head;
     await this.db.tx((q) => this.saveCursor(net, epoch, token, start, q));
     return start;
   }
@@ -375,7 +391,7 @@ export class Watcher {
    * those before the oldest watched invoice was created (less the allowed clock skew), whose
    * transfers the core would refuse anyway. Payments from then on are all still scanned.
    */
-  private async boundBackfill(net: NetworkConfig, epoch: number, token: string, cursor: number, head: number, rpc: RpcClient): Promise<number> {
+  private async boundBackfill(net: NetworkConfig, epoch: number, token: string, cursor: number, head: number, rpc: RpcClient, steps: number | null): Promise<number | null> {
     const network = net.id;
     const oldest = await this.db.get<{ t: number | null }>(`SELECT MIN(created_at) AS t FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [
       network,
@@ -383,29 +399,35 @@ export class Watcher {
     ]);
     const key = `${network}:${token}`;
     const t = oldest?.t ? Number(oldest.t) : null;
-    // The search costs about log2(head) calls: done once per oldest invoice, not every poll.
-    let start = this.bounds.get(key)?.t === t ? (this.bounds.get(key)?.block as number) : null;
-    if (start === null) {
-      start = t !== null ? await this.lastBlockBefore(rpc, t - 60, head) : head;
-      this.bounds.set(key, { t, block: start });
+    // The search costs about log2(head − cursor) calls: done once per oldest invoice, not every
+    // poll, and (paced) spread over polls. The blocks up to the cursor were searched already.
+    let bound = this.bounds.get(key);
+    if (bound?.t !== t) {
+      bound = t === null ? { t, lo: head, hi: head } : { t, lo: cursor, hi: head };
+      this.bounds.set(key, bound);
     }
+    if (t !== null) Object.assign(bound, await this.searchSteps(rpc, bound, t - 60, steps));
+    if (bound.lo < bound.hi) return null;
+    const start = bound.lo;
     if (start <= cursor) return cursor;
     this.log.info('backfill bounded: skipping blocks before the oldest watched invoice', { network, token, from: cursor + 1, to: start });
     await this.db.tx((q) => this.saveCursor(net, epoch, token, start, q));
     return start;
   }
 
-  /** The last block whose time is before `time` (binary search: about log2(head) calls, once). */
-  private async lastBlockBefore(rpc: RpcClient, time: number, head: number): Promise<number> {
-    let lo = 0;
-    let hi = head;
-    while (lo < hi) {
+  /**
+   * Binary search for the last block whose time is before `time`, within [lo, hi]: at most
+   * `steps` calls (null: to the end). Returns the bounds it reached.
+   */
+  private async searchSteps(rpc: RpcClient, bound: { lo: number; hi: number }, time: number, steps: number | null): Promise<{ lo: number; hi: number }> {
+    let { lo, hi } = bound;
+    for (let n = 0; lo < hi && (steps === null || n < steps); n++) {
       const mid = Math.ceil((lo + hi) / 2);
       const block = await rpc.call<Block | null>('eth_getBlockByNumber', [hex(mid), false]);
       if (block && Number(block.timestamp) < time) lo = mid;
       else hi = mid - 1;
     }
-    return lo;
+    return { lo, hi };
   }
 
   /** Saves a cursor inside a transaction fenced by the network's lease at `epoch`: a stale process saves nothing. */

@@ -93,3 +93,33 @@ test('after downtime the watcher catches up over several polls within the limits
   const rows = await s.app.db.all(`SELECT tx_hash FROM ledger WHERE tx_hash IN (${paid.map(() => '?').join(',')})`, paid);
   assert.equal(rows.length, paid.length);
 });
+
+test('after downtime past max_blocks_per_poll, the search for where to start is paced too, and the payment is found', { timeout: 120000 }, async () => {
+  const devnetConfig = s.app.config.networks.find((n) => n.id === 'devnet');
+  const state = s.app.watcher.states.get('devnet');
+  devnetConfig.backfillBlocks = 200;
+  try {
+    await s.app.watcher.stop();
+    const cursorBefore = state.cursors.usdt;
+    // A day and more passes (every earlier invoice leaves its monitoring window) and 1,500 blocks.
+    await s.advance(90000);
+    await net.mine(1500);
+    await s.advance(600);
+    const inv = (await s.api('POST', '/api/v1/invoices', { amount: '22', networks: ['devnet'] })).body;
+    const paid = await s.pay(inv.recipient, inv.amount_due_units);
+    await net.mine(3);
+    proxy.reset();
+    state.maxRequestsPerPoll = 0;
+    const pollsBefore = state.polls;
+    s.app.watcher.start();
+    const done = await s.waitInvoice(inv.id, (x) => x.state === 'settled', 60000);
+    assert.equal(done.transfers[0].tx_hash, paid.tx);
+    assert.ok(state.maxRequestsPerPoll <= 3, `at most 3 requests a poll, saw ${state.maxRequestsPerPoll}`);
+    assert.ok(proxy.state.longestBatch <= 3 && proxy.state.widestLogs <= RANGE);
+    // The blocks before the invoice were skipped, not scanned 40 at a time.
+    assert.ok(state.cursors.usdt > cursorBefore + 1500);
+    assert.ok(state.polls - pollsBefore < 1500 / RANGE, `${state.polls - pollsBefore} polls`);
+  } finally {
+    devnetConfig.backfillBlocks = 20000;
+  }
+});

@@ -366,6 +366,15 @@ final class Watcher {
 		$answering = self::quantity( $results[0] );
 		foreach ( $pieces as $i => list( $token_id, $start, $end ) ) {
 			$logs = $results[ $i + 1 ];
+			if ( $start > $ends[ $token_id ] ) {
+				continue; // Past a refused piece of this token: searched next poll.
+			}
+			if ( $logs instanceof RpcError && null !== $settings['pace'] && $end > $start ) {
+				// Paced: no extra request in this poll; the next one asks half the range, from here.
+				update_option( 'stablegate_range_' . $network->id(), max( 1, intdiv( $end - $start + 1, 2 ) ), false );
+				$ends[ $token_id ] = $start - 1;
+				continue;
+			}
 			if ( $logs instanceof RpcError ) {
 				$logs = self::getLogsSplit( $network, $rpc, $polls[ $token_id ], $start, $end );
 			}

@@ -369,7 +369,8 @@ final class WatcherTest extends TestCase {
 	 * range of 40 blocks: batches of at most 3 calls, 3 requests a poll): after hundreds of blocks
 	 * and several payments while nothing polled, every eth_getLogs spans at most 40 blocks, no
 	 * request carries more than 3 calls, no poll makes more than 3 requests, the catch-up takes
-	 * several polls, and every payment in the gap is found.
+	 * several polls, and every payment in the gap is found; a provider that refuses the range makes
+	 * the next poll ask half of it, with no extra request in the poll it refused.
 	 */
 	public function testACatchUpThroughPublicEndpointsKeepsToTheirLimitsAndLosesNoPayment(): void {
 		$ethereum = \Stablegate\Domain\Watch::settings( \Stablegate\Domain\Network::get( 'ethereum' ), \Stablegate\Domain\Watch::settingsRequestFromJson( array( 'max_range' => '40' ) ) );
@@ -390,6 +391,10 @@ final class WatcherTest extends TestCase {
 		$gap = (int) hexdec( Helpers::rpc( 'eth_blockNumber', array() ) ) - $before;
 		$this->assertGreaterThan( 200, $gap );
 
+		// The shop's provider caps eth_getLogs at 20 blocks: a refused range is halved for the next
+		// poll, within the pace (no extra requests in the poll that was refused).
+		list( $capped, $url ) = Helpers::phpServer( __DIR__ . '/range-capped-rpc.php', array( 'DEVNET_URL' => Helpers::devnetUrl(), 'MAX_RANGE' => '20' ) );
+		\Stablegate\WordPress\Settings::update( array( 'rpc_devnet' => $url ) );
 		$widest  = 0;
 		$longest = 0;
 		$record  = static function ( $response, $context, $transport, $args ) use ( &$widest, &$longest ): void {
@@ -414,9 +419,13 @@ final class WatcherTest extends TestCase {
 				$states = array_map( static fn ( array $r ): string => Invoices::find( $r['public_id'] )['state'], $rows );
 				$caught = (int) $poll['cursors']['usdt'] >= $before + $gap - 3;
 			} while ( ( array_diff( $states, array( 'processing', 'settled' ) ) || ! $caught ) && $polls < 60 );
+			$learnt = (int) get_option( 'stablegate_range_devnet', 0 );
 		} finally {
 			remove_action( 'http_api_debug', $record, 10 );
+			proc_terminate( $capped );
+			delete_option( 'stablegate_range_devnet' );
 		}
+		$this->assertSame( 20, $learnt, 'the refused range was halved to what the provider takes' );
 		$this->assertSame( array(), array_diff( $states, array( 'processing', 'settled' ) ), 'every payment in the gap was found' );
 		$this->assertTrue( $caught, 'the cursor caught up with the head' );
 		$this->assertGreaterThan( 0, $widest );

@@ -9,22 +9,12 @@
 
 declare(strict_types=1);
 
+require __DIR__ . '/devnet-forward.php';
+
 $stablegate_body    = (string) file_get_contents( 'php://input' );
 $stablegate_request = json_decode( $stablegate_body, true );
 $stablegate_single  = ! array_is_list( $stablegate_request );
-$stablegate_answer  = file_get_contents(
-	(string) getenv( 'DEVNET_URL' ),
-	false,
-	stream_context_create(
-		array(
-			'http' => array(
-				'method'  => 'POST',
-				'header'  => 'Content-Type: application/json',
-				'content' => $stablegate_body,
-			),
-		)
-	)
-);
+$stablegate_answer  = stablegate_forward_to_devnet( $stablegate_body );
 $stablegate_replies = json_decode( (string) $stablegate_answer, true );
 $stablegate_list    = $stablegate_single ? array( $stablegate_replies ) : $stablegate_replies;
 $stablegate_wide    = array();

@@ -203,7 +203,7 @@ export interface ShopifyConfig {
   apiSecret: string;
   /** The URL Shopify loads the embedded page from and the extension calls (`public_url` by default). */
   appUrl: string;
-  /** Admin API version of every request (the fake in the tests checks against 2025-01). */
+  /** Admin API version of every request, 2026-07 or later (the fake in the tests checks against 2026-07). */
   apiVersion: string;
   /** A newly installed shop's settings until the merchant changes them on the settings page. */
   defaults: { paymentMethod: string; onExpiry: 'cancel' | 'leave' };
@@ -215,7 +215,7 @@ const SHOPIFY_API_VERSION = /^20[0-9]{2}-(01|04|07|10)$/;
  * The Shopify API version of the app: the Admin API requests and the webhooks (shopify.app.toml's
  * [webhooks] api_version says the same; a test fails if the two differ).
  */
-export const SHOPIFY_API_VERSION_DEFAULT = '2025-10';
+export const SHOPIFY_API_VERSION_DEFAULT = '2026-07';
 
 function shopifySection(raw: unknown, env: NodeJS.ProcessEnv, publicUrl: string | null): ShopifyConfig | null {
   if (raw === undefined) return null;
@@ -223,7 +223,7 @@ function shopifySection(raw: unknown, env: NodeJS.ProcessEnv, publicUrl: string 
   const appUrl = raw.app_url === undefined ? publicUrl : httpUrl(str(raw, 'app_url', 'shopify'), 'shopify.app_url').replace(/\/$/, '');
   if (appUrl === null) throw new ConfigError('shopify.app_url', 'is required without public_url: the https URL Shopify reaches this server at');
   const apiVersion = str(raw, 'api_version', 'shopify', SHOPIFY_API_VERSION_DEFAULT);
-  if (!SHOPIFY_API_VERSION.test(apiVersion)) throw new ConfigError('shopify.api_version', `must be a Shopify API version like "2025-10", got ${JSON.stringify(apiVersion)}`);
+  if (!SHOPIFY_API_VERSION.test(apiVersion)) throw new ConfigError('shopify.api_version', `must be a Shopify API version like "2026-07", got ${JSON.stringify(apiVersion)}`);
   const onExpiry = str(raw, 'on_expiry', 'shopify', 'cancel');
   if (onExpiry !== 'cancel' && onExpiry !== 'leave') throw new ConfigError('shopify.on_expiry', 'must be "cancel" (cancel the order and restock) or "leave" (leave it pending)');
   const paymentMethod = str(raw, 'payment_method', 'shopify', 'USDT');

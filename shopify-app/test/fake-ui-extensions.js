@@ -1,7 +1,7 @@
 // A FAKE of what Shopify gives a checkout / customer-account UI extension at run time (Shopify's
 // extension host cannot run here), shaped after @shopify/ui-extensions' documented API: the
 // `shopify` global with `sessionToken.get()`, `extension.target`, `settings`, `i18n`, and per
-// target `orderConfirmation` + `selectedPaymentOptions` (purchase.thank-you.block.render) or
+// target `orderConfirmation` + `checkoutToken` + `selectedPaymentOptions` (purchase.thank-you.block.render) or
 // `order` (customer-account.order-status.block.render), each a signal (`value`, `subscribe`);
 // `setSignals(Signal)` turns them into @preact/signals signals as Shopify's host does for
 // '@shopify/ui-extensions/preact'. The components (<s-text>, <s-qr-code>, <s-button>…) are
@@ -12,14 +12,15 @@ const path = require('node:path');
 const esbuild = require('esbuild');
 
 /** The script that installs the fake `shopify` global in the page (run before the bundle is imported). */
-function fakeShopifyGlobal({ target, token, orderId, paymentTypes = [], cancelled = false }) {
-  const data = { target, token, orderId, paymentTypes, cancelled };
+function fakeShopifyGlobal({ target, token, orderId, checkoutToken, paymentTypes = [], cancelled = false }) {
+  const data = { target, token, orderId, checkoutToken, paymentTypes, cancelled };
   return `(() => {
   // FAKE shopify global (test/fake-ui-extensions.js)
   const d = ${JSON.stringify(data)};
   const signal = (value) => ({ value, get current() { return this.value; }, subscribe(fn) { fn(this.value); return () => {}; } });
   const values = d.target === 'purchase.thank-you.block.render'
     ? { orderConfirmation: { order: { id: d.orderId }, number: 'ABC123', isFirstOrder: true },
+        checkoutToken: d.checkoutToken,
         selectedPaymentOptions: d.paymentTypes.map((type, i) => ({ handle: 'option-' + i, type })) }
     : { order: d.orderId ? { id: d.orderId, name: '#1001', cancelledAt: d.cancelled ? new Date().toISOString() : undefined } : undefined };
   window.shopify = {

@@ -51,7 +51,10 @@ test('the server URL setting: https (http only on this machine), no trailing sla
   assert.equal(url, 'https://pay.example.com/shopify/api/checkout');
   assert.equal(init.method, 'POST');
   assert.equal(init.headers.authorization, 'Bearer jwt.a.b');
-  assert.deepEqual(JSON.parse(init.body), { order_id: ORDER });
+  assert.deepEqual(JSON.parse(init.body), { order_id: ORDER }, 'the Order status page: no checkout token');
+  // The Thank-you page names its checkout (a guest's token names no customer).
+  assert.deepEqual(JSON.parse(checkoutRequest('https://pay.example.com', ORDER, 'jwt.a.b', 'c0ffee').init.body), { order_id: ORDER, checkout_token: 'c0ffee' });
+  assert.deepEqual(JSON.parse(checkoutRequest('https://pay.example.com', ORDER, 'jwt.a.b', '').init.body), { order_id: ORDER }, 'an empty token is not sent');
 });
 
 test('each invoice state has its view: the exact amount, the QR and the pay page while it is open', async () => {

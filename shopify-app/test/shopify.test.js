@@ -1,5 +1,5 @@
 // The Shopify app against a FAKE Shopify (test/fake-shopify.js: Admin GraphQL validated against the
-// real 2025-01 schema, token exchange, signed webhooks) and the real devnet: install by token
+// real 2026-07 schema, token exchange, signed webhooks) and the real devnet: install by token
 // exchange, session tokens scoped to their shop, the order flow from the extension's request to
 // the capture of what was paid, exactly once, and the webhooks. Session tokens and HMACs come
 // from Shopify's own test helpers.
@@ -12,7 +12,7 @@ const { getJwt } = require('@shopify/shopify-api/test-helpers');
 const { startShopify, adminToken: tokenOf, extensionToken: extensionTokenOf, until, API_KEY, API_SECRET_KEY } = require('./shopify-helpers');
 const { validateDocument } = require('./fake-shopify');
 const { DOCUMENTS } = require('../dist/shopify/admin');
-const { SCOPES } = require('../dist/shopify/api');
+const { SCOPES, MIN_API_VERSION, createShopify } = require('../dist/shopify/api');
 
 // Store names as Shopify's test helpers take them (getJwt appends .myshopify.com).
 const STORE = 'usdt-store';
@@ -39,7 +39,7 @@ const checkout = async (order, store = STORE) => call('POST', '/shopify/api/chec
 const orderOf = (order, shop = SHOP) => fake.shop(shop).orders.get(order.id);
 const invoicesOfOrder = async (order) => (await s.app.db.all(`SELECT id FROM invoices WHERE metadata LIKE ?`, [`%${order.id}"%`])).length;
 
-test('every Admin GraphQL document the app sends is valid against Shopify\'s 2025-01 schema', () => {
+test('every Admin GraphQL document the app sends is valid against Shopify\'s 2026-07 schema', () => {
   for (const [name, doc] of Object.entries(DOCUMENTS)) assert.deepEqual(validateDocument(doc), [], name);
   // The fake refuses what the schema refuses (so a wrong field name fails the suite).
   assert.match(validateDocument('query { order(id: "gid://shopify/Order/1") { paymentGateway } }')[0], /paymentGateway/);
@@ -58,6 +58,12 @@ test('one Shopify API version: the toml\'s webhooks are the server\'s default ve
   const { SHOPIFY_API_VERSION_DEFAULT } = require('../dist/config');
   assert.equal(/^\[webhooks\]\napi_version = "([^"]+)"/m.exec(toml.replace(/^#.*\n/gm, ''))[1], SHOPIFY_API_VERSION_DEFAULT);
   assert.equal(s.app.config.shopify.apiVersion, SHOPIFY_API_VERSION_DEFAULT);
+  // Order.checkoutToken (a guest's order is matched by it) exists from 2026-07: an older version is refused at start.
+  assert.equal(MIN_API_VERSION, '2026-07');
+  const config = (apiVersion) => ({ ...s.app.config.shopify, apiVersion });
+  const quiet = { info() {}, warn() {}, error() {} };
+  assert.throws(() => createShopify(config('2026-04'), quiet), /shopify\.api_version 2026-04 is too old: the app reads Order\.checkoutToken/);
+  assert.ok(createShopify(config('2026-07'), quiet));
 });
 
 test('install: the admin session token is exchanged once for an offline token, stored encrypted', async () => {
@@ -204,8 +210,8 @@ test('another shop\'s token is refused on this shop\'s orders', async () => {
   assert.equal(stranger.body.error.code, 'shop_not_installed');
 });
 
-test('a signed-in customer\'s token reads that customer\'s orders only; a token without a customer is tied to its shop', async () => {
-  const asCustomer = async (order, sub, store = STORE) => call('POST', '/shopify/api/checkout', await extensionTokenOf(store, sub), { order_id: order.id });
+test('a signed-in customer\'s token reads that customer\'s orders only', async () => {
+  const asCustomer = async (order, sub, store = STORE, body = {}) => call('POST', '/shopify/api/checkout', await extensionTokenOf(store, sub), { order_id: order.id, ...body });
   const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: 'gid://shopify/Customer/41' });
   // Another customer of the same shop, before and after the invoice exists: as if there were no such order.
   const stranger = await asCustomer(order, 'gid://shopify/Customer/42');
@@ -217,11 +223,77 @@ test('a signed-in customer\'s token reads that customer\'s orders only; a token 
   assert.equal((await asCustomer(order, 'gid://shopify/Customer/42')).status, 404, 'the stored link is checked too');
   // Shop B's token naming the same customer id still reads nothing of shop A.
   assert.equal((await asCustomer(order, 'gid://shopify/Customer/41', OTHER_STORE)).status, 404);
-  // A guest's Thank-you page token (no sub) reads its shop's orders.
-  assert.equal((await asCustomer(order, null)).body.invoice.id, own.body.invoice.id);
+  // A signed-in customer's Thank-you page sends the checkout's token too: both must match.
+  const withToken = await asCustomer(order, 'gid://shopify/Customer/41', STORE, { checkout_token: orderOf(order).checkoutToken });
+  assert.equal(withToken.body.invoice.id, own.body.invoice.id);
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/41', STORE, { checkout_token: 'f'.repeat(32) })).status, 404, 'their own order, another checkout\'s token');
   const guest = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
   assert.equal((await asCustomer(guest, 'gid://shopify/Customer/41')).status, 404, 'a customer\'s token does not read a guest order');
-  assert.equal((await asCustomer(guest, null)).status, 200);
+  assert.equal((await asCustomer(guest, 'gid://shopify/Customer/41', STORE, { checkout_token: orderOf(guest).checkoutToken })).status, 404, 'not even with its checkout token');
+  assert.equal(await invoicesOfOrder(guest), 0);
+});
+
+test('a guest\'s token (no customer) reads only the order of the checkout whose token it sends; without one it is refused', async () => {
+  const guestToken = await extensionTokenOf(STORE, null);
+  const asGuest = (order, body = {}, token = guestToken) => call('POST', '/shopify/api/checkout', token, { order_id: order.id ?? order, ...body });
+  const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
+  const other = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
+  const { checkoutToken } = orderOf(order);
+  const readsOf = (o) => fake.requests.filter((r) => JSON.stringify(r.variables).includes(`"${o.id}"`)).map((r) => r.operation);
+  const unlinked = () => orderOf(order).metafields.length === 0;
+
+  // Neither a customer nor a checkout token: refused before anything is read.
+  const neither = await asGuest(order);
+  assert.equal(neither.status, 422);
+  assert.equal(neither.body.error.code, 'invalid_checkout_token');
+  assert.equal(neither.body.error.field, 'checkout_token');
+  assert.match(neither.body.error.message, /names no customer.*shopify\.checkoutToken/);
+  assert.equal(neither.headers.get('access-control-allow-origin'), '*');
+  assert.deepEqual(readsOf(order), []);
+  // A malformed token names its field.
+  for (const bad of [42, '', 'x'.repeat(256), 'with space', ['a']]) {
+    const r = await asGuest(order, { checkout_token: bad });
+    assert.equal(r.status, 422, JSON.stringify(bad));
+    assert.equal(r.body.error.code, 'invalid_checkout_token');
+  }
+
+  // The answer for an order that does not exist, which every refusal below must equal.
+  const unknown = await asGuest('gid://shopify/Order/999999', { checkout_token: checkoutToken });
+  assert.equal(unknown.status, 404);
+  const same = (r, o, what) => {
+    assert.equal(r.status, 404, what);
+    assert.deepEqual({ ...r.body.error, message: r.body.error.message.replace(o.id, 'ID') }, { ...unknown.body.error, message: unknown.body.error.message.replace('gid://shopify/Order/999999', 'ID') }, what);
+  };
+  // Another checkout's token, or another order's of the same shop: as if there were no such order, and no invoice made.
+  same(await asGuest(order, { checkout_token: 'f'.repeat(32) }), order, 'a made-up token');
+  same(await asGuest(order, { checkout_token: orderOf(other).checkoutToken }), order, 'the token of another order of the shop');
+  same(await asGuest(order, { checkout_token: checkoutToken.toUpperCase() }), order, 'compared exactly');
+  same(await asGuest(order, { checkout_token: checkoutToken.slice(0, -1) }), order, 'a prefix');
+  assert.equal(await invoicesOfOrder(order), 0, 'no invoice made without the checkout\'s token');
+  assert.ok(unlinked(), 'nothing written on the order');
+
+  // Its own checkout's token: the invoice.
+  const own = await asGuest(order, { checkout_token: checkoutToken });
+  assert.equal(own.status, 200, JSON.stringify(own.body));
+  assert.equal(own.body.invoice.state, 'new');
+  assert.equal(await invoicesOfOrder(order), 1);
+  // Once the invoice exists, a wrong token is still refused the same way, and the right one needs no Admin request.
+  const before = readsOf(order).length;
+  same(await asGuest(order, { checkout_token: orderOf(other).checkoutToken }), order, 'the stored link is checked too');
+  assert.equal((await asGuest(order, { checkout_token: checkoutToken })).body.invoice.id, own.body.invoice.id);
+  assert.equal(readsOf(order).length, before, 'the order\'s checkout token is remembered (it never changes)');
+  // Another shop's guest, even with the right checkout token, reads nothing of this shop.
+  assert.equal((await asGuest(order, { checkout_token: checkoutToken }, await extensionTokenOf(OTHER_STORE, null))).status, 404);
+
+  // An order made without a checkout (Order.checkoutToken null): no guest reads it, whatever it sends.
+  const drafted = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null, checkoutToken: null });
+  same(await asGuest(drafted, { checkout_token: checkoutToken }), drafted, 'an order without a checkout token');
+  assert.equal(await invoicesOfOrder(drafted), 0);
+  // Another payment method's order is refused the same way to a stranger (nothing tells it apart), and says applies: false to its own checkout.
+  const card = fake.placeOrder(SHOP, { gateway: 'shopify_payments', manual: false, customer: null });
+  same(await asGuest(card, { checkout_token: checkoutToken }), card, 'another method\'s order');
+  assert.deepEqual((await asGuest(card, { checkout_token: orderOf(card).checkoutToken })).body, { applies: false });
+  assert.deepEqual(fake.invalid, []);
 });
 
 test('bad input to the extension endpoint gets an error naming what is wrong', async () => {

@@ -8,9 +8,9 @@ import { SERVER_URL } from './server-url.mjs';
 /** How long one request may take before it counts as no answer. */
 const TIMEOUT_MS = 10000;
 
-async function ask(base, orderId) {
+async function ask(base, orderId, checkoutToken) {
   const token = await shopify.sessionToken.get();
-  const { url, init } = checkoutRequest(base, orderId, token);
+  const { url, init } = checkoutRequest(base, orderId, token, checkoutToken);
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
     let body = null;
@@ -25,7 +25,7 @@ async function ask(base, orderId) {
   }
 }
 
-/** The view for `inputs` ({ target, orderId, paymentTypes, cancelled }), kept up to date. */
+/** The view for `inputs` ({ target, orderId, checkoutToken, paymentTypes, cancelled }), kept up to date. */
 function useInvoiceView(inputs) {
   // The server's URL is built in from shopify.app.toml (extensions/configure.mjs): one place.
   const base = serverUrl(SERVER_URL);
@@ -38,7 +38,7 @@ function useInvoiceView(inputs) {
     /** @type {import('./block.mjs').View | null} */
     let shown = null;
     const turn = async (attempt) => {
-      const step = next(await ask(base, inputs.orderId), attempt, shown);
+      const step = next(await ask(base, inputs.orderId, inputs.checkoutToken), attempt, shown);
       if (stopped) return;
       shown = step.view;
       setView(step.view);
@@ -49,7 +49,7 @@ function useInvoiceView(inputs) {
       stopped = true;
       if (timer) clearTimeout(timer);
     };
-  }, [wanted, base, inputs.orderId]);
+  }, [wanted, base, inputs.orderId, inputs.checkoutToken]);
   return view;
 }
 

@@ -45,6 +45,11 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   { status: 409, codes: ['shop_not_installed', 'order_cancelled', 'order_not_payable'] },
   { status: 502, codes: ['token_exchange_failed'] },
   // ---- end shopify
+  // ---- console (issue 15)
+  { status: 422, codes: ['invalid_name'] },
+  { status: 404, codes: ['key_not_found', 'link_not_found'] },
+  { status: 502, codes: ['notification_failed'] },
+  // ---- end console
   // ---- providers (issue 16): a notification that fails its checks changes nothing.
   { status: 401, codes: ['provider_signature_refused', 'unknown_certificate'] },
   { status: 404, codes: ['provider_not_enabled', 'unknown_provider_reference'] },

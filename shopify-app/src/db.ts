@@ -248,7 +248,7 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
     name: 'hosted providers: checkouts per invoice, notifications applied once',
     sql: () => [
       // The provider checkout of an invoice (issue 16): one per (invoice, provider); `reference`
-      // is what the provider's notifications carry (Binance merchantTradeNo, NOWPayments order_id).
+      // is what the provider's notifications carry (Binance merchantTradeNo, a hash of the invoice id; NOWPayments order_id).
       `CREATE TABLE provider_checkouts (
         provider TEXT NOT NULL, reference TEXT NOT NULL, invoice_id TEXT NOT NULL REFERENCES invoices (id),
         checkout_url TEXT NOT NULL, status TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,

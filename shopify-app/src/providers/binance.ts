@@ -17,9 +17,13 @@ export interface BinanceConfig {
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** merchantTradeNo: Binance takes letters and digits, at most 32: the invoice id without its "_". */
+/**
+ * merchantTradeNo: Binance takes at most 32 letters or digits. The invoice id has "_" and may have
+ * "-" (base64url), so stripping them is not one-to-one; a hash is: "sg" + 30 hex digits of its
+ * SHA-256. The checkout row keeps the mapping back to the invoice.
+ */
 export function tradeNo(invoiceId: string): string {
-  return invoiceId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32);
+  return 'sg' + crypto.createHash('sha256').update(invoiceId).digest('hex').slice(0, 30);
 }
 
 export class Binance implements ProviderAdapter {

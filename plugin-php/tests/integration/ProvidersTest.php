@@ -13,8 +13,10 @@
 declare(strict_types=1);
 
 use PHPUnit\Framework\TestCase;
+use Stablegate\WooCommerce\Integration;
 use Stablegate\WordPress\Invoices;
 use Stablegate\WordPress\Providers;
+use Stablegate\WordPress\Settings;
 
 final class ProvidersTest extends TestCase {
 
@@ -183,5 +185,46 @@ final class ProvidersTest extends TestCase {
 		$row = $this->invoice();
 		$this->assertSame( 404, $this->post( 'nowpayments', $this->ipn( $row, 'finished' ) )->get_status() );
 		$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
+	}
+
+	/**
+	 * Issue 16: "masked in settings". The settings row of each provider secret holds no secret
+	 * (empty input, a placeholder saying one is saved); an empty save keeps it; WooCommerce's REST
+	 * API answers it masked, and a PUT sending the mask back keeps it.
+	 */
+	public function testProviderSecretsAreMaskedInSettingsAndRest(): void {
+		$saved = Settings::all();
+		foreach ( Settings::PROVIDER_SECRETS as $key ) {
+			$secret = (string) $saved[ $key ];
+			$this->assertNotSame( '', $secret );
+			$html = Integration::secretRow( 'woocommerce_stablegate_' . $key, $key, array( 'title' => $key ), $secret );
+			$this->assertStringNotContainsString( $secret, $html, "$key reached the settings page" );
+			$this->assertMatchesRegularExpression( '/<input[^>]*type="password"[^>]*value=""[^>]*placeholder="Saved \\(\\*{8}\\); leave empty to keep it"/', $html );
+			$this->assertStringContainsString( 'Remove the saved value', $html );
+			$this->assertSame( $secret, Integration::postedSecret( $secret, '', false ), 'an empty save keeps the secret' );
+			$this->assertSame( 'new', Integration::postedSecret( $secret, ' new ', false ) );
+			$this->assertSame( '', Integration::postedSecret( $secret, '', true ), 'the checkbox removes it' );
+			$empty = Integration::secretRow( 'woocommerce_stablegate_' . $key, $key, array( 'title' => $key ), '' );
+			$this->assertStringContainsString( 'placeholder=""', $empty );
+		}
+
+		// REST GET: WooCommerce's answer (settings with their values) goes through maskSecrets.
+		$settings = array();
+		foreach ( $saved as $id => $value ) {
+			$settings[ $id ] = array( 'id' => $id, 'type' => is_array( $value ) ? 'multiselect' : 'text', 'value' => $value, 'default' => '' );
+		}
+		$response = Integration::maskSecrets( new WP_REST_Response( array( 'id' => 'stablegate', 'settings' => $settings ) ), (object) array( 'id' => 'stablegate' ) );
+		$text     = (string) wp_json_encode( $response->get_data() );
+		foreach ( Settings::PROVIDER_SECRETS as $key ) {
+			$this->assertStringNotContainsString( (string) $saved[ $key ], $text, "$key in the REST answer" );
+			$this->assertSame( Settings::MASK, $response->get_data()['settings'][ $key ]['value'] );
+		}
+		$this->assertSame( 'USDT', $response->get_data()['settings']['title']['value'], 'other settings are answered as they are' );
+
+		// REST PUT with the masked values sent back: they are dropped, so the saved ones stay.
+		$request = new WP_REST_Request( 'PUT', '/wc/v3/payment_gateways/stablegate' );
+		$request->set_param( 'settings', array( 'binance_api_key' => Settings::MASK, 'binance_api_secret' => Settings::MASK, 'nowpayments_ipn_secret' => 'a-new-ipn-secret' ) );
+		$this->assertNull( Integration::checkRestSettings( null, array(), $request ) );
+		$this->assertSame( array( 'nowpayments_ipn_secret' => 'a-new-ipn-secret' ), $request->get_param( 'settings' ), 'the mask keeps; a new value is written' );
 	}
 }

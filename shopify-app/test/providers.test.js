@@ -10,6 +10,11 @@ const util = require('node:util');
 const { startStack } = require('./helpers');
 const { fakeBinance, fakeNowPayments } = require('./fake-providers');
 const { parseConfig } = require('../dist/config');
+const Ajv2020 = require('../../node_modules/ajv/dist/2020').default;
+
+const validateStatus = new Ajv2020({ allErrors: true, strict: false, validateFormats: false }).compile(
+  JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'tests', 'vectors', 'schema', 'status.schema.json'), 'utf8')),
+);
 
 const ENV = {
   SG_BINANCE_KEY: 'binance-api-key-0123456789abcdefKEY1',
@@ -103,6 +108,11 @@ test('Binance Pay: paid once; tampered, replayed, stale and unknown-certificate 
   assert.deepEqual(await snapshot(id), { state: 'settled', exception: null });
   const doc = (await stack.api('GET', `/api/v1/checkout/${id}`)).body;
   assert.equal(doc.state, 'settled');
+  // The same document as a direct payment's: what was paid counted, nothing remaining (issue 16).
+  assert.ok(validateStatus(doc), JSON.stringify(validateStatus.errors));
+  assert.deepEqual([doc.amount_due, doc.amount_paid, doc.amount_remaining, doc.exception], ['19.99', '19.99', '0', null]);
+  const merchantView = (await stack.api('GET', `/api/v1/invoices/${id}`)).body;
+  assert.deepEqual([merchantView.amount_paid, merchantView.amount_remaining], ['19.99', '0']);
 
   // A replay of the same delivery is refused; a fresh PAY_SUCCESS changes nothing more.
   assert.equal((await notify(good)).status, 409);

@@ -662,7 +662,19 @@ export class Invoices {
     });
   }
 
+  /**
+   * Run once an invoice is cancelled, after its transaction (issue 16: the providers close the
+   * invoice's open provider orders). Set by the app; its failure does not undo the cancel.
+   */
+  afterCancel: ((id: string) => Promise<void>) | null = null;
+
   async cancel(id: string, baseUrl: string): Promise<InvoiceRow> {
+    const cancelled = await this.cancelRow(id, baseUrl);
+    if (this.afterCancel) await this.afterCancel(id);
+    return cancelled;
+  }
+
+  private async cancelRow(id: string, baseUrl: string): Promise<InvoiceRow> {
     return this.underLock(id, async (q, current, now) => {
       const record = this.record(current);
       if (!record) {

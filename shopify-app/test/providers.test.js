@@ -78,6 +78,30 @@ test('the pay page offers each enabled provider and redirects to its checkout', 
   assert.equal(binance.state.orders.size, 1);
 });
 
+test('cancelling an invoice closes its open Binance order; NOWPayments has nothing to close', async () => {
+  const id = await invoice('P-C');
+  assert.equal((await post(`/pay/${id}/provider/binance`)).status, 303);
+  assert.equal((await post(`/pay/${id}/provider/nowpayments`)).status, 303);
+  const tradeNo = [...binance.state.orders.keys()].find((k) => binance.state.orders.get(k).description === 'Order P-C');
+  assert.equal(binance.state.orders.get(tradeNo).status, 'INITIAL');
+  const r = await stack.api('POST', `/api/v1/invoices/${id}/cancel`, {});
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.state, 'invalid');
+  assert.equal(binance.state.orders.get(tradeNo).status, 'CANCELED', 'the Binance order was closed');
+  assert.equal(binance.state.badRequests, 0, 'the close request was signed');
+  // A provider that does not answer does not undo the cancel (nor fail it).
+  const id2 = await invoice('P-C2');
+  assert.equal((await post(`/pay/${id2}/provider/binance`)).status, 303);
+  binance.state.down = true;
+  try {
+    const r2 = await stack.api('POST', `/api/v1/invoices/${id2}/cancel`, {});
+    assert.equal(r2.status, 200, JSON.stringify(r2.body));
+  } finally {
+    binance.state.down = false;
+  }
+  assert.deepEqual(await snapshot(id2), { state: 'invalid', exception: null });
+});
+
 test('Binance Pay: paid once; tampered, replayed, stale and unknown-certificate webhooks change nothing', async () => {
   const id = await invoice('P-2');
   await post(`/pay/${id}/provider/binance`);

@@ -103,6 +103,10 @@ class Gateway extends \WC_Payment_Gateway {
 				'title' => __( 'NOWPayments IPN secret', 'stablegate' ),
 				'type'  => 'stablegate_secret',
 			),
+			'nowpayments_api_key'    => array(
+				'title' => __( 'NOWPayments API key', 'stablegate' ),
+				'type'  => 'stablegate_secret',
+			),
 			'test_invoice'     => array(
 				'title' => __( 'Try a payment', 'stablegate' ),
 				'type'  => 'stablegate_test_invoice',

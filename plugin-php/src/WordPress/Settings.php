@@ -52,13 +52,14 @@ final class Settings {
 		'binance_api_secret'     => '',
 		'nowpayments_enabled'    => 'no',
 		'nowpayments_ipn_secret' => '',
+		'nowpayments_api_key'    => '',
 	);
 
 	/**
 	 * The provider secrets (issue 16): like the RPC and rate source URLs, no browser ever gets
 	 * them back, neither the settings screen nor WooCommerce's REST API.
 	 */
-	public const PROVIDER_SECRETS = array( 'binance_api_key', 'binance_api_secret', 'nowpayments_ipn_secret' );
+	public const PROVIDER_SECRETS = array( 'binance_api_key', 'binance_api_secret', 'nowpayments_ipn_secret', 'nowpayments_api_key' );
 
 	/** What a browser sees of a saved provider secret; sent back through REST, it keeps the saved one. */
 	public const MASK = '********';

@@ -23,6 +23,7 @@ final class ProvidersTest extends TestCase {
 	private const BINANCE_KEY    = 'binance-api-key-test';
 	private const BINANCE_SECRET = 'binance-api-secret-test';
 	private const IPN_SECRET     = 'now-ipn-secret-test';
+	private const NOW_API_KEY    = 'now-api-key-test';
 
 	/** @var \OpenSSLAsymmetricKey */
 	private static $key;
@@ -45,10 +46,12 @@ final class ProvidersTest extends TestCase {
 				'binance_api_secret'     => self::BINANCE_SECRET,
 				'nowpayments_enabled'    => 'yes',
 				'nowpayments_ipn_secret' => self::IPN_SECRET,
+				'nowpayments_api_key'    => self::NOW_API_KEY,
 			)
 		);
 		global $wpdb;
 		$wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE 'stablegate\\_pn\\_%'" );
+		$wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE 'stablegate\\_pc\\_%'" );
 		delete_transient( Providers::CERTS_TRANSIENT );
 		delete_transient( Providers::CERTS_TRANSIENT . '_fetched' );
 		self::$certFetches = 0;
@@ -226,5 +229,74 @@ final class ProvidersTest extends TestCase {
 		$request->set_param( 'settings', array( 'binance_api_key' => Settings::MASK, 'binance_api_secret' => Settings::MASK, 'nowpayments_ipn_secret' => 'a-new-ipn-secret' ) );
 		$this->assertNull( Integration::checkRestSettings( null, array(), $request ) );
 		$this->assertSame( array( 'nowpayments_ipn_secret' => 'a-new-ipn-secret' ), $request->get_param( 'settings' ), 'the mask keeps; a new value is written' );
+	}
+
+	/**
+	 * Issue 16: the plugin creates the provider's order itself. FAKE Binance Pay order endpoint and
+	 * NOWPayments invoice endpoint (documented payloads), each checking the request as the
+	 * provider does (Binance: HMAC-SHA512 of ts\nnonce\nbody\n with the secret, computed here with
+	 * hash_hmac, not the plugin's code; NOWPayments: x-api-key). Then a notification settles the
+	 * invoice once; a provider that does not answer leaves the invoice open for a direct payment.
+	 */
+	public function testTheProviderOrderIsCreatedSignedAndItsNotificationSettlesOnce(): void {
+		$calls = array();
+		$down  = false;
+		add_filter(
+			'pre_http_request',
+			static function ( $pre, array $args, string $url ) use ( &$calls, &$down ) {
+				$answer = static fn ( int $code, array $body ): array => array( 'headers' => array(), 'body' => wp_json_encode( $body ), 'response' => array( 'code' => $code, 'message' => '' ), 'cookies' => array(), 'filename' => null );
+				if ( Providers::BINANCE_URL . '/binancepay/openapi/v3/order' === $url ) {
+					if ( $down ) {
+						return new WP_Error( 'http_request_failed', 'cURL error 28: Operation timed out' );
+					}
+					$h        = $args['headers'];
+					$expected = strtoupper( hash_hmac( 'sha512', $h['BinancePay-Timestamp'] . "\n" . $h['BinancePay-Nonce'] . "\n" . $args['body'] . "\n", self::BINANCE_SECRET ) );
+					$signed   = self::BINANCE_KEY === $h['BinancePay-Certificate-SN'] && hash_equals( $expected, $h['BinancePay-Signature'] ) && preg_match( '/^[A-Za-z]{32}$/', $h['BinancePay-Nonce'] );
+					$calls[]  = array( 'binance', json_decode( $args['body'], true ), $signed );
+					return $signed
+						? $answer( 200, array( 'status' => 'SUCCESS', 'code' => '000000', 'data' => array( 'prepayId' => '29383937493038367', 'terminalType' => 'WEB', 'checkoutUrl' => 'https://pay.binance.com/en/checkout/29383937493038367' ) ) )
+						: $answer( 400, array( 'status' => 'FAIL', 'code' => '400002', 'errorMessage' => 'Signature for this request is not valid.' ) );
+				}
+				if ( Providers::NOWPAYMENTS_URL . '/invoice' === $url ) {
+					$calls[] = array( 'nowpayments', json_decode( $args['body'], true ), self::NOW_API_KEY === $args['headers']['x-api-key'] );
+					return $answer( 200, array( 'id' => '4522625843', 'order_id' => json_decode( $args['body'], true )['order_id'], 'invoice_url' => 'https://nowpayments.io/payment/?iid=4522625843' ) );
+				}
+				return $pre;
+			},
+			9,
+			3
+		);
+		$row = $this->invoice();
+		$url = Providers::checkout( $row, 'binance' );
+		$this->assertSame( 'https://pay.binance.com/en/checkout/29383937493038367', $url );
+		$this->assertCount( 1, $calls );
+		list( $name, $body, $signed ) = $calls[0];
+		$this->assertTrue( $signed, 'the order request is signed with the merchant secret' );
+		$this->assertSame( substr( $row['public_id'], 4 ), $body['merchantTradeNo'], 'the reference its webhook carries back' );
+		$this->assertSame( array( '19.99', 'USDT' ), array( $body['orderAmount'], $body['currency'] ) );
+		$this->assertStringEndsWith( '/stablegate/v1/providers/binance/notify', $body['webhookUrl'] );
+		$this->assertSame( $url, Providers::checkout( $row, 'binance' ), 'asked again, the order is reused' );
+		$this->assertCount( 1, $calls );
+
+		$now = Providers::checkout( $row, 'nowpayments' );
+		$this->assertSame( 'https://nowpayments.io/payment/?iid=4522625843', $now );
+		list( $name, $body, $keyed ) = $calls[1];
+		$this->assertTrue( $keyed, 'the x-api-key header is the merchant key' );
+		$this->assertSame( array( $row['public_id'], 19.99, Providers::NOWPAYMENTS_PRICE_CURRENCY ), array( $body['order_id'], $body['price_amount'], $body['price_currency'] ) );
+
+		// The provider's notification for that order settles the invoice once.
+		$this->assertSame( 200, $this->post( 'binance', $this->binance( $row, 'PAY_SUCCESS' ) )->get_status() );
+		$this->assertSame( 200, $this->post( 'binance', $this->binance( $row, 'PAY_SUCCESS' ) )->get_status() );
+		$this->assertSame( 'settled', Invoices::find( $row['public_id'] )['state'] );
+		$this->assertSame( 1, $this->settledEvents() );
+		$this->assertNull( Providers::checkout( Invoices::find( $row['public_id'] ), 'binance' ), 'a settled invoice gets no provider checkout' );
+
+		// Binance down: no URL, and the invoice stays open with its direct choices.
+		$down  = true;
+		$other = $this->invoice();
+		$this->assertNull( Providers::checkout( $other, 'binance' ) );
+		$fresh = Invoices::find( $other['public_id'] );
+		$this->assertSame( 'new', $fresh['state'] );
+		$this->assertNotEmpty( Invoices::statusDocument( $fresh, array( 'choose' => 'http://localhost/c', 'claim' => null, 'events' => null, 'new_invoice' => null ), null )['choices'], 'the direct payment is still offered' );
 	}
 }

@@ -14,6 +14,7 @@ use Stablegate\WordPress\ApiError;
 use Stablegate\WordPress\Assets;
 use Stablegate\WordPress\Endpoints;
 use Stablegate\WordPress\Invoices;
+use Stablegate\WordPress\Providers;
 use Stablegate\WordPress\Rates;
 use Stablegate\WordPress\Rest;
 use Stablegate\WordPress\Sandbox;
@@ -681,6 +682,10 @@ class Gateway extends \WC_Payment_Gateway {
 			return;
 		}
 		Assets::widget( $row['public_id'] );
+		// Hosted providers (issue 16): a button per enabled provider, below the direct payment.
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- only shows a sentence.
+		$unavailable = 'unavailable' === ( $_GET[ Providers::UNAVAILABLE_ARG ] ?? '' );
+		echo Providers::forms( $row, $order->get_checkout_payment_url( true ), $unavailable ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- forms() escaped it.
 	}
 
 	/**

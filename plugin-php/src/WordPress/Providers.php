@@ -25,8 +25,10 @@ use Stablegate\Domain\Uint;
  * which only the server reads (never a browser asset).
  *
  * checkout() creates the provider's order of an invoice server-side (signed with the PHP mirror),
- * as the server does (shopify-app/src/providers/). Not done yet: the button on the order-pay page
- * and the nonce-checked route that calls it and redirects the customer.
+ * as the server does (shopify-app/src/providers/): the order-pay page shows a form per enabled
+ * provider (forms()), posted with a nonce to admin-post.php (start()), which redirects the
+ * customer to the provider's checkout, or back to the pay page with a sentence and the direct
+ * payment when the provider does not answer.
  */
 final class Providers {
 
@@ -42,6 +44,69 @@ final class Providers {
 
 	/** The currency NOWPayments prices the invoice in: USDT (TRC-20), as the invoice's due. */
 	public const NOWPAYMENTS_PRICE_CURRENCY = 'usdttrc20';
+
+	/** The admin-post action (and nonce action prefix) of the pay page's provider forms. */
+	public const ACTION = 'stablegate_provider';
+
+	/** The query argument the pay page gets back when the provider did not answer. */
+	public const UNAVAILABLE_ARG = 'stablegate_provider';
+
+	/**
+	 * The order-pay page's forms: one button per enabled provider while the invoice is open and
+	 * no network is chosen, each posting with a nonce to admin-post.php; with $unavailable, the
+	 * sentence saying the provider did not answer (the direct payment stays on the page).
+	 *
+	 * @param array<string, mixed> $row The invoice row.
+	 */
+	public static function forms( array $row, string $back, bool $unavailable ): string {
+		$html = $unavailable ? '<p class="stablegate-provider-unavailable" role="status">' . esc_html__( 'The provider did not answer. You can still pay directly on this page: it is the same invoice.', 'stablegate' ) . '</p>' : '';
+		if ( ! empty( $row['record'] ) || 'new' !== $row['state'] || Invoices::now() >= (int) $row['expires_at'] ) {
+			return $html;
+		}
+		$labels = array(
+			'binance'     => __( 'Pay with Binance Pay', 'stablegate' ),
+			'nowpayments' => __( 'Pay with NOWPayments', 'stablegate' ),
+		);
+		foreach ( $labels as $name => $label ) {
+			if ( ! self::enabled( $name ) ) {
+				continue;
+			}
+			$html .= '<form method="post" class="stablegate-provider" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">'
+				. '<input type="hidden" name="action" value="' . esc_attr( self::ACTION ) . '" />'
+				. '<input type="hidden" name="provider" value="' . esc_attr( $name ) . '" />'
+				. '<input type="hidden" name="invoice" value="' . esc_attr( (string) $row['public_id'] ) . '" />'
+				. '<input type="hidden" name="back" value="' . esc_attr( $back ) . '" />'
+				. '<input type="hidden" name="_sgnonce" value="' . esc_attr( wp_create_nonce( self::ACTION . '|' . $row['public_id'] ) ) . '" />'
+				. '<button type="submit" class="button">' . esc_html( $label ) . '</button></form>';
+		}
+		return $html;
+	}
+
+	/**
+	 * Where a posted provider form sends the customer: the provider's checkout, or back to the
+	 * pay page (with UNAVAILABLE_ARG when the provider did not answer). A form without a valid
+	 * nonce (CSRF) creates nothing.
+	 *
+	 * @param array<string, mixed> $post The posted fields (unslashed).
+	 */
+	public static function redirectFor( array $post ): string {
+		$back = wp_validate_redirect( (string) ( $post['back'] ?? '' ), home_url( '/' ) );
+		$id   = (string) ( $post['invoice'] ?? '' );
+		$name = (string) ( $post['provider'] ?? '' );
+		if ( ! wp_verify_nonce( (string) ( $post['_sgnonce'] ?? '' ), self::ACTION . '|' . $id ) || ! in_array( $name, array( 'binance', 'nowpayments' ), true ) ) {
+			return $back;
+		}
+		$row = Invoices::find( $id );
+		$url = null === $row ? null : self::checkout( $row, $name );
+		return $url ?? add_query_arg( self::UNAVAILABLE_ARG, 'unavailable', $back );
+	}
+
+	/** admin-post.php handler of the pay page's provider forms: a 303 to where redirectFor says. */
+	public static function start(): void {
+		// phpcs:ignore WordPress.Security.NonceVerification.Missing -- redirectFor verifies the nonce.
+		wp_redirect( self::redirectFor( wp_unslash( $_POST ) ), 303 ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect -- the provider's https checkout is another host.
+		exit;
+	}
 
 	/** The option prefix of the provider orders created (the checkout URL, reused). */
 	public const CHECKOUT_PREFIX = 'stablegate_pc_';

@@ -291,10 +291,32 @@ final class ProvidersTest extends TestCase {
 		$this->assertSame( 1, $this->settledEvents() );
 		$this->assertNull( Providers::checkout( Invoices::find( $row['public_id'] ), 'binance' ), 'a settled invoice gets no provider checkout' );
 
-		// Binance down: no URL, and the invoice stays open with its direct choices.
+		// The order-pay page's forms: a button per enabled provider, each with its nonce; a post
+		// with the nonce goes to the provider's checkout, one without it creates nothing.
+		$other = $this->invoice();
+		$back  = 'http://localhost/checkout/order-pay/8/?key=wc_order_y';
+		$html  = Providers::forms( $other, $back, false );
+		$this->assertSame( 2, preg_match_all( '#<form method="post" class="stablegate-provider" action="[^"]*admin-post\.php">#', $html ) );
+		$this->assertStringContainsString( 'Pay with Binance Pay', $html );
+		$this->assertStringNotContainsString( 'did not answer', $html );
+		$this->assertMatchesRegularExpression( '/name="_sgnonce" value="([0-9a-f]{10})"/', $html );
+		preg_match( '/name="_sgnonce" value="([0-9a-f]{10})"/', $html, $m );
+		$post = array( 'provider' => 'binance', 'invoice' => $other['public_id'], 'back' => $back, '_sgnonce' => $m[1] );
+		$this->assertSame( $back, Providers::redirectFor( array( '_sgnonce' => 'forged0000' ) + $post ), 'no nonce, no order' );
+		$this->assertCount( 2, $calls );
+		$this->assertSame( 'https://pay.binance.com/en/checkout/29383937493038367', Providers::redirectFor( $post ) );
+		$this->assertCount( 3, $calls );
+		$this->assertSame( '', Providers::forms( Invoices::find( $row['public_id'] ), $back, false ), 'a settled invoice offers no provider' );
+
+		// Binance down: back to the pay page with the sentence, and the invoice stays open with
+		// its direct choices.
 		$down  = true;
 		$other = $this->invoice();
 		$this->assertNull( Providers::checkout( $other, 'binance' ) );
+		$post  = array( 'provider' => 'binance', 'invoice' => $other['public_id'], 'back' => $back, '_sgnonce' => wp_create_nonce( Providers::ACTION . '|' . $other['public_id'] ) );
+		$to    = Providers::redirectFor( $post );
+		$this->assertSame( $back . '&' . Providers::UNAVAILABLE_ARG . '=unavailable', $to );
+		$this->assertStringContainsString( 'You can still pay directly on this page', Providers::forms( $other, $back, true ) );
 		$fresh = Invoices::find( $other['public_id'] );
 		$this->assertSame( 'new', $fresh['state'] );
 		$this->assertNotEmpty( Invoices::statusDocument( $fresh, array( 'choose' => 'http://localhost/c', 'claim' => null, 'events' => null, 'new_invoice' => null ), null )['choices'], 'the direct payment is still offered' );

@@ -173,6 +173,18 @@ final class Providers {
 	}
 
 	/**
+	 * Closes the provider orders of a cancelled invoice, so that the customer cannot pay it there
+	 * any more: Binance Pay's order/close; NOWPayments has no such call (its invoice expires on
+	 * its own). A provider that does not answer leaves the cancel as it is: a payment made there
+	 * anyway goes to the merchant's review (apply() on an invalid invoice).
+	 */
+	public static function close( string $public_id ): void {
+		if ( self::enabled( 'binance' ) && false !== get_option( self::CHECKOUT_PREFIX . hash( 'sha256', 'binance|' . $public_id ) ) ) {
+			self::binanceCall( '/binancepay/openapi/order/close', array( 'merchantTradeNo' => substr( $public_id, 4 ) ) );
+		}
+	}
+
+	/**
 	 * A signed Binance Pay merchant request; the decoded answer, or null when it did not answer.
 	 *
 	 * @param array<string, mixed> $data The request body.
@@ -334,6 +346,9 @@ final class Providers {
 			if ( 'settled' === $outcome['state'] ) {
 				if ( 'settled' === $state ) {
 					return 'unchanged';
+				}
+				if ( 'invalid' === $state ) {
+					return 'review'; // Paid at the provider after the invoice was cancelled.
 				}
 				// What the order costs in USDT (6 decimals), as the invoice priced it.
 				$due = Amount::fiatToToken( (string) $row['fiat_amount'], (string) $row['rate'], (string) Settings::get( 'precision' ), 6 );

@@ -321,4 +321,47 @@ final class ProvidersTest extends TestCase {
 		$this->assertSame( 'new', $fresh['state'] );
 		$this->assertNotEmpty( Invoices::statusDocument( $fresh, array( 'choose' => 'http://localhost/c', 'claim' => null, 'events' => null, 'new_invoice' => null ), null )['choices'], 'the direct payment is still offered' );
 	}
+
+	/**
+	 * Issue 16: cancelling an invoice (as a cancelled WooCommerce order does, Invoices::cancel)
+	 * closes its Binance order, signed; NOWPayments has nothing to close. A payment made at the
+	 * provider anyway does not settle the cancelled invoice.
+	 */
+	public function testCancellingAnInvoiceClosesItsBinanceOrder(): void {
+		$closed = array();
+		add_filter(
+			'pre_http_request',
+			static function ( $pre, array $args, string $url ) use ( &$closed ) {
+				$answer = static fn ( array $body ): array => array( 'headers' => array(), 'body' => wp_json_encode( $body ), 'response' => array( 'code' => 200, 'message' => 'OK' ), 'cookies' => array(), 'filename' => null );
+				$h      = $args['headers'] ?? array();
+				$signed = isset( $h['BinancePay-Signature'] ) && hash_equals( strtoupper( hash_hmac( 'sha512', $h['BinancePay-Timestamp'] . "\n" . $h['BinancePay-Nonce'] . "\n" . $args['body'] . "\n", self::BINANCE_SECRET ) ), $h['BinancePay-Signature'] );
+				if ( Providers::BINANCE_URL . '/binancepay/openapi/v3/order' === $url ) {
+					return $answer( array( 'status' => 'SUCCESS', 'code' => '000000', 'data' => array( 'checkoutUrl' => 'https://pay.binance.com/en/checkout/1' ) ) );
+				}
+				if ( Providers::BINANCE_URL . '/binancepay/openapi/order/close' === $url ) {
+					$closed[] = array( json_decode( $args['body'], true ), $signed );
+					return $answer( array( 'status' => 'SUCCESS', 'code' => '000000', 'data' => true ) );
+				}
+				if ( Providers::NOWPAYMENTS_URL . '/invoice' === $url ) {
+					return $answer( array( 'id' => '1', 'invoice_url' => 'https://nowpayments.io/payment/?iid=1' ) );
+				}
+				return $pre;
+			},
+			9,
+			3
+		);
+		$plain = $this->invoice();
+		Invoices::cancel( $plain );
+		$this->assertSame( array(), $closed, 'no provider order, nothing to close' );
+
+		$row = $this->invoice();
+		$this->assertNotNull( Providers::checkout( $row, 'binance' ) );
+		$this->assertNotNull( Providers::checkout( $row, 'nowpayments' ) );
+		$this->assertSame( 'invalid', Invoices::cancel( $row )['state'] );
+		$this->assertSame( array( array( array( 'merchantTradeNo' => substr( $row['public_id'], 4 ) ), true ) ), $closed, 'one signed close of its Binance order' );
+
+		$this->assertSame( 200, $this->post( 'binance', $this->binance( $row, 'PAY_SUCCESS' ) )->get_status() );
+		$this->assertSame( 'invalid', Invoices::find( $row['public_id'] )['state'], 'a payment after the cancel does not settle it' );
+		$this->assertSame( 0, $this->settledEvents() );
+	}
 }

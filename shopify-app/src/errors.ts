@@ -50,6 +50,8 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   { status: 404, codes: ['key_not_found', 'link_not_found'] },
   { status: 502, codes: ['notification_failed'] },
   // ---- end console
+  // ---- sandbox (issue 18): a test invoice on a mainnet outside the sandbox, without `live`.
+  { status: 409, codes: ['test_invoice_refused'] },
   // Retry later: every unique amount near this price is held by open invoices (one ends soon);
   // concurrent creations at one amount; no RPC answered; the rate source failed.
   { status: 503, retryAfter: 30, codes: ['amount_band_full', 'rate_unavailable'] },

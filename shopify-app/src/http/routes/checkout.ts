@@ -29,6 +29,10 @@ interface CheckoutServices {
   watcher: Watcher;
 }
 
+/** The pay page's line on a sandbox server (English, like the page's own heading). */
+export const SANDBOX_NOTICE =
+  '<p class="sandbox" role="note" lang="en" style="background:#fff3c4;color:#5a4300;padding:.5rem .8rem;border:1px solid #e0c060;border-radius:6px;font-weight:600">Sandbox: this invoice is paid on a test network with test money, worth nothing.</p>';
+
 export function checkoutRoutes({ config, db, invoices, watcher }: CheckoutServices): Route[] {
   const perInvoice = new RateLimiter(db, 'claim-invoice', config.claims.perInvoicePerMinute);
   const perClient = new RateLimiter(db, 'claim-client', config.claims.perClientPerMinute);
@@ -120,7 +124,10 @@ export function checkoutRoutes({ config, db, invoices, watcher }: CheckoutServic
       auth: 'public',
       handler: async (ctx) => {
         const row = await invoices.require(ctx.params.id);
-        const html = payPage(row, `${ctx.baseUrl}/api/v1/checkout/${row.id}`, config.demo !== null, widgetPresent());
+        let html = payPage(row, `${ctx.baseUrl}/api/v1/checkout/${row.id}`, config.demo !== null, widgetPresent());
+        // A sandbox says on the page that this is test money (added here rather than in paypage.ts,
+        // which the pay-page work reshapes; the pay-page suite's own test asserts it is there).
+        if (config.sandbox) html = html.replace('<main>', `<main>\n${SANDBOX_NOTICE}`);
         ctx.res.writeHead(200, PAY_PAGE_HEADERS);
         ctx.res.end(html);
       },

@@ -13,10 +13,12 @@ import { Db, openDb } from './db';
 import { createRouter, Route } from './http/router';
 import { checkoutAssets, checkoutRoutes } from './http/routes/checkout';
 import { compatAdminRoutes, compatRoutes } from './http/routes/compat';
+import { consoleRoutes } from './http/routes/console';
 import { demoAssets, demoRoutes } from './http/routes/demo';
 import { merchantRoutes } from './http/routes/merchant';
 import { operationsRoutes } from './http/routes/operations';
 import { Invoices } from './invoices';
+import { Notifier } from './notify';
 import { holderProcess, Leases } from './lease';
 import { createLogger, Logger } from './log';
 import { pruneRateLimits } from './ratelimit';
@@ -40,6 +42,8 @@ export interface App {
   routes: { method: string; path: string; auth: string }[];
   /** The Shopify app's parts, when the `shopify` section is configured (issue 12). */
   shopify: ShopifyApp | null;
+  /** The merchant's Telegram and e-mail notifications, when configured (issue 15). */
+  notifier: Notifier | null;
   stop(): Promise<void>;
 }
 
@@ -103,7 +107,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const compat = config.compat ? createCompat({ ...config, compat: config.compat }, db, invoices, log) : null;
   if (compat) invoices.changes.on('change', () => compat.callbacks.kick());
   routes.push(...compatAdminRoutes(compat?.callbacks ?? null));
-  const served = compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes;
+  // The merchant console (issue 15): pages, not the API; served, not in `routes` either.
+  const notifier = config.notifications ? new Notifier(config.notifications, db, invoices, watcher, log) : null;
+  const merchantConsole = consoleRoutes({ ...services, webhooks, notifier });
+  assets.push(...merchantConsole.assets);
+  const served = [...(compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes), ...merchantConsole.routes];
   const server = http.createServer(
     createRouter({ routes: served, assets, findApiKey: (key) => findApiKey(db, key), baseUrl: () => invoices.publicUrl, log }),
   );
@@ -124,6 +132,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     webhooks.start();
     compat?.callbacks.start();
     shopify?.actions.start();
+    notifier?.start();
   }
   for (const net of config.networks) {
     if (!net.publicRpc) continue;
@@ -157,6 +166,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     compat,
     routes: routes.map((r) => ({ method: r.method, path: r.path, auth: r.auth })),
     shopify,
+    notifier,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweeper);
@@ -167,6 +177,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await webhooks.stop();
         await compat?.callbacks.stop();
         await shopify?.actions.stop();
+        await notifier?.stop();
         if (heartbeat) {
           clearInterval(heartbeat);
           await leases.release(SQLITE_LEASE).catch(() => undefined);

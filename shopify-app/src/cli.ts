@@ -1,9 +1,11 @@
 // The `stablegate` command.
+import crypto = require('node:crypto');
 import fs = require('node:fs');
 import path = require('node:path');
 import { createApiKey, ENV_KEY_NAME, revokeApiKey } from './apikeys';
 import { startApp } from './app';
 import { createCompat } from './compat';
+import { base32, checkPasswordStrength, otpauthUri, setAdmin } from './console/auth';
 import { parseAllowList } from './compat/credentials';
 import { loadConfig } from './config';
 import { openDb } from './db';
@@ -25,6 +27,10 @@ const HELP = `usage: stablegate <command> [--config FILE]
   api-key revoke ID           revoke a key by its id (key_…), e.g. one that leaked
   webhooks dead-letters       list dead-lettered webhook deliveries
   webhooks resend ID          queue a delivery again (the running server sends it)
+  console set-password [--totp | --no-totp]
+                              set the merchant console's password (read from the terminal, or
+                              the first line of stdin); --totp adds a new authenticator secret
+                              (printed once), --no-totp removes it; every session is signed out
   compat create NAME --protocol epusdt|epay [--allow-ip IP,CIDR…] [--allow-private-callbacks]
                               a panel's Epusdt token, or EPay pid and key (printed once; stored encrypted)
   compat list                 list the compatibility credentials (never their secrets)
@@ -103,6 +109,60 @@ async function compatCommand(config: ReturnType<typeof loadConfig>, args: string
   } finally {
     await db.close();
   }
+}
+
+/** Reads a password: from the terminal without echo, or the first line of a pipe. */
+async function readPassword(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
+  }
+  process.stdout.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (error: Error | null) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stdout.write('\n');
+      if (error) reject(error);
+      else resolve(text);
+    };
+    const onData = (data: Buffer) => {
+      for (const c of data.toString('utf8')) {
+        if (c === '\r' || c === '\n') return done(null);
+        if (c === '\u0003') return done(new Error('cancelled'));
+        if (c === '\u007f' || c === '\b') text = text.slice(0, -1);
+        else text += c;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** `stablegate console set-password`: the merchant console's admin password and TOTP secret. */
+async function consoleCommand(config: ReturnType<typeof loadConfig>, args: string[]): Promise<number> {
+  const withTotp = option(args, 'totp', true) === true;
+  const withoutTotp = option(args, 'no-totp', true) === true;
+  if (args[0] !== 'set-password' || args.length > 1 || (withTotp && withoutTotp)) throw new Error('usage: stablegate console set-password [--totp | --no-totp]');
+  const password = await readPassword('New console password: ');
+  const weak = checkPasswordStrength(password);
+  if (weak) throw new Error(weak);
+  if (process.stdin.isTTY && (await readPassword('Again: ')) !== password) throw new Error('the two passwords differ');
+  const secret = withTotp ? base32(crypto.randomBytes(20)) : withoutTotp ? null : undefined;
+  const { db } = await openDb(config.database);
+  try {
+    await setAdmin(db, password, secret);
+  } finally {
+    await db.close();
+  }
+  console.log('console password set; every console session is signed out');
+  if (secret) console.log(`TOTP secret (shown once; add it to an authenticator app): ${secret}\n${otpauthUri(secret)}`);
+  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -188,6 +248,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'compat':
       return compatCommand(config, args.slice(1));
+    case 'console':
+      return consoleCommand(config, args.slice(1));
     default:
       console.error(HELP);
       return 1;

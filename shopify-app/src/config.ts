@@ -110,7 +110,78 @@ export interface Config {
   compat: CompatConfig | null;
   /** The Shopify app (src/shopify/); null when not configured: the server runs standalone. */
   shopify: ShopifyConfig | null;
+  /** The merchant's notifications (src/notify.ts); null when not configured. */
+  notifications: NotificationsConfig | null;
 }
+
+// ---- notifications (issue 15): Telegram and e-mail for the merchant.
+export type NotificationKind = 'settled' | 'needs_review' | 'unmatched' | 'watcher_lag' | 'dead_letter';
+export const NOTIFICATION_KINDS: NotificationKind[] = ['settled', 'needs_review', 'unmatched', 'watcher_lag', 'dead_letter'];
+
+export interface NotificationsConfig {
+  /** Telegram Bot API: the bot's token (a secret, from the environment) and the chat to write to. */
+  telegram: { botToken: string; chatId: string; apiUrl: string } | null;
+  /** SMTP: where to connect and who writes to whom; user and password from the environment. */
+  email: { host: string; port: number; secure: boolean; user: string | null; password: string | null; from: string; to: string[] } | null;
+  kinds: NotificationKind[];
+  /** Blocks between the head and a watcher's cursor that count as lagging. */
+  watcherLagBlocks: number;
+  /** How often the causes are looked for (they are also looked for at once after each change). */
+  checkMs: number;
+  language: 'en' | 'zh-CN';
+}
+
+function notificationsSection(raw: unknown, env: NodeJS.ProcessEnv): NotificationsConfig | null {
+  if (raw === undefined) return null;
+  if (!isObject(raw)) throw new ConfigError('notifications', 'must be an object');
+  let telegram: NotificationsConfig['telegram'] = null;
+  if (raw.telegram !== undefined) {
+    if (!isObject(raw.telegram)) throw new ConfigError('notifications.telegram', 'must be an object');
+    const t = raw.telegram;
+    const chatId = typeof t.chat_id === 'number' && Number.isSafeInteger(t.chat_id) ? String(t.chat_id) : str(t, 'chat_id', 'notifications.telegram');
+    if (!/^(-?[0-9]+|@[A-Za-z0-9_]{5,})$/.test(chatId)) throw new ConfigError('notifications.telegram.chat_id', 'must be a chat id like -1001234567890 or a channel name like @mychannel');
+    const botToken = secretFromEnv(t, 'bot_token_env', 'notifications.telegram', env);
+    if (!/^[0-9]+:[A-Za-z0-9_-]+$/.test(botToken)) throw new ConfigError('notifications.telegram.bot_token_env', 'the token must look like 123456:ABC-DEF… (as @BotFather gives it)');
+    telegram = { botToken, chatId, apiUrl: httpUrl(str(t, 'api_url', 'notifications.telegram', 'https://api.telegram.org'), 'notifications.telegram.api_url').replace(/\/$/, '') };
+  }
+  let email: NotificationsConfig['email'] = null;
+  if (raw.email !== undefined) {
+    if (!isObject(raw.email)) throw new ConfigError('notifications.email', 'must be an object');
+    const e = raw.email;
+    const to = e.to;
+    if (!Array.isArray(to) || to.length === 0 || to.some((x) => typeof x !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(x))) {
+      throw new ConfigError('notifications.email.to', 'must be a list of e-mail addresses');
+    }
+    const from = str(e, 'from', 'notifications.email');
+    if (!/^[^@\s]+@[^@\s]+$/.test(from)) throw new ConfigError('notifications.email.from', 'must be an e-mail address');
+    const port = int(e, 'port', 'notifications.email', 587, 1);
+    email = {
+      host: str(e, 'host', 'notifications.email'),
+      port,
+      secure: e.secure === undefined ? port === 465 : e.secure === true,
+      user: e.user_env === undefined ? null : secretFromEnv(e, 'user_env', 'notifications.email', env),
+      password: e.password_env === undefined ? null : secretFromEnv(e, 'password_env', 'notifications.email', env),
+      from,
+      to: to as string[],
+    };
+  }
+  if (!telegram && !email) throw new ConfigError('notifications', 'needs a "telegram" or an "email" section (or remove it)');
+  const kinds = raw.kinds === undefined ? NOTIFICATION_KINDS : raw.kinds;
+  if (!Array.isArray(kinds) || kinds.some((k) => !NOTIFICATION_KINDS.includes(k as NotificationKind))) {
+    throw new ConfigError('notifications.kinds', `must be a list of ${NOTIFICATION_KINDS.join(', ')}`);
+  }
+  const language = raw.language ?? 'en';
+  if (language !== 'en' && language !== 'zh-CN') throw new ConfigError('notifications.language', 'must be "en" or "zh-CN"');
+  return {
+    telegram,
+    email,
+    kinds: kinds as NotificationKind[],
+    watcherLagBlocks: int(raw, 'watcher_lag_blocks', 'notifications', 100, 1),
+    checkMs: int(raw, 'check_ms', 'notifications', 10000, 10),
+    language,
+  };
+}
+// ---- end notifications
 
 // ---- shopify (issue 12): the app's credentials and what a newly installed shop starts with.
 export interface ShopifyConfig {
@@ -119,7 +190,7 @@ export interface ShopifyConfig {
   apiSecret: string;
   /** The URL Shopify loads the embedded page from and the extension calls (`public_url` by default). */
   appUrl: string;
-  /** Admin API version of every request (the fake in the tests checks against 2025-01). */
+  /** Admin API version of every request, 2026-07 or later (the fake in the tests checks against 2026-07). */
   apiVersion: string;
   /** A newly installed shop's settings until the merchant changes them on the settings page. */
   defaults: { paymentMethod: string; onExpiry: 'cancel' | 'leave' };
@@ -127,13 +198,19 @@ export interface ShopifyConfig {
 
 const SHOPIFY_API_VERSION = /^20[0-9]{2}-(01|04|07|10)$/;
 
+/**
+ * The Shopify API version of the app: the Admin API requests and the webhooks (shopify.app.toml's
+ * [webhooks] api_version says the same; a test fails if the two differ).
+ */
+export const SHOPIFY_API_VERSION_DEFAULT = '2026-07';
+
 function shopifySection(raw: unknown, env: NodeJS.ProcessEnv, publicUrl: string | null): ShopifyConfig | null {
   if (raw === undefined) return null;
   if (!isObject(raw)) throw new ConfigError('shopify', 'must be an object');
   const appUrl = raw.app_url === undefined ? publicUrl : httpUrl(str(raw, 'app_url', 'shopify'), 'shopify.app_url').replace(/\/$/, '');
   if (appUrl === null) throw new ConfigError('shopify.app_url', 'is required without public_url: the https URL Shopify reaches this server at');
-  const apiVersion = str(raw, 'api_version', 'shopify', '2025-10');
-  if (!SHOPIFY_API_VERSION.test(apiVersion)) throw new ConfigError('shopify.api_version', `must be a Shopify API version like "2025-10", got ${JSON.stringify(apiVersion)}`);
+  const apiVersion = str(raw, 'api_version', 'shopify', SHOPIFY_API_VERSION_DEFAULT);
+  if (!SHOPIFY_API_VERSION.test(apiVersion)) throw new ConfigError('shopify.api_version', `must be a Shopify API version like "2026-07", got ${JSON.stringify(apiVersion)}`);
   const onExpiry = str(raw, 'on_expiry', 'shopify', 'cancel');
   if (onExpiry !== 'cancel' && onExpiry !== 'leave') throw new ConfigError('shopify.on_expiry', 'must be "cancel" (cancel the order and restock) or "leave" (leave it pending)');
   const paymentMethod = str(raw, 'payment_method', 'shopify', 'USDT');
@@ -445,5 +522,6 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     bootstrapApiKeys,
     compat: compatSection(raw.compat, env, base),
     shopify: shopifySection(raw.shopify, env, publicUrl),
+    notifications: notificationsSection(raw.notifications, env),
   };
 }

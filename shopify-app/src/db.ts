@@ -206,6 +206,43 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
         id TEXT PRIMARY KEY, shop TEXT NOT NULL, customer_id TEXT, export TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 7,
+    name: 'invoices.pool: the receiving addresses an invoice allocates over (a Shopify shop\'s own); shopify_orders.customer_id',
+    sql: () => [
+      // JSON {"network": ["address", …]} in display form, fixed at creation: the customer may pick
+      // the network later, and the shop may change its addresses meanwhile.
+      `ALTER TABLE invoices ADD COLUMN pool TEXT`,
+      // The watcher adds the recipients of watched invoices that have a pool to the server's addresses.
+      `CREATE INDEX invoices_watched_pool ON invoices (network, recipient) WHERE watched = 1 AND pool IS NOT NULL`,
+      // The order's customer (its GID, null for an order without one): a signed-in customer's
+      // session token reads only that customer's orders (src/shopify/orders.ts).
+      `ALTER TABLE shopify_orders ADD COLUMN customer_id TEXT`,
+    ],
+  },
+  {
+    version: 8,
+    name: 'merchant console: the admin password, sessions, payment links, notifications sent',
+    sql: () => [
+      // One admin (id 1): the scrypt hash of the password set with `stablegate console
+      // set-password`, and the optional TOTP secret (src/console/auth.ts).
+      `CREATE TABLE console_admin (
+        id INTEGER PRIMARY KEY, password_hash TEXT NOT NULL, totp_secret TEXT, updated_at BIGINT NOT NULL)`,
+      // Signed-in sessions, by the SHA-256 of the cookie's value (a stolen database names no
+      // live cookie); csrf is the token every form of the session carries.
+      `CREATE TABLE console_sessions (
+        id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)`,
+      `CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)`,
+      // Payment links (src/console/links.ts): a fixed amount, or min..max typed by the customer;
+      // a single-use link keeps its one invoice in current_invoice.
+      `CREATE TABLE payment_links (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL, amount TEXT, min_amount TEXT, max_amount TEXT,
+        reusable INTEGER NOT NULL, redirect_url TEXT, current_invoice TEXT, active INTEGER NOT NULL DEFAULT 1,
+        created_at BIGINT NOT NULL)`,
+      // Each notification is sent once, whichever process sees its cause first.
+      `CREATE TABLE notifications_sent (key TEXT PRIMARY KEY, created_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The sortable key of a base-unit amount: 40 digits (u128 has at most 39). */

@@ -45,6 +45,11 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   { status: 409, codes: ['shop_not_installed', 'order_cancelled', 'order_not_payable'] },
   { status: 502, codes: ['token_exchange_failed'] },
   // ---- end shopify
+  // ---- console (issue 15)
+  { status: 422, codes: ['invalid_name'] },
+  { status: 404, codes: ['key_not_found', 'link_not_found'] },
+  { status: 502, codes: ['notification_failed'] },
+  // ---- end console
   // Retry later: every unique amount near this price is held by open invoices (one ends soon);
   // concurrent creations at one amount; no RPC answered; the rate source failed.
   { status: 503, retryAfter: 30, codes: ['amount_band_full', 'rate_unavailable'] },

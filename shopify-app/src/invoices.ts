@@ -42,7 +42,12 @@ export interface InvoiceRow {
   version: number;
   /** 1 once its unique amount went to a newer invoice (it expired unpaid, its band was full). */
   released: number;
+  /** JSON {network: [address, …]}: the receiving addresses it allocates over; null: the server's. */
+  pool?: string | null;
 }
+
+/** Receiving addresses by network (display form, checked by the core): an invoice's own pool. */
+export type AddressPool = Record<string, string[]>;
 
 export interface LedgerRow {
   network: string;
@@ -258,14 +263,25 @@ export class Invoices {
     return { input, accepted, base, rate };
   }
 
-  /** Creates an invoice; with an Idempotency-Key, a repeat of the same request replays the answer. */
-  async create(body: unknown, apiKeyId: string, idempotencyKey: string | null, baseUrl: string): Promise<Replay> {
+  /**
+   * Creates an invoice; with an Idempotency-Key, a repeat of the same request replays the answer.
+   * `pool` (the Shopify app's, for a shop with its own addresses) replaces the server's receiving
+   * addresses for this invoice: every network it offers must have addresses in it.
+   */
+  async create(body: unknown, apiKeyId: string, idempotencyKey: string | null, baseUrl: string, pool: AddressPool | null = null): Promise<Replay> {
     const requestHash = crypto.createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
     if (idempotencyKey !== null) {
       const replay = await this.replay(this.db, apiKeyId, idempotencyKey, requestHash);
       if (replay) return replay;
     }
     const { input, accepted, base, rate } = await this.validateCreate(body);
+    if (pool !== null) {
+      for (const c of accepted) {
+        const addresses = pool[c.network];
+        if (!addresses || addresses.length === 0) throw invalid('networks', `${c.network} has no receiving address in this invoice's address pool`);
+        for (const a of addresses) sg.parseAddress(c.network, a);
+      }
+    }
     const now = this.clock();
     const expiresAt = now + (input.expires_in ?? this.config.invoice.expiresIn);
     const row: InvoiceRow = {
@@ -292,6 +308,7 @@ export class Invoices {
       updated_at: now,
       version: 0,
       released: 0,
+      pool: pool === null ? null : JSON.stringify(pool),
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -308,10 +325,10 @@ export class Invoices {
           }
           await q.run(
             `INSERT INTO invoices (id, order_id, state, exception, network, token, recipient, amount_due, watched, base_amount, fiat_amount, currency, rate,
-               accepted, redirect_url, metadata, created_at, expires_at, monitor_until, record, updated_at)
-             VALUES (?, ?, ?, NULL, NULL, NULL, NULL, NULL, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+               accepted, redirect_url, metadata, created_at, expires_at, monitor_until, record, updated_at, pool)
+             VALUES (?, ?, ?, NULL, NULL, NULL, NULL, NULL, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
             [row.id, row.order_id, row.state, row.base_amount, row.fiat_amount, row.currency, row.rate, row.accepted, row.redirect_url, row.metadata,
-              row.created_at, row.expires_at, row.monitor_until, row.updated_at],
+              row.created_at, row.expires_at, row.monitor_until, row.updated_at, row.pool],
           );
           let current = row;
           await this.event(q, current, null, { id: `${row.id}:created`, type: 'invoice.created' }, now, baseUrl);
@@ -379,7 +396,9 @@ export class Invoices {
     const low = BigInt(baseUnits) > margin ? BigInt(baseUnits) - margin : 0n;
     const high = BigInt(baseUnits) + BigInt(stepUnits) * BigInt(inv.maxSlots) + margin;
     const pool = [];
-    for (const address of net.addresses) {
+    // The invoice's own pool (a Shopify shop's addresses) when it has one, else the server's.
+    const own = row.pool ? (JSON.parse(row.pool) as AddressPool)[choice.network] : undefined;
+    for (const address of own ?? net.addresses) {
       const holders = await q.all<InvoiceRow>(
         `SELECT * FROM invoices WHERE network = ? AND token = ? AND recipient = ? AND watched = 1 AND released = 0 AND amount_key >= ? AND amount_key < ?`,
         [choice.network, choice.token, hexOf(choice.network, address), amountKey(low), amountKey(high)],
@@ -672,6 +691,19 @@ export class Invoices {
   }
 
   // ---------------------------------------------------------------- the chain
+
+  /**
+   * The receiving addresses (hex) of watched invoices with their own pool on `networkId`: watched
+   * while any of their invoices may still be paid, even when their shop has gone (a payment in flight
+   * is still recorded).
+   */
+  async poolRecipients(networkId: string): Promise<string[]> {
+    const rows = await this.db.all<{ recipient: string }>(
+      `SELECT DISTINCT recipient FROM invoices WHERE network = ? AND watched = 1 AND pool IS NOT NULL AND recipient IS NOT NULL`,
+      [networkId],
+    );
+    return rows.map((r) => r.recipient);
+  }
 
   /** The credited entries of (network, token) not final yet (the plan checks them), with their invoice. */
   async pendingEntries(networkId: string, tokenId: string) {

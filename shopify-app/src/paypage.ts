@@ -57,6 +57,7 @@ export const PAY_PAGE_HEADERS = {
 /** The pay page's stylesheet, served at /assets/pay.css. */
 export const PAY_CSS = `body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#111}main{max-width:34rem;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.2rem}.demo{margin-top:1.5rem;padding:1rem;border:1px dashed #999;border-radius:8px}button{font:inherit;padding:.5rem 1rem}
+input{font:inherit;padding:.5rem;width:100%;max-width:20rem;box-sizing:border-box;margin-top:.3rem}.amount{font-size:1.4rem}
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}}`;
 
 /** The demo button's script, served at /assets/demo-wallet.js in demo mode only. */

@@ -77,8 +77,12 @@ export function leaseTtl(net: NetworkConfig): number {
   return Math.max(3 * net.pollMs, 1000);
 }
 
+/** More receiving addresses to watch on a network (display form or hex), asked at every poll. */
+export type AddressSource = (network: string) => Promise<string[]>;
+
 export class Watcher {
   readonly states = new Map<string, NetworkState>();
+  private readonly sources: AddressSource[] = [];
   private timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private active = new Set<Promise<unknown>>();
@@ -217,7 +221,7 @@ export class Watcher {
     const tagged = tag && first[1] ? Number((first[1] as Block).number) : undefined;
     state.head = head;
     this.invoices.heads.set(net.id, head);
-    const receiving = net.addresses.map((a) => hexOf(net.id, a));
+    const receiving = await this.receiving(net);
     const topics = [TRANSFER_TOPIC, null, receiving.map(addressTopic)];
     const ours = new Set(receiving.map(addressTopic));
 
@@ -319,6 +323,23 @@ export class Watcher {
     state.lastError = null;
     state.lastPollAt = Date.now();
     await this.invoices.sweep();
+  }
+
+  /** Adds a source of receiving addresses (the Shopify app's installed shops). */
+  addAddressSource(source: AddressSource): void {
+    this.sources.push(source);
+  }
+
+  /**
+   * The addresses a poll of `net` asks the node about (hex, each once): the server's own, every
+   * source's (each installed Shopify shop's), and the recipients of watched invoices with their
+   * own pool (a shop that uninstalled: until its last invoice stops being watched).
+   */
+  async receiving(net: NetworkConfig): Promise<string[]> {
+    const all = net.addresses.map((a) => hexOf(net.id, a));
+    for (const source of this.sources) for (const a of await source(net.id)) all.push(hexOf(net.id, a));
+    all.push(...(await this.invoices.poolRecipients(net.id)));
+    return [...new Set(all.map((a) => a.toLowerCase()))];
   }
 
   private async cursor(net: NetworkConfig, epoch: number, token: string, head: number, rpc: RpcClient): Promise<number> {

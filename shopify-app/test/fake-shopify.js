@@ -1,7 +1,7 @@
 // A FAKE Shopify for the tests (Shopify itself cannot run here): the Admin GraphQL endpoint and the
 // token exchange of any number of shops, on 127.0.0.1, with orders and their transactions held as
 // state, and webhook deliveries signed as Shopify signs them. Every GraphQL document the app sends
-// is validated against Shopify's real Admin 2025-01 schema (test/fixtures) before the hand-written
+// is validated against Shopify's real Admin 2026-07 schema (test/fixtures) before the hand-written
 // resolvers run; a document that fails is answered with Shopify's `errors` shape and kept in
 // `invalid`, which the suites assert stays empty. The library's requests to
 // https://<shop>.myshopify.com are routed here by an undici dispatcher (`install()`): shopify-api
@@ -16,16 +16,16 @@ const { buildClientSchema, parse, validate, execute } = require('graphql');
 const { Agent, getGlobalDispatcher, setGlobalDispatcher } = require('undici');
 const { getHmac } = require('@shopify/shopify-api/test-helpers');
 
-const SCHEMA_FILE = path.join(__dirname, 'fixtures', 'admin_schema_2025-01.json.gz');
-const SCHEMA_SHA256 = '1057c5bca68fafa831bad094d0c42a236eebc255d74347eca8f9d2670ff60608';
+const SCHEMA_FILE = path.join(__dirname, 'fixtures', 'admin_2026-07.json.gz');
+const SCHEMA_SHA256 = '5bcde995c89c59acdb2ee494378d96f45ce7378a16ec829a74b71d696a08ef19';
 
 let schema = null;
-/** Shopify's Admin 2025-01 schema (built once per process). */
+/** Shopify's Admin 2026-07 schema (built once per process). */
 function adminSchema() {
   if (schema) return schema;
   const gz = fs.readFileSync(SCHEMA_FILE);
   const sum = crypto.createHash('sha256').update(gz).digest('hex');
-  if (sum !== SCHEMA_SHA256) throw new Error(`${SCHEMA_FILE} is not the file of @shopify/dev-mcp@1.1.0 (sha256 ${sum}); see test/fixtures/README.md`);
+  if (sum !== SCHEMA_SHA256) throw new Error(`${SCHEMA_FILE} is not the file of @shopify/dev-mcp@1.16.0 (sha256 ${sum}); see test/fixtures/README.md`);
   const json = JSON.parse(zlib.gunzipSync(gz).toString('utf8'));
   schema = buildClientSchema(json.data ?? json);
   return schema;
@@ -101,9 +101,12 @@ class FakeShopify {
 
   /**
    * An order placed at checkout with payment method `gateway`: a manual method's order carries a
-   * pending SALE that is manually capturable, and its whole total is outstanding.
+   * pending SALE that is manually capturable, and its whole total is outstanding. `customer` is the
+   * buyer's GID (by default the one the suites' extension tokens carry), null for no customer;
+   * `checkoutToken` the token of the checkout it came from (Order.checkoutToken, API 2026-07: by
+   * default a new one, 32 hex digits as Shopify's are), null for an order made without checkout.
    */
-  placeOrder(shopName, { gateway = 'USDT', amount = '20.00', currency = 'EUR', manual = true } = {}) {
+  placeOrder(shopName, { gateway = 'USDT', amount = '20.00', currency = 'EUR', manual = true, customer = 'gid://shopify/Customer/7', checkoutToken = crypto.randomBytes(16).toString('hex') } = {}) {
     const shop = this.shop(shopName);
     const id = this.gid('Order');
     const sale = {
@@ -111,7 +114,7 @@ class FakeShopify {
       manuallyCapturable: manual, amountSet: bag(amount, currency), parentTransaction: null, createdAt: new Date().toISOString(),
     };
     const order = {
-      id, name: `#${1000 + shop.orders.size + 1}`, cancelledAt: null, cancel: null, note: null, metafields: [],
+      id, name: `#${1000 + shop.orders.size + 1}`, cancelledAt: null, cancel: null, note: null, metafields: [], customer: customer ? { id: customer } : null, checkoutToken,
       displayFinancialStatus: manual ? 'PENDING' : 'PAID', paymentGatewayNames: [gateway], presentmentCurrencyCode: currency,
       currencyCode: currency, total: amount, transactionsList: [sale],
     };
@@ -222,7 +225,7 @@ class FakeShopify {
   }
 
   /** POSTs a webhook delivery to `url` as Shopify does (HMAC of the raw body with the app secret). */
-  async deliver(url, { topic, shop, payload, webhookId = crypto.randomUUID(), secret = this.apiSecret, apiVersion = '2025-01' }) {
+  async deliver(url, { topic, shop, payload, webhookId = crypto.randomUUID(), secret = this.apiSecret, apiVersion = '2026-07' }) {
     const body = JSON.stringify(payload);
     const response = await fetch(url, {
       method: 'POST',

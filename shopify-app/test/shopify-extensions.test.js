@@ -7,9 +7,10 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const esbuild = require('esbuild');
+const { buildExtension } = require('./shopify-helpers');
 
 const APP = path.join(__dirname, '..');
 const EXTENSIONS = path.join(APP, 'extensions');
@@ -50,7 +51,10 @@ test('the server URL setting: https (http only on this machine), no trailing sla
   assert.equal(url, 'https://pay.example.com/shopify/api/checkout');
   assert.equal(init.method, 'POST');
   assert.equal(init.headers.authorization, 'Bearer jwt.a.b');
-  assert.deepEqual(JSON.parse(init.body), { order_id: ORDER });
+  assert.deepEqual(JSON.parse(init.body), { order_id: ORDER }, 'the Order status page: no checkout token');
+  // The Thank-you page names its checkout (a guest's token names no customer).
+  assert.deepEqual(JSON.parse(checkoutRequest('https://pay.example.com', ORDER, 'jwt.a.b', 'c0ffee').init.body), { order_id: ORDER, checkout_token: 'c0ffee' });
+  assert.deepEqual(JSON.parse(checkoutRequest('https://pay.example.com', ORDER, 'jwt.a.b', '').init.body), { order_id: ORDER }, 'an empty token is not sent');
 });
 
 test('each invoice state has its view: the exact amount, the QR and the pay page while it is open', async () => {
@@ -132,19 +136,29 @@ test('the server\'s answers: another method hides the block, a missing order is 
   assert.equal(next(answer(invoice({ state: 'processing', amount_paid: '23.33' })), 0, shown).view.heading, 'Payment received');
 });
 
+test('the server URL is written once, in shopify.app.toml, and built into both blocks (configure.mjs)', async () => {
+  const { serverUrlOf, moduleText } = await import(path.join(EXTENSIONS, 'configure.mjs'));
+  // The committed module says what the committed toml says (fails if the two diverge).
+  execFileSync(process.execPath, [path.join(EXTENSIONS, 'configure.mjs'), '--check'], { stdio: 'pipe' });
+  assert.equal(serverUrlOf('application_url = "https://pay.shop.example/shopify"\n'), 'https://pay.shop.example');
+  assert.equal(serverUrlOf('application_url = "https://example.org/stablegate/shopify/"'), 'https://example.org/stablegate');
+  assert.equal(serverUrlOf('application_url = "https://pay.example.com/shopify"'), null, 'the placeholder is no server');
+  assert.throws(() => serverUrlOf('application_url = "http://pay.shop.example/shopify"'), /must be https/);
+  assert.throws(() => serverUrlOf('name = "x"'), /no application_url/);
+  assert.match(moduleText('https://pay.shop.example'), /^export const SERVER_URL = "https:\/\/pay\.shop\.example";$/m);
+  // Neither block has a per-block URL setting any more.
+  for (const name of ['thank-you', 'order-status']) {
+    assert.doesNotMatch(fs.readFileSync(path.join(EXTENSIONS, name, 'shopify.extension.toml'), 'utf8'), /^\[extensions\.settings\]/m, name);
+  }
+});
+
 test('the extensions type-check against @shopify/ui-extensions (components, their props, each target\'s API)', () => {
   execFileSync(path.join(APP, 'node_modules', '.bin', 'tsc'), ['-p', path.join(EXTENSIONS, 'tsconfig.json')], { stdio: 'pipe' });
 });
 
-for (const [name, entry] of [['thank-you', 'src/ThankYou.jsx'], ['order-status', 'src/OrderStatus.jsx']]) {
+for (const name of ['thank-you', 'order-status']) {
   test(`the ${name} bundle builds and stays under Shopify's 64 KB compressed limit`, async (t) => {
-    // As Shopify CLI bundles a UI extension: ESM, minified, JSX for Preact, everything inlined.
-    const result = await esbuild.build({
-      entryPoints: [path.join(EXTENSIONS, name, entry)],
-      bundle: true, minify: true, format: 'esm', target: 'es2020', write: false, logLevel: 'silent',
-      jsx: 'automatic', jsxImportSource: 'preact', legalComments: 'none',
-    });
-    const code = result.outputFiles[0].contents;
+    const code = await buildExtension(name);
     const gzip = zlib.gzipSync(code, { level: 9 }).length;
     const brotli = zlib.brotliCompressSync(code).length;
     t.diagnostic(`${name}: ${code.length} bytes, ${gzip} gzip, ${brotli} brotli`);

@@ -1,5 +1,5 @@
 // The Shopify app against a FAKE Shopify (test/fake-shopify.js: Admin GraphQL validated against the
-// real 2025-01 schema, token exchange, signed webhooks) and the real devnet: install by token
+// real 2026-07 schema, token exchange, signed webhooks) and the real devnet: install by token
 // exchange, session tokens scoped to their shop, the order flow from the extension's request to
 // the capture of what was paid, exactly once, and the webhooks. Session tokens and HMACs come
 // from Shopify's own test helpers.
@@ -8,11 +8,11 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { getJwt, API_KEY, API_SECRET_KEY } = require('@shopify/shopify-api/test-helpers');
-const { startStack } = require('./helpers');
-const { FakeShopify, validateDocument } = require('./fake-shopify');
+const { getJwt } = require('@shopify/shopify-api/test-helpers');
+const { startShopify, adminToken: tokenOf, extensionToken: extensionTokenOf, until, API_KEY, API_SECRET_KEY } = require('./shopify-helpers');
+const { validateDocument } = require('./fake-shopify');
 const { DOCUMENTS } = require('../dist/shopify/admin');
-const { SCOPES } = require('../dist/shopify/api');
+const { SCOPES, MIN_API_VERSION, createShopify } = require('../dist/shopify/api');
 
 // Store names as Shopify's test helpers take them (getJwt appends .myshopify.com).
 const STORE = 'usdt-store';
@@ -20,50 +20,26 @@ const SHOP = `${STORE}.myshopify.com`;
 const OTHER_STORE = 'other-store';
 const OTHER_SHOP = `${OTHER_STORE}.myshopify.com`;
 
+let t;
 let s;
 let fake;
+let call;
 before(async () => {
-  fake = await new FakeShopify({ apiKey: API_KEY, apiSecret: API_SECRET_KEY }).start();
-  fake.install();
-  s = await startStack('shopify', {
-    env: { SG_SHOPIFY_KEY: API_KEY, SG_SHOPIFY_SECRET: API_SECRET_KEY },
-    raw: { shopify: { api_key_env: 'SG_SHOPIFY_KEY', api_secret_env: 'SG_SHOPIFY_SECRET', app_url: 'https://pay.example.com', api_version: '2025-01' } },
-  });
+  t = await startShopify('shopify');
+  ({ s, fake, call } = t);
 });
 after(async () => {
-  if (s) await s.stop();
-  if (fake) await fake.stop();
+  if (t) await t.stop();
 });
 
 /** The embedded admin's session token of `shop` (iss = its admin), or a checkout extension's. */
-const adminToken = async (store = STORE, overrides = {}) => (await getJwt(store, API_KEY, API_SECRET_KEY, overrides)).token;
-const extensionToken = async (store = STORE) => (await getJwt(store, API_KEY, API_SECRET_KEY, { iss: undefined, dest: `${store}.myshopify.com`, sub: 'gid://shopify/Customer/7' })).token;
-
-async function call(method, urlPath, token, body) {
-  const r = await fetch(s.app.url + urlPath, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = text; }
-  return { status: r.status, body: json, headers: r.headers };
-}
+const adminToken = (store = STORE, overrides = {}) => tokenOf(store, overrides);
+const extensionToken = (store = STORE) => extensionTokenOf(store);
 const checkout = async (order, store = STORE) => call('POST', '/shopify/api/checkout', await extensionToken(store), { order_id: order.id ?? order });
-const until = async (what, test, timeoutMs = 20000) => {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await test();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 const orderOf = (order, shop = SHOP) => fake.shop(shop).orders.get(order.id);
 const invoicesOfOrder = async (order) => (await s.app.db.all(`SELECT id FROM invoices WHERE metadata LIKE ?`, [`%${order.id}"%`])).length;
 
-test('every Admin GraphQL document the app sends is valid against Shopify\'s 2025-01 schema', () => {
+test('every Admin GraphQL document the app sends is valid against Shopify\'s 2026-07 schema', () => {
   for (const [name, doc] of Object.entries(DOCUMENTS)) assert.deepEqual(validateDocument(doc), [], name);
   // The fake refuses what the schema refuses (so a wrong field name fails the suite).
   assert.match(validateDocument('query { order(id: "gid://shopify/Order/1") { paymentGateway } }')[0], /paymentGateway/);
@@ -77,10 +53,23 @@ test('shopify.app.toml asks for exactly the scopes the code uses, and subscribes
   assert.deepEqual(subscribed.sort(), [...TOPICS].sort());
 });
 
+test('one Shopify API version: the toml\'s webhooks are the server\'s default version, which the library knows', () => {
+  const toml = fs.readFileSync(path.join(__dirname, '..', 'shopify.app.toml'), 'utf8');
+  const { SHOPIFY_API_VERSION_DEFAULT } = require('../dist/config');
+  assert.equal(/^\[webhooks\]\napi_version = "([^"]+)"/m.exec(toml.replace(/^#.*\n/gm, ''))[1], SHOPIFY_API_VERSION_DEFAULT);
+  assert.equal(s.app.config.shopify.apiVersion, SHOPIFY_API_VERSION_DEFAULT);
+  // Order.checkoutToken (a guest's order is matched by it) exists from 2026-07: an older version is refused at start.
+  assert.equal(MIN_API_VERSION, '2026-07');
+  const config = (apiVersion) => ({ ...s.app.config.shopify, apiVersion });
+  const quiet = { info() {}, warn() {}, error() {} };
+  assert.throws(() => createShopify(config('2026-04'), quiet), /shopify\.api_version 2026-04 is too old: the app reads Order\.checkoutToken/);
+  assert.ok(createShopify(config('2026-07'), quiet));
+});
+
 test('install: the admin session token is exchanged once for an offline token, stored encrypted', async () => {
   const r = await call('GET', '/shopify/api/settings', await adminToken());
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  assert.deepEqual([r.body.shop, r.body.settings], [SHOP, { payment_method: 'USDT', on_expiry: 'cancel', networks: null, expires_in: null }]);
+  assert.deepEqual([r.body.shop, r.body.settings], [SHOP, { payment_method: 'USDT', on_expiry: 'cancel', networks: null, expires_in: null, addresses: null }]);
   // What the settings choose among: the server's networks and receiving addresses, its expiry.
   assert.deepEqual(r.body.server.networks.map((n) => [n.id, n.addresses.length]), [['devnet', 2], ['devnet-tron', 1]]);
   assert.equal(r.body.server.expires_in, 900);
@@ -124,7 +113,7 @@ test('settings: the merchant sets the method\'s exact name and the networks; bad
   }
   const r = await call('POST', '/shopify/api/settings', token, { payment_method: 'USDT (Stablegate)', networks: ['devnet'] });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body.settings, { payment_method: 'USDT (Stablegate)', on_expiry: 'cancel', networks: ['devnet'], expires_in: null });
+  assert.deepEqual(r.body.settings, { payment_method: 'USDT (Stablegate)', on_expiry: 'cancel', networks: ['devnet'], expires_in: null, addresses: null });
 });
 
 test('the embedded settings page: App Bridge first, the public client id only, framed by the shop\'s admin alone', async () => {
@@ -189,6 +178,8 @@ test('the order flow: extension request → one invoice → payment on the devne
   const again = await checkout(order);
   assert.equal(again.body.invoice.state, 'settled');
   assert.deepEqual(fake.invalid, []);
+  // Every Admin request went at the app's one API version (the toml's webhooks' too, above).
+  assert.deepEqual([...new Set(fake.requests.map((r) => r.version))], [require('../dist/config').SHOPIFY_API_VERSION_DEFAULT]);
 });
 
 test('an order of another payment method is ignored: no invoice', async () => {
@@ -217,6 +208,92 @@ test('another shop\'s token is refused on this shop\'s orders', async () => {
   const stranger = await checkout(mine, 'stranger');
   assert.equal(stranger.status, 409);
   assert.equal(stranger.body.error.code, 'shop_not_installed');
+});
+
+test('a signed-in customer\'s token reads that customer\'s orders only', async () => {
+  const asCustomer = async (order, sub, store = STORE, body = {}) => call('POST', '/shopify/api/checkout', await extensionTokenOf(store, sub), { order_id: order.id, ...body });
+  const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: 'gid://shopify/Customer/41' });
+  // Another customer of the same shop, before and after the invoice exists: as if there were no such order.
+  const stranger = await asCustomer(order, 'gid://shopify/Customer/42');
+  assert.equal(stranger.status, 404);
+  assert.equal(stranger.body.error.code, 'order_not_found');
+  assert.equal(await invoicesOfOrder(order), 0, 'no invoice made for a stranger');
+  const own = await asCustomer(order, 'gid://shopify/Customer/41');
+  assert.equal(own.status, 200, JSON.stringify(own.body));
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/42')).status, 404, 'the stored link is checked too');
+  // Shop B's token naming the same customer id still reads nothing of shop A.
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/41', OTHER_STORE)).status, 404);
+  // A signed-in customer's Thank-you page sends the checkout's token too: both must match.
+  const withToken = await asCustomer(order, 'gid://shopify/Customer/41', STORE, { checkout_token: orderOf(order).checkoutToken });
+  assert.equal(withToken.body.invoice.id, own.body.invoice.id);
+  assert.equal((await asCustomer(order, 'gid://shopify/Customer/41', STORE, { checkout_token: 'f'.repeat(32) })).status, 404, 'their own order, another checkout\'s token');
+  const guest = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
+  assert.equal((await asCustomer(guest, 'gid://shopify/Customer/41')).status, 404, 'a customer\'s token does not read a guest order');
+  assert.equal((await asCustomer(guest, 'gid://shopify/Customer/41', STORE, { checkout_token: orderOf(guest).checkoutToken })).status, 404, 'not even with its checkout token');
+  assert.equal(await invoicesOfOrder(guest), 0);
+});
+
+test('a guest\'s token (no customer) reads only the order of the checkout whose token it sends; without one it is refused', async () => {
+  const guestToken = await extensionTokenOf(STORE, null);
+  const asGuest = (order, body = {}, token = guestToken) => call('POST', '/shopify/api/checkout', token, { order_id: order.id ?? order, ...body });
+  const order = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
+  const other = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null });
+  const { checkoutToken } = orderOf(order);
+  const readsOf = (o) => fake.requests.filter((r) => JSON.stringify(r.variables).includes(`"${o.id}"`)).map((r) => r.operation);
+  const unlinked = () => orderOf(order).metafields.length === 0;
+
+  // Neither a customer nor a checkout token: refused before anything is read.
+  const neither = await asGuest(order);
+  assert.equal(neither.status, 422);
+  assert.equal(neither.body.error.code, 'invalid_checkout_token');
+  assert.equal(neither.body.error.field, 'checkout_token');
+  assert.match(neither.body.error.message, /names no customer.*shopify\.checkoutToken/);
+  assert.equal(neither.headers.get('access-control-allow-origin'), '*');
+  assert.deepEqual(readsOf(order), []);
+  // A malformed token names its field.
+  for (const bad of [42, '', 'x'.repeat(256), 'with space', ['a']]) {
+    const r = await asGuest(order, { checkout_token: bad });
+    assert.equal(r.status, 422, JSON.stringify(bad));
+    assert.equal(r.body.error.code, 'invalid_checkout_token');
+  }
+
+  // The answer for an order that does not exist, which every refusal below must equal.
+  const unknown = await asGuest('gid://shopify/Order/999999', { checkout_token: checkoutToken });
+  assert.equal(unknown.status, 404);
+  const same = (r, o, what) => {
+    assert.equal(r.status, 404, what);
+    assert.deepEqual({ ...r.body.error, message: r.body.error.message.replace(o.id, 'ID') }, { ...unknown.body.error, message: unknown.body.error.message.replace('gid://shopify/Order/999999', 'ID') }, what);
+  };
+  // Another checkout's token, or another order's of the same shop: as if there were no such order, and no invoice made.
+  same(await asGuest(order, { checkout_token: 'f'.repeat(32) }), order, 'a made-up token');
+  same(await asGuest(order, { checkout_token: orderOf(other).checkoutToken }), order, 'the token of another order of the shop');
+  same(await asGuest(order, { checkout_token: checkoutToken.toUpperCase() }), order, 'compared exactly');
+  same(await asGuest(order, { checkout_token: checkoutToken.slice(0, -1) }), order, 'a prefix');
+  assert.equal(await invoicesOfOrder(order), 0, 'no invoice made without the checkout\'s token');
+  assert.ok(unlinked(), 'nothing written on the order');
+
+  // Its own checkout's token: the invoice.
+  const own = await asGuest(order, { checkout_token: checkoutToken });
+  assert.equal(own.status, 200, JSON.stringify(own.body));
+  assert.equal(own.body.invoice.state, 'new');
+  assert.equal(await invoicesOfOrder(order), 1);
+  // Once the invoice exists, a wrong token is still refused the same way, and the right one needs no Admin request.
+  const before = readsOf(order).length;
+  same(await asGuest(order, { checkout_token: orderOf(other).checkoutToken }), order, 'the stored link is checked too');
+  assert.equal((await asGuest(order, { checkout_token: checkoutToken })).body.invoice.id, own.body.invoice.id);
+  assert.equal(readsOf(order).length, before, 'the order\'s checkout token is remembered (it never changes)');
+  // Another shop's guest, even with the right checkout token, reads nothing of this shop.
+  assert.equal((await asGuest(order, { checkout_token: checkoutToken }, await extensionTokenOf(OTHER_STORE, null))).status, 404);
+
+  // An order made without a checkout (Order.checkoutToken null): no guest reads it, whatever it sends.
+  const drafted = fake.placeOrder(SHOP, { gateway: 'USDT (Stablegate)', customer: null, checkoutToken: null });
+  same(await asGuest(drafted, { checkout_token: checkoutToken }), drafted, 'an order without a checkout token');
+  assert.equal(await invoicesOfOrder(drafted), 0);
+  // Another payment method's order is refused the same way to a stranger (nothing tells it apart), and says applies: false to its own checkout.
+  const card = fake.placeOrder(SHOP, { gateway: 'shopify_payments', manual: false, customer: null });
+  same(await asGuest(card, { checkout_token: checkoutToken }), card, 'another method\'s order');
+  assert.deepEqual((await asGuest(card, { checkout_token: orderOf(card).checkoutToken })).body, { applies: false });
+  assert.deepEqual(fake.invalid, []);
 });
 
 test('bad input to the extension endpoint gets an error naming what is wrong', async () => {

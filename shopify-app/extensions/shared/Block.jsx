@@ -3,13 +3,14 @@
 // components (the same tags exist on the Thank-you and the Order status surfaces).
 import { useEffect, useState } from 'preact/hooks';
 import { checkoutRequest, invoiceView, loadingView, next, NOT_CONFIGURED, serverUrl, shouldAsk } from './block.mjs';
+import { SERVER_URL } from './server-url.mjs';
 
 /** How long one request may take before it counts as no answer. */
 const TIMEOUT_MS = 10000;
 
-async function ask(base, orderId) {
+async function ask(base, orderId, checkoutToken) {
   const token = await shopify.sessionToken.get();
-  const { url, init } = checkoutRequest(base, orderId, token);
+  const { url, init } = checkoutRequest(base, orderId, token, checkoutToken);
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
     let body = null;
@@ -24,9 +25,10 @@ async function ask(base, orderId) {
   }
 }
 
-/** The view for `inputs` ({ target, orderId, paymentTypes, cancelled, setting }), kept up to date. */
+/** The view for `inputs` ({ target, orderId, checkoutToken, paymentTypes, cancelled }), kept up to date. */
 function useInvoiceView(inputs) {
-  const base = serverUrl(inputs.setting);
+  // The server's URL is built in from shopify.app.toml (extensions/configure.mjs): one place.
+  const base = serverUrl(SERVER_URL);
   const wanted = shouldAsk(inputs);
   const [view, setView] = useState(() => /** @type {import('./block.mjs').View} */ (!wanted ? { kind: 'hidden' } : base ? loadingView() : { kind: 'message', tone: 'warning', heading: 'USDT payment', text: NOT_CONFIGURED }));
   useEffect(() => {
@@ -36,7 +38,7 @@ function useInvoiceView(inputs) {
     /** @type {import('./block.mjs').View | null} */
     let shown = null;
     const turn = async (attempt) => {
-      const step = next(await ask(base, inputs.orderId), attempt, shown);
+      const step = next(await ask(base, inputs.orderId, inputs.checkoutToken), attempt, shown);
       if (stopped) return;
       shown = step.view;
       setView(step.view);
@@ -47,7 +49,7 @@ function useInvoiceView(inputs) {
       stopped = true;
       if (timer) clearTimeout(timer);
     };
-  }, [wanted, base, inputs.orderId]);
+  }, [wanted, base, inputs.orderId, inputs.checkoutToken]);
   return view;
 }
 

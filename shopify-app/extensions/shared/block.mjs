@@ -31,8 +31,8 @@
 export const FALLBACK =
   'The USDT payment details cannot be loaded right now. Your order is saved: reload this page in a few minutes, or use the link in your order confirmation email.';
 
-/** Shown to the merchant in the checkout editor while the block has no server URL. */
-export const NOT_CONFIGURED = 'Stablegate: set "Stablegate server URL" in this block\'s settings (the https address of your Stablegate server).';
+/** Shown (in the checkout editor first) when the app was deployed without its server's URL. */
+export const NOT_CONFIGURED = 'Stablegate: this app was deployed without its server URL. Set application_url in shopify.app.toml to https://<your server>/shopify, run npm run extensions:configure, then shopify app deploy.';
 
 export const THANK_YOU = 'purchase.thank-you.block.render';
 export const ORDER_STATUS = 'customer-account.order-status.block.render';
@@ -54,7 +54,7 @@ export function shouldAsk({ target, orderId, paymentTypes = [], cancelled = fals
 }
 
 /**
- * The server's base URL from the block's setting: https (http only for a server on this
+ * The server's base URL (built in from shopify.app.toml): https (http only for a server on this
  * machine, in development), without a trailing slash; null when unset or not such a URL.
  */
 export function serverUrl(setting) {
@@ -71,14 +71,20 @@ export function serverUrl(setting) {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-/** The request the block sends: the order's invoice, with the extension's session token. */
-export function checkoutRequest(base, orderId, sessionToken) {
+/**
+ * The request the block sends: the order's invoice, with the extension's session token and, on
+ * the Thank-you page, the checkout's token (`shopify.checkoutToken`): a guest's session token
+ * names no customer, and the server shows a guest only the order of the checkout it names. The
+ * Order status page needs none: its customer is always signed in, and their token names them.
+ */
+export function checkoutRequest(base, orderId, sessionToken, checkoutToken) {
+  const body = typeof checkoutToken === 'string' && checkoutToken !== '' ? { order_id: orderId, checkout_token: checkoutToken } : { order_id: orderId };
   return {
     url: `${base}/shopify/api/checkout`,
     init: {
       method: 'POST',
       headers: { authorization: `Bearer ${sessionToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ order_id: orderId }),
+      body: JSON.stringify(body),
     },
   };
 }
@@ -94,7 +100,8 @@ export function checkoutRequest(base, orderId, sessionToken) {
  *  - no answer, 429, 5xx → asked again, then the fallback;
  *  - order_cancelled → a cancelled order's sentence; order_not_payable → nothing (the order is
  *    paid or owes nothing, and Shopify's page already says so);
- *  - any other refusal (an unknown shop, a bad token) → the fallback.
+ *  - any other refusal (an unknown shop, a bad token, a guest's request without the checkout's
+ *    token) → the fallback.
  */
 /**
  * @param {{ status?: number, body?: any, error?: string } | null} outcome

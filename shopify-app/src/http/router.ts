@@ -80,7 +80,8 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+/** The request body as UTF-8 text; a 413 over 64 KB. */
+export async function readBody(req: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -88,7 +89,11 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
     if (size > 65536) throw new ApiError('body_too_large', 'the request body is over 64 KB', 'body');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text) as unknown;

@@ -11,7 +11,8 @@ export const METAFIELD_NAMESPACE = '$app:stablegate';
 export const DOCUMENTS = {
   order: `query StablegateOrder($id: ID!) {
   order(id: $id) {
-    id name cancelledAt displayFinancialStatus paymentGatewayNames presentmentCurrencyCode note
+    id name cancelledAt displayFinancialStatus paymentGatewayNames presentmentCurrencyCode note checkoutToken
+    customer { id }
     totalOutstandingSet { presentmentMoney { amount currencyCode } }
     transactions(first: 100) {
       id kind status gateway manualPaymentGateway manuallyCapturable
@@ -20,6 +21,10 @@ export const DOCUMENTS = {
     }
     invoice: metafield(namespace: "${METAFIELD_NAMESPACE}", key: "invoice_id") { value }
   }
+}`,
+  /** What a known order's guest is checked against on every later look: its checkout token alone. */
+  orderCheckout: `query StablegateOrderCheckout($id: ID!) {
+  order(id: $id) { id checkoutToken }
 }`,
   orderUpdate: `mutation StablegateOrderUpdate($input: OrderInput!) {
   orderUpdate(input: $input) { order { id } userErrors { field message } }
@@ -62,6 +67,9 @@ export interface ShopifyOrder {
   paymentGatewayNames: string[];
   presentmentCurrencyCode: string;
   note: string | null;
+  /** The token of the checkout the order came from (API 2026-07); null for an order made without one (admin, API). */
+  checkoutToken: string | null;
+  customer: { id: string } | null;
   totalOutstandingSet: { presentmentMoney: Money };
   transactions: OrderTransaction[];
   invoice: { value: string } | null;
@@ -114,6 +122,11 @@ export class Admin {
 
   async order(id: string): Promise<ShopifyOrder | null> {
     return (await this.request<{ order: ShopifyOrder | null }>(DOCUMENTS.order, { id })).order;
+  }
+
+  /** The order's checkout token: null for an order without one, or no such order. */
+  async checkoutToken(id: string): Promise<string | null> {
+    return (await this.request<{ order: { checkoutToken: string | null } | null }>(DOCUMENTS.orderCheckout, { id })).order?.checkoutToken ?? null;
   }
 
   async updateOrder(input: Record<string, unknown>): Promise<void> {

@@ -13,14 +13,21 @@ require('@shopify/shopify-api/adapters/node');
 /**
  * The access scopes the order flow needs, and nothing more (shopify.app.toml says the same; a test
  * keeps the two equal): `read_orders` to find the order and its pending transaction, `write_orders`
- * to capture it, cancel it on expiry and link the invoice on it.
+ * to capture it, cancel it on expiry and link the invoice on it, `read_customers` to read the
+ * order's customer id (only the id), which a signed-in customer's session token must match.
  */
-export const SCOPES = ['read_orders', 'write_orders'];
+export const SCOPES = ['read_orders', 'write_orders', 'read_customers'];
+
+/** The oldest Admin API version the app's documents are valid in (Order.checkoutToken). */
+export const MIN_API_VERSION = '2026-07';
 
 export function createShopify(config: ShopifyConfig, log: Logger): Shopify {
   const url = new URL(config.appUrl);
   const version = Object.values(ApiVersion).find((v) => v === config.apiVersion);
   if (!version) throw new Error(`shopify.api_version ${config.apiVersion} is not one @shopify/shopify-api knows (${Object.values(ApiVersion).join(', ')})`);
+  // A guest's order is matched by its checkout token (src/shopify/orders.ts): Order.checkoutToken
+  // exists from 2026-07 on; an older version would refuse every order query.
+  if (version < MIN_API_VERSION) throw new Error(`shopify.api_version ${config.apiVersion} is too old: the app reads Order.checkoutToken, which Shopify added in ${MIN_API_VERSION}`);
   return shopifyApi({
     apiKey: config.apiKey,
     apiSecretKey: config.apiSecret,

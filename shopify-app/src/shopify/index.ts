@@ -7,6 +7,7 @@ import { shopifyRoutes } from '../http/routes/shopify';
 import type { Route } from '../http/router';
 import type { Invoices } from '../invoices';
 import type { Logger } from '../log';
+import type { Watcher } from '../watcher';
 import { ShopifyActions } from './actions';
 import { createShopify } from './api';
 import { ShopifyAuth } from './auth';
@@ -23,7 +24,7 @@ export interface ShopifyApp {
 }
 
 export function createShopifyApp(
-  s: { config: Config; db: Db; invoices: Invoices; log: Logger; clock: () => number },
+  s: { config: Config; db: Db; invoices: Invoices; log: Logger; clock: () => number; watcher?: Watcher },
   shopifyConfig: ShopifyConfig,
   processId: string,
 ): ShopifyApp {
@@ -34,6 +35,8 @@ export function createShopifyApp(
   const orders = new ShopifyOrders(services);
   const webhooks = new ShopifyWebhooks(services);
   const actions = new ShopifyActions(services, processId);
+  // The watcher watches every installed shop's own receiving addresses with the server's.
+  s.watcher?.addAddressSource((network) => shops.receiving(network));
   // A change of any invoice (here, or told by another process) may be a linked order's event.
   s.invoices.changes.on('change', () => actions.kick());
   return { shops, orders, actions, webhooks, routes: shopifyRoutes({ apiKey: shopifyConfig.apiKey, db: s.db, invoices: s.invoices, auth, shops, orders, webhooks }) };

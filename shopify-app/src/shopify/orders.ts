@@ -3,9 +3,10 @@
 // from the caller), checked to be this method's, with a pending capturable sale, not cancelled,
 // and gets ONE invoice for its outstanding amount in the presentment currency (priced through the
 // server's rates). The invoice is linked on the order as the app's metafields.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiError, invalid } from '../errors';
 import type { Db } from '../db';
-import type { Invoices, InvoiceRow } from '../invoices';
+import type { AddressPool, Invoices, InvoiceRow } from '../invoices';
 import type { Logger } from '../log';
 import type { Shopify } from '@shopify/shopify-api';
 import { Admin, METAFIELD_NAMESPACE, orderGid, OrderTransaction, ShopifyOrder } from './admin';
@@ -20,6 +21,8 @@ export interface ShopifyOrderRow {
   currency: string;
   linked: number;
   refunds: string | null;
+  /** The order's customer (GID) when it has one. */
+  customer_id?: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -41,8 +44,54 @@ export interface OrderServices {
   clock: () => number;
 }
 
+/** The order and the checkout token of an extension's request; `invalid_<field>` (422) when malformed. */
+export function checkoutRequest(input: unknown): { id: string; checkoutToken: string | null } {
+  const body = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const id = orderGid(body.order_id);
+  if (id === null) throw invalid('order_id', 'must be the order\'s id ("gid://shopify/Order/123" or "123")');
+  const token = body.checkout_token;
+  if (token === undefined || token === null) return { id, checkoutToken: null };
+  if (typeof token !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(token)) throw invalid('checkout_token', "must be the checkout's token as the Thank-you page gives it (shopify.checkoutToken), 1 to 255 printable characters");
+  return { id, checkoutToken: token };
+}
+
+const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+
+/** Whether `sent` is the order's checkout token (`stored`, its sha256), compared in constant time. */
+function sameToken(stored: Buffer | null, sent: string): boolean {
+  return stored !== null && timingSafeEqual(stored, digest(sent));
+}
+
+/** How many orders' checkout tokens a process keeps (the oldest go first); a forgotten one is asked of Shopify again. */
+const REMEMBERED_CHECKOUTS = 10000;
+
 export class ShopifyOrders {
+  /**
+   * The checkout token (its sha256) of each order read here, by `shop order`: an order's token
+   * never changes, so a guest's later looks (the block asks every few seconds) need no Admin
+   * request. null: the order has none (made in the admin or by the API), so no guest reads it.
+   */
+  private readonly checkoutTokens = new Map<string, Buffer | null>();
+
   constructor(private readonly s: OrderServices) {}
+
+  /** Keeps the order's checkout token (its digest, returned). */
+  private remember(shop: string, id: string, token: string | null): Buffer | null {
+    const key = `${shop} ${id}`;
+    const stored = token === null ? null : digest(token);
+    this.checkoutTokens.delete(key);
+    this.checkoutTokens.set(key, stored);
+    if (this.checkoutTokens.size > REMEMBERED_CHECKOUTS) this.checkoutTokens.delete(this.checkoutTokens.keys().next().value as string);
+    return stored;
+  }
+
+  /** The checkout token digest of an order that has an invoice here: remembered, else read from Shopify. */
+  private async checkoutDigest(shop: string, id: string): Promise<Buffer | null> {
+    const key = `${shop} ${id}`;
+    if (this.checkoutTokens.has(key)) return this.checkoutTokens.get(key) ?? null;
+    const admin = await Admin.of(this.s.shopify, this.s.shops, shop);
+    return this.remember(shop, id, await admin.checkoutToken(id));
+  }
 
   link(shop: string, orderId: string): Promise<ShopifyOrderRow | undefined> {
     return this.s.db.get<ShopifyOrderRow>(`SELECT * FROM shopify_orders WHERE shop = ? AND order_id = ?`, [shop, orderId]);
@@ -53,18 +102,32 @@ export class ShopifyOrders {
   }
 
   /**
-   * What the extension shows for order `input` of `shop`: `{applies: false}` for an order of
-   * another payment method, else the order's invoice, created the first time.
+   * What the extension shows for the order its request names (`{order_id, checkout_token}`):
+   * `{applies: false}` for an order of another payment method, else the order's invoice, created
+   * the first time. Who may see it: a signed-in customer's token (`customer`, its `sub`) only that
+   * customer's orders; a token without a customer (a guest's Thank-you page) only the order of
+   * the checkout whose token it sends, compared with the order's own `checkoutToken`. A request
+   * with neither is refused (422 `invalid_checkout_token`); any other order is answered as if it
+   * did not exist (404 `order_not_found`), before anything about it is read or created.
    */
-  async checkout(shop: string, input: unknown, baseUrl: string) {
-    const id = orderGid(input);
-    if (id === null) throw invalid('order_id', 'must be the order\'s id ("gid://shopify/Order/123" or "123")');
+  async checkout(shop: string, input: unknown, baseUrl: string, customer: string | null = null) {
+    const { id, checkoutToken } = checkoutRequest(input);
+    if (!customer && checkoutToken === null) {
+      throw invalid('checkout_token', "is required with a session token that names no customer (a guest's): the Thank-you page's shopify.checkoutToken");
+    }
+    const notFound = () => new ApiError('order_not_found', `${shop} has no order ${id}${customer ? ` of ${customer}` : ''}${checkoutToken !== null ? ' from this checkout' : ''}`, 'order_id');
     const known = await this.link(shop, id);
-    if (known) return this.answer(known, await this.s.invoices.require(known.invoice_id), baseUrl);
+    if (known) {
+      if (customer && known.customer_id !== customer) throw notFound();
+      if (checkoutToken !== null && !sameToken(await this.checkoutDigest(shop, id), checkoutToken)) throw notFound();
+      return this.answer(known, await this.s.invoices.require(known.invoice_id), baseUrl);
+    }
 
     const admin = await Admin.of(this.s.shopify, this.s.shops, shop);
     const order = await admin.order(id);
-    if (!order) throw new ApiError('order_not_found', `${shop} has no order ${id}`, 'order_id');
+    if (!order || (customer && order.customer?.id !== customer)) throw notFound();
+    const stored = this.remember(shop, id, order.checkoutToken);
+    if (checkoutToken !== null && !sameToken(stored, checkoutToken)) throw notFound();
     const settings = await this.s.shops.settings(shop);
     // The method's exact name, as the merchant set it: never a keyword in a name.
     if (!order.paymentGatewayNames.includes(settings.payment_method)) return { applies: false as const };
@@ -73,19 +136,21 @@ export class ShopifyOrders {
     if (!pendingSale(order) || !positive(outstanding.amount)) {
       throw new ApiError('order_not_payable', `order ${order.name} has no pending ${settings.payment_method} payment to take (financial status ${order.displayFinancialStatus ?? 'unknown'})`, 'order_id');
     }
+    // The shop's own receiving addresses when it set some (its pool), else the server's.
+    const terms = this.s.shops.invoiceTerms(settings);
     const body = {
       fiat_amount: outstanding.amount.replace(/\.0+$/, ''),
       currency: outstanding.currencyCode,
       order_id: order.name,
-      ...(settings.networks ? { networks: settings.networks } : {}),
+      ...(terms.networks ? { networks: terms.networks } : {}),
       ...(settings.expires_in ? { expires_in: settings.expires_in } : {}),
       metadata: { shopify_shop: shop, shopify_order_id: id, shopify_order_name: order.name },
     };
-    const invoiceId = await this.createOnce(shop, id, body, baseUrl);
+    const invoiceId = await this.createOnce(shop, id, body, baseUrl, terms.pool);
     await this.s.db.run(
-      `INSERT INTO shopify_orders (shop, order_id, order_name, invoice_id, amount, currency, linked, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
-      [shop, id, order.name, invoiceId, body.fiat_amount, body.currency, this.s.clock(), this.s.clock()],
+      `INSERT INTO shopify_orders (shop, order_id, order_name, invoice_id, amount, currency, linked, created_at, updated_at, customer_id)
+       VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [shop, id, order.name, invoiceId, body.fiat_amount, body.currency, this.s.clock(), this.s.clock(), order.customer?.id ?? null],
     );
     const row = (await this.link(shop, id)) as ShopifyOrderRow;
     const invoice = await this.s.invoices.require(row.invoice_id);
@@ -98,11 +163,11 @@ export class ShopifyOrders {
    * the invoice's idempotency key (shop, order) is claimed inside the creation's transaction (a
    * twin blocks on it in PostgreSQL or fails on its primary key, then replays the same invoice).
    */
-  private async createOnce(shop: string, orderId: string, body: Record<string, unknown>, baseUrl: string): Promise<string> {
+  private async createOnce(shop: string, orderId: string, body: Record<string, unknown>, baseUrl: string, pool: AddressPool | null): Promise<string> {
     const owner = `shopify:${shop}`;
     const key = `order:${orderId}`;
     try {
-      const created = await this.s.invoices.create(body, owner, key, baseUrl);
+      const created = await this.s.invoices.create(body, owner, key, baseUrl, pool);
       return (created.body as { id: string }).id;
     } catch (error) {
       // The order changed between two first requests (its outstanding amount): the first invoice stands.

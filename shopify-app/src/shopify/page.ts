@@ -45,8 +45,12 @@ export function settingsPage(apiKey: string, apiBase: string): string {
     <s-text-field id="payment_method" label="Manual payment method name" required></s-text-field>
   </s-section>
   <s-section heading="Networks">
-    <s-paragraph>The networks your invoices offer. The receiving addresses are set in your Stablegate server's configuration, where each one was checked when the server started. Choose none to offer every network.</s-paragraph>
+    <s-paragraph>The networks your invoices offer. Choose none to offer every network.</s-paragraph>
     <s-stack id="networks" direction="block" gap="small"></s-stack>
+  </s-section>
+  <s-section heading="Your receiving addresses">
+    <s-paragraph>Where your customers' USDT goes: your own wallet addresses, one a line, on each network you want to be paid on. Each is checked when you save. With addresses here, your invoices offer only the networks you gave addresses for, and never use the server's. Leave every box empty to be paid to the server's addresses.</s-paragraph>
+    <s-stack id="addresses" direction="block" gap="base"></s-stack>
   </s-section>
   <s-section heading="Expiry">
     <s-number-field id="expires_in" label="Minutes to pay" min="1" max="10080" step="1" details="Leave empty for the server's default."></s-number-field>
@@ -97,14 +101,32 @@ export function settingsPage(apiKey: string, apiBase: string): string {
     list.replaceChildren(...server.networks.map((n) => element('s-checkbox', {
       'data-network': n.id,
       label: n.id + ' (' + n.tokens.join(', ') + ')',
-      details: 'Receiving addresses: ' + n.addresses.join(', '),
       checked: Boolean(settings.networks && settings.networks.includes(n.id)),
     })));
+    const own = settings.addresses || {};
+    $('addresses').replaceChildren(...server.networks.map((n) => {
+      const area = element('s-text-area', {
+        'data-addresses': n.id,
+        label: 'On ' + n.id,
+        rows: '2',
+        details: settings.addresses
+          ? 'One address a line. Empty: your invoices do not offer ' + n.id + '.'
+          : "One address a line. Until you give yours, invoices are paid to the server's: " + n.addresses.join(', '),
+      });
+      area.value = (own[n.id] || []).join('\\n');
+      return area;
+    }));
   }
   function collect() {
     const minutes = String($('expires_in').value || '').trim();
     const chosen = [...document.querySelectorAll('#networks [data-network]')].filter((c) => c.checked).map((c) => c.dataset.network);
+    const addresses = {};
+    for (const area of document.querySelectorAll('#addresses [data-addresses]')) {
+      const lines = String(area.value || '').split(/\\s+/).filter(Boolean);
+      if (lines.length) addresses[area.dataset.addresses] = lines;
+    }
     return {
+      addresses: Object.keys(addresses).length ? addresses : null,
       payment_method: $('payment_method').value,
       on_expiry: $('on_expiry').value,
       expires_in: minutes === '' ? null : Math.round(Number(minutes) * 60),

@@ -6,6 +6,7 @@
 import crypto = require('node:crypto');
 import type { Config, ShopifyConfig } from '../config';
 import type { Db, Queryable } from '../db';
+import sg = require('../core');
 import { ApiError, invalid } from '../errors';
 
 export interface ShopSettings {
@@ -17,6 +18,12 @@ export interface ShopSettings {
   networks: string[] | null;
   /** Seconds a customer has to pay; null: the server's `invoice.expires_in`. */
   expires_in: number | null;
+  /**
+   * The shop's own receiving addresses by network (display form, each checked by the core); null:
+   * the server's. With its own addresses a shop's invoices offer only the networks it has
+   * addresses on, and are paid to those addresses alone: never to the server's or another shop's.
+   */
+  addresses: Record<string, string[]> | null;
 }
 
 /** What the server offers every shop: its networks, their tokens and receiving addresses (config, checked by the core at start). */
@@ -35,7 +42,9 @@ export interface ShopRow {
   updated_at: number;
 }
 
-const SETTINGS_FIELDS = new Set(['payment_method', 'on_expiry', 'networks', 'expires_in']);
+const SETTINGS_FIELDS = new Set(['payment_method', 'on_expiry', 'networks', 'expires_in', 'addresses']);
+/** At most this many receiving addresses per network and shop (the core allocates over them in turn). */
+const MAX_ADDRESSES = 20;
 /** A shop's time to pay: a minute to a week (Shopify itself expires pending payments after about a week). */
 const EXPIRES_IN = { min: 60, max: 604800 };
 
@@ -105,7 +114,30 @@ export class Shops {
   }
 
   defaults(): ShopSettings {
-    return { payment_method: this.shopify.defaults.paymentMethod, on_expiry: this.shopify.defaults.onExpiry, networks: null, expires_in: null };
+    return { payment_method: this.shopify.defaults.paymentMethod, on_expiry: this.shopify.defaults.onExpiry, networks: null, expires_in: null, addresses: null };
+  }
+
+  /**
+   * The receiving addresses of every installed shop on `network` (the watcher adds them to the
+   * server's). An uninstalled shop's are not among them: its invoices were cancelled, and those
+   * still watched are watched by their own recipient (Invoices.poolRecipients).
+   */
+  async receiving(network: string): Promise<string[]> {
+    const rows = await this.db.all<{ settings: string }>(`SELECT settings FROM shopify_shops WHERE access_token IS NOT NULL AND uninstalled_at IS NULL`);
+    return rows.flatMap((r) => (JSON.parse(r.settings) as Partial<ShopSettings>).addresses?.[network] ?? []);
+  }
+
+  /**
+   * What a shop's invoice is created with: the networks it offers (null: every one of the server)
+   * and its address pool (null: the server's). A shop with its own addresses offers only the
+   * networks (and chosen tokens) it has addresses on.
+   */
+  invoiceTerms(settings: ShopSettings): { networks: string[] | null; pool: Record<string, string[]> | null } {
+    const pool = settings.addresses;
+    if (!pool) return { networks: settings.networks, pool: null };
+    const all = this.config.networks.filter((n) => pool[n.id]?.length).flatMap((n) => n.tokens.map((t) => `${n.id}:${t}`));
+    const networks = settings.networks ? settings.networks.filter((n) => pool[n.split(':')[0]]?.length) : all;
+    return { networks, pool };
   }
 
   /** The networks and addresses the settings choose among, and the default time to pay. */
@@ -159,7 +191,38 @@ export class Shops {
       }
       next.expires_in = e as number | null;
     }
+    if (raw.addresses !== undefined) next.addresses = this.checkAddresses(raw.addresses);
+    if (next.addresses && this.invoiceTerms(next).networks?.length === 0) {
+      throw invalid('networks', `none of the chosen networks (${(next.networks ?? []).join(', ')}) has one of your receiving addresses (${Object.keys(next.addresses).join(', ')})`);
+    }
     await this.db.run(`UPDATE shopify_shops SET settings = ?, updated_at = ? WHERE shop = ?`, [JSON.stringify(next), this.clock(), shop]);
     return next;
+  }
+
+  /** A shop's addresses, each checked by the core on its network; stored in the core's display form. */
+  private checkAddresses(raw: unknown): Record<string, string[]> | null {
+    if (raw === null) return null;
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('addresses', 'must be null (the server\'s addresses) or an object like {"tron": ["T…"]}');
+    const out: Record<string, string[]> = {};
+    for (const [network, list] of Object.entries(raw as Record<string, unknown>)) {
+      if (!this.config.networks.some((n) => n.id === network)) {
+        throw invalid('addresses', `${JSON.stringify(network)} is not a network this server accepts (${this.config.networks.map((x) => x.id).join(', ')})`);
+      }
+      if (!Array.isArray(list)) throw invalid('addresses', `${network}: must be a list of addresses`);
+      if (list.length > MAX_ADDRESSES) throw invalid('addresses', `${network}: at most ${MAX_ADDRESSES} addresses`);
+      const parsed: string[] = [];
+      list.forEach((a, i) => {
+        let display: string;
+        try {
+          display = sg.parseAddress(network, String(typeof a === 'string' ? a.trim() : a)).address;
+        } catch (error) {
+          throw invalid('addresses', `${network}[${i}]: ${JSON.stringify(a)} is not a ${network} address (${(error as Error).message})`);
+        }
+        if (parsed.includes(display)) throw invalid('addresses', `${network}[${i}]: ${display} is listed twice`);
+        parsed.push(display);
+      });
+      if (parsed.length) out[network] = parsed;
+    }
+    return Object.keys(out).length ? out : null;
   }
 }

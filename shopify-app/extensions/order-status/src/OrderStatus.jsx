@@ -7,7 +7,7 @@ import { ORDER_STATUS } from '../../shared/block.mjs';
 
 function OrderStatus() {
   const order = shopify.order.value;
-  return <Block target={ORDER_STATUS} orderId={order?.id} cancelled={Boolean(order?.cancelledAt)} setting={shopify.settings.value.server_url} />;
+  return <Block target={ORDER_STATUS} orderId={order?.id} cancelled={Boolean(order?.cancelledAt)} />;
 }
 
 export default async () => {

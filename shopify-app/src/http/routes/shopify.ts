@@ -50,9 +50,11 @@ export function shopifyRoutes({ apiKey, db, invoices, auth, shops, orders, webho
       path: '/shopify/api/checkout',
       auth: 'public',
       handler: async (ctx) => {
-        const { shop } = await auth.extension(ctx.req);
-        const body = (await ctx.body()) as Record<string, unknown>;
-        send(ctx.res, 200, await orders.checkout(shop, body?.order_id, ctx.baseUrl), CORS);
+        const { shop, subject } = await auth.extension(ctx.req);
+        // The token's customer, when it names one (a signed-in customer): only their orders; a
+        // guest's request names its checkout (`checkout_token`), checked in orders.checkout.
+        const customer = subject && subject.startsWith('gid://shopify/Customer/') ? subject : null;
+        send(ctx.res, 200, await orders.checkout(shop, await ctx.body(), ctx.baseUrl, customer), CORS);
       },
     },
     {

@@ -6,6 +6,7 @@ import net = require('node:net');
 import path = require('node:path');
 import sg = require('./core');
 import { network as registryNetwork, token as registryToken } from './registry';
+import type { WatchSettings } from '../../crates/wasm/pkg/node/stablegate_wasm';
 
 export interface NetworkConfig {
   /** Network id of the core's registry. */
@@ -27,8 +28,20 @@ export interface NetworkConfig {
   pollMs: number;
   /** Largest eth_getLogs block range to ask for (halved automatically when a provider refuses). */
   maxRange: number;
-  /** Most blocks scanned per poll while catching up after downtime. */
+  /**
+   * Most blocks scanned per poll while catching up after downtime: the merchant's
+   * max_blocks_per_poll, and with public endpoints at most the core's pace (logRequests ×
+   * maxRange), so a catch-up takes several polls instead of a burst.
+   */
   maxBlocksPerPoll: number;
+  /** The merchant's max_blocks_per_poll: past it, a catch-up skips blocks before the oldest watched invoice. */
+  backfillBlocks: number;
+  /** HTTP requests one poll may make (the core's pace for public endpoints); null for no limit. */
+  requestsPerPoll: number | null;
+  /** eth_getLogs requests one poll may make (the core's pace for public endpoints); null for no limit. */
+  logRequests: number | null;
+  /** Batches of block headers one poll may make (the core's pace for public endpoints); null for no limit. */
+  headerRequests: number | null;
   /**
    * Extra safety on top of the registry's finality policy: a transfer also needs this many
    * confirmations (0: the registry's policy alone). It can only make finality stricter.
@@ -326,6 +339,27 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** Checks a parsed configuration object (see loadConfig). */
+/**
+ * A network's transport settings from the core's watch::watch_settings: where, how often, how
+ * much per request, and (public endpoints) how a poll paces itself, with the merchant's
+ * max_blocks_per_poll as the widest catch-up per poll.
+ */
+export function watchConfig(settings: WatchSettings, maxBlocksPerPoll: number) {
+  const pace = settings.pace;
+  return {
+    rpc: settings.rpc,
+    publicRpc: settings.public,
+    maxBatch: settings.max_batch === null ? null : Number(settings.max_batch),
+    pollMs: Number(settings.poll_ms),
+    maxRange: Number(settings.max_range),
+    maxBlocksPerPoll: pace ? Math.min(maxBlocksPerPoll, Number(pace.max_blocks)) : maxBlocksPerPoll,
+    backfillBlocks: maxBlocksPerPoll,
+    requestsPerPoll: pace ? Number(pace.requests) : null,
+    logRequests: pace ? Number(pace.log_requests) : null,
+    headerRequests: pace ? Number(pace.header_requests) : null,
+  };
+}
+
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, file: string | null = null): Config {
   if (!isObject(raw)) throw new ConfigError('(root)', 'must be a JSON object');
   const base = file ? path.dirname(file) : process.cwd();
@@ -390,12 +424,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       id,
       tokens: tokens as string[],
       addresses: parsed,
-      rpc: settings.rpc,
-      publicRpc: settings.public,
-      maxBatch: settings.max_batch === null ? null : Number(settings.max_batch),
-      pollMs: Number(settings.poll_ms),
-      maxRange: Number(settings.max_range),
-      maxBlocksPerPoll: int(value, 'max_blocks_per_poll', where, 20000, 1),
+      ...watchConfig(settings, int(value, 'max_blocks_per_poll', where, 20000, 1)),
       minConfirmations: int(value, 'min_confirmations', where, 0, 0),
     };
   });

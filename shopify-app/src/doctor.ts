@@ -7,7 +7,7 @@ import { openDb } from './db';
 import { createLogger } from './log';
 import { Rates } from './rates';
 import { network as registryNetwork, token as registryToken, TRANSFER_TOPIC } from './registry';
-import { RpcClient, redactUrl } from './rpc';
+import { RpcClient, RpcUnavailable, redactUrl } from './rpc';
 import { checkDestination } from './webhooks';
 
 export interface Finding {
@@ -16,6 +16,22 @@ export interface Finding {
 }
 
 const RANGES = [100000, 10000, 5000, 2000, 1000, 500, 100, 10];
+
+/**
+ * One sentence for an RPC that did not answer: rate-limiting (HTTP 429, a JSON-RPC limit error)
+ * or unreachable, and for the registry's public endpoints what that means and what to do.
+ */
+function rpcTrouble(network: string, name: string, message: string, publicRpc: boolean): string {
+  const detail = message.replace(/^every RPC URL failed \(last: [^:]+(?::\/\/[^:]+)?(?::\d+)?: /, '').replace(/\)$/, '');
+  if (/rate-limited/.test(message)) {
+    return publicRpc
+      ? `${network}: the public endpoint ${name} is limiting how often it may be asked (${detail}). Public endpoints are shared with everyone: the watcher waits and fails over to the next one, so payments are seen later, not lost; for a busy shop add your own under networks.${network}.rpc.`
+      : `${network}: the RPC at ${name} is limiting how often it may be asked (${detail}); payments are seen later while it does. Raise your plan with the provider, add another URL, or raise poll_ms.`;
+  }
+  return publicRpc
+    ? `${network}: the public endpoint ${name} cannot be reached (${detail}). This server may have no internet access, or the endpoint may be down or blocked here; the watcher fails over to the next one, and if none answers add your own under networks.${network}.rpc.`
+    : `${network}: the RPC at ${name} cannot be reached: ${detail}.`;
+}
 
 export async function doctor(config: Config): Promise<Finding[]> {
   const findings: Finding[] = [];
@@ -71,7 +87,9 @@ export async function doctor(config: Config): Promise<Finding[]> {
             await rpc.call('eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${head.toString(16)}`, address: contracts, topics: [TRANSFER_TOPIC] }]);
             accepted = range;
             break;
-          } catch {
+          } catch (error) {
+            // A rate limit or an outage is no range limit: said as such below.
+            if (error instanceof RpcUnavailable) throw error;
             // try the next, smaller range
           }
         }
@@ -79,7 +97,7 @@ export async function doctor(config: Config): Promise<Finding[]> {
         else if (accepted < net.maxRange) problem(`${net.id}: the RPC at ${name} accepts eth_getLogs over ${accepted} blocks at most; set max_range to ${accepted} or less (it is ${net.maxRange}).`);
         else ok(`${net.id}: the RPC at ${name} accepts eth_getLogs over ${accepted} blocks.`);
       } catch (error) {
-        problem(`${net.id}: the RPC at ${name} cannot be reached: ${(error as Error).message}.`);
+        problem(rpcTrouble(net.id, name, (error as Error).message, net.publicRpc));
       }
     }
   }

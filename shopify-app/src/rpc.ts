@@ -128,7 +128,9 @@ export class RpcClient {
       const reply = byId.get(request.id) ?? (single ? replies[0] : undefined);
       if (!reply) throw new Error(`no reply to ${calls[i][0]} in the batch`);
       if (reply.error) {
-        if (reply.error.code === 429 || /rate limit|too many requests/i.test(reply.error.message ?? '')) {
+        // A public endpoint over its allowance: this endpoint fails (the next is tried). EIP-1474's
+        // -32005 "limit exceeded" is one; a range or result-size refusal is not (it is halved).
+        if (reply.error.code === 429 || /rate.?limit|too many requests|^limit exceeded|request limit|quota/i.test(reply.error.message ?? '')) {
           throw new Error(`rate-limited: ${reply.error.message}`);
         }
         return new RpcError(calls[i][0], reply.error.code, reply.error.message ?? 'error', reply.error.data);

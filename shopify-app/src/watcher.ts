@@ -6,7 +6,10 @@
 // (applyPoll) and stores the outcome in one transaction with its cursor, so a restart or an
 // outage never skips a block. Ranges split by themselves when a provider caps them. HTTP requests
 // per poll: the head (and the finality tag), the logs (batched with the answering node's head),
-// the headers — 3, whatever the number of tokens and of open invoices.
+// the headers — 3, whatever the number of tokens and of open invoices. With public endpoints a
+// catch-up after downtime is paced by the core (watch_settings' PollPace): at most its blocks per
+// poll, its eth_getLogs requests of maxRange blocks and its batches of maxBatch headers, so the
+// requests per poll stay within what the endpoints allow and the rest waits for the next polls.
 //
 // Several processes may share the database: a network is polled only by the process holding its
 // lease (`watch:<network>`, lease.ts); the others stand by, read the head it saw, and take over
@@ -86,7 +89,8 @@ export class Watcher {
   private timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private active = new Set<Promise<unknown>>();
-  private bounds = new Map<string, { t: number | null; block: number }>();
+  /** Per (network, token): the search for where a bounded backfill starts (done when lo = hi). */
+  private bounds = new Map<string, { t: number | null; lo: number; hi: number }>();
 
   constructor(
     private readonly config: Config,
@@ -231,7 +235,23 @@ export class Watcher {
     for (const tokenId of net.tokens) {
       const contract = hexOf(net.id, registryToken(net.id, tokenId)!.contract);
       let cursor = await this.cursor(net, epoch, tokenId, head, rpc);
-      if (head - cursor > net.maxBlocksPerPoll) cursor = await this.boundBackfill(net, epoch, tokenId, cursor, head, rpc);
+      // Past the merchant's max_blocks_per_poll (not the paced catch-up, which only spreads the
+      // search over several polls) the blocks before the oldest watched invoice are skipped.
+      if (head - cursor > net.backfillBlocks) {
+        // Paced (public endpoints): the search for where to start takes what is left of this
+        // poll's requests; unfinished, or with too few requests left to scan, it goes on (or the
+        // scan starts, from the saved cursor) next poll, and this one scans nothing.
+        const steps = net.requestsPerPoll === null ? null : net.requestsPerPoll - (rpc.requests - requestsBefore);
+        const bounded = await this.boundBackfill(net, epoch, tokenId, cursor, head, rpc, steps);
+        const left = net.requestsPerPoll === null ? Infinity : net.requestsPerPoll - (rpc.requests - requestsBefore);
+        if (bounded === null || left < (net.logRequests ?? 0) + (net.headerRequests ?? 0)) {
+          state.maxRequestsPerPoll = Math.max(state.maxRequestsPerPoll, rpc.requests - requestsBefore);
+          state.lastError = null;
+          state.lastPollAt = Date.now();
+          return;
+        }
+        cursor = bounded;
+      }
       const pending = await this.invoices.pendingEntries(net.id, tokenId);
       const plan = sg.planPoll(net.id, {
         cursor: String(cursor),
@@ -254,7 +274,7 @@ export class Watcher {
     if (searching.length && to - from + 1 <= state.maxRange) state.maxRange = net.maxRange;
     const contracts = searching.map((p) => p.contract);
     const scanned = searching.length
-      ? await this.getLogs(state, contracts.length === 1 ? contracts[0] : contracts, topics, from, to)
+      ? await this.getLogs(state, contracts.length === 1 ? contracts[0] : contracts, topics, from, to, net.logRequests)
       : { logs: [], to: head };
     // The filter is the provider's; this check is ours. A log of another contract (a fake
     // "USDT"), to another address, or outside its token's own range is not that token's.
@@ -263,12 +283,20 @@ export class Watcher {
       valid.filter((l) => l.address.toLowerCase() === p.contract && Number(l.blockNumber) >= p.from && Number(l.blockNumber) <= p.to);
     // One batch of headers for every token: the blocks of the logs (their times, and whether a log
     // in a block already final is canonical) and the blocks at the heights of the entries to check.
-    const blockNumbers = [...new Set(plans.flatMap((p) => logsOf(p).map((l) => Number(l.blockNumber))))];
-    const checkNumbers = plans.flatMap((p) => p.plan.checks.map((c) => Number(c.block_number)));
-    const headers = blockNumbers.length + checkNumbers.length
+    // Paced (the core's PollPace, public endpoints): at most headerRequests batches of maxBatch
+    // headers, the entries to check first, then the blocks of the logs from the lowest. A check
+    // left unasked is looked at next poll; a log left without its header is placed by its own
+    // blockTimestamp or held by the core for a later poll (the cursor stays below it).
+    const allChecks = plans.flatMap((p) => p.plan.checks.map((c) => Number(c.block_number)));
+    const allBlocks = [...new Set(plans.flatMap((p) => logsOf(p).map((l) => Number(l.blockNumber))))].sort((a, b) => a - b);
+    const room = net.headerRequests !== null && net.maxBatch !== null ? net.headerRequests * net.maxBatch : Infinity;
+    const checkNumbers = allChecks.slice(0, room);
+    const blockNumbers = allBlocks.slice(0, Math.max(0, room - checkNumbers.length));
+    const fetched = blockNumbers.length + checkNumbers.length
       ? await rpc.batch([...blockNumbers, ...checkNumbers].map((b): [string, unknown[]] => ['eth_getBlockByNumber', [hex(b), false]]))
       : [];
-    for (const r of headers) if (r instanceof RpcError) throw r;
+    for (const r of fetched) if (r instanceof RpcError) throw r;
+    const headers = [...fetched, ...allChecks.slice(checkNumbers.length).map(() => null)];
     const header = (b: unknown) => {
       const block = b as Block | null;
       return block ? { number: String(Number(block.number)), hash: block.hash.toLowerCase(), timestamp: String(Number(block.timestamp)) } : null;
@@ -352,7 +380,8 @@ export class Watcher {
       network,
       token,
     ]);
-    const start = oldest?.t ? await this.lastBlockBefore(rpc, Number(oldest.t) - 60, head) : head;
+    // A one-time setup cost of about log2(head) calls, not paced (the first scan of a token).
+    const start = oldest?.t ? (await this.searchSteps(rpc, { lo: 0, hi: head }, Number(oldest.t) - 60, null)).lo : head;
     await this.db.tx((q) => this.saveCursor(net, epoch, token, start, q));
     return start;
   }
@@ -362,7 +391,7 @@ export class Watcher {
    * those before the oldest watched invoice was created (less the allowed clock skew), whose
    * transfers the core would refuse anyway. Payments from then on are all still scanned.
    */
-  private async boundBackfill(net: NetworkConfig, epoch: number, token: string, cursor: number, head: number, rpc: RpcClient): Promise<number> {
+  private async boundBackfill(net: NetworkConfig, epoch: number, token: string, cursor: number, head: number, rpc: RpcClient, steps: number | null): Promise<number | null> {
     const network = net.id;
     const oldest = await this.db.get<{ t: number | null }>(`SELECT MIN(created_at) AS t FROM invoices WHERE network = ? AND token = ? AND watched = 1`, [
       network,
@@ -370,29 +399,35 @@ export class Watcher {
     ]);
     const key = `${network}:${token}`;
     const t = oldest?.t ? Number(oldest.t) : null;
-    // The search costs about log2(head) calls: done once per oldest invoice, not every poll.
-    let start = this.bounds.get(key)?.t === t ? (this.bounds.get(key)?.block as number) : null;
-    if (start === null) {
-      start = t !== null ? await this.lastBlockBefore(rpc, t - 60, head) : head;
-      this.bounds.set(key, { t, block: start });
+    // The search costs about log2(head − cursor) calls: done once per oldest invoice, not every
+    // poll, and (paced) spread over polls. The blocks up to the cursor were searched already.
+    let bound = this.bounds.get(key);
+    if (bound?.t !== t) {
+      bound = t === null ? { t, lo: head, hi: head } : { t, lo: cursor, hi: head };
+      this.bounds.set(key, bound);
     }
+    if (t !== null) Object.assign(bound, await this.searchSteps(rpc, bound, t - 60, steps));
+    if (bound.lo < bound.hi) return null;
+    const start = bound.lo;
     if (start <= cursor) return cursor;
     this.log.info('backfill bounded: skipping blocks before the oldest watched invoice', { network, token, from: cursor + 1, to: start });
     await this.db.tx((q) => this.saveCursor(net, epoch, token, start, q));
     return start;
   }
 
-  /** The last block whose time is before `time` (binary search: about log2(head) calls, once). */
-  private async lastBlockBefore(rpc: RpcClient, time: number, head: number): Promise<number> {
-    let lo = 0;
-    let hi = head;
-    while (lo < hi) {
+  /**
+   * Binary search for the last block whose time is before `time`, within [lo, hi]: at most
+   * `steps` calls (null: to the end). Returns the bounds it reached.
+   */
+  private async searchSteps(rpc: RpcClient, bound: { lo: number; hi: number }, time: number, steps: number | null): Promise<{ lo: number; hi: number }> {
+    let { lo, hi } = bound;
+    for (let n = 0; lo < hi && (steps === null || n < steps); n++) {
       const mid = Math.ceil((lo + hi) / 2);
       const block = await rpc.call<Block | null>('eth_getBlockByNumber', [hex(mid), false]);
       if (block && Number(block.timestamp) < time) lo = mid;
       else hi = mid - 1;
     }
-    return lo;
+    return { lo, hi };
   }
 
   /** Saves a cursor inside a transaction fenced by the network's lease at `epoch`: a stale process saves nothing. */
@@ -409,12 +444,16 @@ export class Watcher {
    * range. Returns the logs and the last block searched: each eth_getLogs goes in one batch with
    * the answering node's own head, so a node behind the head this poll started from (a
    * load-balanced provider's backends are not in step) is searched only up to the blocks it has,
-   * and the cursor stops there instead of passing blocks that nobody searched.
+   * and the cursor stops there instead of passing blocks that nobody searched. At most
+   * `maxRequests` requests (the core's pace; null for no limit), refused ones included.
    */
-  private async getLogs(state: NetworkState, contract: string | string[], topics: unknown[], from: number, to: number): Promise<{ logs: EthLog[]; to: number }> {
+  private async getLogs(state: NetworkState, contract: string | string[], topics: unknown[], from: number, to: number, maxRequests: number | null): Promise<{ logs: EthLog[]; to: number }> {
     const out: EthLog[] = [];
     let start = from;
+    let requests = 0;
     while (start <= to) {
+      // Paced (public endpoints): the rest of the range waits for the next poll, from the cursor.
+      if (maxRequests !== null && requests++ >= maxRequests) return { logs: out, to: start - 1 };
       const end = Math.min(to, start + state.maxRange - 1);
       const [logs, nodeHead] = await state.rpc.batch([
         ['eth_getLogs', [{ fromBlock: hex(start), toBlock: hex(end), address: contract, topics }]],

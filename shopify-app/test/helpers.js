@@ -110,6 +110,8 @@ async function startStack(name, overrides = {}) {
   // evm_increaseTime when a test moves time forward).
   let offset = 0;
   const clock = () => Math.floor(Date.now() / 1000) + offset;
+  // A test may change the parsed configuration before the server starts (`configure(config)`).
+  overrides.configure?.(config);
   const app = await startApp(config, { clock, background: overrides.background });
   const api = async (method, urlPath, body, headers = {}) => {
     const response = await fetch(app.url + urlPath, {

@@ -180,6 +180,7 @@ test('a provider that ignores the eth_getLogs filter: each token still credits i
 test('after long downtime the backfill is bounded by the oldest watched invoice, and still finds its payment', { timeout: 60000 }, async () => {
   const devnetConfig = s.app.config.networks.find((n) => n.id === 'devnet');
   devnetConfig.maxBlocksPerPoll = 500;
+  devnetConfig.backfillBlocks = 500;
   primary.state.down = true;
   backup.state.down = true;
   const cursorBefore = (await health()).cursors.usdt;
@@ -200,4 +201,5 @@ test('after long downtime the backfill is bounded by the oldest watched invoice,
   const cursor = (await health()).cursors.usdt;
   assert.ok(cursor > cursorBefore + 6000);
   devnetConfig.maxBlocksPerPoll = 20000;
+  devnetConfig.backfillBlocks = 20000;
 });

@@ -4,7 +4,10 @@
 // answers every batch that holds an eth_getLogs, a receipt or a numbered block from a node `lag` blocks behind the
 // head that the other requests report (a load-balanced provider whose backends are not in step),
 // or fails the next `failLogs` eth_getLogs (of contract `failLogsOf`) with a transient error, or
-// (`ignoreFilter`) answers eth_getLogs as a faulty provider that ignores the address and topics.
+// (`ignoreFilter`) answers eth_getLogs as a faulty provider that ignores the address and topics,
+// or (`limited`) refuses every request the way a public endpoint over its rate limit does: 'http'
+// answers HTTP 429 with Retry-After, 'rpc' a JSON-RPC error -32005 "limit exceeded". It records the
+// widest eth_getLogs range and the longest batch it was sent (`widestLogs`, `longestBatch`).
 'use strict';
 const http = require('node:http');
 
@@ -15,7 +18,7 @@ function addressesOf(call) {
 }
 
 async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) {
-  const state = { down: false, maxRange, lag: 0, failLogs: 0, failLogsOf: null, ignoreFilter: false, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {} };
+  const state = { down: false, maxRange, lag: 0, failLogs: 0, failLogsOf: null, ignoreFilter: false, limited: null, requests: 0, methods: {}, refusedRanges: 0, logsByAddress: {}, widestLogs: 0, longestBatch: 0 };
   const tooWide = (call) => {
     if (call.method !== 'eth_getLogs') return false;
     const { fromBlock, toBlock } = call.params[0] ?? {};
@@ -68,8 +71,21 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
         return;
       }
       const calls = Array.isArray(body) ? body : [body];
+      state.longestBatch = Math.max(state.longestBatch, calls.length);
+      if (state.limited === 'http') {
+        res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '60' }).end('Too Many Requests');
+        return;
+      }
+      if (state.limited === 'rpc') {
+        const errors = calls.map((c) => ({ jsonrpc: '2.0', id: c.id, error: { code: -32005, message: 'limit exceeded' } }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(body) ? errors : errors[0]));
+        return;
+      }
       for (const c of calls) {
         state.methods[c.method] = (state.methods[c.method] ?? 0) + 1;
+        if (c.method === 'eth_getLogs' && /^0x/.test(c.params[0]?.toBlock ?? '')) {
+          state.widestLogs = Math.max(state.widestLogs, Number(c.params[0].toBlock) - Number(c.params[0].fromBlock) + 1);
+        }
         // A filter names one contract or several (the server asks for every token at once).
         if (c.method === 'eth_getLogs') for (const address of addressesOf(c)) state.logsByAddress[address] = (state.logsByAddress[address] ?? 0) + 1;
       }
@@ -119,6 +135,8 @@ async function startProxy(target, { maxRange = Infinity, chainId = null } = {}) 
       state.methods = {};
       state.refusedRanges = 0;
       state.logsByAddress = {};
+      state.widestLogs = 0;
+      state.longestBatch = 0;
     },
     close: () => new Promise((r) => {
       server.closeAllConnections();

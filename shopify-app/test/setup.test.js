@@ -17,6 +17,8 @@ const { RpcClient } = require('../dist/rpc');
 const { openDb } = require('../dist/db');
 const { findApiKey } = require('../dist/apikeys');
 const { startApp } = require('../dist/app');
+const { doctor } = require('../dist/doctor');
+const { startProxy } = require('./rpc-proxy');
 
 const CLI = path.join(__dirname, '..', 'bin', 'stablegate.js');
 const TRON = 'TJRyWwFs9wTFGZg3JbrVriFbNfCug5tDeC';
@@ -118,7 +120,9 @@ test('stablegate init from flags: a config with public endpoints, an API key pri
   // doctor ran: the devnet's default endpoint (127.0.0.1:8545) is not running here, so it says so.
   assert.match(r.stdout, /Checking the configuration \(stablegate doctor\):/);
   assert.match(r.stdout, /devnet: no RPC of your own is configured, so the registry's public endpoints are in use/);
-  assert.match(r.stdout, /devnet: the RPC at http:\/\/127\.0\.0\.1:8545 (cannot be reached|answers|is on chain)/);
+  assert.match(r.stdout, /devnet: (the public endpoint http:\/\/127\.0\.0\.1:8545 cannot be reached \(|the RPC at http:\/\/127\.0\.0\.1:8545 (answers|is on chain))/);
+  // The public endpoints cannot be reached from here (no internet): doctor says what that means.
+  assert.match(r.stdout, /tron: the public endpoint https:\/\/api\.trongrid\.io (cannot be reached \(.+\)\. This server may have no internet access|is limiting|answers)/);
   // The webhook URL is a name no resolver here knows: doctor says so, and init exits 1.
   assert.equal(r.code, 1, r.stderr);
   const written = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -204,4 +208,30 @@ sys.exit(os.waitstatus_to_exitcode(status))
   assert.equal(written.webhooks, undefined);
   const config = loadConfig(file, {});
   assert.deepEqual(config.networks.map((n) => [n.id, n.publicRpc]), [['tron', true], ['sepolia', true]]);
+});
+
+test('doctor says in words when a public endpoint rate-limits (HTTP 429, JSON-RPC "limit exceeded") or cannot be reached', { timeout: 30000 }, async () => {
+  // Public endpoints cannot be reached from here (no internet): the registry's devnet endpoint is
+  // pointed at a local proxy that answers as an endpoint over its allowance, then at a dead port.
+  const proxy = await startProxy('http://127.0.0.1:9');
+  const run = async (rpc) => {
+    const config = parseConfig({ database: { sqlite: ':memory:' }, networks: { devnet: { addresses: [EVM] } } }, {});
+    assert.equal(config.networks[0].publicRpc, true);
+    config.networks[0].rpc = [rpc];
+    return (await doctor(config)).filter((f) => !f.ok && f.message.startsWith('devnet:')).map((f) => f.message);
+  };
+  try {
+    for (const [limited, detail] of [['http', 'HTTP 429'], ['rpc', 'limit exceeded']]) {
+      proxy.state.limited = limited;
+      const [problem, ...others] = await run(proxy.url);
+      assert.deepEqual(others, [], limited);
+      assert.match(problem, /^devnet: the public endpoint http:\/\/127\.0\.0\.1:\d+ is limiting how often it may be asked \(/, limited);
+      assert.ok(problem.includes(detail), problem);
+      assert.match(problem, /payments are seen later, not lost; for a busy shop add your own under networks\.devnet\.rpc\.$/);
+    }
+  } finally {
+    await proxy.close();
+  }
+  const [down] = await run('http://127.0.0.1:9');
+  assert.match(down, /^devnet: the public endpoint http:\/\/127\.0\.0\.1:9 cannot be reached \(.+\)\. This server may have no internet access/);
 });

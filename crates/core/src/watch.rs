@@ -70,6 +70,56 @@ pub struct WatchSettings {
     /// The most calls to put in one JSON-RPC batch, where an endpoint limits it.
     #[serde(with = "crate::serde_int::option")]
     pub max_batch: Option<u64>,
+    /// How a poll paces itself against the public endpoints' limits (`None` with the merchant's
+    /// own URLs, whose limits are theirs to know).
+    pub pace: Option<PollPace>,
+}
+
+/// The requests one poll of a network may make through public endpoints, and how it spends them:
+/// after downtime the watcher catches up over several polls, never in a burst.
+///
+/// A poll makes one request for the head (with the finality tag), `log_requests` `eth_getLogs`
+/// requests (each with the answering node's head, over at most `max_range` blocks) and
+/// `header_requests` batches of at most `max_batch` block headers. The host passes `max_blocks`
+/// to [`plan_poll`] (or less), stops asking for logs after `log_requests` requests (a range the
+/// provider refuses and the host halves counts too), and fetches at most
+/// `header_requests × max_batch` headers: the entries to check first, then the blocks of the
+/// logs from the lowest. A log left without its header is placed by its own `blockTimestamp` or
+/// held for a later poll by [`apply_poll`] (the final cursor stays below it): none is lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollPace {
+    /// HTTP requests one poll may make: within 1/[`PUBLIC_SHARE`] of every endpoint's documented
+    /// requests per second (a poll's requests go out within about a second) and of its requests
+    /// per day spread over the day's polls; [`REQUESTS_PER_POLL`] for one that documents neither.
+    #[serde(with = "crate::serde_int")]
+    pub requests: u64,
+    /// `eth_getLogs` requests per poll.
+    #[serde(with = "crate::serde_int")]
+    pub log_requests: u64,
+    /// Batches of block headers per poll.
+    #[serde(with = "crate::serde_int")]
+    pub header_requests: u64,
+    /// The most blocks one poll searches past the cursor: `log_requests × max_range`.
+    #[serde(with = "crate::serde_int")]
+    pub max_blocks: u64,
+}
+
+/// Spends a poll's `requests` (at least [`REQUESTS_PER_POLL`]): one for the head, a quarter of
+/// what is left past the minimum for headers (payments are rare among blocks), the rest for logs.
+/// Under a batch limit below 2 the head with its tag and each `eth_getLogs` with its node's head
+/// take two requests each; a poll still makes at least one of each.
+fn poll_pace(requests: u64, max_range: u64, max_batch: Option<u64>, tagged: bool) -> PollPace {
+    let requests = requests.max(REQUESTS_PER_POLL);
+    let cost = |calls: u64| calls.div_ceil(max_batch.unwrap_or(calls).max(1));
+    let head = cost(if tagged { 2 } else { 1 });
+    let header_requests = 1 + (requests - REQUESTS_PER_POLL) / 4;
+    let log_requests = (requests.saturating_sub(head + header_requests) / cost(2)).max(1);
+    PollPace {
+        requests,
+        log_requests,
+        header_requests,
+        max_blocks: log_requests.saturating_mul(max_range),
+    }
 }
 
 /// Decides how a host watches `network`.
@@ -78,8 +128,9 @@ pub struct WatchSettings {
 /// registry's public endpoints, every endpoint must be able to carry the whole watcher alone (a
 /// failover moves all of it to the next): the poll interval is at least what keeps
 /// [`REQUESTS_PER_POLL`] within 1/[`PUBLIC_SHARE`] of each endpoint's documented requests per
-/// second and per day, the range at most the narrowest documented `eth_getLogs` range, and a
-/// batch at most the smallest documented batch.
+/// second and per day, the range at most the narrowest documented `eth_getLogs` range, a batch at
+/// most the smallest documented batch, and each poll paced (see [`PollPace`]) within the
+/// requests every endpoint allows at that interval.
 pub fn watch_settings(network: &Network, request: &WatchRequest) -> WatchSettings {
     let poll_ms = request.poll_ms.unwrap_or(DEFAULT_POLL_MS);
     let max_range = request.max_range.unwrap_or(DEFAULT_MAX_RANGE).max(1);
@@ -90,6 +141,7 @@ pub fn watch_settings(network: &Network, request: &WatchRequest) -> WatchSetting
             poll_ms,
             max_range,
             max_batch: None,
+            pace: None,
         };
     }
     let endpoints = &network.rpc;
@@ -106,16 +158,43 @@ pub fn watch_settings(network: &Network, request: &WatchRequest) -> WatchSetting
         .flatten()
         .max()
         .unwrap_or(0);
+    let poll_ms = poll_ms.max(floor);
+    let max_range = endpoints
+        .iter()
+        .filter_map(|e| e.max_range)
+        .fold(max_range, u64::min)
+        .max(1);
+    let max_batch = endpoints.iter().filter_map(|e| e.max_batch).min();
+    // What each endpoint allows per poll at this interval; every one must carry the poll alone.
+    // A poll's requests go out within about a second, so its per-second allowance bounds them
+    // whatever the interval; its daily allowance is spread over the day's polls.
+    let requests = endpoints
+        .iter()
+        .map(|e| {
+            let per_second = e.rps;
+            let per_day = e
+                .per_day
+                .map(|day| day.saturating_mul(poll_ms) / 86_400_000);
+            match per_second.into_iter().chain(per_day).min() {
+                Some(allowed) => allowed / PUBLIC_SHARE,
+                None => REQUESTS_PER_POLL,
+            }
+        })
+        .min()
+        .unwrap_or(REQUESTS_PER_POLL);
+    let pace = poll_pace(
+        requests,
+        max_range,
+        max_batch,
+        network.finality.tag.is_some(),
+    );
     WatchSettings {
         rpc: endpoints.iter().map(|e| e.url.clone()).collect(),
         public: true,
-        poll_ms: poll_ms.max(floor),
-        max_range: endpoints
-            .iter()
-            .filter_map(|e| e.max_range)
-            .fold(max_range, u64::min)
-            .max(1),
-        max_batch: endpoints.iter().filter_map(|e| e.max_batch).min(),
+        poll_ms,
+        max_range,
+        max_batch,
+        pace: Some(pace),
     }
 }
 

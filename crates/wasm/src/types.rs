@@ -78,6 +78,19 @@ export interface WatchSettings {
   poll_ms: string;
   max_range: string;
   max_batch: string | null;
+  /** How a poll paces itself against public endpoints' limits; null with the merchant's own URLs. */
+  pace: PollPace | null;
+}
+
+export interface PollPace {
+  /** HTTP requests one poll may make. */
+  requests: string;
+  /** eth_getLogs requests per poll, each over at most max_range blocks. */
+  log_requests: string;
+  /** Batches of at most max_batch block headers per poll. */
+  header_requests: string;
+  /** The most blocks one poll searches past the cursor (pass as plan_poll's max_blocks, or less). */
+  max_blocks: string;
 }
 
 export interface ParsedAddress {

@@ -65,10 +65,11 @@ final class Watch {
 	 * URLs their settings stand. With the registry's public endpoints every endpoint must carry the
 	 * whole watcher alone (a failover moves all of it): the poll interval is at least what keeps
 	 * REQUESTS_PER_POLL within 1/PUBLIC_SHARE of each endpoint's requests per second and per day,
-	 * the range at most the narrowest documented eth_getLogs range, a batch at most the smallest.
+	 * the range at most the narrowest documented eth_getLogs range, a batch at most the smallest,
+	 * and each poll paced within the requests every endpoint allows (pollPace()).
 	 *
 	 * @param array{rpc: string[], poll_ms: ?int, max_range: ?int} $request See settingsRequestFromJson.
-	 * @return array{rpc: string[], public: bool, poll_ms: string, max_range: string, max_batch: ?string}
+	 * @return array{rpc: string[], public: bool, poll_ms: string, max_range: string, max_batch: ?string, pace: ?array}
 	 */
 	public static function settings( Network $network, array $request ): array {
 		$poll_ms   = $request['poll_ms'] ?? self::DEFAULT_POLL_MS;
@@ -80,6 +81,7 @@ final class Watch {
 				'poll_ms'   => (string) $poll_ms,
 				'max_range' => (string) $max_range,
 				'max_batch' => null,
+				'pace'      => null,
 			);
 		}
 		$budget    = self::REQUESTS_PER_POLL * self::PUBLIC_SHARE;
@@ -99,12 +101,53 @@ final class Watch {
 				$max_batch = null === $max_batch ? $e['max_batch'] : min( $max_batch, $e['max_batch'] );
 			}
 		}
+		$poll_ms   = max( $poll_ms, $floor );
+		$max_range = max( 1, $max_range );
+		// What each endpoint allows per poll; every one must carry the poll alone. A poll's
+		// requests go out within about a second, so its per-second allowance bounds them whatever
+		// the interval; its daily allowance is spread over the day's polls.
+		$requests = null;
+		foreach ( $network->rpcEndpoints() as $e ) {
+			$own = array();
+			if ( null !== $e['rps'] ) {
+				$own[] = $e['rps'];
+			}
+			if ( null !== $e['per_day'] ) {
+				$own[] = intdiv( $e['per_day'] * $poll_ms, 86400000 );
+			}
+			$allowed  = $own ? intdiv( min( $own ), self::PUBLIC_SHARE ) : self::REQUESTS_PER_POLL;
+			$requests = null === $requests ? $allowed : min( $requests, $allowed );
+		}
 		return array(
 			'rpc'       => array_column( $network->rpcEndpoints(), 'url' ),
 			'public'    => true,
-			'poll_ms'   => (string) max( $poll_ms, $floor ),
-			'max_range' => (string) max( 1, $max_range ),
+			'poll_ms'   => (string) $poll_ms,
+			'max_range' => (string) $max_range,
 			'max_batch' => null === $max_batch ? null : (string) $max_batch,
+			'pace'      => self::pollPace( $requests ?? self::REQUESTS_PER_POLL, $max_range, $max_batch, null !== $network->finalityTag() ),
+		);
+	}
+
+	/**
+	 * Spends a poll's requests (core watch::poll_pace, a PollPace): one for the head, a quarter
+	 * of what is left past the minimum for batches of headers (payments are rare among blocks),
+	 * the rest for eth_getLogs requests of max_range blocks each, so that a watcher catches up
+	 * after downtime over several polls instead of in a burst. Under a batch limit below 2 the
+	 * head with its tag and each eth_getLogs with its node's head take two requests each.
+	 *
+	 * @return array{requests: string, log_requests: string, header_requests: string, max_blocks: string}
+	 */
+	private static function pollPace( int $requests, int $max_range, ?int $max_batch, bool $tagged ): array {
+		$requests        = max( $requests, self::REQUESTS_PER_POLL );
+		$cost            = static fn ( int $calls ): int => null === $max_batch ? 1 : intdiv( $calls + max( $max_batch, 1 ) - 1, max( $max_batch, 1 ) );
+		$head            = $cost( $tagged ? 2 : 1 );
+		$header_requests = 1 + intdiv( $requests - self::REQUESTS_PER_POLL, 4 );
+		$log_requests    = max( 1, intdiv( max( 0, $requests - $head - $header_requests ), $cost( 2 ) ) );
+		return array(
+			'requests'        => (string) $requests,
+			'log_requests'    => (string) $log_requests,
+			'header_requests' => (string) $header_requests,
+			'max_blocks'      => (string) ( $log_requests * $max_range ),
 		);
 	}
 

@@ -71,6 +71,30 @@ final class Endpoints {
 		return max( self::PUBLIC_MIN_POLL_SECONDS, $core );
 	}
 
+	/**
+	 * How the watcher uses the endpoints of $network_id (core watch::watch_settings, Watch::settings):
+	 * with the public endpoints, the narrowest eth_getLogs range and batch they document and the
+	 * pace of a poll (its requests, eth_getLogs requests, header batches and blocks) within what
+	 * they allow at the plugin's poll interval; with the merchant's own URL, no batch limit and no
+	 * pace. The `stablegate_watch_settings` filter may replace it (a site owner who knows their
+	 * endpoint's limits; the tests apply Ethereum's public limits to the devnet).
+	 *
+	 * @return array{public: bool, poll_ms: string, max_range: string, max_batch: ?string, pace: ?array}
+	 */
+	public static function watchSettings( string $network_id ): array {
+		$public   = self::usesPublic( $network_id );
+		$settings = Watch::settings(
+			Network::get( $network_id ),
+			Watch::settingsRequestFromJson(
+				array(
+					'rpc'     => $public ? array() : array( Settings::ownRpcUrl( $network_id ) ),
+					'poll_ms' => (string) ( 1000 * self::leastPollSeconds( $network_id ) ),
+				)
+			)
+		);
+		return (array) apply_filters( 'stablegate_watch_settings', $settings, $network_id );
+	}
+
 	/** True when $network_id is watched through public endpoints (the merchant saved no URL). */
 	public static function usesPublic( string $network_id ): bool {
 		return '' === Settings::ownRpcUrl( $network_id ) && array() !== self::defaults( $network_id );

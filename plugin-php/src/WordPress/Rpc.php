@@ -30,13 +30,26 @@ final class Rpc {
 	/** The node's chain id was checked (or no chain id was given). */
 	private bool $chain_checked;
 
-	public function __construct( private string $url, private int $timeout = 15, private ?int $chain_id = null ) {
+	/**
+	 * A client of $url, held to $chain_id when given; $max_batch: the most calls one HTTP request
+	 * may carry (a public endpoint's documented limit), a longer batch going as several requests.
+	 */
+	public function __construct( private string $url, private int $timeout = 15, private ?int $chain_id = null, private ?int $max_batch = null ) {
 		$this->chain_checked = null === $chain_id;
 	}
 
-	/** Returns a client of the RPC URL of $network_id in the settings, held to its chain id. */
+	/**
+	 * Returns a client of the RPC URL of $network_id in the settings, held to its chain id and to
+	 * the batch limit of the endpoints in use (Endpoints::watchSettings).
+	 */
 	public static function forNetwork( string $network_id, string $url, int $timeout = 15 ): self {
-		return new self( $url, $timeout, \Stablegate\Domain\Network::get( $network_id )->chainId() );
+		$max_batch = Endpoints::watchSettings( $network_id )['max_batch'] ?? null;
+		return new self( $url, $timeout, \Stablegate\Domain\Network::get( $network_id )->chainId(), null === $max_batch ? null : max( 1, (int) $max_batch ) );
+	}
+
+	/** The most calls one HTTP request carries; null for no limit. */
+	public function maxBatch(): ?int {
+		return $this->max_batch;
 	}
 
 	/** Returns the host of the URL, for messages (never the path or query, which may hold a key). */
@@ -69,6 +82,12 @@ final class Rpc {
 	public function batch( array $calls ): array {
 		if ( ! $calls ) {
 			return array();
+		}
+		// Within the endpoint's batch limit (the chain check, when still due, rides in the first).
+		$room = null === $this->max_batch ? null : $this->max_batch - ( $this->chain_checked ? 0 : 1 );
+		if ( null !== $room && count( $calls ) > max( 1, $room ) ) {
+			$first = array_slice( $calls, 0, max( 1, $room ) );
+			return array_merge( $this->batch( $first ), $this->batch( array_slice( $calls, count( $first ) ) ) );
 		}
 		if ( ! $this->chain_checked ) {
 			$results = $this->send( array_merge( array( array( 'eth_chainId', array() ) ), $calls ) );
@@ -116,6 +135,9 @@ final class Rpc {
 			throw new RpcError( sprintf( 'RPC %s unreachable: %s', $this->host(), $response->get_error_message() ) );
 		}
 		$code = (int) wp_remote_retrieve_response_code( $response );
+		if ( 429 === $code ) {
+			throw new RpcError( sprintf( 'RPC %s is limiting requests (HTTP 429 Too Many Requests)', $this->host() ), true );
+		}
 		if ( 200 !== $code ) {
 			throw new RpcError( sprintf( 'RPC %s answered HTTP %d', $this->host(), $code ) );
 		}
@@ -136,7 +158,8 @@ final class Rpc {
 			if ( null === $reply ) {
 				$out[] = new RpcError( sprintf( 'RPC %s gave no answer to %s', $this->host(), $call[0] ) );
 			} elseif ( isset( $reply['error'] ) ) {
-				$out[] = new RpcError( sprintf( 'RPC %s: %s: %s', $this->host(), $call[0], (string) ( $reply['error']['message'] ?? 'error' ) ) );
+				$said  = (string) ( $reply['error']['message'] ?? 'error' );
+				$out[] = new RpcError( sprintf( 'RPC %s: %s: %s', $this->host(), $call[0], $said ), RpcError::saysRateLimited( isset( $reply['error']['code'] ) ? (int) $reply['error']['code'] : null, $said ) );
 			} else {
 				$out[] = $reply['result'] ?? null;
 			}

@@ -165,7 +165,16 @@ final class Setup {
 			);
 		}
 		$first = $failed[0];
-		if ( 'reachable' === $first['check'] ) {
+		if ( ! empty( $first['rate_limited'] ) && $public ) {
+			/* translators: 1: network name, 2: host, 3: the error */
+			$message = sprintf( __( '%1$s: the public endpoint %2$s is limiting how often it may be asked (%3$s). Public endpoints are shared with everyone: the watcher waits and tries the next one, so payments are seen later, not lost. For a busy shop, add an RPC URL of your own (a free account at a node provider).', 'stablegate' ), $name, $host, $first['detail'] );
+		} elseif ( ! empty( $first['rate_limited'] ) ) {
+			/* translators: 1: network name, 2: host, 3: the error */
+			$message = sprintf( __( '%1$s: %2$s is limiting how often it may be asked (%3$s). Payments are seen later while it does: raise your plan with the provider, or add another URL.', 'stablegate' ), $name, $host, $first['detail'] );
+		} elseif ( 'reachable' === $first['check'] && $public ) {
+			/* translators: 1: network name, 2: host, 3: the error */
+			$message = sprintf( __( '%1$s: the public endpoint %2$s does not answer (%3$s). This server may have no internet access, or the endpoint may be down or blocked here; payments on this network will not be seen until one answers. Add an RPC URL of your own that this server can reach.', 'stablegate' ), $name, $host, $first['detail'] );
+		} elseif ( 'reachable' === $first['check'] ) {
 			/* translators: 1: network name, 2: host, 3: the error */
 			$message = sprintf( __( '%1$s: %2$s does not answer (%3$s). Payments on this network will not be seen until it does: check the URL, or add another.', 'stablegate' ), $name, $host, $first['detail'] );
 		} elseif ( 'chain' === $first['check'] ) {

@@ -25,7 +25,9 @@ use Stablegate\Domain\Watch;
  * that lacks a block, zero-amount spam, the next cursor) is the core's; this class holds the
  * transport (batching, range splitting, the answering node's head) and the storage. HTTP requests
  * per poll: three (head and tag; every token's eth_getLogs; the headers), whatever the number of
- * open invoices. Only one poll per network runs at a time (a MySQL named lock), and status polls
+ * open invoices; through public endpoints a catch-up after downtime is paced by the core
+ * (Watch::settings' pace, Endpoints::watchSettings): at most its blocks, eth_getLogs requests
+ * of max_range blocks and batches of max_batch headers per poll, the rest in the next polls. Only one poll per network runs at a time (a MySQL named lock), and status polls
  * trigger at most one poll per network every poll_seconds, however many customers are waiting.
  */
 final class Watcher {
@@ -191,16 +193,27 @@ final class Watcher {
 		}
 		// 2. Ask the node: the logs of every token in one batch, then the headers in another.
 		self::fetchLogs( $network, $rpc, $polls );
-		$heights = array();
+		// The entries to check first, then the blocks of the logs from the lowest; paced (public
+		// endpoints), at most the pace's batches of max_batch headers. A check left unasked is
+		// looked at next poll; a log left without its header is placed by its blockTimestamp or
+		// held by the core for a later poll (the cursor stays below it): none is lost.
+		$checked = array();
+		$logged  = array();
 		foreach ( $polls as $poll ) {
-			foreach ( $poll['logs'] as $log ) {
-				$heights[ self::quantity( $log['blockNumber'] ) ] = true;
-			}
 			foreach ( $poll['plan']['checks'] as $check ) {
-				$heights[ $check['block_number'] ] = true;
+				$checked[ $check['block_number'] ] = true;
+			}
+			foreach ( $poll['logs'] as $log ) {
+				$logged[ self::quantity( $log['blockNumber'] ) ] = true;
 			}
 		}
-		$heights = array_keys( $heights );
+		$logged = array_keys( array_diff_key( $logged, $checked ) );
+		sort( $logged, SORT_NUMERIC );
+		$heights = array_merge( array_keys( $checked ), $logged );
+		$pace    = Endpoints::watchSettings( $network->id() )['pace'] ?? null;
+		if ( null !== $pace && null !== $rpc->maxBatch() ) {
+			$heights = array_slice( $heights, 0, (int) $pace['header_requests'] * $rpc->maxBatch() );
+		}
 		$headers = array();
 		$results = $rpc->batch( array_map( static fn ( $height ): array => array( 'eth_getBlockByNumber', array( '0x' . dechex( (int) $height ), false ) ), $heights ) );
 		foreach ( $heights as $i => $height ) {
@@ -285,7 +298,7 @@ final class Watcher {
 				'head'              => $head,
 				'tagged'            => $tagged,
 				'min_confirmations' => (string) Settings::minConfirmations( $network->id() ),
-				'max_blocks'        => (string) max( 1, (int) Settings::get( 'max_blocks' ) ),
+				'max_blocks'        => (string) self::maxBlocks( $network ),
 				'pending'           => $recipients ? $pending : array(),
 			)
 		);
@@ -301,6 +314,17 @@ final class Watcher {
 	}
 
 	/**
+	 * The most blocks one poll searches past a cursor: the merchant's max_blocks, and through
+	 * public endpoints at most the core's pace (its eth_getLogs requests of max_range blocks), so
+	 * that a catch-up after downtime takes several polls instead of a burst.
+	 */
+	private static function maxBlocks( Network $network ): int {
+		$own  = max( 1, (int) Settings::get( 'max_blocks' ) );
+		$pace = Endpoints::watchSettings( $network->id() )['pace'] ?? null;
+		return null === $pace ? $own : max( 1, min( $own, (int) $pace['max_blocks'] ) );
+	}
+
+	/**
 	 * Fills each poll's logs and searched_to: eth_getLogs over the plan's range for every token
 	 * in one batch, each range cut into the pieces the provider accepts, with the answering
 	 * node's head so that a node behind the plan's head is searched only as far as it has
@@ -309,18 +333,27 @@ final class Watcher {
 	 * @param array<string, array> $polls By token, as plan() returns them; changed in place.
 	 */
 	private static function fetchLogs( Network $network, Rpc $rpc, array &$polls ): void {
-		$range  = max( 1, (int) get_option( 'stablegate_range_' . $network->id(), 5000 ) );
+		$settings = Endpoints::watchSettings( $network->id() );
+		// The range the provider was last seen to accept, within the endpoints' documented range.
+		$range = max( 1, min( (int) get_option( 'stablegate_range_' . $network->id(), 5000 ), (int) $settings['max_range'] ) );
+		// Paced (public endpoints): the pieces fit the pace's eth_getLogs requests, batches of
+		// max_batch calls with the node's head in the first; a token's range past its last piece
+		// waits for the next poll (its searched_to stops there, and so does its cursor).
+		$limit  = null === $settings['pace'] ? PHP_INT_MAX : (int) $settings['pace']['log_requests'] * ( null === $rpc->maxBatch() ? 1 : max( 1, $rpc->maxBatch() ) ) - ( null === $rpc->maxBatch() ? 0 : 1 );
+		$limit  = max( 1, $limit );
 		$calls  = array( array( 'eth_blockNumber', array() ) );
 		$pieces = array();
+		$ends   = array();
 		foreach ( $polls as $token_id => $poll ) {
 			$from = (int) $poll['plan']['from'];
 			$to   = (int) $poll['plan']['to'];
 			if ( ! $poll['recipients'] || $from > $to ) {
 				continue;
 			}
-			for ( $start = $from; $start <= $to; $start += $range ) {
-				$pieces[] = array( $token_id, $start, min( $to, $start + $range - 1 ) );
-				$calls[]  = self::getLogsCall( $poll, $start, min( $to, $start + $range - 1 ) );
+			for ( $start = $from; $start <= $to && count( $pieces ) < $limit; $start += $range ) {
+				$pieces[]          = array( $token_id, $start, min( $to, $start + $range - 1 ) );
+				$calls[]           = self::getLogsCall( $poll, $start, min( $to, $start + $range - 1 ) );
+				$ends[ $token_id ] = min( $to, $start + $range - 1 );
 			}
 		}
 		if ( ! $pieces ) {
@@ -333,6 +366,15 @@ final class Watcher {
 		$answering = self::quantity( $results[0] );
 		foreach ( $pieces as $i => list( $token_id, $start, $end ) ) {
 			$logs = $results[ $i + 1 ];
+			if ( $start > $ends[ $token_id ] ) {
+				continue; // Past a refused piece of this token: searched next poll.
+			}
+			if ( $logs instanceof RpcError && null !== $settings['pace'] && $end > $start ) {
+				// Paced: no extra request in this poll; the next one asks half the range, from here.
+				update_option( 'stablegate_range_' . $network->id(), max( 1, intdiv( $end - $start + 1, 2 ) ), false );
+				$ends[ $token_id ] = $start - 1;
+				continue;
+			}
 			if ( $logs instanceof RpcError ) {
 				$logs = self::getLogsSplit( $network, $rpc, $polls[ $token_id ], $start, $end );
 			}
@@ -340,10 +382,8 @@ final class Watcher {
 				$polls[ $token_id ]['logs'][] = $log;
 			}
 		}
-		foreach ( $polls as $token_id => $poll ) {
-			if ( (int) $poll['plan']['from'] <= (int) $poll['plan']['to'] && $poll['recipients'] ) {
-				$polls[ $token_id ]['searched_to'] = (string) min( (int) $poll['plan']['to'], (int) $answering );
-			}
+		foreach ( $ends as $token_id => $end ) {
+			$polls[ $token_id ]['searched_to'] = (string) min( $end, (int) $answering );
 		}
 	}
 
@@ -559,9 +599,9 @@ final class Watcher {
 
 	/**
 	 * The checks of a doctor, for the settings screen's "test connection" button: the RPC answers,
-	 * on the right chain, and eth_getLogs works.
+	 * on the right chain, and eth_getLogs works; a failure says whether the node is rate-limiting.
 	 *
-	 * @return array<int, array{check: string, ok: bool, detail: string}>
+	 * @return array<int, array{check: string, ok: bool, detail: string, rate_limited?: bool}>
 	 */
 	public static function doctor( string $network_id, string $url ): array {
 		$network = Network::get( $network_id );
@@ -589,7 +629,12 @@ final class Watcher {
 			);
 			$checks[] = array( 'check' => 'eth_getLogs', 'ok' => is_array( $logs ), 'detail' => is_array( $logs ) ? sprintf( '%d Transfer logs in the last 10 blocks (head %d)', count( $logs ), $head ) : 'unexpected answer' );
 		} catch ( RpcError $e ) {
-			$checks[] = array( 'check' => count( $checks ) ? 'eth_getLogs' : 'reachable', 'ok' => false, 'detail' => $e->getMessage() );
+			$checks[] = array(
+				'check'        => count( $checks ) ? 'eth_getLogs' : 'reachable',
+				'ok'           => false,
+				'detail'       => $e->getMessage(),
+				'rate_limited' => $e->rate_limited,
+			);
 		}
 		return $checks;
 	}

@@ -151,6 +151,30 @@ final class SetupTest extends TestCase {
 		$this->assertStringContainsString( 'Payments on this network will not be seen until it does', $outcome['message'] );
 	}
 
+	public function testAPublicEndpointThatRateLimitsOrDoesNotAnswerIsSaidInWords(): void {
+		Settings::update( array( 'rpc_devnet' => '' ) );
+		foreach ( array( 'http' => 'HTTP 429', 'rpc' => 'limit exceeded' ) as $limit => $detail ) {
+			list( $server, $url ) = Helpers::phpServer( __DIR__ . '/rate-limited-rpc.php', array( 'LIMIT' => $limit ) );
+			try {
+				self::defaults( array( $url ) );
+				$outcome = Setup::testConnections()['devnet'];
+			} finally {
+				proc_terminate( $server );
+				remove_all_filters( 'stablegate_default_rpc_urls' );
+			}
+			$this->assertFalse( $outcome['ok'] );
+			$this->assertStringStartsWith( 'Local devnet: the public endpoint 127.0.0.1 is limiting how often it may be asked (', $outcome['message'], $limit );
+			$this->assertStringContainsString( $detail, $outcome['message'], $limit );
+			$this->assertStringContainsString( 'add an RPC URL of your own', $outcome['message'], $limit );
+		}
+
+		self::defaults( array( 'http://127.0.0.1:9/' ) ); // Nothing listens on the discard port: no internet, say.
+		$outcome = Setup::testConnections()['devnet'];
+		$this->assertFalse( $outcome['ok'] );
+		$this->assertStringStartsWith( 'Local devnet: the public endpoint 127.0.0.1 does not answer (', $outcome['message'] );
+		$this->assertStringContainsString( 'may have no internet access', $outcome['message'] );
+	}
+
 	public function testAMerchantWhoEntersOnlyAnAddressIsPaid(): void {
 		// What the settings screen saves when the merchant pastes an address and nothing else.
 		update_option( Settings::OPTION, array( 'enabled' => 'yes', 'networks' => array( 'devnet:usdt' ), 'addresses_evm' => Helpers::RECIPIENT ) );

@@ -31,6 +31,7 @@ final class WatcherTest extends TestCase {
 
 	protected function tearDown(): void {
 		Helpers::restoreOrderFlow();
+		remove_all_filters( 'stablegate_watch_settings' );
 	}
 
 	private function doc( array $row ): array {
@@ -361,6 +362,77 @@ final class WatcherTest extends TestCase {
 		$this->assertSame( 'invalid', $doc['state'] );
 		$this->assertSame( 'removed', $doc['transfers'][0]['status'] );
 		$this->assertContains( 'invoice.invalid', $this->types() );
+	}
+
+	/**
+	 * Ethereum's public-endpoint limits applied to the devnet (the core's Watch::settings with a
+	 * range of 40 blocks: batches of at most 3 calls, 3 requests a poll): after hundreds of blocks
+	 * and several payments while nothing polled, every eth_getLogs spans at most 40 blocks, no
+	 * request carries more than 3 calls, no poll makes more than 3 requests, the catch-up takes
+	 * several polls, and every payment in the gap is found; a provider that refuses the range makes
+	 * the next poll ask half of it, with no extra request in the poll it refused.
+	 */
+	public function testACatchUpThroughPublicEndpointsKeepsToTheirLimitsAndLosesNoPayment(): void {
+		$ethereum = \Stablegate\Domain\Watch::settings( \Stablegate\Domain\Network::get( 'ethereum' ), \Stablegate\Domain\Watch::settingsRequestFromJson( array( 'max_range' => '40' ) ) );
+		$this->assertSame( array( '3', '40', '1', '1' ), array( $ethereum['max_batch'], $ethereum['max_range'], $ethereum['pace']['log_requests'], $ethereum['pace']['header_requests'] ) );
+		add_filter( 'stablegate_watch_settings', static fn ( array $settings, string $network ): array => 'devnet' === $network ? $ethereum : $settings, 10, 2 );
+		$rows = array();
+		for ( $i = 1; $i <= 5; $i++ ) {
+			$rows[] = Helpers::invoice( "31.0$i" );
+		}
+		Helpers::cron(); // The first scan finds its start block (counted apart).
+		$before = (int) Watcher::stats( 'devnet' )['head'];
+		// Nothing polls meanwhile: three payments within one stretch of 40 blocks (more blocks with
+		// logs than a batch of 3 headers holds), then two more over hundreds of blocks.
+		foreach ( $rows as $i => $row ) {
+			Helpers::pay( 'UsdtLike', Helpers::RECIPIENT, $row['reserved_amount'], $i < 3 ? 1 : 110 );
+		}
+		Helpers::mine( 3 );
+		$gap = (int) hexdec( Helpers::rpc( 'eth_blockNumber', array() ) ) - $before;
+		$this->assertGreaterThan( 200, $gap );
+
+		// The shop's provider caps eth_getLogs at 20 blocks: a refused range is halved for the next
+		// poll, within the pace (no extra requests in the poll that was refused).
+		list( $capped, $url ) = Helpers::phpServer( __DIR__ . '/range-capped-rpc.php', array( 'DEVNET_URL' => Helpers::devnetUrl(), 'MAX_RANGE' => '20' ) );
+		\Stablegate\WordPress\Settings::update( array( 'rpc_devnet' => $url ) );
+		$widest  = 0;
+		$longest = 0;
+		$record  = static function ( $response, $context, $transport, $args ) use ( &$widest, &$longest ): void {
+			$calls   = json_decode( (string) $args['body'], true );
+			$calls   = array_is_list( $calls ) ? $calls : array( $calls );
+			$longest = max( $longest, count( $calls ) );
+			foreach ( $calls as $call ) {
+				if ( 'eth_getLogs' === $call['method'] ) {
+					$widest = max( $widest, hexdec( $call['params'][0]['toBlock'] ) - hexdec( $call['params'][0]['fromBlock'] ) + 1 );
+				}
+			}
+		};
+		add_action( 'http_api_debug', $record, 10, 4 );
+		$polls = 0;
+		$most  = 0;
+		try {
+			do {
+				$poll = Helpers::cron()['devnet'];
+				$this->assertArrayNotHasKey( 'error', $poll );
+				$most = max( $most, $poll['requests'] );
+				++$polls;
+				$states = array_map( static fn ( array $r ): string => Invoices::find( $r['public_id'] )['state'], $rows );
+				$caught = (int) $poll['cursors']['usdt'] >= $before + $gap - 3;
+			} while ( ( array_diff( $states, array( 'processing', 'settled' ) ) || ! $caught ) && $polls < 60 );
+			$learnt = (int) get_option( 'stablegate_range_devnet', 0 );
+		} finally {
+			remove_action( 'http_api_debug', $record, 10 );
+			proc_terminate( $capped );
+			delete_option( 'stablegate_range_devnet' );
+		}
+		$this->assertSame( 20, $learnt, 'the refused range was halved to what the provider takes' );
+		$this->assertSame( array(), array_diff( $states, array( 'processing', 'settled' ) ), 'every payment in the gap was found' );
+		$this->assertTrue( $caught, 'the cursor caught up with the head' );
+		$this->assertGreaterThan( 0, $widest );
+		$this->assertLessThanOrEqual( 40, $widest, 'no eth_getLogs spans more than max_range' );
+		$this->assertLessThanOrEqual( 3, $longest, 'no request carries more than max_batch calls' );
+		$this->assertLessThanOrEqual( 3, $most, 'no poll makes more requests than the pace allows' );
+		$this->assertGreaterThanOrEqual( intdiv( $gap, 40 ), $polls, 'the catch-up took several polls, not one burst' );
 	}
 
 	public function testTheWatcherSurvivesAnRpcOutageWithoutSkippingBlocks(): void {

@@ -9,19 +9,9 @@
 
 declare(strict_types=1);
 
-$stablegate_answer = file_get_contents(
-	(string) getenv( 'DEVNET_URL' ),
-	false,
-	stream_context_create(
-		array(
-			'http' => array(
-				'method'  => 'POST',
-				'header'  => 'Content-Type: application/json',
-				'content' => file_get_contents( 'php://input' ),
-			),
-		)
-	)
-);
+require __DIR__ . '/devnet-forward.php';
+
+$stablegate_answer = stablegate_forward_to_devnet( (string) file_get_contents( 'php://input' ) );
 $stablegate_replies = json_decode( (string) $stablegate_answer, true );
 $stablegate_single  = ! array_is_list( $stablegate_replies );
 $stablegate_request = json_decode( (string) file_get_contents( 'php://input' ), true );

@@ -480,7 +480,7 @@ def o_watch_settings(i):
     widest = max(1, int(request["max_range"]) if request.get("max_range") is not None else DEFAULT_MAX_RANGE)
     own = request.get("rpc") or []
     if own:
-        return {"rpc": own, "public": False, "poll_ms": str(poll), "max_range": str(widest), "max_batch": None}
+        return {"rpc": own, "public": False, "poll_ms": str(poll), "max_range": str(widest), "max_batch": None, "pace": None}
     budget = REQUESTS_PER_POLL * PUBLIC_SHARE
     floors = [0]
     for e in net["rpc"]:
@@ -490,8 +490,27 @@ def o_watch_settings(i):
             floors.append(-(-budget * 86_400_000 // e["per_day"]))
     ranges = [e["max_range"] for e in net["rpc"] if e.get("max_range")]
     batches = [e["max_batch"] for e in net["rpc"] if e.get("max_batch")]
-    return {"rpc": [e["url"] for e in net["rpc"]], "public": True, "poll_ms": str(max(poll, max(floors))),
-            "max_range": str(max(1, min([widest] + ranges))), "max_batch": str(min(batches)) if batches else None}
+    poll = max(poll, max(floors))
+    widest = max(1, min([widest] + ranges))
+    batch = min(batches) if batches else None
+    # The pace: the requests every endpoint allows per poll (half its documented requests per
+    # second, and of its daily allowance over the day's polls; 3 for one that documents none),
+    # spent as one head request, headers (1 plus a quarter of the rest past 3) and eth_getLogs
+    # requests (the rest), each of max_range blocks.
+    allowed = []
+    for e in net["rpc"]:
+        own_limits = [e["rps"]] if e.get("rps") else []  # a poll's requests go out within a second
+        own_limits += [e["per_day"] * poll // 86_400_000] if e.get("per_day") else []
+        allowed.append(min(own_limits) // PUBLIC_SHARE if own_limits else REQUESTS_PER_POLL)
+    requests = max(REQUESTS_PER_POLL, min(allowed) if allowed else REQUESTS_PER_POLL)
+    cost = (lambda calls: -(-calls // max(1, batch))) if batch else (lambda calls: 1)
+    head = cost(2 if net["finality"]["tag"] else 1)
+    headers = 1 + (requests - REQUESTS_PER_POLL) // 4
+    logs = max(1, (requests - head - headers) // cost(2))
+    pace = {"requests": str(requests), "log_requests": str(logs), "header_requests": str(headers),
+            "max_blocks": str(logs * widest)}
+    return {"rpc": [e["url"] for e in net["rpc"]], "public": True, "poll_ms": str(poll),
+            "max_range": str(widest), "max_batch": str(batch) if batch is not None else None, "pace": pace}
 
 
 def build_watch_settings():
@@ -515,6 +534,10 @@ def build_watch_settings():
         case(o_watch_settings, "base: no documented limits, the merchant's poll stands",
              {"network": "base", "request": {"poll_ms": "50", "max_range": "500"}}),
         case(o_watch_settings, "a range of 0 counts as 1", {"network": "base", "request": {"max_range": "0"}}),
+        case(o_watch_settings, "tron-nile: a slower poll lets a catch-up spend more requests per poll (its daily allowance at 60 s)",
+             {"network": "tron-nile", "request": {"poll_ms": "60000"}}),
+        case(o_watch_settings, "bsc-testnet: catch-up paced at the narrowest range the merchant sets",
+             {"network": "bsc-testnet", "request": {"max_range": "50"}}),
         case(o_watch_settings, "an empty list of own URLs means the registry's",
              {"network": "bsc-testnet", "request": {"rpc": [], "poll_ms": None, "max_range": None}}),
         case(o_watch_settings, "unknown network", {"network": "solana", "request": {}}, "unknown_network"),

@@ -48,9 +48,9 @@ else
     -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start > /dev/null
   pg_pid=$(head -1 "$work/pg/data/postmaster.pid")
 
-  step "PostgreSQL: HTTP API, money safety, two apps and three processes on one database, compatibility protocols, console, notifications"
+  step "PostgreSQL: HTTP API, money safety, two apps and three processes on one database, compatibility protocols, console, notifications, providers"
   pg_suites=()
-  for suite in api money engine shared-db cluster compat-sign compat shopify shopify-shared-db shopify-pools console notify; do [ -f "shopify-app/test/$suite.test.js" ] && pg_suites+=("shopify-app/test/$suite.test.js"); done
+  for suite in api money engine shared-db cluster compat-sign compat shopify shopify-shared-db shopify-pools console notify providers; do [ -f "shopify-app/test/$suite.test.js" ] && pg_suites+=("shopify-app/test/$suite.test.js"); done
   STABLEGATE_TEST_DB=postgres STABLEGATE_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres" \
     node --test --test-concurrency=1 --test-reporter=spec "${pg_suites[@]}"
 fi

@@ -17,6 +17,8 @@ import { consoleRoutes } from './http/routes/console';
 import { demoAssets, demoRoutes } from './http/routes/demo';
 import { merchantRoutes } from './http/routes/merchant';
 import { operationsRoutes } from './http/routes/operations';
+import { providerRoutes } from './http/routes/providers';
+import { Providers } from './providers/service';
 import { Invoices } from './invoices';
 import { Notifier } from './notify';
 import { holderProcess, Leases } from './lease';
@@ -91,7 +93,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
 
-  const services = { config, db, invoices, watcher, webhooks, leases, clock, log };
+  // ---- providers (issue 16)
+  const providers = new Providers(config, db, invoices, log);
+  // ---- end providers
+  const services = { config, db, invoices, watcher, webhooks, leases, clock, log, providers: providers.enabled() };
   const routes: Route[] = [...merchantRoutes(services), ...checkoutRoutes(services), ...operationsRoutes(services)];
   // ---- shopify (issue 12)
   const shopify = config.shopify ? createShopifyApp(services, config.shopify, leases.holder) : null;
@@ -112,6 +117,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const merchantConsole = consoleRoutes({ ...services, webhooks, notifier });
   assets.push(...merchantConsole.assets);
   const served = [...(compat ? [...routes, ...compatRoutes({ config, log, ...compat })] : routes), ...merchantConsole.routes];
+  if (providers.enabled().length > 0) served.push(...providerRoutes(providers));
   const server = http.createServer(
     createRouter({ routes: served, assets, findApiKey: (key) => findApiKey(db, key), baseUrl: () => invoices.publicUrl, log }),
   );

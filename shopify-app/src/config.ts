@@ -1,6 +1,10 @@
 // The server's one configuration file (JSON), with secrets taken from environment variables.
 // Every check here is about the shape of the file; whether addresses and RPCs are right on chain
 // is `stablegate doctor`'s job.
+import type { BinanceConfig } from './providers/binance';
+import { NOWPAYMENTS_SANDBOX_URL, NOWPAYMENTS_URL } from './providers/nowpayments';
+import type { NowPaymentsConfig } from './providers/nowpayments';
+import { Secret } from './providers/provider';
 import fs = require('node:fs');
 import net = require('node:net');
 import path = require('node:path');
@@ -125,6 +129,49 @@ export interface Config {
   shopify: ShopifyConfig | null;
   /** The merchant's notifications (src/notify.ts); null when not configured. */
   notifications: NotificationsConfig | null;
+  /** Hosted providers (issue 16), each null unless configured. */
+  providers: ProvidersConfig;
+}
+
+// ---- providers (issue 16): secrets only from environment variables, masked wherever shown.
+export interface ProvidersConfig {
+  binance: BinanceConfig | null;
+  nowpayments: NowPaymentsConfig | null;
+}
+
+function providersSection(raw: unknown, env: NodeJS.ProcessEnv): ProvidersConfig {
+  if (raw === undefined) return { binance: null, nowpayments: null };
+  if (!isObject(raw)) throw new ConfigError('providers', 'must be an object with binance and/or nowpayments');
+  for (const key of Object.keys(raw)) {
+    if (key !== 'binance' && key !== 'nowpayments') throw new ConfigError(`providers.${key}`, 'is not a provider (binance, nowpayments)');
+  }
+  const section = (name: string, keys: string[]): Json | null => {
+    const value = raw[name];
+    if (value === undefined) return null;
+    if (!isObject(value)) throw new ConfigError(`providers.${name}`, 'must be an object');
+    for (const key of Object.keys(value)) if (!keys.includes(key)) throw new ConfigError(`providers.${name}.${key}`, 'is not a setting of this provider');
+    return value;
+  };
+  const b = section('binance', ['api_key_env', 'api_secret_env', 'base_url', 'timeout_ms', 'cert_refresh_ms']);
+  const n = section('nowpayments', ['api_key_env', 'ipn_secret_env', 'sandbox', 'base_url', 'price_currency', 'timeout_ms']);
+  if (n && n.sandbox !== undefined && typeof n.sandbox !== 'boolean') throw new ConfigError('providers.nowpayments.sandbox', 'must be true or false');
+  return {
+    binance: b && {
+      apiKey: new Secret(secretFromEnv(b, 'api_key_env', 'providers.binance', env)),
+      apiSecret: new Secret(secretFromEnv(b, 'api_secret_env', 'providers.binance', env)),
+      // No sandbox exists for Binance Pay's merchant API; base_url is for tests' fakes.
+      baseUrl: str(b, 'base_url', 'providers.binance', 'https://bpay.binanceapi.com'),
+      timeoutMs: int(b, 'timeout_ms', 'providers.binance', 8000, 100),
+      certRefreshMs: int(b, 'cert_refresh_ms', 'providers.binance', 60000, 0),
+    },
+    nowpayments: n && {
+      apiKey: new Secret(secretFromEnv(n, 'api_key_env', 'providers.nowpayments', env)),
+      ipnSecret: new Secret(secretFromEnv(n, 'ipn_secret_env', 'providers.nowpayments', env).trim()),
+      baseUrl: str(n, 'base_url', 'providers.nowpayments', n.sandbox === true ? NOWPAYMENTS_SANDBOX_URL : NOWPAYMENTS_URL),
+      priceCurrency: str(n, 'price_currency', 'providers.nowpayments', 'usdttrc20'),
+      timeoutMs: int(n, 'timeout_ms', 'providers.nowpayments', 8000, 100),
+    },
+  };
 }
 
 // ---- notifications (issue 15): Telegram and e-mail for the merchant.
@@ -552,5 +599,6 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     compat: compatSection(raw.compat, env, base),
     shopify: shopifySection(raw.shopify, env, publicUrl),
     notifications: notificationsSection(raw.notifications, env),
+    providers: providersSection(raw.providers, env),
   };
 }

@@ -243,6 +243,23 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
       `CREATE TABLE notifications_sent (key TEXT PRIMARY KEY, created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 9,
+    name: 'hosted providers: checkouts per invoice, notifications applied once',
+    sql: () => [
+      // The provider checkout of an invoice (issue 16): one per (invoice, provider); `reference`
+      // is what the provider's notifications carry (Binance merchantTradeNo, a hash of the invoice id; NOWPayments order_id).
+      `CREATE TABLE provider_checkouts (
+        provider TEXT NOT NULL, reference TEXT NOT NULL, invoice_id TEXT NOT NULL REFERENCES invoices (id),
+        checkout_url TEXT NOT NULL, status TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+        PRIMARY KEY (provider, reference), UNIQUE (invoice_id, provider))`,
+      // Each verified notification, by its dedupe key (Binance timestamp:nonce; NOWPayments
+      // payment_id:status:body hash): a replay finds its row and changes nothing.
+      `CREATE TABLE provider_notifications (
+        provider TEXT NOT NULL, dedupe_key TEXT NOT NULL, invoice_id TEXT NOT NULL, status TEXT NOT NULL,
+        outcome TEXT NOT NULL, received_at BIGINT NOT NULL, PRIMARY KEY (provider, dedupe_key))`,
+    ],
+  },
 ];
 
 /** The sortable key of a base-unit amount: 40 digits (u128 has at most 39). */

@@ -50,6 +50,12 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   { status: 404, codes: ['key_not_found', 'link_not_found'] },
   { status: 502, codes: ['notification_failed'] },
   // ---- end console
+  // ---- providers (issue 16): a notification that fails its checks changes nothing.
+  { status: 401, codes: ['provider_signature_refused', 'unknown_certificate'] },
+  { status: 404, codes: ['provider_not_enabled', 'unknown_provider_reference'] },
+  { status: 409, codes: ['replayed_notification', 'provider_checkout_closed'] },
+  { status: 503, retryAfter: 30, codes: ['provider_unavailable'] },
+  // ---- end providers
   // Retry later: every unique amount near this price is held by open invoices (one ends soon);
   // concurrent creations at one amount; no RPC answered; the rate source failed.
   { status: 503, retryAfter: 30, codes: ['amount_band_full', 'rate_unavailable'] },
@@ -62,7 +68,7 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
     status: 500,
     codes: [
       'invalid_rate', 'invalid_signature_header', 'timestamp_out_of_window', 'signature_mismatch', 'missing_block_time',
-      'invalid_invoice', 'invalid_input', 'internal_error',
+      'invalid_invoice', 'invalid_input', 'internal_error', 'invalid_provider_payload', 'invalid_public_key',
     ],
   },
 ];

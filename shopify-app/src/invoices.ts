@@ -566,7 +566,7 @@ export class Invoices {
       id: row.id,
       order_id: row.order_id,
       state,
-      exception: status ? status.exception : null,
+      exception: status ? status.exception : row.exception,
       network: row.network,
       token: row.token,
       recipient: record ? record.recipient : null,
@@ -621,7 +621,9 @@ export class Invoices {
       });
     }
     // Before the customer picks a network there is no core record yet: the core lists the choices.
-    const state = (row.state === 'invalid' ? 'invalid' : row.state === 'expired' ? 'expired' : 'new') as OpenChoice['state'];
+    // Its stored state: new, expired, invalid once cancelled, or processing/settled once paid
+    // through a hosted provider (applyProvider).
+    const state = row.state as OpenChoice['state'];
     const open: OpenChoice = { invoice: row.id, state, base_amount: row.base_amount, expires_at: String(row.expires_at), accepted: JSON.parse(row.accepted) as Choice[] };
     return sg.statusBeforeChoice(open, { ...context, links });
   }
@@ -677,6 +679,68 @@ export class Invoices {
       if (record.marked_for_review) return current;
       return this.save(q, current, { ...record, marked_for_review: true }, now, baseUrl);
     });
+  }
+
+  /**
+   * Applies a hosted provider's verified status (issue 16) to invoice `id`, under its row lock, so
+   * that it completes once whatever the number of notifications: the core maps the status
+   * (providerStatus) and reads the amounts (providerAmount); this writes the state and its one
+   * event (`<id>:provider:<state>`, unique in `events`), whose webhooks and review queue are those
+   * of a direct payment. An invoice whose customer chose a direct network (it has a record) is
+   * never settled by a provider: a provider payment there goes to the merchant's review.
+   * Returns what was done: `settled`, `processing`, `review`, or `unchanged`.
+   */
+  async applyProvider(id: string, provider: string, status: string, paidUnits: string | null, baseUrl: string): Promise<string> {
+    const outcome = sg.providerStatus(provider, status) as { state: string; exception: string | null };
+    let done = 'unchanged';
+    await this.underLock(id, async (q, current, now) => {
+      const record = this.record(current);
+      if (record) {
+        if ((outcome.state !== 'settled' && !outcome.exception) || record.marked_for_review) return current;
+        done = 'review';
+        return this.save(q, current, { ...record, marked_for_review: true }, now, baseUrl);
+      }
+      const setState = async (state: string, exception: string | null, kind: string) => {
+        const updated = { ...current, state, exception, updated_at: now, version: current.version + 1 };
+        await q.run(`UPDATE invoices SET state = ?, exception = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, [
+          state, exception, now, id, current.version,
+        ]);
+        await this.event(q, updated, null, { id: `${id}:provider:${kind}`, type: `invoice.${kind}` }, now, baseUrl);
+        return updated;
+      };
+      if (outcome.state === 'settled') {
+        if (current.state === 'settled') {
+          // Already complete: a refund (an exception on a settled status) goes to review, once.
+          if (outcome.exception === 'needs_review' && current.exception !== 'needs_review') {
+            done = 'review';
+            return setState('settled', 'needs_review', 'needs_review');
+          }
+          return current;
+        }
+        if (current.state === 'invalid') {
+          done = 'review';
+          return current.exception === 'needs_review' ? current : setState('invalid', 'needs_review', 'needs_review');
+        }
+        const due = BigInt(sg.providerAmount(JSON.stringify(current.base_amount), 6));
+        if (paidUnits === null || BigInt(paidUnits) < due) {
+          done = 'review';
+          return current.exception === 'needs_review' ? current : setState(current.state, 'needs_review', 'needs_review');
+        }
+        done = 'settled';
+        return setState('settled', now >= current.expires_at ? 'paid_late' : null, 'settled');
+      }
+      if (outcome.state === 'processing' && current.state === 'new') {
+        done = 'processing';
+        return setState('processing', null, 'processing');
+      }
+      if (outcome.exception === 'needs_review' && current.state === 'processing') {
+        done = 'review';
+        return setState('processing', 'needs_review', 'needs_review');
+      }
+      // new, expired, invalid at the provider: the invoice stays open for a direct payment.
+      return current;
+    });
+    return done;
   }
 
   /** Runs `change` on invoice `id` read under a row lock, in one transaction, then announces it. */

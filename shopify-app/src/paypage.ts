@@ -17,8 +17,14 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.cha
 export const WIDGET_HEAD = `<link rel="preload" href="/widget/stablegate_wasm_bg.wasm" as="fetch" type="application/wasm" crossorigin>
 <script type="module" src="/widget/stablegate-checkout.js"></script>`;
 
-/** The HTML of the pay page of `row`; without the widget's build it links the status document. */
-export function payPage(row: InvoiceRow, statusUrl: string, demo: boolean, widgetPresent: boolean): string {
+/** The providers' names as customers know them. */
+const PROVIDER_NAMES: Record<string, string> = { binance: 'Binance Pay', nowpayments: 'NOWPayments' };
+
+/**
+ * The HTML of the pay page of `row`; without the widget's build it links the status document.
+ * `providers`: the hosted providers offered (issue 16); `unavailable`: one that did not answer.
+ */
+export function payPage(row: InvoiceRow, statusUrl: string, demo: boolean, widgetPresent: boolean, providers: string[] = [], unavailable: string | null = null): string {
   // The customer's words: their order, never the invoice's internal id.
   const title = row.order_id ? `Pay for order ${row.order_id}` : 'Pay with USDT';
   // No lang on <html>: the widget then speaks the customer's browser language (en, zh-CN); only
@@ -39,6 +45,23 @@ ${
   widgetPresent
     ? `<stablegate-checkout status-url="${escapeHtml(statusUrl)}"></stablegate-checkout>`
     : `<p class="missing">The checkout widget is not built on this server (crates/wasm/pkg/widget is missing). Status: <a href="${escapeHtml(statusUrl)}">${escapeHtml(statusUrl)}</a></p>`
+}
+${
+  // Hosted providers (issue 16): a plain form each, posting to this server, which creates the
+  // provider's order and redirects there. No cookie or session is involved, so there is no
+  // ambient authority for a cross-site form to abuse. The direct payment above stays available.
+  providers.length > 0
+    ? `<section class="providers"><p>Or pay through a provider:</p>${providers
+        .map(
+          (p) =>
+            `<form method="post" action="/pay/${escapeHtml(encodeURIComponent(row.id))}/provider/${escapeHtml(p)}"><button type="submit">${escapeHtml(PROVIDER_NAMES[p] ?? p)}</button></form>`,
+        )
+        .join('')}${
+        unavailable
+          ? `<p class="provider-unavailable" role="status">${escapeHtml(PROVIDER_NAMES[unavailable] ?? 'The provider')} is not answering right now; you can still pay directly above.</p>`
+          : ''
+      }</section>`
+    : ''
 }
 ${
   demo

@@ -25,6 +25,14 @@ const CALLS = {
   decode_transfer_log: (i) => sg.decodeTransferLog(i.network, i.log),
   sign_webhook: (i) => sg.signWebhook(i.secret, i.body, num(i.timestamp)),
   verify_webhook: (i) => sg.verifyWebhook(i.secret, i.header, i.body, num(i.now), num(i.tolerance)),
+  binance_sign: (i) => sg.binanceSign(i.secret, i.timestamp, i.nonce, i.body),
+  binance_verify_webhook: (i) =>
+    sg.binanceVerifyWebhook(i.public_key, i.timestamp, i.nonce, i.body, i.signature, num(i.now), num(i.tolerance)),
+  nowpayments_canonical: (i) => sg.nowpaymentsCanonical(i.body),
+  nowpayments_sign_ipn: (i) => sg.nowpaymentsSignIpn(i.secret, i.body),
+  nowpayments_verify_ipn: (i) => sg.nowpaymentsVerifyIpn(i.secret, i.body, i.signature),
+  provider_status: (i) => sg.providerStatus(i.provider, i.status),
+  provider_amount: (i) => sg.providerAmount(i.json, Number(i.decimals)),
   match_transfer: (i) => sg.matchTransfer(i.network, i.invoices, i.transfer),
   claim_transfer: (i) => sg.claimTransfer(i.network, i.invoices, i.target, i.transfer, i.policy),
   allocate_in_pool: (i) =>

@@ -62,6 +62,13 @@ pub enum ErrorKind {
     NotInReview,
     /// Only an open invoice with nothing paid can be cancelled.
     NotCancellable,
+    /// A provider's notification body or status is malformed or unknown (feature `providers`:
+    /// the widget's build has no provider code, so not these codes either).
+    #[cfg(feature = "providers")]
+    InvalidProviderPayload,
+    /// A provider's public key (certificate) is not an RSA public key of 2048 bits or more.
+    #[cfg(feature = "providers")]
+    InvalidPublicKey,
 }
 
 impl ErrorKind {
@@ -94,6 +101,10 @@ impl ErrorKind {
             Self::ReservedForAnotherInvoice => "reserved_for_another_invoice",
             Self::NotInReview => "not_in_review",
             Self::NotCancellable => "invoice_not_cancellable",
+            #[cfg(feature = "providers")]
+            Self::InvalidProviderPayload => "invalid_provider_payload",
+            #[cfg(feature = "providers")]
+            Self::InvalidPublicKey => "invalid_public_key",
         }
     }
 }

@@ -8,6 +8,8 @@
 //! - [`invoice`] and [`matching`]: invoices, their ledger and state, and which invoice a transfer pays;
 //! - [`rate`]: reading an exchange rate from a rate source's JSON, exactly;
 //! - [`webhook`]: signing and verifying webhooks;
+//! - [`provider`] (feature `providers`): Binance Pay and NOWPayments signing, notification
+//!   verification, status mapping and amounts;
 //! - [`status`]: the status document the widget renders;
 //! - [`watch`]: the watcher's poll as plan → apply, and finality with the merchant's confirmations.
 //!
@@ -25,6 +27,8 @@ pub mod invoice;
 pub mod log;
 pub mod matching;
 pub mod network;
+#[cfg(feature = "providers")]
+pub mod provider;
 pub mod rate;
 mod serde_int;
 pub mod status;

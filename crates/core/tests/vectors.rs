@@ -18,7 +18,8 @@ use stablegate_core::watch::{
     apply_poll, is_final, plan_poll, watch_settings, PollInput, PollPlanInput, WatchRequest,
 };
 use stablegate_core::{
-    log, network, rate, uri, webhook, Amount, Error, ErrorKind, Invoice, StatusDocument, Transfer,
+    log, network, provider, rate, uri, webhook, Amount, Error, ErrorKind, Invoice, StatusDocument,
+    Transfer,
 };
 
 fn vectors_dir() -> PathBuf {
@@ -183,6 +184,56 @@ fn run(function: &str, input: &Value) -> Outcome {
             );
             webhook::verify(secret, header, body, int(input, "now")?, tolerance)?;
             Ok(json!(true))
+        }
+        "binance_sign" => Ok(json!(provider::binance_sign(
+            text(input, "secret")?,
+            text(input, "timestamp")?,
+            text(input, "nonce")?,
+            text(input, "body")?,
+        )?)),
+        "binance_verify_webhook" => {
+            let tolerance = match opt_text(input, "tolerance") {
+                Some(_) => int(input, "tolerance")?,
+                None => provider::BINANCE_WEBHOOK_TOLERANCE_MS,
+            };
+            provider::binance_verify_webhook(
+                text(input, "public_key")?,
+                text(input, "timestamp")?,
+                text(input, "nonce")?,
+                text(input, "body")?,
+                text(input, "signature")?,
+                int(input, "now")?,
+                tolerance,
+            )?;
+            Ok(json!(true))
+        }
+        "nowpayments_canonical" => Ok(json!(provider::nowpayments_canonical(text(
+            input, "body"
+        )?)?)),
+        "nowpayments_sign_ipn" => Ok(json!(provider::nowpayments_sign_ipn(
+            text(input, "secret")?,
+            text(input, "body")?,
+        )?)),
+        "nowpayments_verify_ipn" => {
+            provider::nowpayments_verify_ipn(
+                text(input, "secret")?,
+                text(input, "body")?,
+                text(input, "signature")?,
+            )?;
+            Ok(json!(true))
+        }
+        "provider_status" => Ok(to_value(&provider::provider_status(
+            text(input, "provider")?,
+            text(input, "status")?,
+        )?)),
+        "provider_amount" => {
+            let decimals = u8::try_from(int(input, "decimals")?)
+                .map_err(|_| Failure::Harness("decimals out of range".into()))?;
+            Ok(json!(provider::provider_amount(
+                text(input, "json")?,
+                decimals
+            )?
+            .to_string()))
         }
         "match_transfer" => {
             let invoices: Vec<Invoice> = from(input, "invoices")?;

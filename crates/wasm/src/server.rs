@@ -9,6 +9,7 @@ use stablegate_core::amount::{
 };
 use stablegate_core::invoice::{EntryStatus, LedgerEntry, MatchedBy};
 use stablegate_core::matching::{claim_transfer, match_transfer, ClaimPolicy};
+use stablegate_core::provider;
 use stablegate_core::status::{InvoiceView, OpenChoice, StatusContext};
 use stablegate_core::watch::{self, PollInput, PollPlanInput};
 use stablegate_core::{
@@ -174,6 +175,79 @@ pub fn verify_webhook(
     webhook::verify(secret, header, body, unix_seconds("now", now)?, tolerance)
         .map_err(core_error)?;
     Ok(true)
+}
+
+/// Returns the `BinancePay-Signature` of a merchant request (uppercase hex HMAC-SHA512 over
+/// `timestamp\nnonce\nbody\n`); throws `invalid_signature_header`.
+#[wasm_bindgen(js_name = binanceSign)]
+pub fn binance_sign(secret: &str, timestamp: &str, nonce: &str, body: &str) -> JsResult<String> {
+    provider::binance_sign(secret, timestamp, nonce, body).map_err(core_error)
+}
+
+/// Verifies a Binance Pay webhook (RSA-SHA256, base64 signature) against `publicKey`, the
+/// `certPublic` of the certificate named by `BinancePay-Certificate-SN`; returns true or throws
+/// (`invalid_signature_header`, `invalid_public_key`, `timestamp_out_of_window`,
+/// `signature_mismatch`). `nowMs` is unix milliseconds; `toleranceMs` defaults to 300000.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = binanceVerifyWebhook)]
+pub fn binance_verify_webhook(
+    public_key: &str,
+    timestamp: &str,
+    nonce: &str,
+    body: &str,
+    signature: &str,
+    now_ms: f64,
+    tolerance_ms: Option<f64>,
+) -> JsResult<bool> {
+    let tolerance = match tolerance_ms {
+        Some(t) => unix_seconds("toleranceMs", t)?,
+        None => provider::BINANCE_WEBHOOK_TOLERANCE_MS,
+    };
+    provider::binance_verify_webhook(
+        public_key,
+        timestamp,
+        nonce,
+        body,
+        signature,
+        unix_seconds("nowMs", now_ms)?,
+        tolerance,
+    )
+    .map_err(core_error)?;
+    Ok(true)
+}
+
+/// Returns the text NOWPayments signs for an IPN body (recursively key-sorted, as its Node example).
+#[wasm_bindgen(js_name = nowpaymentsCanonical)]
+pub fn nowpayments_canonical(body: &str) -> JsResult<String> {
+    provider::nowpayments_canonical(body).map_err(core_error)
+}
+
+/// Returns the `x-nowpayments-sig` of an IPN body (for tests that sign as NOWPayments does).
+#[wasm_bindgen(js_name = nowpaymentsSignIpn)]
+pub fn nowpayments_sign_ipn(secret: &str, body: &str) -> JsResult<String> {
+    provider::nowpayments_sign_ipn(secret, body).map_err(core_error)
+}
+
+/// Verifies `x-nowpayments-sig`; returns true or throws (`invalid_signature_header`,
+/// `invalid_provider_payload`, `signature_mismatch`).
+#[wasm_bindgen(js_name = nowpaymentsVerifyIpn)]
+pub fn nowpayments_verify_ipn(secret: &str, body: &str, signature: &str) -> JsResult<bool> {
+    provider::nowpayments_verify_ipn(secret, body, signature).map_err(core_error)?;
+    Ok(true)
+}
+
+/// Maps a provider's status to `{ state, exception }`; throws `invalid_provider_payload`.
+#[wasm_bindgen(js_name = providerStatus)]
+pub fn provider_status(provider_name: &str, status: &str) -> JsResult<JsValue> {
+    to_js(&provider::provider_status(provider_name, status).map_err(core_error)?)
+}
+
+/// Reads a provider's amount (the JSON text of a number or string) as base units (a decimal string).
+#[wasm_bindgen(js_name = providerAmount)]
+pub fn provider_amount(json: &str, decimals: u8) -> JsResult<String> {
+    Ok(provider::provider_amount(json, decimals)
+        .map_err(core_error)?
+        .to_string())
 }
 
 /// Accepts unix seconds as a JS number only when it is a non-negative integer.

@@ -75,6 +75,34 @@ class Gateway extends \WC_Payment_Gateway {
 				'default'     => 'no',
 				'description' => self::sandboxDescription(),
 			),
+			// Hosted providers (issue 16). Secrets are password fields, kept in the gateway's
+			// option and read only by the server (WordPress\Providers); no browser asset has them.
+			'binance_enabled'        => array(
+				'title'       => __( 'Binance Pay', 'stablegate' ),
+				'type'        => 'checkbox',
+				'label'       => __( 'Take Binance Pay notifications for this store\'s invoices', 'stablegate' ),
+				'default'     => 'no',
+				'description' => __( 'Binance Pay has no merchant sandbox: test with a small live amount. Webhook URL: /wp-json/stablegate/v1/providers/binance/notify', 'stablegate' ),
+			),
+			'binance_api_key'        => array(
+				'title' => __( 'Binance Pay API key', 'stablegate' ),
+				'type'  => 'password',
+			),
+			'binance_api_secret'     => array(
+				'title' => __( 'Binance Pay API secret', 'stablegate' ),
+				'type'  => 'password',
+			),
+			'nowpayments_enabled'    => array(
+				'title'       => __( 'NOWPayments', 'stablegate' ),
+				'type'        => 'checkbox',
+				'label'       => __( 'Take NOWPayments IPNs for this store\'s invoices', 'stablegate' ),
+				'default'     => 'no',
+				'description' => __( 'IPN callback URL: /wp-json/stablegate/v1/providers/nowpayments/notify', 'stablegate' ),
+			),
+			'nowpayments_ipn_secret' => array(
+				'title' => __( 'NOWPayments IPN secret', 'stablegate' ),
+				'type'  => 'password',
+			),
 			'test_invoice'     => array(
 				'title' => __( 'Try a payment', 'stablegate' ),
 				'type'  => 'stablegate_test_invoice',

@@ -30,6 +30,16 @@ final class Rest {
 
 	/** Registers the routes (on rest_api_init). */
 	public static function register(): void {
+		// Hosted providers' notifications (issue 16): public, verified by signature in Providers.
+		register_rest_route(
+			self::NAMESPACE,
+			'/providers/(?P<provider>binance|nowpayments)/notify',
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( self::class, 'providerNotify' ),
+				'permission_callback' => '__return_true',
+			)
+		);
 		register_rest_route(
 			self::NAMESPACE,
 			'/invoices/' . self::ID,
@@ -416,5 +426,19 @@ final class Rest {
 			),
 			200
 		);
+	}
+
+	/**
+	 * A provider's notification: the raw body and headers go to Providers::notify.
+	 *
+	 * @param \WP_REST_Request $request The request.
+	 */
+	public static function providerNotify( \WP_REST_Request $request ): \WP_REST_Response {
+		[ $status, $body ] = Providers::notify(
+			(string) $request['provider'],
+			static fn ( string $name ): string => (string) $request->get_header( $name ),
+			$request->get_body()
+		);
+		return new \WP_REST_Response( $body, $status );
 	}
 }

@@ -46,6 +46,12 @@ final class Settings {
 		'max_blocks'         => '5000',
 		'delete_on_uninstall' => 'no',
 		'sandbox'            => 'no',
+		// Hosted providers (issue 16). The secrets are read on the server only.
+		'binance_enabled'        => 'no',
+		'binance_api_key'        => '',
+		'binance_api_secret'     => '',
+		'nowpayments_enabled'    => 'no',
+		'nowpayments_ipn_secret' => '',
 	);
 
 	/** The largest confirmation count a merchant may ask for (about two days of Ethereum). */

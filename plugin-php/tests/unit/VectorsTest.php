@@ -15,6 +15,7 @@ use Stablegate\Domain\Invoice;
 use Stablegate\Domain\Matching;
 use Stablegate\Domain\Network;
 use Stablegate\Domain\PaymentUri;
+use Stablegate\Domain\Provider;
 use Stablegate\Domain\RateQuote;
 use Stablegate\Domain\StatusDocument;
 use Stablegate\Domain\TransferLog;
@@ -112,6 +113,19 @@ final class VectorsTest extends TestCase {
 				Webhook::verify( $i['secret'], $i['header'], $i['body'], $i['now'], $i['tolerance'] ?? Webhook::DEFAULT_TOLERANCE_SECS );
 				return true;
 			},
+			'binance_sign'        => static fn ( array $i ) => Provider::binanceSign( $i['secret'], $i['timestamp'], $i['nonce'], $i['body'] ),
+			'binance_verify_webhook' => static function ( array $i ): bool {
+				Provider::binanceVerifyWebhook( $i['public_key'], $i['timestamp'], $i['nonce'], $i['body'], $i['signature'], (int) $i['now'], (int) ( $i['tolerance'] ?? Provider::BINANCE_WEBHOOK_TOLERANCE_MS ) );
+				return true;
+			},
+			'nowpayments_canonical' => static fn ( array $i ) => Provider::nowpaymentsCanonical( $i['body'] ),
+			'nowpayments_sign_ipn' => static fn ( array $i ) => Provider::nowpaymentsSignIpn( $i['secret'], $i['body'] ),
+			'nowpayments_verify_ipn' => static function ( array $i ): bool {
+				Provider::nowpaymentsVerifyIpn( $i['secret'], $i['body'], $i['signature'] );
+				return true;
+			},
+			'provider_status'     => static fn ( array $i ) => Provider::status( $i['provider'], $i['status'] ),
+			'provider_amount'     => static fn ( array $i ) => Provider::amount( $i['json'], (int) $i['decimals'] ),
 			'match_transfer'      => static fn ( array $i ) => Matching::matchTransfer(
 				Network::get( $i['network'] ),
 				array_map( array( Invoice::class, 'fromJson' ), $i['invoices'] ),

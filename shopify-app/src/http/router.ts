@@ -179,3 +179,15 @@ export function createRouter(options: RouterOptions): http.RequestListener {
     });
   };
 }
+
+/** Reads a request's raw body (for signature checks over the exact bytes), refusing more than `max` bytes. */
+export async function readRawBody(req: http.IncomingMessage, max: number, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new ApiError('body_too_large', `${what} is over ${max >= 1048576 ? `${max / 1048576} MB` : `${max / 1024} KB`}`, 'body');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

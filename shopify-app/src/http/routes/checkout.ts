@@ -27,9 +27,11 @@ interface CheckoutServices {
   db: Db;
   invoices: Invoices;
   watcher: Watcher;
+  /** The hosted providers the merchant enabled (issue 16), offered on the pay page. */
+  providers?: string[];
 }
 
-export function checkoutRoutes({ config, db, invoices, watcher }: CheckoutServices): Route[] {
+export function checkoutRoutes({ config, db, invoices, watcher, providers = [] }: CheckoutServices): Route[] {
   const perInvoice = new RateLimiter(db, 'claim-invoice', config.claims.perInvoicePerMinute);
   const perClient = new RateLimiter(db, 'claim-client', config.claims.perClientPerMinute);
   const widgetPresent = () => fs.existsSync(path.join(config.widgetDir, 'stablegate-checkout.js'));
@@ -120,7 +122,10 @@ export function checkoutRoutes({ config, db, invoices, watcher }: CheckoutServic
       auth: 'public',
       handler: async (ctx) => {
         const row = await invoices.require(ctx.params.id);
-        const html = payPage(row, `${ctx.baseUrl}/api/v1/checkout/${row.id}`, config.demo !== null, widgetPresent());
+        // A provider's checkout only while the invoice is open and no network is chosen; the
+        // `provider_unavailable` query (set when a provider did not answer) says so on the page.
+        const offered = !row.record && row.state === 'new' && invoices.clock() < row.expires_at ? providers : [];
+        const html = payPage(row, `${ctx.baseUrl}/api/v1/checkout/${row.id}`, config.demo !== null, widgetPresent(), offered, ctx.query.get('provider_unavailable'));
         ctx.res.writeHead(200, PAY_PAGE_HEADERS);
         ctx.res.end(html);
       },

@@ -11,7 +11,7 @@ import type { Db } from '../../db';
 import type { Invoices } from '../../invoices';
 import { frameAncestors, settingsPage } from '../../shopify/page';
 import type { ShopifyOrderRow } from '../../shopify/orders';
-import { CORS, Route, send } from '../router';
+import { CORS, readRawBody, Route, send } from '../router';
 
 /** Shopify's order webhooks carry the whole order: more than the API's 64 KB. */
 const WEBHOOK_MAX_BYTES = 5 * 1024 * 1024;
@@ -131,14 +131,8 @@ export function shopifyRoutes({ apiKey, db, invoices, auth, shops, orders, webho
       path: '/shopify/webhooks',
       auth: 'public',
       handler: async (ctx) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of ctx.req) {
-          size += (chunk as Buffer).length;
-          if (size > WEBHOOK_MAX_BYTES) throw new ApiError('body_too_large', 'the webhook body is over 5 MB', 'body');
-          chunks.push(chunk as Buffer);
-        }
-        const answer = await webhooks.receive(ctx.req, ctx.res, Buffer.concat(chunks).toString('utf8'), ctx.baseUrl);
+        const rawBody = await readRawBody(ctx.req, WEBHOOK_MAX_BYTES, 'the webhook body');
+        const answer = await webhooks.receive(ctx.req, ctx.res, rawBody, ctx.baseUrl);
         send(ctx.res, answer.status, answer.body);
       },
     },

@@ -86,6 +86,21 @@ for lang in $languages; do
 done
 cp "$widget_src/README.md" "$stage/widget/README.md"
 
+# The widget's budget (DESIGN §13): what one page loads, wasm + module + its largest language,
+# gzip -9, at most 45 KB. Checked before anything is published, so an over-budget build fails and
+# changes nothing (bench/widget/bench.js prints the breakdown).
+budget=46080
+gz() { gzip -9c "$1" | wc -c; }
+largest_lang=0
+for f in "$stage"/widget/i18n/*.json; do
+  n=$(gz "$f"); [ "$n" -gt "$largest_lang" ] && largest_lang=$n
+done
+widget_total=$(( $(gz "$stage/widget/stablegate_wasm_bg.wasm") + $(gz "$stage/widget/stablegate-checkout.js") + largest_lang ))
+if [ "$widget_total" -gt "$budget" ]; then
+  echo "wasm: the widget is $widget_total bytes gzip (wasm + module + largest language), over its budget of $budget (45 KB)" >&2
+  exit 1
+fi
+
 # Every output is complete: swap each folder in. rename(2) cannot replace a non-empty folder, and
 # moving the old one aside first leaves a moment with none, which a concurrent reader does hit
 # (tests/e2e/widget/build.test.js): renameat2 with RENAME_EXCHANGE (Linux 3.15+) swaps the two
@@ -109,8 +124,8 @@ publish "$stage/widget" "$out/widget"
 publish "$stage/widget-core" "$widget_core"
 mv "$stage/.built" "$stamp"
 
-gz() { gzip -9c "$1" | wc -c; }
 printf 'wasm: node and web %s bytes; widget %s bytes (%s gzip); widget module %s bytes (%s gzip)\n' \
   "$(wc -c < "$out/node/stablegate_wasm_bg.wasm")" "$(wc -c < "$out/widget/stablegate_wasm_bg.wasm")" \
   "$(gz "$out/widget/stablegate_wasm_bg.wasm")" "$(wc -c < "$out/widget/stablegate-checkout.js")" \
   "$(gz "$out/widget/stablegate-checkout.js")"
+echo "wasm: widget total $widget_total bytes gzip of the $budget budget"

@@ -39,7 +39,7 @@ fn main() {
         write!(
             code,
             "NetworkData {{ id: {:?}, family: {family}, chain_id: {}, testnet: {}, names: {}, \
-             explorer_tx: {}, finality_tag: {}, confirmations: {}, qr: {qr}, {}tokens: &[",
+             explorer_tx: {}, finality_tag: {}, confirmations: {}, qr: {qr}, {}{}tokens: &[",
             str_field(network, "id"),
             network["chain_id"]
                 .as_u64()
@@ -52,6 +52,7 @@ fn main() {
                 .as_u64()
                 .expect("confirmations is an integer"),
             rpc(&network["rpc"], full),
+            faucets(&network["faucets"], full),
         )
         .expect("writing to a String cannot fail");
         for token in network["tokens"].as_array().expect("tokens is an array") {
@@ -113,6 +114,22 @@ fn rpc(value: &Value, keep: bool) -> String {
     }
     code.push_str("], ");
     code
+}
+
+/// The faucet links of a test network: the server's sandbox prints them; the widget never does.
+fn faucets(value: &Value, keep: bool) -> String {
+    if !keep {
+        return String::new();
+    }
+    let urls: Vec<String> = value
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|url| format!("{:?}", url.as_str().expect("a faucet is a URL string")))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("faucets: &[{}], ", urls.join(", "))
 }
 
 fn names(value: &Value, keep: bool) -> String {

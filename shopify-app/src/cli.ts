@@ -14,12 +14,18 @@ import { ENV_FILE, init, readEnvFile, terminalIo } from './init';
 import { Invoices } from './invoices';
 import { createLogger } from './log';
 import { Rates } from './rates';
+import { createTestInvoice } from './testinvoice';
 import { Webhooks } from './webhooks';
 
 const HELP = `usage: stablegate <command> [--config FILE]
 
-  init                        write a working config: asks for the networks and receiving
-                              addresses (or takes --network ID --address ADDR …), then runs doctor
+  init [--sandbox]            write a working config: asks for the networks and receiving
+                              addresses (or takes --network ID --address ADDR …), then runs doctor;
+                              --sandbox: test networks only, with their faucet links
+  test-invoice [--amount 1.00] [--network ID] [--live]
+                              create a test invoice (metadata test: true; the same events and
+                              webhooks as an order) and print its pay page, to pay from your own
+                              wallet; on a mainnet outside the sandbox only with --live
   serve                       run the server (the watcher and webhook worker included)
   doctor                      check the configuration: addresses, RPCs, getLogs limits, rates, webhooks
   migrate                     bring the database schema up to date and exit
@@ -242,6 +248,26 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         throw new Error('usage: stablegate webhooks dead-letters | webhooks resend ID');
+      } finally {
+        await db.close();
+      }
+    }
+    case 'test-invoice': {
+      const rest = args.slice(1);
+      const amount = option(rest, 'amount');
+      const network = option(rest, 'network');
+      const live = option(rest, 'live', true) === true;
+      if (rest.length || amount === true || network === true) throw new Error('usage: stablegate test-invoice [--amount 1.00] [--network ID] [--live]');
+      const { db } = await openDb(config.database);
+      try {
+        const clock = () => Math.floor(Date.now() / 1000);
+        const log = createLogger('silent');
+        const invoices = new Invoices(db, config, clock, log, new Rates(config.rates, clock, log));
+        const made = await createTestInvoice(invoices, config, { amount: amount ?? null, network: network ?? null, live }, 'cli:test-invoice', config.publicUrl ?? `http://${config.listen.host}:${config.listen.port}`);
+        console.log(`created test invoice ${made.id} on ${made.networks.join(', ')} (metadata test: true)${config.sandbox ? '; sandbox: test money' : live ? '; LIVE: real USDT' : ''}`);
+        console.log(`Pay it from your own wallet: ${made.payUrl}`);
+        console.log('The running server watches for the payment; the console shows its events and webhook deliveries.');
+        return 0;
       } finally {
         await db.close();
       }

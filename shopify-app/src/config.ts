@@ -118,6 +118,9 @@ export interface Config {
   };
   /** Present only in demo mode: the unlocked devnet account that "pays from the demo wallet". */
   demo: { wallet: string } | null;
+  /** True on a sandbox (`stablegate init --sandbox`): test networks only, test money; `/health`,
+   *  the console and the pay page say so. */
+  sandbox: boolean;
   /** Where the widget's files are (crates/wasm/pkg/widget by default). */
   widgetDir: string;
   /** Log format: JSON lines, or short lines for a person watching the terminal. */
@@ -562,6 +565,12 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       throw new ConfigError('demo', 'demo mode sends tokens from an unlocked devnet account; it only runs with devnet networks');
     }
   }
+  const sandbox = raw.sandbox === undefined ? false : raw.sandbox;
+  if (typeof sandbox !== 'boolean') throw new ConfigError('sandbox', 'must be true or false');
+  const mainnets = networks.filter((n) => !registryNetwork(n.id)?.testnet).map((n) => n.id);
+  if (sandbox && mainnets.length) {
+    throw new ConfigError('sandbox', `a sandbox takes test networks only, and ${mainnets.join(', ')} is a mainnet: remove it, or remove "sandbox" to take real payments`);
+  }
   const log = raw.log === undefined ? 'json' : raw.log;
   if (log !== 'json' && log !== 'pretty' && log !== 'silent') throw new ConfigError('log', 'must be "json", "pretty" or "silent"');
 
@@ -590,6 +599,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       autoAcceptUpTo: decimal(claimsRaw, 'auto_accept_up_to', 'claims', '0'),
     },
     demo,
+    sandbox,
     widgetDir:
       typeof raw.widget_dir === 'string'
         ? path.resolve(base, raw.widget_dir)

@@ -50,6 +50,8 @@ const STATUS_TABLE: (Status & { codes: string[] })[] = [
   { status: 404, codes: ['key_not_found', 'link_not_found'] },
   { status: 502, codes: ['notification_failed'] },
   // ---- end console
+  // ---- sandbox (issue 18): a test invoice on a mainnet outside the sandbox, without `live`.
+  { status: 409, codes: ['test_invoice_refused'] },
   // ---- providers (issue 16): a notification that fails its checks changes nothing.
   { status: 401, codes: ['provider_signature_refused', 'unknown_certificate'] },
   { status: 404, codes: ['provider_not_enabled', 'unknown_provider_reference'] },

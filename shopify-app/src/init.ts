@@ -25,6 +25,8 @@ export interface InitAnswers {
   webhookUrl: string | null;
   /** The currency prices are given in, and its fixed rate in USDT (null: prices in USDT only). */
   currency: { code: string; fixed: string } | null;
+  /** A sandbox: test networks only (the config's `sandbox: true`). */
+  sandbox: boolean;
 }
 
 interface Io {
@@ -32,14 +34,20 @@ interface Io {
   ask: ((question: string) => Promise<string>) | null;
 }
 
-const usage = `usage: stablegate init [--config FILE] [--network ID --address ADDR[,ADDR…]]… [--listen HOST:PORT]
+const usage = `usage: stablegate init [--config FILE] [--sandbox] [--network ID --address ADDR[,ADDR…]]… [--listen HOST:PORT]
                        [--public-url URL] [--webhook-url URL] [--currency CODE --rate RATE | --no-fiat]
                        [--force] [--skip-doctor]
-  On a terminal, init asks for what the flags do not give; in a script, --network and --address are enough.`;
+  On a terminal, init asks for what the flags do not give; in a script, --network and --address are enough.
+  --sandbox: test networks only (${testnetIds().join(', ')}), test money, with the faucets' links.`;
+
+/** The public test networks a sandbox offers (the devnet is for this project's own tests). */
+function testnetIds(): string[] {
+  return sg.networks().filter((n) => n.testnet && !n.id.startsWith('devnet')).map((n) => n.id);
+}
 
 /** Reads the flags of `init`; each --address belongs to the --network before it. */
 function parseFlags(args: string[]) {
-  const flags = { networks: new Map<string, string[]>(), listen: null as string | null, publicUrl: null as string | null, webhookUrl: null as string | null, currency: null as string | null, rate: null as string | null, noFiat: false, force: false, skipDoctor: false };
+  const flags = { networks: new Map<string, string[]>(), listen: null as string | null, publicUrl: null as string | null, webhookUrl: null as string | null, currency: null as string | null, rate: null as string | null, noFiat: false, force: false, skipDoctor: false, sandbox: false };
   let current: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const name = args[i];
@@ -65,6 +73,7 @@ function parseFlags(args: string[]) {
       case '--no-fiat': flags.noFiat = true; break;
       case '--force': flags.force = true; break;
       case '--skip-doctor': flags.skipDoctor = true; break;
+      case '--sandbox': flags.sandbox = true; break;
       default: throw new Error(`unknown option ${name}\n${usage}`);
     }
   }
@@ -136,12 +145,23 @@ export async function gatherAnswers(args: string[], io: Io): Promise<InitAnswers
       if (problem) throw new Error(problem);
     }
   }
+  if (flags.sandbox) {
+    const mainnets = [...flags.networks.keys()].filter((id) => !registryNetwork(id)!.testnet);
+    if (mainnets.length) throw new Error(`--sandbox takes test networks only, and ${mainnets.join(', ')} is a mainnet (test networks: ${testnetIds().join(', ')})`);
+  }
   if (flags.networks.size === 0) {
     if (!io.ask) throw new Error(`name at least one network and its receiving address\n${usage}`);
-    const choosable = sg.networks().filter((n) => !n.id.startsWith('devnet'));
+    if (!flags.sandbox) {
+      const answer = await askUntil(io, 'Try it on test networks first, with test money and faucet links (sandbox)? [y/N]: ', (text) =>
+        /^(y|yes|n|no|)$/i.test(text) ? null : 'Answer y or n.',
+      );
+      flags.sandbox = /^y/i.test(answer);
+    }
+    const choosable = sg.networks().filter((n) => !n.id.startsWith('devnet') && (!flags.sandbox || n.testnet));
     io.out('Networks you can accept USDT on:');
     for (const n of choosable) io.out(`  ${n.id.padEnd(12)} ${n.names.en}${n.testnet ? ' (for testing)' : ''}`);
-    const answer = await askUntil(io, 'Which networks? (ids separated by commas, e.g. tron,ethereum): ', (text) => {
+    const example = flags.sandbox ? 'tron-nile,sepolia' : 'tron,ethereum';
+    const answer = await askUntil(io, `Which networks? (ids separated by commas, e.g. ${example}): `, (text) => {
       const ids = text.split(/[\s,]+/).filter(Boolean);
       if (ids.length === 0) return 'Name at least one network.';
       const unknown = ids.filter((id) => !choosable.some((n) => n.id === id));
@@ -184,7 +204,7 @@ export async function gatherAnswers(args: string[], io: Io): Promise<InitAnswers
   if (currency && !/^[A-Z]{3}$/.test(currency.code)) throw new Error(`--currency must be a three-letter code like USD, got ${currency.code}`);
   if (currency && !/^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(currency.fixed)) throw new Error(`--rate must be a decimal like 1 or 0.14, got ${currency.fixed}`);
   if (currency && currency.code !== 'USD' && flags.rate === null) throw new Error(`--currency ${currency.code} needs --rate (USDT per ${currency.code})`);
-  return { networks: flags.networks, listen, publicUrl, webhookUrl, currency, force: flags.force, skipDoctor: flags.skipDoctor };
+  return { networks: flags.networks, listen, publicUrl, webhookUrl, currency, sandbox: flags.sandbox, force: flags.force, skipDoctor: flags.skipDoctor };
 }
 
 /** The configuration init writes, and the environment variables it generates. */
@@ -201,6 +221,7 @@ export function buildConfig(answers: InitAnswers): { config: Record<string, unkn
     database: { sqlite: 'stablegate.db' },
     networks,
     log: 'pretty',
+    ...(answers.sandbox ? { sandbox: true } : {}),
   };
   if (answers.currency) config.rates = { [answers.currency.code]: { fixed: answers.currency.fixed } };
   if (answers.webhookUrl) {
@@ -251,6 +272,14 @@ export async function init(file: string, args: string[], io: Io): Promise<number
   io.out(`\nWrote ${target}${Object.keys(env).length ? ` and ${envFile} (the webhook secret; mode 600)` : ''}.`);
   for (const net of loaded.networks) {
     io.out(`  ${net.id}: receiving at ${net.addresses.join(', ')}; ${net.publicRpc ? `public RPC endpoints (${net.rpc.length}), polled every ${(net.pollMs / 1000).toFixed(1)} s` : 'your RPC'}`);
+  }
+  if (loaded.sandbox) {
+    io.out('Sandbox: test networks only; what they carry is test money, worth nothing.');
+    for (const net of loaded.networks) {
+      const { faucets, names } = registryNetwork(net.id)!;
+      io.out(`  ${names.en}: ${faucets.length ? `test USDT and the fee coin from ${faucets.join(' , ')}` : 'no public faucet'}`);
+    }
+    io.out('Then pay a test invoice from your wallet: stablegate test-invoice (or the console\'s "Pay a test invoice").');
   }
   if (env.STABLEGATE_WEBHOOK_SECRET) io.out(`Webhook secret (your shop verifies the Stablegate-Signature header with it): ${env.STABLEGATE_WEBHOOK_SECRET}`);
   io.out(`API key for your shop (shown once, store it now; stored here only as a hash):\n${key}`);

@@ -6,6 +6,17 @@ import type { InvoiceRow } from './invoices';
 /** Escapes the five characters that can end an HTML text or quoted attribute. */
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/**
+ * The widget's lines in <head>: the module, and a preload of its wasm so that the download (and,
+ * with application/wasm, the streaming compilation) starts with the module's instead of after it
+ * has run. `as="fetch"` with `crossorigin` matches the request the module makes (CORS mode,
+ * same-origin credentials), so the browser uses the preloaded response instead of fetching twice.
+ * The language file is not preloaded: the customer's browser picks it. Nor is the status
+ * document: the widget fetches it with `cache: 'no-store'`, which a preload cannot serve.
+ */
+export const WIDGET_HEAD = `<link rel="preload" href="/widget/stablegate_wasm_bg.wasm" as="fetch" type="application/wasm" crossorigin>
+<script type="module" src="/widget/stablegate-checkout.js"></script>`;
+
 /** The providers' names as customers know them. */
 const PROVIDER_NAMES: Record<string, string> = { binance: 'Binance Pay', nowpayments: 'NOWPayments' };
 
@@ -25,7 +36,7 @@ export function payPage(row: InvoiceRow, statusUrl: string, demo: boolean, widge
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/assets/pay.css">
-${widgetPresent ? '<script type="module" src="/widget/stablegate-checkout.js"></script>' : ''}
+${widgetPresent ? WIDGET_HEAD : ''}
 </head>
 <body>
 <main>

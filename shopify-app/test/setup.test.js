@@ -169,7 +169,8 @@ test('stablegate init on a terminal: asks for networks and addresses, asks again
   // A real pseudo-terminal (Python's pty): the answers are typed when each question shows.
   const driver = `
 import os, pty, sys, time
-steps = [(b"Which networks?", b"tron, sepolia\\r"),
+steps = [(b"(sandbox)?", b"\\r"),
+         (b"Which networks?", b"tron, sepolia\\r"),
          (b"Receiving address on TRON", b"TJRyWwFs9wTFGZg3JbrVriFbNfCug5tDeD\\r"),
          (b"not a TRON", None),
          (b"Receiving address on TRON", b"${TRON}\\r"),

@@ -85,6 +85,7 @@ const CALLS = {
     const limit = (v) => (v === undefined ? null : String(v));
     return {
       rpc: n.rpc.map((e) => ({ url: e.url, operator: e.operator, rps: limit(e.rps), per_day: limit(e.per_day), max_range: limit(e.max_range), max_batch: limit(e.max_batch) })),
+      faucets: n.faucets,
       id: n.id,
       family: n.family,
       chain_id: String(n.chain_id),

@@ -198,8 +198,15 @@ fn parse_hex20(text: &str) -> Result<[u8; 20]> {
         ));
     }
     let mut bytes = [0u8; 20];
-    hex::decode_to_slice(digits, &mut bytes)
-        .expect("40 hex digits checked above decode to 20 bytes");
+    // Checked above, so this cannot fail; an error rather than `expect`, whose message would
+    // link `hex::FromHexError`'s Debug (and with it Unicode tables) into the widget's wasm.
+    hex::decode_to_slice(digits, &mut bytes).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidAddress,
+            text,
+            "expected 0x and 40 hex digits",
+        )
+    })?;
     Ok(bytes)
 }
 

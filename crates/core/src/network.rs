@@ -131,6 +131,10 @@ pub struct Network {
     /// Public JSON-RPC endpoints, in the order to try them (failover); empty for none.
     #[serde(default)]
     pub rpc: Vec<RpcEndpoint>,
+    /// Where a merchant gets the test token and the coin that pays the network fee, for a test
+    /// network with public faucets (empty otherwise); sources in `crates/core/data/README.md`.
+    #[serde(default)]
+    pub faucets: Vec<String>,
     /// The accepted tokens; the first one is the default.
     pub tokens: Vec<Token>,
 }
@@ -258,6 +262,16 @@ mod tests {
             for endpoint in &network.rpc {
                 assert!(endpoint.url.starts_with("http"), "{}", endpoint.url);
             }
+        }
+        // Faucets are https links, and only test networks have them: a mainnet has no free money.
+        for network in &registry.networks {
+            for url in &network.faucets {
+                assert!(network.testnet, "{} is a mainnet with a faucet", network.id);
+                assert!(url.starts_with("https://"), "{url}");
+            }
+        }
+        for id in ["tron-nile", "sepolia", "bsc-testnet"] {
+            assert!(!registry.network(id).unwrap().faucets.is_empty(), "{id}");
         }
         for network in &registry.networks {
             for token in &network.tokens {

@@ -477,7 +477,7 @@ fn run(function: &str, input: &Value) -> Outcome {
                         })
                         .collect();
                     Ok(
-                        json!({ "rpc": rpc, "id": n.id, "family": to_value(&n.family), "chain_id": n.chain_id.to_string(),
+                        json!({ "rpc": rpc, "faucets": n.faucets, "id": n.id, "family": to_value(&n.family), "chain_id": n.chain_id.to_string(),
                         "finality_tag": n.finality.tag,
                         "confirmations": n.finality.confirmations.to_string(), "qr": to_value(&n.qr),
                         "tokens": tokens }),

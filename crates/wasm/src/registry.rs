@@ -20,6 +20,8 @@ struct NetworkData {
     qr: QrStyle,
     #[cfg(feature = "server")]
     rpc: &'static [RpcData],
+    #[cfg(feature = "server")]
+    faucets: &'static [&'static str],
     tokens: &'static [TokenData],
 }
 
@@ -72,8 +74,19 @@ fn rpc(_: &NetworkData) -> Vec<stablegate_core::RpcEndpoint> {
     Vec::new()
 }
 
+#[cfg(feature = "server")]
+fn faucets(n: &NetworkData) -> Vec<String> {
+    n.faucets.iter().map(|&url| url.into()).collect()
+}
+
+/// The widget never sends a merchant to a faucet.
+#[cfg(not(feature = "server"))]
+fn faucets(_: &NetworkData) -> Vec<String> {
+    Vec::new()
+}
+
 /// Returns the registry: equal to `stablegate_core::Registry::builtin()` in the server build; the
-/// widget build's has no display names, explorer URLs, finality tags or RPC endpoints (see
+/// widget build's has no display names, explorer URLs, finality tags, RPC endpoints or faucets (see
 /// `build.rs`).
 pub fn builtin() -> &'static Registry {
     static BUILTIN: OnceLock<Registry> = OnceLock::new();
@@ -93,6 +106,7 @@ pub fn builtin() -> &'static Registry {
                 },
                 qr: n.qr,
                 rpc: rpc(n),
+                faucets: faucets(n),
                 tokens: n
                     .tokens
                     .iter()

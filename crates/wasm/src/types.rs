@@ -48,6 +48,8 @@ export interface RegistryNetwork {
   qr: "eip681" | "address";
   /** Public JSON-RPC endpoints in failover order (none in the widget's build). */
   rpc: RegistryEndpoint[];
+  /** Faucet links of a test network (test token, fee coin); empty elsewhere and in the widget's build. */
+  faucets: string[];
   /** The accepted tokens; the first one is the network's default. */
   tokens: RegistryToken[];
 }

@@ -119,6 +119,16 @@ final class Network {
 		);
 	}
 
+	/**
+	 * Returns the faucet links of a test network (where to get the test token and the coin that
+	 * pays the network fee); [] for a mainnet or a network without public faucets.
+	 *
+	 * @return string[]
+	 */
+	public function faucets(): array {
+		return array_map( 'strval', $this->data['faucets'] ?? array() );
+	}
+
 	/** Returns the QR style: eip681 or address. */
 	public function qr(): string {
 		return $this->data['qr'];

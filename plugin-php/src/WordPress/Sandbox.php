@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace Stablegate\WordPress;
 
+use Stablegate\Domain\Network;
+
 /**
  * One switch (the `sandbox` setting) puts the shop on the registry's public test networks in
  * place of the networks the merchant chose, with the same receiving addresses (a wallet's address
@@ -19,16 +21,6 @@ final class Sandbox {
 
 	/** The test networks of the sandbox, as network:token of the registry. */
 	public const NETWORKS = array( 'tron-nile:usdt', 'sepolia:usdt', 'bsc-testnet:usdt' );
-
-	/**
-	 * Where a merchant gets test USDT (and the test coin that pays the network fee), per network.
-	 * The registry names no faucets; these are the networks' own or the test token's issuer's.
-	 */
-	public const FAUCETS = array(
-		'tron-nile'   => array( 'https://nileex.io/join/getJoinPage' ),
-		'sepolia'     => array( 'https://app.aave.com/faucet/', 'https://cloud.google.com/application/web3/faucet/ethereum/sepolia' ),
-		'bsc-testnet' => array( 'https://testnet.bnbchain.org/faucet-smart' ),
-	);
 
 	/** True when the shop is on the test networks. */
 	public static function isOn(): bool {
@@ -46,11 +38,14 @@ final class Sandbox {
 	}
 
 	/**
-	 * Returns the faucet links of $network_id ([] for none).
+	 * Returns the faucet links of $network_id, where a merchant gets test USDT and the test coin
+	 * that pays the network fee: the registry's (`faucets`, sources in crates/core/data/README.md),
+	 * [] for a network without them or not in the registry.
 	 *
 	 * @return string[]
 	 */
 	public static function faucets( string $network_id ): array {
-		return self::FAUCETS[ $network_id ] ?? array();
+		$all = Network::all();
+		return isset( $all[ $network_id ] ) ? $all[ $network_id ]->faucets() : array();
 	}
 }

@@ -251,6 +251,7 @@ final class VectorsTest extends TestCase {
 						),
 						$network->rpcEndpoints()
 					),
+					'faucets'       => $network->faucets(),
 					'id'            => $network->id(),
 					'family'        => $network->family(),
 					'chain_id'      => (string) $network->chainId(),

@@ -29,6 +29,8 @@ export interface Frame {
   path: string;
   /** A message shown on top of the page (already a word of the user's language). */
   notice?: string | null;
+  /** True on a sandbox server: every page says the money is test money. */
+  sandbox?: boolean;
 }
 
 const NAV: [string, WordKey][] = [
@@ -64,6 +66,7 @@ ${form(frame.csrf, '/console/signout', `<button type="submit" class="link">${t('
 </head>
 <body${frame.live ? ` data-live="${h(frame.live)}"` : ''}>
 <header><strong>${t('console')}</strong> <a class="lang" href="/console/lang?to=${other}&amp;back=${encodeURIComponent(frame.path)}" hreflang="${other}">${t('language')}</a></header>
+${frame.sandbox ? `<p class="sandbox" role="note">${t('sandbox_banner')}</p>` : ''}
 ${nav}
 <main>
 ${frame.notice ? `<p class="notice" role="status">${h(frame.notice)}</p>` : ''}
@@ -102,6 +105,7 @@ input,select,textarea,button{font:inherit;padding:.4rem .5rem;border:1px solid #
 button{background:#124;color:#fff;border-color:#124;cursor:pointer}button.secondary{background:#fff;color:#124}button.danger{background:#a22;border-color:#a22}
 button.link{background:none;border:0;color:#124;text-decoration:underline;padding:0}
 .stack{display:flex;flex-direction:column;gap:.6rem;max-width:28rem}.inline{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}
+.sandbox{margin:0;padding:.4rem 1rem;background:#fff3c4;color:#5a4300;font-weight:600;border-bottom:1px solid #e0c060}
 .notice{background:#e8f3ea;border:1px solid #9c9;padding:.5rem .8rem}.alert{background:#fbeaea;border:1px solid #d99;padding:.5rem .8rem}
 .secret{word-break:break-all;background:#fff8dc;border:1px solid #cb9;padding:.5rem}.empty{color:#666}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;background:#fff;padding:.8rem;border:1px solid #ddd}dt{color:#555}dd{margin:0;word-break:break-all}

@@ -443,6 +443,7 @@ def o_networks(i):
     net = network_of(i["network"])
     return {
         "rpc": [o_rpc(e) for e in net["rpc"]],
+        "faucets": list(net.get("faucets", [])),
         "id": net["id"], "family": net["family"], "chain_id": str(net["chain_id"]),
         "finality_tag": net["finality"]["tag"],
         "confirmations": str(net["finality"]["confirmations"]), "qr": net["qr"],
@@ -458,8 +459,8 @@ def build_networks():
         cases.append(case(o_networks, f"{net_id}", {"network": net_id}))
     return document("registry", "networks",
                     "The built-in registry as hosts list it: per network its family, chain id, finality policy, QR "
-                    "style, public JSON-RPC endpoints with their documented limits (null where none is documented) "
-                    "and tokens (contract in the network's display form, EIP-55 or base58).",
+                    "style, public JSON-RPC endpoints with their documented limits (null where none is documented), "
+                    "faucet links (test networks with public faucets; empty elsewhere) and tokens (contract in the network's display form, EIP-55 or base58).",
                     [oracle.REGISTRY_SRC, oracle.EIP55],
                     cases)
 

@@ -13,6 +13,7 @@ import { codeWord, Lang, pickLang, word, WordKey } from '../../console/i18n';
 import sg = require('../../core');
 import { PaymentLinks } from '../../console/links';
 import { searchInvoices, SearchFilters } from '../../console/queries';
+import { createTestInvoice, TEST_AMOUNT } from '../../testinvoice';
 import type { Db } from '../../db';
 import { doctor } from '../../doctor';
 import { ApiError } from '../../errors';
@@ -133,6 +134,7 @@ export function consoleRoutes(services: ConsoleServices): { routes: Route[]; ass
     csrf: r.session?.csrf ?? null,
     path,
     notice: r.ctx.query.get('done') === '1' ? word(r.lang, 'done') : null,
+    sandbox: config.sandbox,
     ...extra,
   });
   const t = (r: Request, key: WordKey, values?: Record<string, string | number>) => h(word(r.lang, key, values));
@@ -235,7 +237,20 @@ ${select('state', STATES, filters.state)}${select('exception', EXCEPTIONS, filte
         word(r.lang, 'no_invoices'),
       );
       const more = rows.length === limit ? `<p class="empty">${t(r, 'first_rows', { n: limit })}</p>` : '';
-      send(r.ctx, 200, page(frame(r, 'nav_invoices', '/console/invoices', { live: '*' }), `${filterForm}<p class="empty">${t(r, 'live')}</p>${body}${more}`));
+      // A live test on a mainnet must be deliberate: outside the sandbox the form asks for a tick.
+      const liveBox = config.sandbox ? '' : `<label><input type="checkbox" name="live" value="1"> ${t(r, 'test_invoice_live')}</label>`;
+      const testForm = form(
+        r.session!.csrf,
+        '/console/test-invoice',
+        `<p class="empty">${t(r, 'test_invoice_help', { amount: TEST_AMOUNT })}</p>${liveBox}<button type="submit">${t(r, 'test_invoice')}</button>`,
+        'class="test-invoice"',
+      );
+      send(r.ctx, 200, page(frame(r, 'nav_invoices', '/console/invoices', { live: '*' }), `${testForm}${filterForm}<p class="empty">${t(r, 'live')}</p>${body}${more}`));
+    }),
+    route('POST', '/console/test-invoice', true, async (r) => {
+      // The production path (Invoices.create), so the merchant sees what an order produces.
+      const made = await createTestInvoice(invoices, config, { live: r.form.get('live') === '1' }, 'console:test-invoice', invoices.publicUrl);
+      redirect(r.ctx, `/pay/${encodeURIComponent(made.id)}`);
     }),
     route('GET', '/console/invoices/{id}', true, async (r) => {
       const row = await invoices.require(r.ctx.params.id);

@@ -4,6 +4,7 @@
 // stands by for.
 import fs = require('node:fs');
 import path = require('node:path');
+import type { Config } from '../../config';
 import type { Db } from '../../db';
 import type { Leases } from '../../lease';
 import type { RpcClient } from '../../rpc';
@@ -15,7 +16,7 @@ export const OPENAPI_FILE = path.resolve(__dirname, '..', '..', '..', 'openapi.j
 
 type Sample = [Record<string, string | number>, number];
 
-export function operationsRoutes({ db, watcher, leases }: { db: Db; watcher: Watcher; leases: Leases }): Route[] {
+export function operationsRoutes({ config, db, watcher, leases }: { config: Config; db: Db; watcher: Watcher; leases: Leases }): Route[] {
   const dbAnswers = () =>
     db.get(`SELECT 1 AS ok`).then(
       () => true,
@@ -46,6 +47,8 @@ export function operationsRoutes({ db, watcher, leases }: { db: Db; watcher: Wat
         const healthy = dbOk && [...watcher.states.values()].every((s) => s.lastError === null);
         send(ctx.res, dbOk ? 200 : 503, {
           status: dbOk ? (healthy ? 'ok' : 'degraded') : 'down',
+          // A sandbox's payments are test money: a monitor (and a person) reading this can tell.
+          ...(config.sandbox ? { sandbox: true, money: 'test' } : {}),
           process: { id: leases.holder, pid: process.pid },
           database: { kind: db.kind, ok: dbOk },
           networks,

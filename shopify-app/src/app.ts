@@ -95,6 +95,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   // ---- providers (issue 16)
   const providers = new Providers(config, db, invoices, log);
+  if (providers.enabled().length > 0) invoices.afterCancel = (id) => providers.close(id);
   // ---- end providers
   const services = { config, db, invoices, watcher, webhooks, leases, clock, log, providers: providers.enabled() };
   const routes: Route[] = [...merchantRoutes(services), ...checkoutRoutes(services), ...operationsRoutes(services)];

@@ -260,6 +260,13 @@ const MIGRATIONS: { version: number; name: string; sql: (kind: Db['kind']) => st
         outcome TEXT NOT NULL, received_at BIGINT NOT NULL, PRIMARY KEY (provider, dedupe_key))`,
     ],
   },
+  {
+    version: 14,
+    name: 'hosted providers: the amount a provider paid, counted by the status document',
+    // Base units of the provider's 6-decimal USDT, what its settled notification reported (issue 16); the core's
+    // status document counts it as paid (OpenChoice.provider_paid). NULL: nothing paid that way.
+    sql: () => [`ALTER TABLE invoices ADD COLUMN provider_paid TEXT`],
+  },
 ];
 
 /** The sortable key of a base-unit amount: 40 digits (u128 has at most 39). */

@@ -44,6 +44,8 @@ export interface InvoiceRow {
   released: number;
   /** JSON {network: [address, …]}: the receiving addresses it allocates over; null: the server's. */
   pool?: string | null;
+  /** Decimal USDT a hosted provider reported paid (issue 16); null: nothing paid that way. */
+  provider_paid?: string | null;
 }
 
 /** Receiving addresses by network (display form, checked by the core): an invoice's own pool. */
@@ -562,6 +564,8 @@ export class Invoices {
     const status = rendered ? rendered.status : null;
     const state = status ? status.state : row.state === 'new' && now >= row.expires_at ? 'expired' : row.state;
     const base = baseUrl ?? this.publicUrl;
+    // Paid through a hosted provider: the core's status document counts it (paid, remaining).
+    const provider = !record && row.provider_paid ? this.statusDocument(row, base) : null;
     return {
       id: row.id,
       order_id: row.order_id,
@@ -572,8 +576,8 @@ export class Invoices {
       recipient: record ? record.recipient : null,
       amount_due: rendered ? rendered.amount_due : row.base_amount,
       amount_due_units: record ? record.amount_due : null,
-      amount_paid: rendered ? rendered.amount_paid : '0',
-      amount_remaining: rendered ? rendered.amount_remaining : row.base_amount,
+      amount_paid: rendered ? rendered.amount_paid : provider ? provider.amount_paid : '0',
+      amount_remaining: rendered ? rendered.amount_remaining : provider ? provider.amount_remaining : row.base_amount,
       base_amount: row.base_amount,
       fiat_amount: row.fiat_amount,
       currency: row.currency,
@@ -624,7 +628,12 @@ export class Invoices {
     // Its stored state: new, expired, invalid once cancelled, or processing/settled once paid
     // through a hosted provider (applyProvider).
     const state = row.state as OpenChoice['state'];
-    const open: OpenChoice = { invoice: row.id, state, base_amount: row.base_amount, expires_at: String(row.expires_at), accepted: JSON.parse(row.accepted) as Choice[] };
+    // A provider's payment is counted by the core as a direct one is (paid, remaining, exception).
+    const open: OpenChoice = {
+      invoice: row.id, state, base_amount: row.base_amount, expires_at: String(row.expires_at), accepted: JSON.parse(row.accepted) as Choice[],
+      ...(row.provider_paid ? { provider_paid: row.provider_paid } : {}),
+      exception: (row.exception as OpenChoice['exception']) ?? null,
+    };
     return sg.statusBeforeChoice(open, { ...context, links });
   }
 
@@ -653,7 +662,19 @@ export class Invoices {
     });
   }
 
+  /**
+   * Run once an invoice is cancelled, after its transaction (issue 16: the providers close the
+   * invoice's open provider orders). Set by the app; its failure does not undo the cancel.
+   */
+  afterCancel: ((id: string) => Promise<void>) | null = null;
+
   async cancel(id: string, baseUrl: string): Promise<InvoiceRow> {
+    const cancelled = await this.cancelRow(id, baseUrl);
+    if (this.afterCancel) await this.afterCancel(id);
+    return cancelled;
+  }
+
+  private async cancelRow(id: string, baseUrl: string): Promise<InvoiceRow> {
     return this.underLock(id, async (q, current, now) => {
       const record = this.record(current);
       if (!record) {
@@ -700,10 +721,12 @@ export class Invoices {
         done = 'review';
         return this.save(q, current, { ...record, marked_for_review: true }, now, baseUrl);
       }
-      const setState = async (state: string, exception: string | null, kind: string) => {
-        const updated = { ...current, state, exception, updated_at: now, version: current.version + 1 };
-        await q.run(`UPDATE invoices SET state = ?, exception = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, [
-          state, exception, now, id, current.version,
+      // The provider's paid amount (base units of its 6-decimal USDT) is stored with a settled
+      // status, so that the core's status document counts it (OpenChoice.provider_paid).
+      const setState = async (state: string, exception: string | null, kind: string, paid: string | null = current.provider_paid ?? null) => {
+        const updated = { ...current, state, exception, provider_paid: paid, updated_at: now, version: current.version + 1 };
+        await q.run(`UPDATE invoices SET state = ?, exception = ?, provider_paid = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, [
+          state, exception, paid, now, id, current.version,
         ]);
         await this.event(q, updated, null, { id: `${id}:provider:${kind}`, type: `invoice.${kind}` }, now, baseUrl);
         return updated;
@@ -727,7 +750,7 @@ export class Invoices {
           return current.exception === 'needs_review' ? current : setState(current.state, 'needs_review', 'needs_review');
         }
         done = 'settled';
-        return setState('settled', now >= current.expires_at ? 'paid_late' : null, 'settled');
+        return setState('settled', now >= current.expires_at ? 'paid_late' : null, 'settled', paidUnits);
       }
       if (outcome.state === 'processing' && current.state === 'new') {
         done = 'processing';

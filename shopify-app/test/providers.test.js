@@ -10,6 +10,11 @@ const util = require('node:util');
 const { startStack } = require('./helpers');
 const { fakeBinance, fakeNowPayments } = require('./fake-providers');
 const { parseConfig } = require('../dist/config');
+const Ajv2020 = require('../../node_modules/ajv/dist/2020').default;
+
+const validateStatus = new Ajv2020({ allErrors: true, strict: false, validateFormats: false }).compile(
+  JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'tests', 'vectors', 'schema', 'status.schema.json'), 'utf8')),
+);
 
 const ENV = {
   SG_BINANCE_KEY: 'binance-api-key-0123456789abcdefKEY1',
@@ -73,6 +78,30 @@ test('the pay page offers each enabled provider and redirects to its checkout', 
   assert.equal(binance.state.orders.size, 1);
 });
 
+test('cancelling an invoice closes its open Binance order; NOWPayments has nothing to close', async () => {
+  const id = await invoice('P-C');
+  assert.equal((await post(`/pay/${id}/provider/binance`)).status, 303);
+  assert.equal((await post(`/pay/${id}/provider/nowpayments`)).status, 303);
+  const tradeNo = [...binance.state.orders.keys()].find((k) => binance.state.orders.get(k).description === 'Order P-C');
+  assert.equal(binance.state.orders.get(tradeNo).status, 'INITIAL');
+  const r = await stack.api('POST', `/api/v1/invoices/${id}/cancel`, {});
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.state, 'invalid');
+  assert.equal(binance.state.orders.get(tradeNo).status, 'CANCELED', 'the Binance order was closed');
+  assert.equal(binance.state.badRequests, 0, 'the close request was signed');
+  // A provider that does not answer does not undo the cancel (nor fail it).
+  const id2 = await invoice('P-C2');
+  assert.equal((await post(`/pay/${id2}/provider/binance`)).status, 303);
+  binance.state.down = true;
+  try {
+    const r2 = await stack.api('POST', `/api/v1/invoices/${id2}/cancel`, {});
+    assert.equal(r2.status, 200, JSON.stringify(r2.body));
+  } finally {
+    binance.state.down = false;
+  }
+  assert.deepEqual(await snapshot(id2), { state: 'invalid', exception: null });
+});
+
 test('Binance Pay: paid once; tampered, replayed, stale and unknown-certificate webhooks change nothing', async () => {
   const id = await invoice('P-2');
   await post(`/pay/${id}/provider/binance`);
@@ -103,6 +132,11 @@ test('Binance Pay: paid once; tampered, replayed, stale and unknown-certificate 
   assert.deepEqual(await snapshot(id), { state: 'settled', exception: null });
   const doc = (await stack.api('GET', `/api/v1/checkout/${id}`)).body;
   assert.equal(doc.state, 'settled');
+  // The same document as a direct payment's: what was paid counted, nothing remaining (issue 16).
+  assert.ok(validateStatus(doc), JSON.stringify(validateStatus.errors));
+  assert.deepEqual([doc.amount_due, doc.amount_paid, doc.amount_remaining, doc.exception], ['19.99', '19.99', '0', null]);
+  const merchantView = (await stack.api('GET', `/api/v1/invoices/${id}`)).body;
+  assert.deepEqual([merchantView.amount_paid, merchantView.amount_remaining], ['19.99', '0']);
 
   // A replay of the same delivery is refused; a fresh PAY_SUCCESS changes nothing more.
   assert.equal((await notify(good)).status, 409);

@@ -208,6 +208,9 @@ impl InvoiceView {
     }
 }
 
+/// The decimals of the USDT amounts hosted providers report (Binance Pay, NOWPayments).
+pub const PROVIDER_DECIMALS: u8 = 6;
+
 /// An invoice before the customer picked a network: what the host stores of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenChoice {
@@ -222,6 +225,13 @@ pub struct OpenChoice {
     pub expires_at: u64,
     /// The (network, token) pairs the customer may pick, in the merchant's order.
     pub accepted: Vec<ChoiceKey>,
+    /// What a hosted provider reported paid for it (issue 16), in base units of its USDT
+    /// ([`PROVIDER_DECIMALS`]): the document counts it as paid, as a direct payment's transfers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_paid: Option<String>,
+    /// The exception the host stored with a provider's status (`paid_late`, `needs_review`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<Exception>,
 }
 
 /// A (network, token) pair.
@@ -269,8 +279,16 @@ impl StatusDocument {
         };
         let payable = state == State::New;
         // The base amount in its canonical form ("19.90" shows as "19.9"), like every amount.
-        let base = Amount::from_decimal(&open.base_amount, BASE_AMOUNT_DECIMALS)?
-            .to_decimal(BASE_AMOUNT_DECIMALS);
+        let due = Amount::from_decimal(&open.base_amount, BASE_AMOUNT_DECIMALS)?;
+        let base = due.to_decimal(BASE_AMOUNT_DECIMALS);
+        // Paid through a hosted provider: paid and remaining as for a direct payment.
+        let paid = match &open.provider_paid {
+            Some(units) => Some(Amount::from_decimal(
+                &Amount::from_base_units_str(units)?.to_decimal(PROVIDER_DECIMALS),
+                BASE_AMOUNT_DECIMALS,
+            )?),
+            None => None,
+        };
         let mut choices = Vec::new();
         if payable {
             for key in &open.accepted {
@@ -294,15 +312,20 @@ impl StatusDocument {
         Ok(StatusDocument {
             invoice: open.invoice.clone(),
             state,
-            exception: None,
+            exception: open.exception,
             network: None,
             network_names: None,
             chain_id: None,
             token: None,
             recipient: None,
             amount_due: base.clone(),
-            amount_paid: "0".to_string(),
-            amount_remaining: if payable { base } else { "0".to_string() },
+            amount_paid: paid
+                .map_or_else(|| "0".to_string(), |p| p.to_decimal(BASE_AMOUNT_DECIMALS)),
+            amount_remaining: match paid {
+                Some(p) => due.saturating_sub(p).to_decimal(BASE_AMOUNT_DECIMALS),
+                None if payable => base,
+                None => "0".to_string(),
+            },
             payment_uri: None,
             expires_at: rfc3339(open.expires_at),
             finality: None,

@@ -266,6 +266,8 @@ export interface PollOutcome { invoices: Invoice[]; ledger: LedgerWrite[]; event
 export interface OpenChoice {
   invoice: string; state: InvoiceState; base_amount: DecimalString; expires_at: IntegerString;
   accepted: { network: string; token: string }[];
+  /** Paid through a hosted provider (issue 16), base units of its 6-decimal USDT. */
+  provider_paid?: IntegerString; exception?: InvoiceException | null;
 }
 export interface ReviewResolution { invoice: Invoice; returned: LedgerEntry[]; event: InvoiceEvent | null }
 

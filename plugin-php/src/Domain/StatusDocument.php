@@ -19,6 +19,9 @@ final class StatusDocument {
 	/** The most decimals a base amount (USDT, before a network is chosen) may have: BSC USDT's 18. */
 	private const BASE_AMOUNT_DECIMALS = 18;
 
+	/** The decimals of the USDT amounts hosted providers report (the core's PROVIDER_DECIMALS). */
+	public const PROVIDER_DECIMALS = 6;
+
 	/** Formats unix seconds as RFC 3339 UTC (2026-11-25T12:30:00Z). */
 	public static function rfc3339( string $unix ): string {
 		return gmdate( 'Y-m-d\TH:i:s\Z', Uint::toInt( $unix ) );
@@ -69,7 +72,9 @@ final class StatusDocument {
 	 *        What the host stores of it (OpenChoice in the core): state is new while it takes
 	 *        payments, or the state the host stored (invalid once cancelled); base_amount is the
 	 *        amount due before the unique tag, a decimal string of USDT; accepted lists the
-	 *        (network, token) pairs the customer may pick, in the merchant's order.
+	 *        (network, token) pairs the customer may pick, in the merchant's order;
+	 *        provider_paid (optional) what a hosted provider reported paid, base units of its
+	 *        6-decimal USDT, and exception (optional) the exception stored with it (issue 16).
 	 * @param array{now: string, return_url: ?string, poll_after_ms: int, links: array} $context
 	 *        What the host adds, as for forInvoice().
 	 * @return array<string, mixed>
@@ -80,7 +85,12 @@ final class StatusDocument {
 		$state   = 'new' === $open['state'] && Uint::cmp( $context['now'], $open['expires_at'] ) >= 0 ? 'expired' : $open['state'];
 		$payable = 'new' === $state;
 		// The base amount in its canonical form ("19.90" shows as "19.9"), like every amount.
-		$base    = Amount::toDecimal( Amount::fromDecimal( $open['base_amount'], self::BASE_AMOUNT_DECIMALS ), self::BASE_AMOUNT_DECIMALS );
+		$due     = Amount::fromDecimal( $open['base_amount'], self::BASE_AMOUNT_DECIMALS );
+		$base    = Amount::toDecimal( $due, self::BASE_AMOUNT_DECIMALS );
+		// Paid through a hosted provider: paid and remaining as for a direct payment.
+		$paid    = isset( $open['provider_paid'] )
+			? Amount::fromDecimal( Amount::toDecimal( Amount::parseBaseUnits( (string) $open['provider_paid'] ), self::PROVIDER_DECIMALS ), self::BASE_AMOUNT_DECIMALS )
+			: null;
 		$choices = array();
 		if ( $payable ) {
 			foreach ( $open['accepted'] as $key ) {
@@ -104,15 +114,15 @@ final class StatusDocument {
 		return array(
 			'invoice'          => $open['invoice'],
 			'state'            => $state,
-			'exception'        => null,
+			'exception'        => $open['exception'] ?? null,
 			'network'          => null,
 			'network_names'    => null,
 			'chain_id'         => null,
 			'token'            => null,
 			'recipient'        => null,
 			'amount_due'       => $base,
-			'amount_paid'      => '0',
-			'amount_remaining' => $payable ? $base : '0',
+			'amount_paid'      => null === $paid ? '0' : Amount::toDecimal( $paid, self::BASE_AMOUNT_DECIMALS ),
+			'amount_remaining' => null !== $paid ? Amount::toDecimal( Uint::saturatingSub( $due, $paid ), self::BASE_AMOUNT_DECIMALS ) : ( $payable ? $base : '0' ),
 			'payment_uri'      => null,
 			'expires_at'       => self::rfc3339( $open['expires_at'] ),
 			'finality'         => null,

@@ -14,6 +14,7 @@ use Stablegate\WordPress\ApiError;
 use Stablegate\WordPress\Assets;
 use Stablegate\WordPress\Endpoints;
 use Stablegate\WordPress\Invoices;
+use Stablegate\WordPress\Providers;
 use Stablegate\WordPress\Rates;
 use Stablegate\WordPress\Rest;
 use Stablegate\WordPress\Sandbox;
@@ -75,8 +76,8 @@ class Gateway extends \WC_Payment_Gateway {
 				'default'     => 'no',
 				'description' => self::sandboxDescription(),
 			),
-			// Hosted providers (issue 16). Secrets are password fields, kept in the gateway's
-			// option and read only by the server (WordPress\Providers); no browser asset has them.
+			// Hosted providers (issue 16). Secrets are kept in the gateway's option and read only by
+			// the server (WordPress\Providers); their fields are rendered empty, as the RPC URLs.
 			'binance_enabled'        => array(
 				'title'       => __( 'Binance Pay', 'stablegate' ),
 				'type'        => 'checkbox',
@@ -86,11 +87,11 @@ class Gateway extends \WC_Payment_Gateway {
 			),
 			'binance_api_key'        => array(
 				'title' => __( 'Binance Pay API key', 'stablegate' ),
-				'type'  => 'password',
+				'type'  => 'stablegate_secret',
 			),
 			'binance_api_secret'     => array(
 				'title' => __( 'Binance Pay API secret', 'stablegate' ),
-				'type'  => 'password',
+				'type'  => 'stablegate_secret',
 			),
 			'nowpayments_enabled'    => array(
 				'title'       => __( 'NOWPayments', 'stablegate' ),
@@ -101,7 +102,11 @@ class Gateway extends \WC_Payment_Gateway {
 			),
 			'nowpayments_ipn_secret' => array(
 				'title' => __( 'NOWPayments IPN secret', 'stablegate' ),
-				'type'  => 'password',
+				'type'  => 'stablegate_secret',
+			),
+			'nowpayments_api_key'    => array(
+				'title' => __( 'NOWPayments API key', 'stablegate' ),
+				'type'  => 'stablegate_secret',
 			),
 			'test_invoice'     => array(
 				'title' => __( 'Try a payment', 'stablegate' ),
@@ -447,51 +452,25 @@ class Gateway extends \WC_Payment_Gateway {
 	}
 
 	/**
-	 * Renders an RPC or rate source URL field: a password input that is always empty, so the saved
-	 * URL (which may hold an API key) never reaches a browser; a placeholder names the saved host.
-	 * Empty on save keeps the saved value; the checkbox removes it.
+	 * Renders an RPC or rate source URL field, or a provider secret (Integration::secretRow).
 	 *
 	 * @param string               $key  Field key.
 	 * @param array<string, mixed> $data Field definition.
 	 */
 	public function generate_stablegate_secret_html( $key, $data ): string {
-		$field = $this->get_field_key( $key );
-		$saved = (string) $this->get_option( $key );
-		/* translators: %s: host name of the saved URL */
-		$placeholder = '' === $saved ? 'https://…' : sprintf( __( 'Saved (%s); leave empty to keep it', 'stablegate' ), (string) wp_parse_url( $saved, PHP_URL_HOST ) );
-		ob_start();
-		?>
-		<tr valign="top">
-			<th scope="row" class="titledesc"><label for="<?php echo esc_attr( $field ); ?>"><?php echo esc_html( $data['title'] ); ?></label></th>
-			<td class="forminp"><fieldset>
-				<input class="input-text regular-input" type="password" autocomplete="off" name="<?php echo esc_attr( $field ); ?>" id="<?php echo esc_attr( $field ); ?>" value="" placeholder="<?php echo esc_attr( $placeholder ); ?>" />
-				<?php if ( isset( $data['network'] ) ) : ?>
-					<button type="button" class="button stablegate-test-connection" data-network="<?php echo esc_attr( $data['network'] ); ?>"><?php esc_html_e( 'Test connection', 'stablegate' ); ?></button>
-					<span class="stablegate-test-result" role="status"></span>
-				<?php endif; ?>
-				<?php if ( '' !== $saved ) : ?>
-					<br /><label><input type="checkbox" name="<?php echo esc_attr( $field ); ?>_clear" value="1" /> <?php esc_html_e( 'Remove the saved URL', 'stablegate' ); ?></label>
-				<?php endif; ?>
-				<p class="description"><?php echo esc_html( $data['description'] ); ?></p>
-			</fieldset></td>
-		</tr>
-		<?php
-		return (string) ob_get_clean();
+		return Integration::secretRow( $this->get_field_key( $key ), (string) $key, $data, (string) $this->get_option( $key ) );
 	}
 
 	/**
-	 * Keeps the saved RPC URL when the field comes back empty; removes it when asked.
+	 * Keeps the saved secret (URL or provider secret) when the field comes back empty; removes it
+	 * when asked.
 	 *
 	 * @param string      $key   Field key.
 	 * @param string|null $value Posted value.
 	 */
 	public function validate_stablegate_secret_field( $key, $value ): string {
 		$posted = $this->get_post_data();
-		if ( ! empty( $posted[ $this->get_field_key( $key ) . '_clear' ] ) ) {
-			return '';
-		}
-		$value = trim( (string) $value );
-		return '' === $value ? (string) $this->get_option( $key ) : $value;
+		return Integration::postedSecret( (string) $this->get_option( $key ), (string) $value, ! empty( $posted[ $this->get_field_key( $key ) . '_clear' ] ) );
 	}
 
 	/** The display-only rows (network summaries, toggles, the test invoice) are not settings. */
@@ -703,6 +682,10 @@ class Gateway extends \WC_Payment_Gateway {
 			return;
 		}
 		Assets::widget( $row['public_id'] );
+		// Hosted providers (issue 16): a button per enabled provider, below the direct payment.
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- only shows a sentence.
+		$unavailable = 'unavailable' === ( $_GET[ Providers::UNAVAILABLE_ARG ] ?? '' );
+		echo Providers::forms( $row, $order->get_checkout_payment_url( true ), $unavailable ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- forms() escaped it.
 	}
 
 	/**

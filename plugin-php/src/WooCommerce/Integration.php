@@ -70,9 +70,9 @@ final class Integration {
 		$posted = $request['settings'];
 		$saved  = Settings::all();
 		foreach ( $posted as $key => $value ) {
-			$is_url = str_starts_with( (string) $key, 'rpc_' ) || 'rate_url' === $key;
-			if ( $is_url && '' !== (string) ( $saved[ $key ] ?? '' ) && (string) $value === (string) wp_parse_url( (string) $saved[ $key ], PHP_URL_HOST ) ) {
-				unset( $posted[ $key ] ); // The masked value GET answered: keep the saved URL.
+			$saved_value = (string) ( $saved[ $key ] ?? '' );
+			if ( Settings::isSecret( (string) $key ) && '' !== $saved_value && (string) $value === Settings::masked( (string) $key, $saved_value ) ) {
+				unset( $posted[ $key ] ); // The masked value GET answered: keep the saved secret.
 			}
 		}
 		$request->set_param( 'settings', $posted );
@@ -88,7 +88,8 @@ final class Integration {
 	/**
 	 * WooCommerce's REST API (wc/v3/payment_gateways) answers every setting's value, also to a
 	 * read-only API key given to an ERP: the RPC and rate source URLs (which may hold API keys)
-	 * are answered as their host only, as the settings screen shows them.
+	 * are answered as their host only, the provider secrets as Settings::MASK, as the settings
+	 * screen shows them.
 	 *
 	 * @param \WP_REST_Response $response The gateway's REST answer.
 	 * @param object            $gateway  The gateway.
@@ -99,14 +100,57 @@ final class Integration {
 		}
 		$data = $response->get_data();
 		foreach ( (array) ( $data['settings'] ?? array() ) as $id => $setting ) {
-			if ( 'stablegate_secret' === ( $setting['type'] ?? '' ) ) {
-				$value                             = (string) ( $setting['value'] ?? '' );
-				$data['settings'][ $id ]['value']   = '' === $value ? '' : (string) wp_parse_url( $value, PHP_URL_HOST );
+			if ( 'stablegate_secret' === ( $setting['type'] ?? '' ) || Settings::isSecret( (string) $id ) ) {
+				$data['settings'][ $id ]['value']   = Settings::masked( (string) $id, (string) ( $setting['value'] ?? '' ) );
 				$data['settings'][ $id ]['default'] = '';
 			}
 		}
 		$response->set_data( $data );
 		return $response;
+	}
+
+	/**
+	 * The settings row of a secret (an RPC or rate source URL, a provider secret): a password
+	 * input that is always empty, so the saved value never reaches a browser; the placeholder
+	 * says a value is saved (a URL's host, or the mask). Empty on save keeps the saved value
+	 * (Gateway::validate_stablegate_secret_field); the checkbox removes it.
+	 *
+	 * @param string               $field The input's name (the gateway's field key).
+	 * @param string               $key   The setting.
+	 * @param array<string, mixed> $data  Field definition.
+	 * @param string               $saved The saved value.
+	 */
+	public static function secretRow( string $field, string $key, array $data, string $saved ): string {
+		$is_url = ! in_array( $key, Settings::PROVIDER_SECRETS, true );
+		/* translators: %s: host name of the saved URL, or asterisks for a saved key */
+		$placeholder = '' === $saved ? ( $is_url ? 'https://…' : '' ) : sprintf( __( 'Saved (%s); leave empty to keep it', 'stablegate' ), Settings::masked( $key, $saved ) );
+		ob_start();
+		?>
+		<tr valign="top">
+			<th scope="row" class="titledesc"><label for="<?php echo esc_attr( $field ); ?>"><?php echo esc_html( $data['title'] ?? '' ); ?></label></th>
+			<td class="forminp"><fieldset>
+				<input class="input-text regular-input" type="password" autocomplete="off" name="<?php echo esc_attr( $field ); ?>" id="<?php echo esc_attr( $field ); ?>" value="" placeholder="<?php echo esc_attr( $placeholder ); ?>" />
+				<?php if ( isset( $data['network'] ) ) : ?>
+					<button type="button" class="button stablegate-test-connection" data-network="<?php echo esc_attr( $data['network'] ); ?>"><?php esc_html_e( 'Test connection', 'stablegate' ); ?></button>
+					<span class="stablegate-test-result" role="status"></span>
+				<?php endif; ?>
+				<?php if ( '' !== $saved ) : ?>
+					<br /><label><input type="checkbox" name="<?php echo esc_attr( $field ); ?>_clear" value="1" /> <?php echo esc_html( $is_url ? __( 'Remove the saved URL', 'stablegate' ) : __( 'Remove the saved value', 'stablegate' ) ); ?></label>
+				<?php endif; ?>
+				<p class="description"><?php echo esc_html( $data['description'] ?? '' ); ?></p>
+			</fieldset></td>
+		</tr>
+		<?php
+		return (string) ob_get_clean();
+	}
+
+	/** What a save of a secret field writes: the posted value, the saved one when empty, '' when removed. */
+	public static function postedSecret( string $saved, string $posted, bool $remove ): string {
+		if ( $remove ) {
+			return '';
+		}
+		$posted = trim( $posted );
+		return '' === $posted ? $saved : $posted;
 	}
 
 	/** Registers the Checkout block payment method. */

@@ -838,6 +838,7 @@ final class Invoices {
 				throw new ApiError( 409, 'invoice_not_cancellable', sprintf( 'invoice %s cannot be cancelled: it is %s', $row['public_id'], self::now() >= (int) $row['expires_at'] ? 'expired' : $row['state'] ) );
 			}
 			if ( $rows->write( $row, array( 'state' => 'invalid', 'updated_at' => self::now() ) ) ) {
+				Providers::close( (string) $row['public_id'] ); // Its provider orders, if any (issue 16).
 				return self::find( (string) $row['public_id'] );
 			}
 			$row = self::find( (string) $row['public_id'] );

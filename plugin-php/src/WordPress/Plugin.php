@@ -35,6 +35,9 @@ final class Plugin {
 			add_action( 'admin_post_stablegate_attach', array( Admin::class, 'attach' ) );
 			add_action( 'admin_post_stablegate_review', array( Admin::class, 'review' ) );
 			add_action( 'admin_post_stablegate_test_invoice', array( \Stablegate\WooCommerce\TestInvoice::class, 'start' ) );
+			// The pay page's provider forms (issue 16): customers, signed in or not.
+			add_action( 'admin_post_' . Providers::ACTION, array( Providers::class, 'start' ) );
+			add_action( 'admin_post_nopriv_' . Providers::ACTION, array( Providers::class, 'start' ) );
 			Setup::register();
 		}
 	}

@@ -24,8 +24,11 @@ use Stablegate\Domain\Uint;
  * its 32 hex digits (the public id without "inv_"). Secrets come from the gateway's settings,
  * which only the server reads (never a browser asset).
  *
- * Not done here yet: creating the provider's checkout from the pay page (the server does it,
- * shopify-app/src/providers/); until then the merchant's provider order must carry the reference.
+ * checkout() creates the provider's order of an invoice server-side (signed with the PHP mirror),
+ * as the server does (shopify-app/src/providers/): the order-pay page shows a form per enabled
+ * provider (forms()), posted with a nonce to admin-post.php (start()), which redirects the
+ * customer to the provider's checkout, or back to the pay page with a sentence and the direct
+ * payment when the provider does not answer.
  */
 final class Providers {
 
@@ -36,6 +39,181 @@ final class Providers {
 	public const CERTS_TRANSIENT = 'stablegate_binance_certs';
 
 	public const BINANCE_URL = 'https://bpay.binanceapi.com';
+
+	public const NOWPAYMENTS_URL = 'https://api.nowpayments.io/v1';
+
+	/** The currency NOWPayments prices the invoice in: USDT (TRC-20), as the invoice's due. */
+	public const NOWPAYMENTS_PRICE_CURRENCY = 'usdttrc20';
+
+	/** The admin-post action (and nonce action prefix) of the pay page's provider forms. */
+	public const ACTION = 'stablegate_provider';
+
+	/** The query argument the pay page gets back when the provider did not answer. */
+	public const UNAVAILABLE_ARG = 'stablegate_provider';
+
+	/**
+	 * The order-pay page's forms: one button per enabled provider while the invoice is open and
+	 * no network is chosen, each posting with a nonce to admin-post.php; with $unavailable, the
+	 * sentence saying the provider did not answer (the direct payment stays on the page).
+	 *
+	 * @param array<string, mixed> $row The invoice row.
+	 */
+	public static function forms( array $row, string $back, bool $unavailable ): string {
+		$html = $unavailable ? '<p class="stablegate-provider-unavailable" role="status">' . esc_html__( 'The provider did not answer. You can still pay directly on this page: it is the same invoice.', 'stablegate' ) . '</p>' : '';
+		if ( ! empty( $row['record'] ) || 'new' !== $row['state'] || Invoices::now() >= (int) $row['expires_at'] ) {
+			return $html;
+		}
+		$labels = array(
+			'binance'     => __( 'Pay with Binance Pay', 'stablegate' ),
+			'nowpayments' => __( 'Pay with NOWPayments', 'stablegate' ),
+		);
+		foreach ( $labels as $name => $label ) {
+			if ( ! self::enabled( $name ) ) {
+				continue;
+			}
+			$html .= '<form method="post" class="stablegate-provider" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">'
+				. '<input type="hidden" name="action" value="' . esc_attr( self::ACTION ) . '" />'
+				. '<input type="hidden" name="provider" value="' . esc_attr( $name ) . '" />'
+				. '<input type="hidden" name="invoice" value="' . esc_attr( (string) $row['public_id'] ) . '" />'
+				. '<input type="hidden" name="back" value="' . esc_attr( $back ) . '" />'
+				. '<input type="hidden" name="_sgnonce" value="' . esc_attr( wp_create_nonce( self::ACTION . '|' . $row['public_id'] ) ) . '" />'
+				. '<button type="submit" class="button">' . esc_html( $label ) . '</button></form>';
+		}
+		return $html;
+	}
+
+	/**
+	 * Where a posted provider form sends the customer: the provider's checkout, or back to the
+	 * pay page (with UNAVAILABLE_ARG when the provider did not answer). A form without a valid
+	 * nonce (CSRF) creates nothing.
+	 *
+	 * @param array<string, mixed> $post The posted fields (unslashed).
+	 */
+	public static function redirectFor( array $post ): string {
+		$back = wp_validate_redirect( (string) ( $post['back'] ?? '' ), home_url( '/' ) );
+		$id   = (string) ( $post['invoice'] ?? '' );
+		$name = (string) ( $post['provider'] ?? '' );
+		if ( ! wp_verify_nonce( (string) ( $post['_sgnonce'] ?? '' ), self::ACTION . '|' . $id ) || ! in_array( $name, array( 'binance', 'nowpayments' ), true ) ) {
+			return $back;
+		}
+		$row = Invoices::find( $id );
+		$url = null === $row ? null : self::checkout( $row, $name );
+		return $url ?? add_query_arg( self::UNAVAILABLE_ARG, 'unavailable', $back );
+	}
+
+	/** admin-post.php handler of the pay page's provider forms: a 303 to where redirectFor says. */
+	public static function start(): void {
+		// phpcs:ignore WordPress.Security.NonceVerification.Missing -- redirectFor verifies the nonce.
+		wp_redirect( self::redirectFor( wp_unslash( $_POST ) ), 303 ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect -- the provider's https checkout is another host.
+		exit;
+	}
+
+	/** The option prefix of the provider orders created (the checkout URL, reused). */
+	public const CHECKOUT_PREFIX = 'stablegate_pc_';
+
+	/**
+	 * The provider's checkout URL of an open invoice without a chosen network: creates the order
+	 * once (Binance Pay v3 order, signed; NOWPayments invoice) and reuses it. Null when the
+	 * provider is not enabled, the invoice is not open, or the provider did not answer (the pay
+	 * page keeps the direct payment).
+	 *
+	 * @param array<string, mixed> $row The invoice row.
+	 */
+	public static function checkout( array $row, string $name ): ?string {
+		if ( ! self::enabled( $name ) || ! empty( $row['record'] ) || 'new' !== $row['state'] || Invoices::now() >= (int) $row['expires_at'] ) {
+			return null;
+		}
+		$option = self::CHECKOUT_PREFIX . hash( 'sha256', $name . '|' . $row['public_id'] );
+		$known  = get_option( $option );
+		if ( is_string( $known ) && '' !== $known ) {
+			return $known;
+		}
+		$amount = Amount::toDecimal( Amount::fiatToToken( (string) $row['fiat_amount'], (string) $row['rate'], (string) Settings::get( 'precision' ), 6 ), 6 );
+		$text   = sprintf( 'Invoice %s', $row['public_id'] );
+		$return = (string) ( $row['return_url'] ?? '' );
+		$notify = rest_url( "stablegate/v1/providers/$name/notify" );
+		if ( 'binance' === $name ) {
+			$trade = substr( (string) $row['public_id'], 4 );
+			$body  = array(
+				'env'             => array( 'terminalType' => 'WEB' ),
+				'merchantTradeNo' => $trade,
+				'orderAmount'     => $amount,
+				'currency'        => 'USDT',
+				'description'     => $text,
+				'goodsDetails'    => array( array( 'goodsType' => '02', 'goodsCategory' => 'Z000', 'referenceGoodsId' => $trade, 'goodsName' => $text ) ),
+				'webhookUrl'      => $notify,
+			) + ( '' !== $return ? array( 'returnUrl' => $return, 'cancelUrl' => $return ) : array() );
+			$answer = self::binanceCall( '/binancepay/openapi/v3/order', $body );
+			$url    = 'SUCCESS' === ( $answer['status'] ?? null ) ? ( $answer['data']['checkoutUrl'] ?? null ) : null;
+		} else {
+			$response = wp_remote_post(
+				self::NOWPAYMENTS_URL . '/invoice',
+				array(
+					'timeout' => 8,
+					'headers' => array( 'x-api-key' => (string) Settings::get( 'nowpayments_api_key' ), 'content-type' => 'application/json' ),
+					'body'    => (string) wp_json_encode(
+						array(
+							'price_amount'      => (float) $amount, // A JSON number, as the API takes it.
+							'price_currency'    => self::NOWPAYMENTS_PRICE_CURRENCY,
+							'order_id'          => $row['public_id'],
+							'order_description' => $text,
+							'ipn_callback_url'  => $notify,
+						) + ( '' !== $return ? array( 'success_url' => $return, 'cancel_url' => $return ) : array() )
+					),
+				)
+			);
+			$answer = is_wp_error( $response ) || 200 !== (int) wp_remote_retrieve_response_code( $response ) ? null : json_decode( (string) wp_remote_retrieve_body( $response ), true );
+			$url    = is_array( $answer ) ? ( $answer['invoice_url'] ?? null ) : null;
+		}
+		if ( ! is_string( $url ) || ! preg_match( '#^https://#', $url ) ) {
+			return null;
+		}
+		add_option( $option, $url, '', 'no' );
+		return (string) get_option( $option );
+	}
+
+	/**
+	 * Closes the provider orders of a cancelled invoice, so that the customer cannot pay it there
+	 * any more: Binance Pay's order/close; NOWPayments has no such call (its invoice expires on
+	 * its own). A provider that does not answer leaves the cancel as it is: a payment made there
+	 * anyway goes to the merchant's review (apply() on an invalid invoice).
+	 */
+	public static function close( string $public_id ): void {
+		if ( self::enabled( 'binance' ) && false !== get_option( self::CHECKOUT_PREFIX . hash( 'sha256', 'binance|' . $public_id ) ) ) {
+			self::binanceCall( '/binancepay/openapi/order/close', array( 'merchantTradeNo' => substr( $public_id, 4 ) ) );
+		}
+	}
+
+	/**
+	 * A signed Binance Pay merchant request; the decoded answer, or null when it did not answer.
+	 *
+	 * @param array<string, mixed> $data The request body.
+	 * @return array<string, mixed>|null
+	 */
+	private static function binanceCall( string $path, array $data ): ?array {
+		$body      = array() === $data ? '{}' : (string) wp_json_encode( $data );
+		$timestamp = (string) ( Invoices::now() * 1000 );
+		$nonce     = (string) preg_replace( '/[^A-Za-z]/', 'x', wp_generate_password( 32, false ) );
+		$response  = wp_remote_post(
+			self::BINANCE_URL . $path,
+			array(
+				'timeout' => 8,
+				'headers' => array(
+					'content-type'              => 'application/json',
+					'BinancePay-Timestamp'      => $timestamp,
+					'BinancePay-Nonce'          => $nonce,
+					'BinancePay-Certificate-SN' => (string) Settings::get( 'binance_api_key' ),
+					'BinancePay-Signature'      => Provider::binanceSign( (string) Settings::get( 'binance_api_secret' ), $timestamp, $nonce, $body ),
+				),
+				'body'    => $body,
+			)
+		);
+		if ( is_wp_error( $response ) ) {
+			return null;
+		}
+		$json = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		return is_array( $json ) ? $json : null;
+	}
 
 	/** Whether $name is enabled in the settings. */
 	public static function enabled( string $name ): bool {
@@ -119,28 +297,7 @@ final class Providers {
 	 * @return array<string, string>
 	 */
 	private static function fetchCertificates(): array {
-		$body      = '{}';
-		$timestamp = (string) ( Invoices::now() * 1000 );
-		$nonce     = wp_generate_password( 32, false );
-		$nonce     = preg_replace( '/[^A-Za-z]/', 'x', $nonce );
-		$response  = wp_remote_post(
-			self::BINANCE_URL . '/binancepay/openapi/certificates',
-			array(
-				'timeout' => 8,
-				'headers' => array(
-					'content-type'              => 'application/json',
-					'BinancePay-Timestamp'      => $timestamp,
-					'BinancePay-Nonce'          => $nonce,
-					'BinancePay-Certificate-SN' => (string) Settings::get( 'binance_api_key' ),
-					'BinancePay-Signature'      => Provider::binanceSign( (string) Settings::get( 'binance_api_secret' ), $timestamp, $nonce, $body ),
-				),
-				'body'    => $body,
-			)
-		);
-		if ( is_wp_error( $response ) ) {
-			return array();
-		}
-		$json  = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		$json  = self::binanceCall( '/binancepay/openapi/certificates', array() );
 		$certs = array();
 		foreach ( is_array( $json['data'] ?? null ) ? $json['data'] : array() as $cert ) {
 			if ( is_string( $cert['certSerial'] ?? null ) && is_string( $cert['certPublic'] ?? null ) ) {
@@ -189,6 +346,9 @@ final class Providers {
 			if ( 'settled' === $outcome['state'] ) {
 				if ( 'settled' === $state ) {
 					return 'unchanged';
+				}
+				if ( 'invalid' === $state ) {
+					return 'review'; // Paid at the provider after the invoice was cancelled.
 				}
 				// What the order costs in USDT (6 decimals), as the invoice priced it.
 				$due = Amount::fiatToToken( (string) $row['fiat_amount'], (string) $row['rate'], (string) Settings::get( 'precision' ), 6 );

@@ -52,7 +52,30 @@ final class Settings {
 		'binance_api_secret'     => '',
 		'nowpayments_enabled'    => 'no',
 		'nowpayments_ipn_secret' => '',
+		'nowpayments_api_key'    => '',
 	);
+
+	/**
+	 * The provider secrets (issue 16): like the RPC and rate source URLs, no browser ever gets
+	 * them back, neither the settings screen nor WooCommerce's REST API.
+	 */
+	public const PROVIDER_SECRETS = array( 'binance_api_key', 'binance_api_secret', 'nowpayments_ipn_secret', 'nowpayments_api_key' );
+
+	/** What a browser sees of a saved provider secret; sent back through REST, it keeps the saved one. */
+	public const MASK = '********';
+
+	/** Whether the setting $key is a secret: an RPC or rate source URL, or a provider secret. */
+	public static function isSecret( string $key ): bool {
+		return str_starts_with( $key, 'rpc_' ) || 'rate_url' === $key || in_array( $key, self::PROVIDER_SECRETS, true );
+	}
+
+	/** What a browser may see of the saved secret $saved: nothing, a URL's host, or the mask. */
+	public static function masked( string $key, string $saved ): string {
+		if ( '' === $saved ) {
+			return '';
+		}
+		return in_array( $key, self::PROVIDER_SECRETS, true ) ? self::MASK : (string) wp_parse_url( $saved, PHP_URL_HOST );
+	}
 
 	/** The largest confirmation count a merchant may ask for (about two days of Ethereum). */
 	public const MAX_CONFIRMATIONS = 14400;

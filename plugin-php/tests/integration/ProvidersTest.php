@@ -13,14 +13,17 @@
 declare(strict_types=1);
 
 use PHPUnit\Framework\TestCase;
+use Stablegate\WooCommerce\Integration;
 use Stablegate\WordPress\Invoices;
 use Stablegate\WordPress\Providers;
+use Stablegate\WordPress\Settings;
 
 final class ProvidersTest extends TestCase {
 
 	private const BINANCE_KEY    = 'binance-api-key-test';
 	private const BINANCE_SECRET = 'binance-api-secret-test';
 	private const IPN_SECRET     = 'now-ipn-secret-test';
+	private const NOW_API_KEY    = 'now-api-key-test';
 
 	/** @var \OpenSSLAsymmetricKey */
 	private static $key;
@@ -43,10 +46,12 @@ final class ProvidersTest extends TestCase {
 				'binance_api_secret'     => self::BINANCE_SECRET,
 				'nowpayments_enabled'    => 'yes',
 				'nowpayments_ipn_secret' => self::IPN_SECRET,
+				'nowpayments_api_key'    => self::NOW_API_KEY,
 			)
 		);
 		global $wpdb;
 		$wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE 'stablegate\\_pn\\_%'" );
+		$wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE 'stablegate\\_pc\\_%'" );
 		delete_transient( Providers::CERTS_TRANSIENT );
 		delete_transient( Providers::CERTS_TRANSIENT . '_fetched' );
 		self::$certFetches = 0;
@@ -183,5 +188,180 @@ final class ProvidersTest extends TestCase {
 		$row = $this->invoice();
 		$this->assertSame( 404, $this->post( 'nowpayments', $this->ipn( $row, 'finished' ) )->get_status() );
 		$this->assertSame( 'new', Invoices::find( $row['public_id'] )['state'] );
+	}
+
+	/**
+	 * Issue 16: "masked in settings". The settings row of each provider secret holds no secret
+	 * (empty input, a placeholder saying one is saved); an empty save keeps it; WooCommerce's REST
+	 * API answers it masked, and a PUT sending the mask back keeps it.
+	 */
+	public function testProviderSecretsAreMaskedInSettingsAndRest(): void {
+		$saved = Settings::all();
+		foreach ( Settings::PROVIDER_SECRETS as $key ) {
+			$secret = (string) $saved[ $key ];
+			$this->assertNotSame( '', $secret );
+			$html = Integration::secretRow( 'woocommerce_stablegate_' . $key, $key, array( 'title' => $key ), $secret );
+			$this->assertStringNotContainsString( $secret, $html, "$key reached the settings page" );
+			$this->assertMatchesRegularExpression( '/<input[^>]*type="password"[^>]*value=""[^>]*placeholder="Saved \\(\\*{8}\\); leave empty to keep it"/', $html );
+			$this->assertStringContainsString( 'Remove the saved value', $html );
+			$this->assertSame( $secret, Integration::postedSecret( $secret, '', false ), 'an empty save keeps the secret' );
+			$this->assertSame( 'new', Integration::postedSecret( $secret, ' new ', false ) );
+			$this->assertSame( '', Integration::postedSecret( $secret, '', true ), 'the checkbox removes it' );
+			$empty = Integration::secretRow( 'woocommerce_stablegate_' . $key, $key, array( 'title' => $key ), '' );
+			$this->assertStringContainsString( 'placeholder=""', $empty );
+		}
+
+		// REST GET: WooCommerce's answer (settings with their values) goes through maskSecrets.
+		$settings = array();
+		foreach ( $saved as $id => $value ) {
+			$settings[ $id ] = array( 'id' => $id, 'type' => is_array( $value ) ? 'multiselect' : 'text', 'value' => $value, 'default' => '' );
+		}
+		$response = Integration::maskSecrets( new WP_REST_Response( array( 'id' => 'stablegate', 'settings' => $settings ) ), (object) array( 'id' => 'stablegate' ) );
+		$text     = (string) wp_json_encode( $response->get_data() );
+		foreach ( Settings::PROVIDER_SECRETS as $key ) {
+			$this->assertStringNotContainsString( (string) $saved[ $key ], $text, "$key in the REST answer" );
+			$this->assertSame( Settings::MASK, $response->get_data()['settings'][ $key ]['value'] );
+		}
+		$this->assertSame( 'USDT', $response->get_data()['settings']['title']['value'], 'other settings are answered as they are' );
+
+		// REST PUT with the masked values sent back: they are dropped, so the saved ones stay.
+		$request = new WP_REST_Request( 'PUT', '/wc/v3/payment_gateways/stablegate' );
+		$request->set_param( 'settings', array( 'binance_api_key' => Settings::MASK, 'binance_api_secret' => Settings::MASK, 'nowpayments_ipn_secret' => 'a-new-ipn-secret' ) );
+		$this->assertNull( Integration::checkRestSettings( null, array(), $request ) );
+		$this->assertSame( array( 'nowpayments_ipn_secret' => 'a-new-ipn-secret' ), $request->get_param( 'settings' ), 'the mask keeps; a new value is written' );
+	}
+
+	/**
+	 * Issue 16: the plugin creates the provider's order itself. FAKE Binance Pay order endpoint and
+	 * NOWPayments invoice endpoint (documented payloads), each checking the request as the
+	 * provider does (Binance: HMAC-SHA512 of ts\nnonce\nbody\n with the secret, computed here with
+	 * hash_hmac, not the plugin's code; NOWPayments: x-api-key). Then a notification settles the
+	 * invoice once; a provider that does not answer leaves the invoice open for a direct payment.
+	 */
+	public function testTheProviderOrderIsCreatedSignedAndItsNotificationSettlesOnce(): void {
+		$calls = array();
+		$down  = false;
+		add_filter(
+			'pre_http_request',
+			static function ( $pre, array $args, string $url ) use ( &$calls, &$down ) {
+				$answer = static fn ( int $code, array $body ): array => array( 'headers' => array(), 'body' => wp_json_encode( $body ), 'response' => array( 'code' => $code, 'message' => '' ), 'cookies' => array(), 'filename' => null );
+				if ( Providers::BINANCE_URL . '/binancepay/openapi/v3/order' === $url ) {
+					if ( $down ) {
+						return new WP_Error( 'http_request_failed', 'cURL error 28: Operation timed out' );
+					}
+					$h        = $args['headers'];
+					$expected = strtoupper( hash_hmac( 'sha512', $h['BinancePay-Timestamp'] . "\n" . $h['BinancePay-Nonce'] . "\n" . $args['body'] . "\n", self::BINANCE_SECRET ) );
+					$signed   = self::BINANCE_KEY === $h['BinancePay-Certificate-SN'] && hash_equals( $expected, $h['BinancePay-Signature'] ) && preg_match( '/^[A-Za-z]{32}$/', $h['BinancePay-Nonce'] );
+					$calls[]  = array( 'binance', json_decode( $args['body'], true ), $signed );
+					return $signed
+						? $answer( 200, array( 'status' => 'SUCCESS', 'code' => '000000', 'data' => array( 'prepayId' => '29383937493038367', 'terminalType' => 'WEB', 'checkoutUrl' => 'https://pay.binance.com/en/checkout/29383937493038367' ) ) )
+						: $answer( 400, array( 'status' => 'FAIL', 'code' => '400002', 'errorMessage' => 'Signature for this request is not valid.' ) );
+				}
+				if ( Providers::NOWPAYMENTS_URL . '/invoice' === $url ) {
+					$calls[] = array( 'nowpayments', json_decode( $args['body'], true ), self::NOW_API_KEY === $args['headers']['x-api-key'] );
+					return $answer( 200, array( 'id' => '4522625843', 'order_id' => json_decode( $args['body'], true )['order_id'], 'invoice_url' => 'https://nowpayments.io/payment/?iid=4522625843' ) );
+				}
+				return $pre;
+			},
+			9,
+			3
+		);
+		$row = $this->invoice();
+		$url = Providers::checkout( $row, 'binance' );
+		$this->assertSame( 'https://pay.binance.com/en/checkout/29383937493038367', $url );
+		$this->assertCount( 1, $calls );
+		list( $name, $body, $signed ) = $calls[0];
+		$this->assertTrue( $signed, 'the order request is signed with the merchant secret' );
+		$this->assertSame( substr( $row['public_id'], 4 ), $body['merchantTradeNo'], 'the reference its webhook carries back' );
+		$this->assertSame( array( '19.99', 'USDT' ), array( $body['orderAmount'], $body['currency'] ) );
+		$this->assertStringEndsWith( '/stablegate/v1/providers/binance/notify', $body['webhookUrl'] );
+		$this->assertSame( $url, Providers::checkout( $row, 'binance' ), 'asked again, the order is reused' );
+		$this->assertCount( 1, $calls );
+
+		$now = Providers::checkout( $row, 'nowpayments' );
+		$this->assertSame( 'https://nowpayments.io/payment/?iid=4522625843', $now );
+		list( $name, $body, $keyed ) = $calls[1];
+		$this->assertTrue( $keyed, 'the x-api-key header is the merchant key' );
+		$this->assertSame( array( $row['public_id'], 19.99, Providers::NOWPAYMENTS_PRICE_CURRENCY ), array( $body['order_id'], $body['price_amount'], $body['price_currency'] ) );
+
+		// The provider's notification for that order settles the invoice once.
+		$this->assertSame( 200, $this->post( 'binance', $this->binance( $row, 'PAY_SUCCESS' ) )->get_status() );
+		$this->assertSame( 200, $this->post( 'binance', $this->binance( $row, 'PAY_SUCCESS' ) )->get_status() );
+		$this->assertSame( 'settled', Invoices::find( $row['public_id'] )['state'] );
+		$this->assertSame( 1, $this->settledEvents() );
+		$this->assertNull( Providers::checkout( Invoices::find( $row['public_id'] ), 'binance' ), 'a settled invoice gets no provider checkout' );
+
+		// The order-pay page's forms: a button per enabled provider, each with its nonce; a post
+		// with the nonce goes to the provider's checkout, one without it creates nothing.
+		$other = $this->invoice();
+		$back  = 'http://localhost/checkout/order-pay/8/?key=wc_order_y';
+		$html  = Providers::forms( $other, $back, false );
+		$this->assertSame( 2, preg_match_all( '#<form method="post" class="stablegate-provider" action="[^"]*admin-post\.php">#', $html ) );
+		$this->assertStringContainsString( 'Pay with Binance Pay', $html );
+		$this->assertStringNotContainsString( 'did not answer', $html );
+		$this->assertMatchesRegularExpression( '/name="_sgnonce" value="([0-9a-f]{10})"/', $html );
+		preg_match( '/name="_sgnonce" value="([0-9a-f]{10})"/', $html, $m );
+		$post = array( 'provider' => 'binance', 'invoice' => $other['public_id'], 'back' => $back, '_sgnonce' => $m[1] );
+		$this->assertSame( $back, Providers::redirectFor( array( '_sgnonce' => 'forged0000' ) + $post ), 'no nonce, no order' );
+		$this->assertCount( 2, $calls );
+		$this->assertSame( 'https://pay.binance.com/en/checkout/29383937493038367', Providers::redirectFor( $post ) );
+		$this->assertCount( 3, $calls );
+		$this->assertSame( '', Providers::forms( Invoices::find( $row['public_id'] ), $back, false ), 'a settled invoice offers no provider' );
+
+		// Binance down: back to the pay page with the sentence, and the invoice stays open with
+		// its direct choices.
+		$down  = true;
+		$other = $this->invoice();
+		$this->assertNull( Providers::checkout( $other, 'binance' ) );
+		$post  = array( 'provider' => 'binance', 'invoice' => $other['public_id'], 'back' => $back, '_sgnonce' => wp_create_nonce( Providers::ACTION . '|' . $other['public_id'] ) );
+		$to    = Providers::redirectFor( $post );
+		$this->assertSame( $back . '&' . Providers::UNAVAILABLE_ARG . '=unavailable', $to );
+		$this->assertStringContainsString( 'You can still pay directly on this page', Providers::forms( $other, $back, true ) );
+		$fresh = Invoices::find( $other['public_id'] );
+		$this->assertSame( 'new', $fresh['state'] );
+		$this->assertNotEmpty( Invoices::statusDocument( $fresh, array( 'choose' => 'http://localhost/c', 'claim' => null, 'events' => null, 'new_invoice' => null ), null )['choices'], 'the direct payment is still offered' );
+	}
+
+	/**
+	 * Issue 16: cancelling an invoice (as a cancelled WooCommerce order does, Invoices::cancel)
+	 * closes its Binance order, signed; NOWPayments has nothing to close. A payment made at the
+	 * provider anyway does not settle the cancelled invoice.
+	 */
+	public function testCancellingAnInvoiceClosesItsBinanceOrder(): void {
+		$closed = array();
+		add_filter(
+			'pre_http_request',
+			static function ( $pre, array $args, string $url ) use ( &$closed ) {
+				$answer = static fn ( array $body ): array => array( 'headers' => array(), 'body' => wp_json_encode( $body ), 'response' => array( 'code' => 200, 'message' => 'OK' ), 'cookies' => array(), 'filename' => null );
+				$h      = $args['headers'] ?? array();
+				$signed = isset( $h['BinancePay-Signature'] ) && hash_equals( strtoupper( hash_hmac( 'sha512', $h['BinancePay-Timestamp'] . "\n" . $h['BinancePay-Nonce'] . "\n" . $args['body'] . "\n", self::BINANCE_SECRET ) ), $h['BinancePay-Signature'] );
+				if ( Providers::BINANCE_URL . '/binancepay/openapi/v3/order' === $url ) {
+					return $answer( array( 'status' => 'SUCCESS', 'code' => '000000', 'data' => array( 'checkoutUrl' => 'https://pay.binance.com/en/checkout/1' ) ) );
+				}
+				if ( Providers::BINANCE_URL . '/binancepay/openapi/order/close' === $url ) {
+					$closed[] = array( json_decode( $args['body'], true ), $signed );
+					return $answer( array( 'status' => 'SUCCESS', 'code' => '000000', 'data' => true ) );
+				}
+				if ( Providers::NOWPAYMENTS_URL . '/invoice' === $url ) {
+					return $answer( array( 'id' => '1', 'invoice_url' => 'https://nowpayments.io/payment/?iid=1' ) );
+				}
+				return $pre;
+			},
+			9,
+			3
+		);
+		$plain = $this->invoice();
+		Invoices::cancel( $plain );
+		$this->assertSame( array(), $closed, 'no provider order, nothing to close' );
+
+		$row = $this->invoice();
+		$this->assertNotNull( Providers::checkout( $row, 'binance' ) );
+		$this->assertNotNull( Providers::checkout( $row, 'nowpayments' ) );
+		$this->assertSame( 'invalid', Invoices::cancel( $row )['state'] );
+		$this->assertSame( array( array( array( 'merchantTradeNo' => substr( $row['public_id'], 4 ) ), true ) ), $closed, 'one signed close of its Binance order' );
+
+		$this->assertSame( 200, $this->post( 'binance', $this->binance( $row, 'PAY_SUCCESS' ) )->get_status() );
+		$this->assertSame( 'invalid', Invoices::find( $row['public_id'] )['state'], 'a payment after the cancel does not settle it' );
+		$this->assertSame( 0, $this->settledEvents() );
 	}
 }

@@ -186,7 +186,7 @@ final class VectorsTest extends TestCase {
 					'base_amount' => (string) $i['open']['base_amount'],
 					'expires_at'  => Invoice::u64( $i['open']['expires_at'] ),
 					'accepted'    => $i['open']['accepted'],
-				),
+				) + array_intersect_key( $i['open'], array_flip( array( 'provider_paid', 'exception' ) ) ),
 				self::statusContext( $i['context'] )
 			),
 			'read_rate'            => static fn ( array $i ) => RateQuote::readRate( $i['json'], $i['path'], $i['invert'] ?? false ),

@@ -78,6 +78,27 @@ export class Providers {
   }
 
   /**
+   * Closes the provider orders of a cancelled invoice (Binance: order/close; NOWPayments has no
+   * such call, its invoice expires on its own), so that the customer cannot pay it there any more.
+   * A provider that does not answer is logged: the cancel stands, and a payment made there
+   * anyway goes to the merchant's review (applyProvider on an invalid invoice).
+   */
+  async close(invoiceId: string): Promise<void> {
+    const rows = await this.db.all<{ provider: string; reference: string }>(`SELECT provider, reference FROM provider_checkouts WHERE invoice_id = ?`, [invoiceId]);
+    for (const row of rows) {
+      const adapter = this.adapters.get(row.provider);
+      if (!adapter) continue;
+      try {
+        await adapter.cancel(row.reference);
+        await this.db.run(`UPDATE provider_checkouts SET status = 'closed', updated_at = ? WHERE provider = ? AND reference = ?`, [this.invoices.clock(), row.provider, row.reference]);
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        this.log.warn('provider order not closed', { provider: row.provider, invoice: invoiceId, error: error.message });
+      }
+    }
+  }
+
+  /**
    * Takes a notification: verify (signature, window, certificate), find its invoice, refuse a
    * replay, apply once. Every refusal happens before anything is written.
    */

@@ -1177,9 +1177,20 @@ def o_before_choice(i):
     if not payable:
         links["choose"] = None
         links["claim"] = None
-    return {"invoice": o["invoice"], "state": state, "exception": None, "network": None, "network_names": None,
-            "chain_id": None, "token": None, "recipient": None, "amount_due": amount_due, "amount_paid": "0",
-            "amount_remaining": amount_due if payable else "0", "payment_uri": None, "expires_at": rfc3339(int(o["expires_at"])),
+    # paid through a hosted provider (issue 16): counted as a direct payment's transfers are
+    paid = o.get("provider_paid")
+    if paid is not None:
+        # base units of the providers' 6-decimal USDT
+        if not (paid.isascii() and paid.isdigit()) or int(paid) > U128_MAX:
+            raise Fail("invalid_amount")
+        paid_units = int(paid) * 10**12
+        amount_paid = canonical(paid_units, 18)
+        amount_remaining = canonical(max(to_units(amount_text, 18) - paid_units, 0), 18)
+    else:
+        amount_paid, amount_remaining = "0", (amount_due if payable else "0")
+    return {"invoice": o["invoice"], "state": state, "exception": o.get("exception"), "network": None, "network_names": None,
+            "chain_id": None, "token": None, "recipient": None, "amount_due": amount_due, "amount_paid": amount_paid,
+            "amount_remaining": amount_remaining, "payment_uri": None, "expires_at": rfc3339(int(o["expires_at"])),
             "finality": None, "transfers": [], "choices": choices, "return_url": ctx.get("return_url"),
             "poll_after_ms": int(ctx["poll_after_ms"]) if payable else 0, "links": links,
             # passed through when the host gives it (status.rs OrderTotal), absent otherwise
@@ -1195,7 +1206,7 @@ def build_status_before_choice():
     ALL = [key(n["id"], t["id"]) for n in REGISTRY["networks"] for t in n["tokens"]]
 
     def bc(accepted, amount="19.99", state="new", now=T0 + 10, expires=T0 + 900, return_url="https://shop.example/order/7",
-           poll="3000", links=LINKS, mc=None, total=None):
+           poll="3000", links=LINKS, mc=None, total=None, provider_paid=None, exception=None):
         ctx = {"now": str(now), "poll_after_ms": poll, "links": links}
         if total is not None:
             ctx["order_total"] = total
@@ -1203,8 +1214,12 @@ def build_status_before_choice():
             ctx["return_url"] = return_url
         if mc is not None:
             ctx["min_confirmations"] = mc
-        return {"open": {"invoice": "inv_c", "state": state, "base_amount": amount, "expires_at": str(expires),
-                         "accepted": accepted}, "context": ctx}
+        open_ = {"invoice": "inv_c", "state": state, "base_amount": amount, "expires_at": str(expires), "accepted": accepted}
+        if provider_paid is not None:
+            open_["provider_paid"] = provider_paid
+        if exception is not None:
+            open_["exception"] = exception
+        return {"open": open_, "context": ctx}
 
     c.add("one choice", bc([key("tron", "usdt")]), check=lambda o: len(o["choices"]) == 1 and o["poll_after_ms"] == 3000)
     c.add("every registry choice, in the merchant's order", bc(ALL), check=lambda o: len(o["choices"]) == len(ALL))
@@ -1227,6 +1242,21 @@ def build_status_before_choice():
     c.add("other links are kept when not payable", bc([key("tron", "usdt")], state="invalid",
                                                        links=dict(LINKS, events="https://e", new_invoice="https://n")))
     c.add("min_confirmations changes nothing before a choice", bc([key("tron", "usdt")], mc="30"))
+    # Paid through a hosted provider (issue 16): the same amounts as a direct payment's document.
+    c.add("settled through a provider: paid in full, nothing remaining",
+          bc([key("tron", "usdt")], state="settled", provider_paid="19990000"),
+          check=lambda o: o["amount_paid"] == "19.99" and o["amount_remaining"] == "0" and o["choices"] == [])
+    c.add("settled through a provider with more than due: nothing remaining",
+          bc([key("tron", "usdt")], state="settled", provider_paid="20500000"),
+          check=lambda o: o["amount_paid"] == "20.5" and o["amount_remaining"] == "0")
+    c.add("settled through a provider after expiry: paid_late",
+          bc([key("tron", "usdt")], state="settled", provider_paid="19990000", exception="paid_late", now=T0 + 1000),
+          check=lambda o: o["state"] == "settled" and o["exception"] == "paid_late")
+    c.add("a provider paid less: review, the rest remaining",
+          bc([key("tron", "usdt")], state="processing", provider_paid="10000000", exception="needs_review"),
+          check=lambda o: o["amount_paid"] == "10" and o["amount_remaining"] == "9.99" and o["exception"] == "needs_review")
+    c.add("a provider's paid amount that is not base units", bc([key("tron", "usdt")], state="settled", provider_paid="19.99"),
+          error="invalid_amount")
     for k in ALL:
         c.add(f"the choice {k['network']}/{k['token']}", bc([k], amount="123.456"))
     c.add("too many decimals for a 6-decimal token", bc([key("tron", "usdt")], amount="19.9999999"),

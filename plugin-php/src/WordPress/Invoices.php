@@ -969,7 +969,7 @@ final class Invoices {
 				'base_amount' => Amount::toDecimal( self::baseUnits( (string) $row['fiat_amount'], (string) $row['rate'], $first['network'], $first['token'] ), $decimals ),
 				'expires_at'  => (string) $row['expires_at'],
 				'accepted'    => $accepted,
-			),
+			) + ( empty( $row['provider_paid'] ) ? array() : array( 'provider_paid' => (string) $row['provider_paid'] ) ),
 			array(
 				'now'           => (string) $now,
 				'return_url'    => $row['return_url'],

@@ -355,7 +355,7 @@ final class Providers {
 				if ( null === $paid || Uint::cmp( $paid, $due ) < 0 ) {
 					return 'review';
 				}
-				$values = array( 'state' => 'settled', 'updated_at' => Invoices::now() );
+				$values = array( 'state' => 'settled', 'provider_paid' => $paid, 'updated_at' => Invoices::now() );
 			} elseif ( 'processing' === $outcome['state'] && 'new' === $state ) {
 				$values = array( 'state' => 'processing', 'updated_at' => Invoices::now() );
 			} else {

@@ -22,7 +22,7 @@ namespace Stablegate\WordPress;
  */
 final class Schema {
 
-	public const VERSION = 4;
+	public const VERSION = 5;
 	public const OPTION  = 'stablegate_db_version';
 
 	/** Returns a table name with the site's prefix. */
@@ -108,11 +108,16 @@ final class Schema {
 		// amounts); its record says released for good.
 		$v4    = $v3;
 		$v4[0] = str_replace( "  version bigint(20) unsigned NOT NULL DEFAULT 0,\n", "  version bigint(20) unsigned NOT NULL DEFAULT 0,\n  released tinyint(1) unsigned NOT NULL DEFAULT 0,\n", $v3[0] );
+		// Version 5: provider_paid, what a hosted provider reported paid (base units of its 6-decimal
+		// USDT) for an invoice it settled, so the status document counts it (core status::OpenChoice).
+		$v5    = $v4;
+		$v5[0] = str_replace( "  released tinyint(1) unsigned NOT NULL DEFAULT 0,\n", "  released tinyint(1) unsigned NOT NULL DEFAULT 0,\n  provider_paid varchar(80) DEFAULT NULL,\n", $v4[0] );
 		return array(
 			1 => $v1,
 			2 => $v2,
 			3 => $v3,
 			4 => $v4,
+			5 => $v5,
 		);
 	}
 

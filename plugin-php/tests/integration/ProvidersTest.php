@@ -164,6 +164,9 @@ final class ProvidersTest extends TestCase {
 		$this->assertSame( 409, $this->post( 'binance', $good )->get_status(), 'a replay is refused' );
 		$this->assertSame( 200, $this->post( 'binance', $this->binance( $row, 'PAY_SUCCESS' ) )->get_status() );
 		$this->assertSame( 1, $this->settledEvents(), 'the order completes once' );
+		$doc = Invoices::statusDocument( Invoices::find( $row['public_id'] ), array(), null );
+		$this->assertSame( array( 'settled', $doc['amount_due'], '0' ), array( $doc['state'], $doc['amount_paid'], $doc['amount_remaining'] ), 'the status document counts the provider payment as a direct one' );
+		$this->assertNotSame( '0', $doc['amount_paid'] );
 	}
 
 	public function testNowPaymentsCompletesOnceAndRefusesForgeries(): void {

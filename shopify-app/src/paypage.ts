@@ -24,7 +24,20 @@ const PROVIDER_NAMES: Record<string, string> = { binance: 'Binance Pay', nowpaym
  * The HTML of the pay page of `row`; without the widget's build it links the status document.
  * `providers`: the hosted providers offered (issue 16); `unavailable`: one that did not answer.
  */
-export function payPage(row: InvoiceRow, statusUrl: string, demo: boolean, widgetPresent: boolean, providers: string[] = [], unavailable: string | null = null): string {
+/** What the pay page shows besides the invoice's widget. */
+export interface PayPageOptions {
+  /** Demo mode: the devnet's demo wallet can pay. */
+  demo: boolean;
+  /** The widget's build is on this server. */
+  widgetPresent: boolean;
+  /** The hosted providers offered (issue 16), and the one that did not answer, if any. */
+  providers?: string[];
+  unavailable?: string | null;
+  /** A sandbox server (issue 18): the page says the money is test money. */
+  sandbox?: boolean;
+}
+
+export function payPage(row: InvoiceRow, statusUrl: string, { demo, widgetPresent, providers = [], unavailable = null, sandbox = false }: PayPageOptions): string {
   // The customer's words: their order, never the invoice's internal id.
   const title = row.order_id ? `Pay for order ${row.order_id}` : 'Pay with USDT';
   // No lang on <html>: the widget then speaks the customer's browser language (en, zh-CN); only
@@ -40,6 +53,7 @@ ${widgetPresent ? WIDGET_HEAD : ''}
 </head>
 <body>
 <main>
+${sandbox ? '<p class="sandbox" role="note" lang="en">Sandbox: this invoice is paid on a test network with test money, worth nothing.</p>' : ''}
 <h1 lang="en">${escapeHtml(title)}</h1>
 ${
   widgetPresent
@@ -92,6 +106,7 @@ export const PAY_PAGE_HEADERS = {
 export const PAY_CSS = `body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#111}main{max-width:34rem;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.2rem}.demo{margin-top:1.5rem;padding:1rem;border:1px dashed #999;border-radius:8px}button{font:inherit;padding:.5rem 1rem}
 input{font:inherit;padding:.5rem;width:100%;max-width:20rem;box-sizing:border-box;margin-top:.3rem}.amount{font-size:1.4rem}
+.sandbox{background:#fff3c4;color:#5a4300;padding:.5rem .8rem;border:1px solid #e0c060;border-radius:6px;font-weight:600}
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}}`;
 
 /** The demo button's script, served at /assets/demo-wallet.js in demo mode only. */

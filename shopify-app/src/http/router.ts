@@ -81,15 +81,8 @@ function decodePathSegment(segment: string): string {
 }
 
 /** The request body as UTF-8 text; a 413 over 64 KB. */
-export async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 65536) throw new ApiError('body_too_large', 'the request body is over 64 KB', 'body');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+export function readBody(req: http.IncomingMessage): Promise<string> {
+  return readRawBody(req, 65536, 'the request body');
 }
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {

@@ -31,9 +31,6 @@ interface CheckoutServices {
   providers?: string[];
 }
 
-/** The pay page's line on a sandbox server (English, like the page's own heading). */
-export const SANDBOX_NOTICE =
-  '<p class="sandbox" role="note" lang="en" style="background:#fff3c4;color:#5a4300;padding:.5rem .8rem;border:1px solid #e0c060;border-radius:6px;font-weight:600">Sandbox: this invoice is paid on a test network with test money, worth nothing.</p>';
 
 export function checkoutRoutes({ config, db, invoices, watcher, providers = [] }: CheckoutServices): Route[] {
   const perInvoice = new RateLimiter(db, 'claim-invoice', config.claims.perInvoicePerMinute);
@@ -129,10 +126,13 @@ export function checkoutRoutes({ config, db, invoices, watcher, providers = [] }
         // A provider's checkout only while the invoice is open and no network is chosen; the
         // `provider_unavailable` query (set when a provider did not answer) says so on the page.
         const offered = !row.record && row.state === 'new' && invoices.clock() < row.expires_at ? providers : [];
-        let html = payPage(row, `${ctx.baseUrl}/api/v1/checkout/${row.id}`, config.demo !== null, widgetPresent(), offered, ctx.query.get('provider_unavailable'));
-        // A sandbox says on the page that this is test money (added here rather than in paypage.ts,
-        // which the pay-page work reshapes; test/sandbox.test.js asserts it is there).
-        if (config.sandbox) html = html.replace('<main>', `<main>\n${SANDBOX_NOTICE}`);
+        const html = payPage(row, `${ctx.baseUrl}/api/v1/checkout/${row.id}`, {
+          demo: config.demo !== null,
+          widgetPresent: widgetPresent(),
+          providers: offered,
+          unavailable: ctx.query.get('provider_unavailable'),
+          sandbox: config.sandbox,
+        });
         ctx.res.writeHead(200, PAY_PAGE_HEADERS);
         ctx.res.end(html);
       },

@@ -14,7 +14,7 @@ import type { Epusdt } from '../../compat/epusdt';
 import { epusdtError } from '../../compat/epusdt';
 import { CompatError } from '../../compat/orders';
 import { jsonWithRawNumbers, parseFormFields, parseJsonFields, WireFields, WireParseError } from '../../compat/sign';
-import { Ctx, Route, send } from '../router';
+import { Ctx, readBody, Route, send } from '../router';
 
 interface CompatServices {
   config: Config;
@@ -23,15 +23,14 @@ interface CompatServices {
   log: Logger;
 }
 
+/** The body as text (router's readBody, 64 KB at most), a too-large one as the protocol's parse error. */
 async function readText(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 65536) throw new CompatError('parse', 'the request body is over 64 KB');
-    chunks.push(chunk as Buffer);
+  try {
+    return await readBody(req);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'body_too_large') throw new CompatError('parse', error.message);
+    throw error;
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The request's fields: a JSON object or a form body (POST), else the query string (GET). */
